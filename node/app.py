@@ -1,0 +1,113 @@
+"""The application factory: every face, the operations endpoints, middleware and error rendering."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import text
+from starlette.responses import PlainTextResponse, Response
+
+from node import __version__
+from node.cache import make_redis
+from node.config import Settings, get_settings
+from node.db import Database
+from node.errors import DomainError, InvalidRequest
+from node.faces import JSONBody, handle_error, is_handle_face, snms_error
+from node.limits import BodyLimitMiddleware
+from node.metrics import MetricsMiddleware, render
+from registry.accounts.endpoints import router as identity_router
+from registry.enterprises.endpoints import router as enterprises_router
+from registry.handles.endpoints import router as handles_router
+from registry.handles.snms_endpoints import router as identifiers_router
+from registry.prefixes.endpoints import router as prefixes_router
+from registry.templates.endpoints import router as templates_router
+from resolver.endpoints import router as resolver_router
+
+log = logging.getLogger("secnode")
+
+
+def _render(request: Request, error: DomainError) -> Response:
+    if is_handle_face(request.url.path):
+        return handle_error(error, request.path_params.get("handle"))
+    return snms_error(error)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        own_db = db is None
+        app.state.db = db or Database(settings.database_url, settings.database_read_url,
+                                      pool_size=settings.database_pool_size)
+        app.state.redis = make_redis(settings.redis_url) if settings.redis_url else None
+        try:
+            yield
+        finally:
+            if app.state.redis is not None:
+                await app.state.redis.aclose()
+            if own_db:
+                await app.state.db.dispose()
+
+    app = FastAPI(title="secnode", version=__version__, lifespan=lifespan,
+                  description="Industrial internet identifier resolution secondary node: Handle REST (v9 "
+                              "compatible) and SNMS-style business API.")
+    app.state.settings = settings
+    app.state.upstream = None  # the top-level node adapter, when one is configured
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        return _render(request, InvalidRequest(problems, name="request.invalid_fields"))
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> Response:
+        return _render(request, exc)
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> Response:
+        log.exception("secnode.request.failed path=%s", request.url.path)
+        if is_handle_face(request.url.path):
+            return JSONBody({"responseCode": 2, "message": "internal error"}, status_code=500)
+        return JSONBody({"status": -4, "message": "internal error", "data": None}, status_code=500)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process serves requests")
+    async def healthz() -> Response:
+        return JSONBody({"status": "ok", "version": __version__})
+
+    @app.get("/readyz", tags=["operations"], summary="Readiness: database reachable, cache reachable or in-process")
+    async def readyz(request: Request) -> Response:
+        checks: dict[str, str] = {}
+        try:
+            async with request.app.state.db.read_session() as session:
+                await session.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # readiness reports, it does not fail
+            checks["database"] = f"error: {type(exc).__name__}"
+        redis = request.app.state.redis
+        if redis is None:
+            checks["cache"] = "in-process"
+        else:
+            try:
+                await redis.ping()
+                checks["cache"] = "ok"
+            except Exception as exc:
+                checks["cache"] = f"error: {type(exc).__name__}"
+        ready = not any(v.startswith("error") for v in checks.values())
+        return JSONBody({"status": "ready" if ready else "not ready", "checks": checks},
+                        status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        body, content_type = render()
+        return PlainTextResponse(body, media_type=content_type)
+
+    for router in (identity_router, enterprises_router, prefixes_router, templates_router, identifiers_router,
+                   resolver_router, handles_router):
+        app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware)
+    return app

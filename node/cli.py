@@ -1,0 +1,289 @@
+"""The ``secnode`` command: serve, migrate, init, and node-administrator commands for enterprises and prefixes."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from node.config import Settings, get_settings
+from node.db import Database
+from node.migrate import upgrade
+
+app = typer.Typer(help="secnode: industrial internet identifier resolution secondary node", no_args_is_help=True)
+enterprise_app = typer.Typer(help="Enterprises (node administrator)", no_args_is_help=True)
+prefix_app = typer.Typer(help="Enterprise prefixes (node administrator)", no_args_is_help=True)
+app.add_typer(enterprise_app, name="enterprise")
+app.add_typer(prefix_app, name="prefix")
+console = Console()
+T = TypeVar("T")
+
+
+def _cli_actor():
+    from registry.accounts.actor import Actor
+
+    return Actor(name=f"cli:{getpass.getuser()}", is_node_admin=True)
+
+
+def _in_transaction(work: Callable[[Any, Settings], Awaitable[T]]) -> T:
+    """Run ``work(session, settings)`` in one unit of work; domain errors become a clean exit."""
+    from node.errors import DomainError
+
+    settings = get_settings()
+
+    async def run() -> T:
+        db = Database(settings.database_url)
+        try:
+            async with db.unit_of_work() as session:
+                return await work(session, settings)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except DomainError as exc:
+        console.print(f"[red]error[/red] {exc.name}: {exc.message}")
+        raise typer.Exit(1) from None
+
+
+def initialise(settings: Settings) -> str | None:
+    """Migrate the database and create the node administrator and seed templates (idempotent)."""
+    from registry.bootstrap import ensure_node
+
+    upgrade(settings.database_url)
+
+    async def run() -> str | None:
+        db = Database(settings.database_url)
+        try:
+            async with db.unit_of_work() as session:
+                return await ensure_node(session, settings)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def _announce(password: str | None, settings: Settings) -> None:
+    if password:
+        console.print(f"[bold yellow]Node administrator created.[/bold yellow] Business API user [bold]admin[/bold], "
+                      f"Handle identity [bold]300:0.NA/{settings.node_prefix}[/bold], password: [bold]{password}[/bold]"
+                      "\nIt is shown only this once; set SECNODE_BOOTSTRAP_ADMIN_PASSWORD to choose it instead.")
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database schema to the latest migration."""
+    settings = get_settings()
+    upgrade(settings.database_url)
+    console.print(f"schema up to date ({settings.database_url.split('@')[-1]})")
+
+
+@app.command()
+def init() -> None:
+    """Migrate, then create the node's NA handle, its administrator and the seed templates."""
+    settings = get_settings()
+    _announce(initialise(settings), settings)
+    console.print(f"node {settings.node_prefix} ready")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="TCP port"),
+    workers: int = typer.Option(1, help="worker processes (more than one needs PostgreSQL and Redis)"),
+) -> None:
+    """Migrate and initialise if needed, then serve HTTP."""
+    import uvicorn
+
+    settings = get_settings()
+    if workers > 1 and (settings.is_sqlite or not settings.redis_url):
+        console.print("[red]more than one worker needs PostgreSQL (SECNODE_DATABASE_URL) and Redis "
+                      "(SECNODE_REDIS_URL): the embedded default's cache lives in one process[/red]")
+        raise typer.Exit(2)
+    _announce(initialise(settings), settings)
+    console.print(f"secnode {settings.node_prefix} on http://{host}:{port}  (OpenAPI at /docs)")
+    uvicorn.run("node.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=settings.log_level.lower(), proxy_headers=bool(settings.trusted_proxies),
+                forwarded_allow_ips=",".join(settings.trusted_proxies) or None)
+
+
+# ---- enterprises --------------------------------------------------------------------------------------------
+
+def _print_rows(title: str, rows: list[dict[str, Any]], columns: list[str]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(row.get(c, "")) for c in columns))
+    console.print(table)
+
+
+@enterprise_app.command("add")
+def enterprise_add(
+    name: str = typer.Option(...), credit_code: str = typer.Option(..., help="unified social credit code"),
+    industry: str = typer.Option(..., help="steel | automotive | packaging"),
+    industry_code: str = typer.Option(..., help="GB/T 4754 code, e.g. C3120"),
+    contact_name: str = typer.Option(...), contact_phone: str = typer.Option(...),
+    contact_email: str = typer.Option(...), username: str = typer.Option(...),
+    password: str = typer.Option(..., prompt=True, hide_input=True),
+    approve: bool = typer.Option(True, help="approve at once"),
+) -> None:
+    """Register an enterprise (and its login account), approved by default."""
+    from node.faces import parse_model
+    from registry.enterprises import service
+    from registry.enterprises.schemas import EnterpriseApplication
+
+    async def work(session, settings):
+        data = parse_model(EnterpriseApplication, {
+            "name": name, "creditCode": credit_code, "industry": industry, "industryCode": industry_code,
+            "contactName": contact_name, "contactPhone": contact_phone, "contactEmail": contact_email,
+            "username": username, "password": password})
+        enterprise = await service.apply(session, data, _cli_actor().name)
+        if approve:
+            enterprise = await service.audit(session, _cli_actor(), enterprise.id, True, None)
+        return service.enterprise_out(enterprise)
+
+    out = _in_transaction(work)
+    console.print(f"enterprise {out['id']} {out['name']}: {out['state']}")
+
+
+@enterprise_app.command("list")
+def enterprise_list(state: str | None = typer.Option(None)) -> None:
+    """List enterprises."""
+    from registry.enterprises import repository
+    from registry.enterprises.service import enterprise_out
+
+    async def work(session, settings):
+        return [enterprise_out(e) for e in await repository.list_all(session, state=state, limit=10_000)]
+
+    _print_rows("enterprises", _in_transaction(work), ["id", "name", "creditCode", "industry", "state"])
+
+
+def _enterprise_decision(enterprise_id: int, action: str, reason: str | None) -> None:
+    from registry.enterprises import service
+
+    async def work(session, settings):
+        if action in ("approve", "reject"):
+            enterprise = await service.audit(session, _cli_actor(), enterprise_id, action == "approve", reason)
+        else:
+            enterprise = await service.set_disabled(session, _cli_actor(), enterprise_id, action == "disable", reason)
+        return service.enterprise_out(enterprise)
+
+    out = _in_transaction(work)
+    console.print(f"enterprise {out['id']}: {out['state']}")
+
+
+@enterprise_app.command("approve")
+def enterprise_approve(enterprise_id: int) -> None:
+    """Approve an application."""
+    _enterprise_decision(enterprise_id, "approve", None)
+
+
+@enterprise_app.command("reject")
+def enterprise_reject(enterprise_id: int, reason: str = typer.Option(...)) -> None:
+    """Reject an application."""
+    _enterprise_decision(enterprise_id, "reject", reason)
+
+
+@enterprise_app.command("disable")
+def enterprise_disable(enterprise_id: int, reason: str | None = typer.Option(None)) -> None:
+    """Suspend an enterprise: writes under its prefixes are refused."""
+    _enterprise_decision(enterprise_id, "disable", reason)
+
+
+@enterprise_app.command("enable")
+def enterprise_enable(enterprise_id: int) -> None:
+    """Lift a suspension."""
+    _enterprise_decision(enterprise_id, "enable", None)
+
+
+# ---- prefixes -----------------------------------------------------------------------------------------------
+
+@prefix_app.command("allocate")
+def prefix_allocate(
+    enterprise_id: int = typer.Option(...), code: str | None = typer.Option(None, help="default: next free"),
+    admin_password: str = typer.Option(..., prompt=True, hide_input=True, help="secret of <prefix>/admin"),
+    approve: bool = typer.Option(True, help="approve (and enable) at once"),
+) -> None:
+    """Allocate a prefix to an approved enterprise."""
+    from registry.prefixes import service
+
+    async def work(session, settings):
+        prefix = await service.apply(session, settings, _cli_actor(), enterprise_id=enterprise_id, code=code,
+                                     admin_password=admin_password)
+        if approve:
+            prefix = await service.audit(session, settings, _cli_actor(), prefix.prefix, approve=True, reason=None)
+        return service.prefix_out(prefix)
+
+    out = _in_transaction(work)
+    console.print(f"prefix {out['prefix']}: {out['stateName']} (state {out['state']})")
+
+
+@prefix_app.command("list")
+def prefix_list(enterprise_id: int | None = typer.Option(None)) -> None:
+    """List prefixes."""
+    from registry.prefixes import repository
+    from registry.prefixes.service import prefix_out
+
+    async def work(session, settings):
+        return [prefix_out(p) for p in await repository.list_all(session, enterprise_id=enterprise_id, limit=10_000)]
+
+    _print_rows("prefixes", _in_transaction(work), ["prefix", "enterpriseId", "state", "stateName"])
+
+
+def _prefix_action(prefix: str, action: str, reason: str | None = None) -> None:
+    from registry.prefixes import service
+
+    async def work(session, settings):
+        actor = _cli_actor()
+        if action in ("approve", "reject"):
+            result = await service.audit(session, settings, actor, prefix, approve=action == "approve", reason=reason)
+        elif action == "delete":
+            result = await service.request_delete(session, actor, prefix)
+        else:
+            result = await service.set_enabled(session, settings, actor, prefix, action == "enable")
+        return service.prefix_out(result)
+
+    out = _in_transaction(work)
+    console.print(f"prefix {out['prefix']}: {out['stateName']} (state {out['state']})")
+
+
+@prefix_app.command("approve")
+def prefix_approve(prefix: str) -> None:
+    """Approve an application (enables it when no upstream is configured)."""
+    _prefix_action(prefix, "approve")
+
+
+@prefix_app.command("reject")
+def prefix_reject(prefix: str, reason: str = typer.Option(...)) -> None:
+    """Reject an application."""
+    _prefix_action(prefix, "reject", reason)
+
+
+@prefix_app.command("disable")
+def prefix_disable(prefix: str) -> None:
+    """Disable: writes under the prefix are refused."""
+    _prefix_action(prefix, "disable")
+
+
+@prefix_app.command("enable")
+def prefix_enable(prefix: str) -> None:
+    """Enable a disabled prefix."""
+    _prefix_action(prefix, "enable")
+
+
+@prefix_app.command("delete")
+def prefix_delete(prefix: str) -> None:
+    """Delete an empty prefix."""
+    _prefix_action(prefix, "delete")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()

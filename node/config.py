@@ -1,0 +1,59 @@
+"""Typed settings, read from ``SECNODE_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./secnode.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SECNODE_", extra="ignore")
+
+    database_url: str = DEFAULT_SQLITE_URL
+    database_read_url: str | None = None
+    database_pool_size: int = 10
+    redis_url: str | None = None
+
+    node_prefix: str = "88.118"
+    bootstrap_admin_password: str | None = None
+
+    # Identifier syntax: "strict" (Chinese nodes: <=128 chars, restricted alphabet) or "rfc" (RFC 3650 UTF-8 suffix).
+    identifier_mode: Literal["strict", "rfc"] = "strict"
+    identifier_max_length: int = 128
+    identifier_max_bytes_rfc: int = 255
+    allow_recreate: bool = False
+
+    default_ttl: int = 86400
+    max_ttl: int = 172800
+    max_body_bytes: int = 16 * 1024 * 1024
+    batch_max_items: int = 2000
+    token_ttl_seconds: int = 24 * 3600
+
+    # Credentials (Basic auth, passwords, tokens) are accepted over TLS, from loopback clients, or through a
+    # trusted TLS-terminating proxy that sets X-Forwarded-Proto: https.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    allow_insecure_credentials: bool = False
+
+    log_level: str = "INFO"
+
+    @field_validator("node_prefix")
+    @classmethod
+    def _prefix_shape(cls, value: str) -> str:
+        parts = value.split(".")
+        if not all(p.isascii() and p.isalnum() for p in parts):
+            raise ValueError("node prefix must be alphanumeric segments joined by '.'")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,55 @@
+"""Secret hashing and random tokens. Secrets are stored only as salted scrypt hashes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+SCHEME = "scrypt"
+# n=2**14, r=8, p=1: OWASP's minimum for scrypt, ~40 ms here. Parameters live in the hash, so they can be raised later.
+_N, _R, _P = 2**14, 8, 1
+_DKLEN = 32
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text + "=" * (-len(text) % 4))
+
+
+def hash_secret(secret: str) -> str:
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(secret.encode("utf-8"), salt=salt, n=_N, r=_R, p=_P, dklen=_DKLEN, maxmem=64 * 1024 * 1024)
+    return f"{SCHEME}${_N}${_R}${_P}${_b64(salt)}${_b64(digest)}"
+
+
+def is_secret_hash(text: str) -> bool:
+    return isinstance(text, str) and text.startswith(SCHEME + "$") and text.count("$") == 5
+
+
+def verify_secret(secret: str, stored: str) -> bool:
+    if not is_secret_hash(stored):
+        return False
+    _, n, r, p, salt, digest = stored.split("$")
+    expected = _unb64(digest)
+    actual = hashlib.scrypt(
+        secret.encode("utf-8"), salt=_unb64(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected),
+        maxmem=64 * 1024 * 1024,
+    )
+    return hmac.compare_digest(actual, expected)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(18)

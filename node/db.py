@@ -1,0 +1,111 @@
+"""Database engines, sessions and the unit of work.
+
+One transaction per request: the request boundary commits once; services only flush. Work that must happen only
+after a successful commit (cache invalidation, upward pushes) is registered with :func:`after_commit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Integer, MetaData, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Portable column types: JSONB / BIGINT on PostgreSQL, JSON text / INTEGER (rowid alias) on SQLite.
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+PostCommit = Callable[[], Awaitable[None]]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # Take SQLite's write lock at BEGIN: a deferred transaction that reads, then writes, could fail with
+    # SQLITE_BUSY_SNAPSHOT when another connection wrote in between.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, pool_size: int = 10, writer: bool = False) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, pool_size=1 if writer else 5, max_overflow=0 if writer else 5)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        if writer:
+            event.listen(engine.sync_engine, "connect", _sqlite_autocommit_driver)
+            event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        return engine
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _sqlite_autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy emit BEGIN itself (pysqlite would otherwise begin lazily on its own).
+    dbapi_connection.isolation_level = None
+
+
+class Database:
+    """The write engine (primary) and the read engine (a replica when configured, else the primary)."""
+
+    def __init__(self, url: str, read_url: str | None = None, *, pool_size: int = 10):
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size, writer=True)
+        if read_url or url.startswith("sqlite"):  # SQLite: readers get their own engine, the writer is one connection
+            self.read_engine = make_engine(read_url or url, pool_size=pool_size)
+        else:
+            self.read_engine = self.engine
+        self.write_sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """A write session that commits once at the end, or rolls back on error, then runs post-commit hooks."""
+        async with self.write_sessions() as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+            for hook in session.info.pop("after_commit", []):
+                await hook()
+
+    @asynccontextmanager
+    async def read_session(self) -> AsyncIterator[AsyncSession]:
+        async with self.read_sessions() as session:
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
+
+
+def after_commit(session: AsyncSession, hook: PostCommit) -> None:
+    """Run ``hook`` once the session's transaction has committed (never if it rolls back)."""
+    session.info.setdefault("after_commit", []).append(hook)

@@ -1,0 +1,117 @@
+"""How each face renders results and domain errors: Handle ``responseCode`` bodies and the SNMS envelope."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from node.config import Settings
+from node.errors import DomainError, InvalidRequest, Kind
+
+# kind -> (Handle responseCode, HTTP status). Values: DOMAIN.md "Handle REST (v9)".
+HANDLE_CODES: dict[Kind, tuple[int, int]] = {
+    Kind.INVALID_HANDLE: (102, 400),
+    Kind.INVALID_VALUE: (202, 400),
+    Kind.INVALID_REQUEST: (2, 400),
+    Kind.NOT_FOUND: (100, 404),
+    Kind.VALUES_NOT_FOUND: (200, 400),
+    Kind.ALREADY_EXISTS: (101, 409),
+    Kind.VALUE_EXISTS: (201, 409),
+    Kind.NOT_RESPONSIBLE: (301, 400),
+    Kind.UNAUTHENTICATED: (402, 401),
+    Kind.FORBIDDEN: (400, 403),
+    Kind.CONFLICT: (2, 409),
+    Kind.TOO_LARGE: (2, 413),
+    Kind.UNAVAILABLE: (2, 503),
+}
+
+# kind -> (SNMS status, HTTP status): 1 ok, -1 not logged in, -2 business failure, -3 no permission, -4 internal.
+SNMS_CODES: dict[Kind, tuple[int, int]] = {
+    Kind.UNAUTHENTICATED: (-1, 401),
+    Kind.FORBIDDEN: (-3, 403),
+    Kind.NOT_FOUND: (-2, 404),
+    Kind.ALREADY_EXISTS: (-2, 409),
+    Kind.VALUE_EXISTS: (-2, 409),
+    Kind.CONFLICT: (-2, 409),
+    Kind.TOO_LARGE: (-2, 413),
+    Kind.UNAVAILABLE: (-4, 503),
+}
+
+
+class JSONBody(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def handle_error(exc: DomainError, handle: str | None = None) -> JSONBody:
+    code, status = HANDLE_CODES.get(exc.kind, (2, 400))
+    body: dict[str, Any] = {"responseCode": code}
+    if handle is not None:
+        body["handle"] = handle
+    body["message"] = exc.message
+    body["error"] = exc.name
+    return JSONBody(body, status_code=status)
+
+
+def snms_status(exc: DomainError) -> int:
+    return SNMS_CODES.get(exc.kind, (-2, 400))[0]
+
+
+def snms_error(exc: DomainError) -> JSONBody:
+    status, http = SNMS_CODES.get(exc.kind, (-2, 400))
+    return JSONBody({"status": status, "message": exc.message, "error": exc.name, "data": None}, status_code=http)
+
+
+def snms_ok(data: Any = None, message: str = "success", status_code: int = 200) -> JSONBody:
+    return JSONBody({"status": 1, "message": message, "data": data}, status_code=status_code)
+
+
+def is_handle_face(path: str) -> bool:
+    return path.startswith("/api/")
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def credentials_allowed(request: Request, settings: Settings) -> bool:
+    """Credentials travel only over TLS: direct TLS, a trusted TLS-terminating proxy, or loopback (the embedded
+    default). ``SECNODE_ALLOW_INSECURE_CREDENTIALS=true`` lifts the rule (test rigs only)."""
+    if settings.allow_insecure_credentials or request.url.scheme == "https":
+        return True
+    client = request.client.host if request.client else None
+    if client in settings.trusted_proxies and request.headers.get("x-forwarded-proto", "").lower() == "https":
+        return True
+    return _is_loopback(client)
+
+
+async def read_json(request: Request) -> Any:
+    """The request body as JSON, or an ``InvalidRequest`` naming the problem (never a 500)."""
+    body = await request.body()
+    if not body:
+        raise InvalidRequest("request body is empty; JSON expected", name="request.empty_body")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(f"request body is not valid JSON: {exc}", name="request.malformed_json") from None
+
+
+def parse_model(model: Any, raw: Any) -> Any:
+    """Validate ``raw`` with a pydantic model; errors become one readable ``InvalidRequest``."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
+        raise InvalidRequest(problems, name="request.invalid_fields") from None

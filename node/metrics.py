@@ -1,0 +1,50 @@
+"""Prometheus metrics and the ASGI middleware that counts requests per face."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUESTS = Counter("secnode_http_requests_total", "HTTP requests", ["face", "method", "status"])
+LATENCY = Histogram("secnode_http_request_seconds", "HTTP request latency", ["face"],
+                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+
+
+def face_of(path: str) -> str:
+    if path.startswith("/api/"):
+        return "handle"
+    if path.startswith(("/identity", "/snms/")):
+        return "business"
+    if path in ("/healthz", "/readyz", "/metrics"):
+        return "operations"
+    return "other"
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        face = face_of(scope["path"])
+        status = {"code": 500}
+        started = time.perf_counter()
+
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counting_send)
+        finally:
+            REQUESTS.labels(face, scope["method"], str(status["code"])).inc()
+            LATENCY.labels(face).observe(time.perf_counter() - started)
+
+
+def render() -> tuple[bytes, str]:
+    return generate_latest(), CONTENT_TYPE_LATEST

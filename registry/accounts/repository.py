@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registry.accounts.models import Account, Token
+
+
+async def by_username(session: AsyncSession, username: str) -> Account | None:
+    return (await session.execute(select(Account).where(Account.username == username))).scalar_one_or_none()
+
+
+async def by_token(session: AsyncSession, digest: str, now: datetime) -> Account | None:
+    query = (select(Account).join(Token, Token.account_id == Account.id)
+             .where(Token.digest == digest, Token.expires_at > now))
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def purge_expired_tokens(session: AsyncSession, now: datetime) -> None:
+    await session.execute(delete(Token).where(Token.expires_at <= now))

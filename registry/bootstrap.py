@@ -1,0 +1,58 @@
+"""First start: the node's NA handle and administrator, and the seed templates of the three industries."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from node.config import Settings
+from node.crypto import hash_secret, new_password
+from registry.accounts import repository as accounts
+from registry.accounts.actor import SYSTEM
+from registry.accounts.service import NODE_ADMIN_ROLE, NODE_ADMIN_USERNAME, create_account
+from registry.clock import utcnow
+from registry.handles import repository as handles
+from registry.handles.permissions import ALL_PERMISSIONS
+from registry.handles.syntax import canonical, na_handle
+from registry.handles.values import ADMIN_INDEX, SECKEY_INDEX
+from registry.prefixes.service import write_system_record
+from registry.templates import repository as templates_repo
+from registry.templates import service as templates
+from registry.templates.schemas import TemplateIn
+
+
+def seed_templates() -> list[dict]:
+    folder = resources.files("registry") / "seeds"
+    return [json.loads(f.read_text(encoding="utf-8")) for f in sorted(folder.iterdir(), key=lambda f: f.name)
+            if f.name.endswith(".json")]
+
+
+async def ensure_node(session: AsyncSession, settings: Settings) -> str | None:
+    """Create the node administrator on first start. Returns the password when one was generated."""
+    node_na = na_handle(settings.node_prefix)
+    generated = None
+    if await handles.get(session, canonical(node_na)) is None:
+        password = settings.bootstrap_admin_password
+        if not password:
+            password = generated = new_password()
+        secret_hash = hash_secret(password)
+        stamp = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
+        await write_system_record(session, SYSTEM, node_na, [
+            {"index": ADMIN_INDEX, "type": "HS_ADMIN", "ttl": settings.default_ttl, "timestamp": stamp,
+             "data": {"format": "admin", "value": {"handle": node_na, "index": SECKEY_INDEX,
+                                                    "permissions": ALL_PERMISSIONS}}},
+            {"index": SECKEY_INDEX, "type": "HS_SECKEY", "ttl": settings.default_ttl, "timestamp": stamp,
+             "permissions": "1100", "data": {"format": "string", "value": secret_hash}},
+        ])
+        account = await accounts.by_username(session, NODE_ADMIN_USERNAME)
+        if account is None:
+            account = await create_account(session, NODE_ADMIN_USERNAME, password, NODE_ADMIN_ROLE, None)
+        account.password_hash = secret_hash
+    for seed in seed_templates():
+        seed["prefix"] = settings.node_prefix
+        if await templates_repo.get(session, canonical(seed["prefix"]), seed["version"]) is None:
+            await templates.create(session, SYSTEM, TemplateIn.model_validate(seed))
+    await session.flush()
+    return generated

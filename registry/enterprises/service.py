@@ -1,0 +1,86 @@
+"""Enterprise onboarding: real-name application, the node administrator's audit, disabling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from node.errors import AlreadyExists, Conflict, Forbidden, NotFound
+from registry.accounts import repository as accounts
+from registry.accounts.actor import Actor
+from registry.accounts.service import ENTERPRISE_ROLE, create_account
+from registry.clock import utcnow
+from registry.enterprises import repository
+from registry.enterprises.models import Enterprise
+from registry.enterprises.schemas import EnterpriseApplication, EnterpriseOut
+from registry.enterprises.states import TRANSITIONS, EnterpriseState
+from registry.journal import repository as journal
+
+
+def enterprise_out(enterprise: Enterprise) -> dict[str, Any]:
+    return EnterpriseOut.model_validate(enterprise).model_dump(mode="json", by_alias=True)
+
+
+async def apply(session: AsyncSession, data: EnterpriseApplication, actor_name: str = "anonymous") -> Enterprise:
+    """Record an application and the account the enterprise logs in with; the node administrator audits it."""
+    if await repository.by_credit_code(session, data.credit_code) is not None:
+        raise AlreadyExists(f"an enterprise with credit code {data.credit_code} is already registered",
+                            name="enterprise.exists")
+    if await accounts.by_username(session, data.username) is not None:
+        raise AlreadyExists(f"username {data.username} is taken", name="account.exists")
+    now = utcnow()
+    enterprise = Enterprise(name=data.name, credit_code=data.credit_code, industry=data.industry,
+                            industry_code=data.industry_code, contact_name=data.contact_name,
+                            contact_phone=data.contact_phone, contact_email=data.contact_email, address=data.address,
+                            state=EnterpriseState.APPLIED.value, created_at=now, updated_at=now)
+    try:
+        async with session.begin_nested():
+            session.add(enterprise)
+            await session.flush()
+            await create_account(session, data.username, data.password, ENTERPRISE_ROLE, enterprise.id)
+    except IntegrityError:  # a concurrent application with the same code or username
+        raise AlreadyExists("credit code or username already registered", name="enterprise.exists") from None
+    await journal.append(session, [journal.entry("enterprise.applied", data.name, str(enterprise.id), actor_name,
+                                                 creditCode=data.credit_code, industry=data.industry)])
+    return enterprise
+
+
+async def _transition(session: AsyncSession, actor: Actor, enterprise_id: int, target: EnterpriseState,
+                      reason: str | None) -> Enterprise:
+    if not actor.is_node_admin:
+        raise Forbidden("only the node administrator audits or disables enterprises", name="enterprise.forbidden")
+    enterprise = await repository.get(session, enterprise_id, for_update=True)
+    if enterprise is None:
+        raise NotFound(f"enterprise {enterprise_id} does not exist", name="enterprise.not_found")
+    current = EnterpriseState(enterprise.state)
+    if target not in TRANSITIONS[current]:
+        raise Conflict(f"enterprise {enterprise_id} is {current.value}; it cannot become {target.value}",
+                       name="enterprise.bad_transition")
+    enterprise.state, enterprise.reason, enterprise.updated_at = target.value, reason, utcnow()
+    await session.flush()
+    await journal.append(session, [journal.entry(f"enterprise.{target.value}", enterprise.name, str(enterprise.id),
+                                                 actor.name, reason=reason)])
+    return enterprise
+
+
+async def audit(session: AsyncSession, actor: Actor, enterprise_id: int, approve: bool,
+                reason: str | None) -> Enterprise:
+    target = EnterpriseState.APPROVED if approve else EnterpriseState.REJECTED
+    return await _transition(session, actor, enterprise_id, target, reason)
+
+
+async def set_disabled(session: AsyncSession, actor: Actor, enterprise_id: int, disabled: bool,
+                       reason: str | None = None) -> Enterprise:
+    target = EnterpriseState.DISABLED if disabled else EnterpriseState.APPROVED
+    return await _transition(session, actor, enterprise_id, target, reason)
+
+
+async def get(session: AsyncSession, actor: Actor, enterprise_id: int) -> Enterprise:
+    if not actor.is_node_admin and actor.enterprise_id != enterprise_id:
+        raise Forbidden("an enterprise sees only its own record", name="enterprise.forbidden")
+    enterprise = await repository.get(session, enterprise_id)
+    if enterprise is None:
+        raise NotFound(f"enterprise {enterprise_id} does not exist", name="enterprise.not_found")
+    return enterprise

@@ -1,0 +1,391 @@
+"""Writing identifier records: one set-based path for single writes and batches.
+
+Every item is checked on its own (syntax, prefix, permission, template); a failed item is reported and never
+written, the others go on. Writes are collected and executed at the end in a few statements: one multi-row
+insert for new records, one history insert and one executemany update for changed records, one journal insert.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from node.config import Settings
+from node.errors import (AlreadyExists, Conflict, DomainError, Forbidden, HandleNotFound, NotResponsible,
+                         ValueExists, ValuesNotFound)
+from registry.accounts.actor import Actor
+from registry.clock import utcnow
+from registry.enterprises.states import EnterpriseState
+from registry.handles import repository
+from registry.handles.models import HandleRecord
+from registry.handles.permissions import Perm, is_admin
+from registry.handles.syntax import Identifier, canonical, is_under, na_handle
+from registry.handles.values import Value, hash_secrets, same_values, stamp
+from registry.journal import repository as journal
+from registry.prefixes import repository as prefixes
+from registry.prefixes.states import LABELS, PrefixState
+from registry.templates import service as templates
+from registry.templates.validation import CompiledTemplate, read_binding, template_key
+
+NA_PREFIX_KEY = "0.na"
+
+
+@dataclass
+class Outcome:
+    """What happened to one item of a write."""
+
+    handle: str
+    error: DomainError | None = None
+    created: bool = False
+    changed: bool = False
+    version: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class _Pending:
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    insert_outcomes: dict[str, Outcome] = field(default_factory=dict)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    journal: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class RecordWriter:
+    """Writes records for one actor inside the caller's transaction (it flushes; the caller commits)."""
+
+    def __init__(self, session: AsyncSession, settings: Settings, actor: Actor):
+        self.session = session
+        self.settings = settings
+        self.actor = actor
+        self.node_key = canonical(settings.node_prefix)
+        self.now = utcnow()
+        self.now_iso = _iso(self.now)
+        self._prefix_checked: dict[str, DomainError | None] = {}
+        self._records: dict[str, list[Value] | None] = {}
+        self._admin_decisions: dict[tuple, bool] = {}
+        self._templates: dict[str, CompiledTemplate] = {}
+        self._pending = _Pending()
+
+    # ---- checks -------------------------------------------------------------------------------------------
+
+    async def _check_prefix(self, ident: Identifier) -> None:
+        """The node serves this prefix and it accepts writes."""
+        key = ident.prefix_key
+        if key not in self._prefix_checked:
+            self._prefix_checked[key] = await self._prefix_problem(ident)
+        problem = self._prefix_checked[key]
+        if problem is not None:
+            raise problem
+
+    async def _prefix_problem(self, ident: Identifier) -> DomainError | None:
+        key = ident.prefix_key
+        if key == NA_PREFIX_KEY:
+            if is_under(canonical(ident.suffix), self.node_key):
+                return None
+            return NotResponsible(f"prefix {ident.suffix} is not served by this node")
+        if key == self.node_key:
+            return None
+        if not is_under(key, self.node_key):
+            return NotResponsible(f"prefix {ident.prefix} is not served by this node (node prefix "
+                                  f"{self.settings.node_prefix})")
+        found = (await prefixes.with_enterprise_state(self.session, [key])).get(key)
+        if found is None or found[0].state in (PrefixState.DELETED, PrefixState.REJECTED):
+            return NotResponsible(f"prefix {ident.prefix} is not allocated on this node")
+        prefix, enterprise_state = found
+        if prefix.state != PrefixState.ENABLED:
+            return Conflict(f"prefix {ident.prefix} is {LABELS[PrefixState(prefix.state)]} "
+                            f"(state {prefix.state}); it accepts no writes", name="prefix.not_enabled")
+        if enterprise_state != EnterpriseState.APPROVED:
+            return Conflict(f"the enterprise holding {ident.prefix} is {enterprise_state}",
+                            name="enterprise.not_approved")
+        return None
+
+    def _check_not_reserved(self, ident: Identifier, action: str) -> None:
+        if ident.prefix_key == NA_PREFIX_KEY:
+            raise Forbidden(f"NA handles are made and removed by prefix allocation; cannot {action} {ident.handle}",
+                            name="handle.reserved")
+        if canonical(ident.suffix) == "admin":
+            raise Forbidden(f"{ident.handle} is the prefix administrator identity; cannot {action} it",
+                            name="handle.reserved")
+
+    async def _load_values(self, key: str) -> list[Value] | None:
+        if key not in self._records:
+            record = await repository.get(self.session, key)
+            self._records[key] = None if record is None or record.deleted else record.record_values
+        return self._records[key]
+
+    async def _require(self, ident: Identifier, current: list[Value] | None, perms: list[Perm]) -> None:
+        """The actor holds ``perms`` through the record's HS_ADMIN values, or else its prefix's NA handle."""
+        if self.actor.is_node_admin:
+            return
+        admins = [v for v in current or () if v["type"] == "HS_ADMIN"]
+        if not admins:
+            na = na_handle(ident.suffix) if ident.prefix_key == NA_PREFIX_KEY else na_handle(ident.prefix)
+            admins = [v for v in await self._load_values(canonical(na)) or () if v["type"] == "HS_ADMIN"]
+        decision_key = (tuple(sorted((v["data"]["value"]["handle"], v["data"]["value"]["index"],
+                                      v["data"]["value"].get("permissions", "")) for v in admins)), tuple(perms))
+        if decision_key not in self._admin_decisions:
+            self._admin_decisions[decision_key] = await is_admin(self.actor, admins, perms, self._load_values)
+        if not self._admin_decisions[decision_key]:
+            wanted = ", ".join(p.name.lower() for p in perms)
+            raise Forbidden(f"{self.actor.name} lacks permission ({wanted}) on {ident.handle}",
+                            name="handle.forbidden")
+
+    async def _validate_template(self, values: list[Value]) -> str | None:
+        binding = read_binding(values)
+        if binding is None:
+            return None
+        compiled = await templates.compiled(self.session, binding[0], binding[1], self._templates)
+        compiled.validate(values, identifier_mode=self.settings.identifier_mode)
+        return template_key(*binding)
+
+    @staticmethod
+    def _change_permissions(old: list[Value], new: list[Value]) -> list[Perm]:
+        before = {v["index"]: v for v in old}
+        after = {v["index"]: v for v in new}
+        perms: set[Perm] = set()
+        for index, value in after.items():
+            admin = value["type"] == "HS_ADMIN" or (index in before and before[index]["type"] == "HS_ADMIN")
+            if index not in before:
+                perms.add(Perm.ADD_ADMIN if admin else Perm.ADD_VALUE)
+            elif not same_values([before[index]], [value]):
+                perms.add(Perm.MODIFY_ADMIN if admin else Perm.MODIFY_VALUE)
+        for index, value in before.items():
+            if index not in after:
+                perms.add(Perm.REMOVE_ADMIN if value["type"] == "HS_ADMIN" else Perm.REMOVE_VALUE)
+        return sorted(perms)
+
+    # ---- collected writes ---------------------------------------------------------------------------------
+
+    def _stage_insert(self, ident: Identifier, values: list[Value], tkey: str | None, outcome: Outcome) -> None:
+        hash_secrets(values)
+        stamp(values, None, self.now_iso)
+        self._pending.inserts.append({
+            "handle_key": ident.key, "handle": ident.handle, "prefix_key": ident.prefix_key, "version": 1,
+            "deleted": False, "record_values": values, "template_key": tkey, "created_at": self.now,
+            "created_by": self.actor.name, "updated_at": self.now, "updated_by": self.actor.name})
+        self._pending.insert_outcomes[ident.key] = outcome
+
+    def _stage_update(self, ident: Identifier, record: HandleRecord, values: list[Value], tkey: str | None,
+                      deleted: bool, outcome: Outcome) -> None:
+        if not deleted:
+            hash_secrets(values, record.record_values)
+            stamp(values, record.record_values, self.now_iso)
+        version = record.version + 1
+        self._pending.history.append({
+            "handle_key": record.handle_key, "version": record.version, "handle": record.handle,
+            "deleted": record.deleted, "record_values": record.record_values, "updated_at": record.updated_at,
+            "updated_by": record.updated_by, "superseded_at": self.now})
+        self._pending.updates.append({
+            "handle_key": record.handle_key, "handle": record.handle if not record.deleted else ident.handle,
+            "version": version, "deleted": deleted, "record_values": values, "template_key": tkey,
+            "updated_at": self.now, "updated_by": self.actor.name})
+        kind = "handle.deleted" if deleted else ("handle.created" if record.deleted else "handle.updated")
+        self._journal(kind, ident, version, tkey)
+        outcome.version, outcome.changed, outcome.created = version, True, record.deleted and not deleted
+        self._records[record.handle_key] = None if deleted else values
+
+    def _journal(self, kind: str, ident: Identifier, version: int, tkey: str | None) -> None:
+        self._pending.journal.append(journal.entry(kind, ident.handle, ident.key, self.actor.name, version,
+                                                   prefix=ident.prefix, template=tkey))
+
+    async def _flush(self) -> None:
+        pending = self._pending
+        if pending.inserts:
+            inserted = await repository.insert_new(self.session, pending.inserts)
+            for row in pending.inserts:
+                outcome = pending.insert_outcomes[row["handle_key"]]
+                if row["handle_key"] in inserted:
+                    outcome.created, outcome.changed, outcome.version = True, True, 1
+                    self._journal("handle.created", _ident_of(row), 1, row["template_key"])
+                else:  # created by a concurrent transaction after our look-up
+                    outcome.error = AlreadyExists(f"{row['handle']} was created concurrently; retry",
+                                                  name="handle.exists")
+        await repository.save_history(self.session, pending.history)
+        await repository.update_many(self.session, pending.updates)
+        await journal.append(self.session, pending.journal)
+        self._pending = _Pending()
+
+    # ---- operations ---------------------------------------------------------------------------------------
+
+    async def create(self, items: list[tuple[Identifier, list[Value]]], *, identical_ok: bool) -> list[Outcome]:
+        """Create new records. ``identical_ok``: an existing live record with the same values counts as success
+        (a retried batch); otherwise any existing record is an error (Handle ``overwrite=false``)."""
+        outcomes: list[Outcome] = []
+        staged: list[tuple[Identifier, list[Value], Outcome, str | None]] = []
+        seen: set[str] = set()
+        for ident, values in items:
+            outcome = Outcome(ident.handle)
+            outcomes.append(outcome)
+            try:
+                if ident.key in seen:
+                    raise AlreadyExists(f"{ident.handle} appears twice in this request", name="handle.duplicate")
+                seen.add(ident.key)
+                await self._check_prefix(ident)
+                self._check_not_reserved(ident, "create")
+                await self._require(ident, None, [Perm.CREATE_HANDLE])
+                tkey = await self._validate_template(values)
+            except DomainError as exc:
+                outcome.error = exc
+                continue
+            staged.append((ident, values, outcome, tkey))
+        existing = await repository.get_many(self.session, [i.key for i, _, _, _ in staged], for_update=True)
+        for ident, values, outcome, tkey in staged:
+            record = existing.get(ident.key)
+            try:
+                if record is None:
+                    self._stage_insert(ident, [dict(v) for v in values], tkey, outcome)
+                elif not record.deleted:
+                    if identical_ok and same_values(record.record_values, values):
+                        outcome.version = record.version
+                    else:
+                        raise AlreadyExists(f"{ident.handle} already exists", name="handle.exists")
+                elif not self.settings.allow_recreate:
+                    raise AlreadyExists(f"{ident.handle} was deleted and its name is never reused",
+                                        name="handle.tombstoned")
+                else:
+                    self._stage_update(ident, record, [dict(v) for v in values], tkey, False, outcome)
+            except DomainError as exc:
+                outcome.error = exc
+        await self._flush()
+        return outcomes
+
+    async def replace(self, items: list[tuple[Identifier, list[Value]]], *, create_missing: bool) -> list[Outcome]:
+        """Replace whole records (Handle PUT ``overwrite=true``; business update). Unchanged content is a no-op."""
+        outcomes: list[Outcome] = []
+        checked: list[tuple[Identifier, list[Value], Outcome, str | None]] = []
+        seen: set[str] = set()
+        for ident, values in items:
+            outcome = Outcome(ident.handle)
+            outcomes.append(outcome)
+            try:
+                if ident.key in seen:
+                    raise AlreadyExists(f"{ident.handle} appears twice in this request", name="handle.duplicate")
+                seen.add(ident.key)
+                await self._check_prefix(ident)
+                tkey = await self._validate_template(values)
+            except DomainError as exc:
+                outcome.error = exc
+                continue
+            checked.append((ident, values, outcome, tkey))
+        existing = await repository.get_many(self.session, [i.key for i, _, _, _ in checked], for_update=True)
+        for ident, values, outcome, tkey in checked:
+            record = existing.get(ident.key)
+            try:
+                if record is None or record.deleted:
+                    if not create_missing:
+                        raise HandleNotFound(f"{ident.handle} does not exist")
+                    self._check_not_reserved(ident, "create")
+                    await self._require(ident, None, [Perm.CREATE_HANDLE])
+                    if record is None:
+                        self._stage_insert(ident, [dict(v) for v in values], tkey, outcome)
+                        continue
+                    if not self.settings.allow_recreate:
+                        raise AlreadyExists(f"{ident.handle} was deleted and its name is never reused",
+                                            name="handle.tombstoned")
+                    self._stage_update(ident, record, [dict(v) for v in values], tkey, False, outcome)
+                    continue
+                if same_values(record.record_values, values):
+                    outcome.version = record.version
+                    continue
+                await self._require(ident, record.record_values,
+                                    self._change_permissions(record.record_values, values))
+                self._stage_update(ident, record, [dict(v) for v in values], tkey, False, outcome)
+            except DomainError as exc:
+                outcome.error = exc
+        await self._flush()
+        return outcomes
+
+    async def patch(self, ident: Identifier, values: list[Value], indexes: set[int], *, overwrite: bool) -> Outcome:
+        """Handle PUT with ``index=``: add or replace the listed indexes, keep the others."""
+        await self._check_prefix(ident)
+        record = (await repository.get_many(self.session, [ident.key], for_update=True)).get(ident.key)
+        if record is None or record.deleted:
+            raise HandleNotFound(f"{ident.handle} does not exist")
+        sent = {v["index"]: v for v in values if v["index"] in indexes}
+        current = {v["index"]: v for v in record.record_values}
+        if not overwrite:
+            clash = sorted(set(sent) & set(current))
+            if clash:
+                raise ValueExists(f"{ident.handle} already has a value at index {clash[0]}")
+        merged = {**current, **sent}
+        new_values = [dict(merged[i]) for i in sorted(merged)]
+        return await self._apply_change(ident, record, new_values)
+
+    async def remove_values(self, ident: Identifier, indexes: set[int]) -> Outcome:
+        """Handle DELETE with ``index=``: remove the listed values."""
+        await self._check_prefix(ident)
+        record = (await repository.get_many(self.session, [ident.key], for_update=True)).get(ident.key)
+        if record is None or record.deleted:
+            raise HandleNotFound(f"{ident.handle} does not exist")
+        if not indexes & {v["index"] for v in record.record_values}:
+            raise ValuesNotFound(f"{ident.handle} has no value at the given indexes")
+        new_values = [dict(v) for v in record.record_values if v["index"] not in indexes]
+        return await self._apply_change(ident, record, new_values)
+
+    async def _apply_change(self, ident: Identifier, record: HandleRecord, new_values: list[Value]) -> Outcome:
+        outcome = Outcome(ident.handle, version=record.version)
+        tkey = await self._validate_template(new_values)
+        if same_values(record.record_values, new_values):
+            return outcome
+        await self._require(ident, record.record_values, self._change_permissions(record.record_values, new_values))
+        self._stage_update(ident, record, new_values, tkey, False, outcome)
+        await self._flush()
+        return outcome
+
+    async def delete(self, idents: list[Identifier], *, missing_ok: bool = False) -> list[Outcome]:
+        """Delete records, leaving tombstones. ``missing_ok``: an already deleted record counts as success."""
+        outcomes: list[Outcome] = []
+        checked: list[tuple[Identifier, Outcome]] = []
+        for ident in idents:
+            outcome = Outcome(ident.handle)
+            outcomes.append(outcome)
+            try:
+                await self._check_prefix(ident)
+                self._check_not_reserved(ident, "delete")
+            except DomainError as exc:
+                outcome.error = exc
+                continue
+            checked.append((ident, outcome))
+        existing = await repository.get_many(self.session, [i.key for i, _ in checked], for_update=True)
+        for ident, outcome in checked:
+            record = existing.get(ident.key)
+            try:
+                if record is None or (record.deleted and not missing_ok):
+                    raise HandleNotFound(f"{ident.handle} does not exist")
+                if record.deleted:
+                    outcome.version = record.version
+                    continue
+                await self._require(ident, record.record_values, [Perm.DELETE_HANDLE])
+                self._stage_update(ident, record, [], record.template_key, True, outcome)
+            except DomainError as exc:
+                outcome.error = exc
+        await self._flush()
+        return outcomes
+
+
+def _ident_of(row: dict[str, Any]) -> Identifier:
+    prefix, _, suffix = row["handle"].partition("/")
+    return Identifier(handle=row["handle"], key=row["handle_key"], prefix=prefix, suffix=suffix)
+
+
+async def history(session: AsyncSession, key: str) -> list[dict[str, Any]]:
+    """Every version of a record, oldest first, as (version, deleted, values, who, when)."""
+    versions = [{"version": h.version, "deleted": h.deleted, "values": h.record_values, "updatedBy": h.updated_by,
+                 "updatedAt": _iso(h.updated_at)} for h in await repository.history_of(session, key)]
+    current = await repository.get(session, key)
+    if current is not None:
+        versions.append({"version": current.version, "deleted": current.deleted, "values": current.record_values,
+                         "updatedBy": current.updated_by, "updatedAt": _iso(current.updated_at)})
+    return versions

@@ -1,0 +1,69 @@
+"""The business (SNMS) shape of an identifier: ``{"handle", "templateVersion", "value": [...]}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from node.config import Settings
+from node.errors import InvalidRequest, InvalidValue
+from registry.handles import syntax
+from registry.handles.values import TEMPLATE_INDEX, Value, parse_values
+from registry.templates import repository as templates
+from registry.templates.validation import binding_value
+
+
+class TemplateLocator:
+    """Finds which prefix's template a ``templateVersion`` means: the identifier's own prefix first, then the
+    node prefix (the seed templates). Remembers answers for a whole batch."""
+
+    def __init__(self, session: AsyncSession, settings: Settings):
+        self.session = session
+        self.settings = settings
+        self._known: dict[tuple[str, str], bool] = {}
+
+    async def _exists(self, prefix: str, version: str) -> bool:
+        key = (syntax.canonical(prefix), version)
+        if key not in self._known:
+            self._known[key] = await templates.get(self.session, key[0], version) is not None
+        return self._known[key]
+
+    async def locate(self, ident: syntax.Identifier, version: str, prefix: str | None) -> str:
+        if prefix:
+            return prefix
+        for candidate in (ident.prefix, self.settings.node_prefix):
+            if await self._exists(candidate, version):
+                return candidate
+        raise InvalidValue(f"template version {version!r} exists neither under {ident.prefix} nor under "
+                           f"{self.settings.node_prefix}", name="template.not_found")
+
+
+def item_handle(item: Any) -> str:
+    if isinstance(item, dict) and isinstance(item.get("handle"), str):
+        return item["handle"]
+    if isinstance(item, str):
+        return item
+    return ""
+
+
+async def to_record(item: Any, settings: Settings, locator: TemplateLocator,
+                    parse_identifier) -> tuple[syntax.Identifier, list[Value]]:
+    """Turn one business item into an identifier and its values (with the template binding at 1001)."""
+    if not isinstance(item, dict):
+        raise InvalidRequest("each item must be an object with handle and value", name="request.item_not_object")
+    ident = parse_identifier(settings, item_handle(item))
+    raw_values = item.get("value", item.get("values", []))
+    values = parse_values(raw_values if raw_values is not None else [], max_ttl=settings.max_ttl,
+                          default_ttl=settings.default_ttl)
+    if any(v["index"] == TEMPLATE_INDEX for v in values):
+        raise InvalidValue(f"index {TEMPLATE_INDEX} is reserved: name the template with templateVersion",
+                           name="template.binding_reserved")
+    version = item.get("templateVersion")
+    if version is not None:
+        if not isinstance(version, str) or not version:
+            raise InvalidRequest("templateVersion must be a non-empty string", name="request.bad_template_version")
+        template_prefix = await locator.locate(ident, version, item.get("templatePrefix"))
+        values.append(binding_value(template_prefix, version, settings.default_ttl))
+        values.sort(key=lambda v: v["index"])
+    return ident, values

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, Identity, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from node.db import Base, BigId, JsonType
+
+
+class JournalEntry(Base):
+    """One committed change, numbered in commit order (see ADR 0001). The hand-off to upward sync."""
+
+    __tablename__ = "journal"
+
+    seq: Mapped[int] = mapped_column(BigId, Identity(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(Text)
+    subject_key: Mapped[str] = mapped_column(Text)
+    version: Mapped[int | None] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(300))
+    payload: Mapped[dict] = mapped_column(JsonType)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

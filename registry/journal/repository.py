@@ -1,0 +1,44 @@
+"""Appending to the change journal, numbered in commit order (ADR 0001)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registry.clock import utcnow
+from registry.journal.models import JournalEntry
+
+# Arbitrary constant naming the journal's transaction-level advisory lock on PostgreSQL.
+JOURNAL_LOCK_ID = 0x5EC0DE_0001
+
+
+async def append(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Append journal rows; call as the last write of a transaction so the lock is held only until commit.
+
+    Each row: kind, subject, subject_key, version, actor, payload.
+    """
+    if not rows:
+        return
+    if session.bind.dialect.name == "postgresql":
+        # Numbers are taken under this lock, which is held until commit: a higher number always commits later.
+        await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": JOURNAL_LOCK_ID})
+    now = utcnow()
+    await session.execute(insert(JournalEntry), [{**row, "created_at": now} for row in rows])
+
+
+def entry(kind: str, subject: str, subject_key: str, actor: str, version: int | None = None,
+          **payload: Any) -> dict[str, Any]:
+    return {"kind": kind, "subject": subject, "subject_key": subject_key, "version": version, "actor": actor,
+            "payload": payload}
+
+
+async def after(session: AsyncSession, seq: int, limit: int = 1000) -> list[JournalEntry]:
+    result = await session.execute(
+        select(JournalEntry).where(JournalEntry.seq > seq).order_by(JournalEntry.seq).limit(limit))
+    return list(result.scalars())
+
+
+async def last_seq(session: AsyncSession) -> int:
+    return (await session.execute(select(func.coalesce(func.max(JournalEntry.seq), 0)))).scalar_one()

@@ -1,0 +1,16 @@
+"""Every table of the registry, gathered for the migrations."""
+
+from node.db import Base
+from registry.accounts.models import Account, Token
+from registry.enterprises.models import Enterprise
+from registry.handles.models import HandleRecord, HandleVersion
+from registry.journal.models import JournalEntry
+from registry.prefixes.models import Prefix
+from registry.templates.models import Template, TemplateItem
+
+metadata = Base.metadata
+
+__all__ = [
+    "Account", "Enterprise", "HandleRecord", "HandleVersion", "JournalEntry", "Prefix", "Template", "TemplateItem",
+    "Token", "metadata",
+]

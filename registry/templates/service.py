@@ -1,0 +1,122 @@
+"""Metadata templates: create, incremental update (items added or disabled, never deleted), look-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from node.errors import AlreadyExists, Conflict, Forbidden, InvalidValue, NotFound
+from registry.accounts.actor import Actor
+from registry.clock import utcnow
+from registry.handles import syntax
+from registry.handles.permissions import identity_key
+from registry.journal import repository as journal
+from registry.templates import repository
+from registry.templates.models import Template, TemplateItem
+from registry.templates.schemas import TemplateIn, template_out
+from registry.templates.validation import CompiledTemplate
+
+
+def _authorise(actor: Actor, prefix: str) -> None:
+    if actor.is_node_admin or identity_key(300, f"{prefix}/admin") in actor.identities:
+        return
+    raise Forbidden(f"only the node administrator or the administrator of {prefix} manages its templates",
+                    name="template.forbidden")
+
+
+def _item_row(template_id: int, item: Any) -> TemplateItem:
+    return TemplateItem(template_id=template_id, item_index=item.id_index, name=item.name, id_type=item.id_type,
+                        required=item.required, state=item.state,
+                        item_metadata=item.metadata.model_dump(by_alias=True, exclude_none=True))
+
+
+async def create(session: AsyncSession, actor: Actor, data: TemplateIn) -> dict[str, Any]:
+    syntax.check_prefix(data.prefix)
+    _authorise(actor, data.prefix)
+    now = utcnow()
+    template = Template(prefix_key=syntax.canonical(data.prefix), prefix=data.prefix, version=data.version,
+                        description=data.description, industry_category=data.industry_category,
+                        industry_specific=data.industry_specific, industry_trade=data.industry_trade,
+                        industry_subclass=data.industry_subclass, created_by=actor.name, created_at=now,
+                        updated_at=now)
+    try:
+        async with session.begin_nested():
+            session.add(template)
+            await session.flush()
+    except IntegrityError:
+        raise AlreadyExists(f"template {data.prefix} version {data.version} exists; versions are immutable",
+                            name="template.exists") from None
+    items = [_item_row(template.id, item) for item in data.items]
+    session.add_all(items)
+    await session.flush()
+    out = template_out(template, items)
+    await journal.append(session, [journal.entry("template.published", f"{data.prefix}@{data.version}",
+                                                 template.prefix_key + "@" + data.version, actor.name, 1,
+                                                 template=out)])
+    return out
+
+
+async def update(session: AsyncSession, actor: Actor, data: TemplateIn) -> dict[str, Any]:
+    """Incremental: new items are added; existing items may change name, required and state only."""
+    _authorise(actor, data.prefix)
+    template = await repository.get(session, syntax.canonical(data.prefix), data.version, for_update=True)
+    if template is None:
+        raise NotFound(f"template {data.prefix} version {data.version} does not exist", name="template.not_found")
+    existing = {i.item_index: i for i in await repository.items_of(session, template.id)}
+    by_type = {i.id_type: i.item_index for i in existing.values()}
+    for item in data.items:
+        old = existing.get(item.id_index)
+        rule = item.metadata.model_dump(by_alias=True, exclude_none=True)
+        if old is None:
+            if item.id_type in by_type:
+                raise Conflict(f"idType '{item.id_type}' is already used by index {by_type[item.id_type]}",
+                               name="template.item_type_taken")
+            new = _item_row(template.id, item)
+            session.add(new)
+            existing[item.id_index] = new
+            continue
+        if old.id_type != item.id_type or old.item_metadata != rule:
+            raise Conflict(f"item {item.id_index} '{old.id_type}': idType and metadata are immutable; add a new "
+                           "item or publish a new template version", name="template.item_immutable")
+        old.name, old.required, old.state = item.name, item.required, item.state
+    if data.description is not None:
+        template.description = data.description
+    template.updated_at = utcnow()
+    await session.flush()
+    out = template_out(template, list(existing.values()))
+    await journal.append(session, [journal.entry("template.updated", f"{data.prefix}@{data.version}",
+                                                 template.prefix_key + "@" + data.version, actor.name,
+                                                 template=out)])
+    return out
+
+
+async def get(session: AsyncSession, prefix: str, version: str) -> dict[str, Any]:
+    template = await repository.get(session, syntax.canonical(prefix), version)
+    if template is None:
+        raise NotFound(f"template {prefix} version {version} does not exist", name="template.not_found")
+    return template_out(template, await repository.items_of(session, template.id))
+
+
+async def list_for(session: AsyncSession, prefixes: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for template in await repository.list_for_prefixes(session, [syntax.canonical(p) for p in prefixes]):
+        out.append(template_out(template, await repository.items_of(session, template.id)))
+    return out
+
+
+async def compiled(session: AsyncSession, prefix: str, version: str,
+                   cache: dict[str, CompiledTemplate] | None = None) -> CompiledTemplate:
+    """The template ready for validation; ``cache`` (per request or batch) avoids reading it twice."""
+    key = f"{syntax.canonical(prefix)}@{version}"
+    if cache is not None and key in cache:
+        return cache[key]
+    template = await repository.get(session, syntax.canonical(prefix), version)
+    if template is None:
+        raise InvalidValue(f"template {prefix} version {version} does not exist", name="template.not_found")
+    result = CompiledTemplate.build(template.prefix, template.version,
+                                    await repository.items_of(session, template.id))
+    if cache is not None:
+        cache[key] = result
+    return result

@@ -1,0 +1,148 @@
+"""Checking a record's values against its template: required items, types, limits; unknown items named."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import orjson
+
+from node.errors import InvalidHandle, InvalidValue
+from registry.handles import syntax
+from registry.handles.values import TEMPLATE_INDEX, TEMPLATE_ITEMS_FROM, Value
+from registry.templates import vin
+
+
+def binding_value(prefix: str, version: str, ttl: int) -> Value:
+    """The index-1001 value that binds a record to a template."""
+    text = orjson.dumps({"prefix": prefix, "version": version}).decode()
+    return {"index": TEMPLATE_INDEX, "type": "TEMPLATE", "data": {"format": "string", "value": text}, "ttl": ttl}
+
+
+def read_binding(values: list[Value]) -> tuple[str, str] | None:
+    """(template prefix, version) from a record's index-1001 value, or None when it has none."""
+    value = next((v for v in values if v["index"] == TEMPLATE_INDEX), None)
+    if value is None:
+        return None
+    if value["type"] != "TEMPLATE":
+        raise InvalidValue(f"index {TEMPLATE_INDEX} is reserved for the TEMPLATE binding",
+                           name="template.binding_invalid")
+    try:
+        ref = orjson.loads(value["data"]["value"])
+        prefix, version = ref["prefix"], ref["version"]
+        assert isinstance(prefix, str) and isinstance(version, str)
+    except (orjson.JSONDecodeError, KeyError, TypeError, AssertionError):
+        raise InvalidValue('TEMPLATE value must be {"prefix": ..., "version": ...}',
+                           name="template.binding_invalid") from None
+    return prefix, version
+
+
+def template_key(prefix: str, version: str) -> str:
+    return f"{syntax.canonical(prefix)}@{version}"
+
+
+@dataclass(frozen=True)
+class Item:
+    index: int
+    id_type: str
+    name: str
+    required: bool
+    enabled: bool
+    rule: dict[str, Any]
+    pattern: re.Pattern | None
+
+
+@dataclass(frozen=True)
+class CompiledTemplate:
+    prefix: str
+    version: str
+    items: dict[int, Item]
+
+    @property
+    def key(self) -> str:
+        return template_key(self.prefix, self.version)
+
+    @classmethod
+    def build(cls, prefix: str, version: str, items: list[Any]) -> "CompiledTemplate":
+        compiled = {}
+        for i in items:
+            pattern = i.item_metadata.get("pattern")
+            compiled[i.item_index] = Item(i.item_index, i.id_type, i.name, i.required, i.state == 1,
+                                          i.item_metadata, re.compile(pattern) if pattern else None)
+        return cls(prefix, version, compiled)
+
+    def validate(self, values: list[Value], *, identifier_mode: syntax.Mode = "strict") -> None:
+        present = set()
+        for value in values:
+            if value["index"] < TEMPLATE_ITEMS_FROM:
+                continue
+            item = self.items.get(value["index"])
+            label = f"item at index {value['index']} ({value['type']})"
+            if item is None:
+                raise InvalidValue(f"{label} is not in template {self.prefix} {self.version}",
+                                   name="template.unknown_item", item=value["type"])
+            if not item.enabled:
+                raise InvalidValue(f"{label} is disabled in template {self.prefix} {self.version}",
+                                   name="template.disabled_item", item=value["type"])
+            if value["type"] != item.id_type:
+                raise InvalidValue(f"{label}: the template names index {item.index} '{item.id_type}'",
+                                   name="template.type_mismatch", item=value["type"])
+            self._check(item, value, identifier_mode)
+            present.add(item.index)
+        for item in self.items.values():
+            if item.required and item.enabled and item.index not in present:
+                raise InvalidValue(f"required item '{item.id_type}' ({item.name}, index {item.index}) is missing",
+                                   name="template.required_missing", item=item.id_type)
+
+    def _check(self, item: Item, value: Value, identifier_mode: syntax.Mode) -> None:
+        data = value["data"]
+        where = f"item '{item.id_type}' ({item.name})"
+        if data["format"] != "string" or not isinstance(data["value"], str):
+            raise InvalidValue(f"{where} must be a string value", name="template.value_invalid", item=item.id_type)
+        text = data["value"]
+        rule = item.rule
+        kind = rule["type"]
+        if kind == "string":
+            if len(text) < rule.get("minLength", 0) or len(text) > rule.get("maxLength", 1024):
+                raise InvalidValue(f"{where} must be {rule.get('minLength', 0)} to {rule.get('maxLength', 1024)} "
+                                   "characters long", name="template.value_invalid", item=item.id_type)
+            if item.pattern is not None and not item.pattern.fullmatch(text):
+                raise InvalidValue(f"{where} does not match {item.pattern.pattern}", name="template.value_invalid",
+                                   item=item.id_type)
+            if rule.get("enum") and text not in rule["enum"]:
+                raise InvalidValue(f"{where} must be one of {', '.join(rule['enum'])}",
+                                   name="template.value_invalid", item=item.id_type)
+            if rule.get("check") == "vin" and not vin.is_valid(text):
+                raise InvalidValue(f"{where}: {text!r} is not a VIN with a valid check digit",
+                                   name="template.value_invalid", item=item.id_type)
+        elif kind == "number":
+            try:
+                number = float(text)
+            except ValueError:
+                raise InvalidValue(f"{where} must be a number", name="template.value_invalid",
+                                   item=item.id_type) from None
+            if number != number or number in (float("inf"), float("-inf")):
+                raise InvalidValue(f"{where} must be a finite number", name="template.value_invalid",
+                                   item=item.id_type)
+            if rule.get("integer") and not number.is_integer():
+                raise InvalidValue(f"{where} must be an integer", name="template.value_invalid", item=item.id_type)
+            low, high = rule.get("minimum"), rule.get("maximum")
+            if (low is not None and number < low) or (high is not None and number > high):
+                raise InvalidValue(f"{where} must be between {low} and {high}", name="template.value_invalid",
+                                   item=item.id_type)
+        elif kind in ("date", "datetime"):
+            try:
+                date.fromisoformat(text) if kind == "date" else datetime.fromisoformat(text)
+            except ValueError:
+                raise InvalidValue(f"{where} must be an ISO 8601 {kind}", name="template.value_invalid",
+                                   item=item.id_type) from None
+        elif kind == "reference":
+            refs = text.split(",") if rule.get("multiple") else [text]
+            for ref in refs:
+                try:
+                    syntax.parse(ref.strip(), mode=identifier_mode)
+                except InvalidHandle as exc:
+                    raise InvalidValue(f"{where}: {ref.strip()!r} is not an identifier ({exc})",
+                                       name="template.value_invalid", item=item.id_type) from None

@@ -1,0 +1,77 @@
+"""Resolution faces: Handle REST ``GET /api/handles/{handle}`` and the business ``/identityv2/data/detail``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from node.errors import DomainError, HandleNotFound, InvalidRequest
+from node.faces import JSONBody, handle_error, snms_error, snms_ok
+from registry.accounts.actor import ANONYMOUS
+from registry.accounts.endpoints import business_actor, handle_actor
+from registry.handles import repository
+from registry.handles.endpoints import parse_identifier
+from registry.handles.values import render
+from registry.templates import service as templates
+from registry.templates.validation import read_binding
+from resolver.records import Query, load, visible_values
+
+router = APIRouter(tags=["resolution"])
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "false").lower() in ("true", "1", "yes", "")
+
+
+@router.get("/api/handles/{handle:path}", summary="Resolve an identifier (Handle.Net v9)")
+async def resolve(handle: str, request: Request) -> Response:
+    settings = request.app.state.settings
+    try:
+        ident = parse_identifier(settings, handle)
+        query = Query.from_params(request.query_params.getlist("type"), request.query_params.getlist("index"),
+                                  _flag(request, "publicOnly"))
+        async with request.app.state.db.read_session() as session:
+            actor = await handle_actor(request, session) if "authorization" in request.headers else ANONYMOUS
+            record = await load(session, ident)
+            values = query.select(await visible_values(session, actor, ident, record, query.public_only))
+    except DomainError as exc:
+        return handle_error(exc, handle)
+    if not values:
+        return JSONBody({"responseCode": 200, "handle": handle, "values": [],
+                         "message": "no value matches the query"}, status_code=200)
+    return JSONBody({"responseCode": 1, "handle": handle, "values": [render(v) for v in values]})
+
+
+@router.get("/identityv2/data/detail", summary="An identifier with its template labels (business face)")
+async def detail(request: Request) -> Response:
+    settings = request.app.state.settings
+    handle = request.query_params.get("handle", "")
+    try:
+        if not handle:
+            raise InvalidRequest("handle is required", name="request.missing_parameter")
+        ident = parse_identifier(settings, handle)
+        async with request.app.state.db.read_session() as session:
+            actor = await business_actor(request, session) if "authorization" in request.headers else ANONYMOUS
+            record = await repository.get(session, ident.key)
+            if record is not None and record.deleted:
+                raise HandleNotFound(f"{handle} was deleted (version {record.version}); its name is not reused",
+                                     name="handle.deleted")
+            record = await load(session, ident)
+            values = await visible_values(session, actor, ident, record, public_only=False)
+            binding = read_binding(record.record_values)
+            names: dict[int, str] = {}
+            if binding:
+                compiled = await templates.compiled(session, *binding)
+                names = {i: item.name for i, item in compiled.items.items()}
+    except DomainError as exc:
+        return snms_error(exc)
+    return snms_ok({
+        "handle": handle,
+        "templatePrefix": binding[0] if binding else None,
+        "templateVersion": binding[1] if binding else None,
+        "version": record.version,
+        "updatedAt": record.updated_at.isoformat(),
+        "value": [{**render(v), "name": names.get(v["index"])} for v in values],
+    })
+
+

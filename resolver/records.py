@@ -1,0 +1,71 @@
+"""Handle-record look-up: the filters of Handle.Net v9 resolution and who may see which values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from node.errors import HandleNotFound, InvalidRequest
+from registry.accounts.actor import Actor
+from registry.handles import repository
+from registry.handles.models import HandleRecord
+from registry.handles.permissions import Perm, is_admin
+from registry.handles.syntax import Identifier, canonical, na_handle
+from registry.handles.values import Value, admin_view, public_view
+
+MAX_FILTERS = 16
+
+
+@dataclass(frozen=True)
+class Query:
+    types: tuple[str, ...] = ()
+    indexes: tuple[int, ...] = ()
+    public_only: bool = False
+
+    @classmethod
+    def from_params(cls, types: list[str], indexes: list[str], public_only: bool) -> "Query":
+        if len(types) + len(indexes) > MAX_FILTERS:
+            raise InvalidRequest(f"at most {MAX_FILTERS} type and index filters per query", name="request.filters")
+        if not all(i.isdigit() for i in indexes):
+            raise InvalidRequest("index filters must be integers", name="request.bad_index")
+        return cls(tuple(types), tuple(int(i) for i in indexes), public_only)
+
+    def select(self, values: list[Value]) -> list[Value]:
+        """Index OR type; a type ending in '.' also matches its subtypes."""
+        if not self.types and not self.indexes:
+            return values
+        return [v for v in values if v["index"] in self.indexes or any(_type_matches(t, v["type"])
+                                                                         for t in self.types)]
+
+
+def _type_matches(wanted: str, actual: str) -> bool:
+    if wanted.endswith("."):
+        return actual == wanted[:-1] or actual.startswith(wanted)
+    return actual == wanted
+
+
+async def load(session: AsyncSession, ident: Identifier) -> HandleRecord:
+    record = await repository.get(session, ident.key)
+    if record is None or record.deleted:
+        raise HandleNotFound(f"{ident.handle} not found")
+    return record
+
+
+async def visible_values(session: AsyncSession, actor: Actor, ident: Identifier, record: HandleRecord,
+                         public_only: bool) -> list[Value]:
+    """Public values for everyone; all but secrets for an administrator of the record who asked with credentials."""
+    if public_only or not actor.authenticated:
+        return public_view(record.record_values)
+    admins = [v for v in record.record_values if v["type"] == "HS_ADMIN"]
+    if not admins:
+        na = await repository.get(session, canonical(na_handle(ident.prefix)))
+        admins = [v for v in (na.record_values if na and not na.deleted else []) if v["type"] == "HS_ADMIN"]
+
+    async def load_values(key: str) -> list[Value] | None:
+        found = await repository.get(session, key)
+        return None if found is None or found.deleted else found.record_values
+
+    if await is_admin(actor, admins, [Perm.READ_VALUE], load_values):
+        return admin_view(record.record_values)
+    return public_view(record.record_values)

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Make sure PostgreSQL (127.0.0.1:5432) and Redis (127.0.0.1:6379) answer; install and start them from Debian
+# packages when they do not. Loopback only. Uses running servers as they are.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+apt_updated=""
+install() {
+    [ -n "$apt_updated" ] || { $SUDO apt-get update -qq; apt_updated=1; }
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+if ! listening 5432; then
+    command -v pg_ctlcluster >/dev/null || install postgresql
+    version="$(ls /etc/postgresql | sort -V | tail -1)"
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start || $SUDO pg_ctlcluster "$version" main start
+    for _ in $(seq 1 30); do listening 5432 && break; sleep 1; done
+    # The suite connects as postgres/postgres over TCP (Debian's default is password auth on 127.0.0.1).
+    $SUDO su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+fi
+
+if ! listening 6379; then
+    command -v redis-server >/dev/null || install redis-server
+    $SUDO redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+    for _ in $(seq 1 30); do listening 6379 && break; sleep 1; done
+fi
+listening 5432 && listening 6379

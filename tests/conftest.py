@@ -1,0 +1,85 @@
+"""Test rig: a fresh PostgreSQL database built by the migrations, real Redis, the app over ASGI.
+
+PostgreSQL: ``SECNODE_TEST_DATABASE_URL`` (an admin connection; default the local server, user postgres).
+Redis: ``SECNODE_TEST_REDIS_URL`` (default redis://127.0.0.1:6379/15).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from node.app import create_app
+from node.config import Settings
+from node.db import Database
+from node.migrate import upgrade
+from registry.bootstrap import ensure_node
+
+ADMIN_URL = os.environ.get("SECNODE_TEST_DATABASE_URL",
+                           "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("SECNODE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+ADMIN_PASSWORD = "node-admin-secret"
+TABLES = ["journal", "handle_history", "handles", "template_items", "templates", "tokens", "accounts", "prefixes",
+          "enterprises"]
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    name = f"secnode_test_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(_asyncpg_dsn(ADMIN_URL))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def make_settings(database_url: str, **overrides) -> Settings:
+    values = {"database_url": database_url, "redis_url": REDIS_URL, "bootstrap_admin_password": ADMIN_PASSWORD,
+              **overrides}
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+async def fresh_node(db: Database, settings: Settings) -> Database:
+    """Every test starts from an empty registry with only the node itself (admin + seed templates)."""
+    async with db.unit_of_work() as session:
+        await session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    async with db.unit_of_work() as session:
+        await ensure_node(session, settings)
+    return db
+
+
+@pytest.fixture
+async def client(fresh_node: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, db=fresh_node)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
