@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from node.config import Settings
 from node.errors import DomainError, Forbidden, InvalidRequest, Unauthenticated
 from node.faces import JSONBody, handle_error, read_json
+from registry.accounts.actor import Actor
 from registry.accounts.endpoints import handle_actor
 from registry.handles import repository, syntax
 from registry.handles.permissions import Perm, is_admin
@@ -46,6 +48,13 @@ def _indexes(request: Request) -> set[int]:
     return {int(r) for r in raw}
 
 
+async def _writer_actor(request: Request, session: AsyncSession) -> Actor:
+    actor = await handle_actor(request, session)
+    if not actor.authenticated:
+        raise Unauthenticated("changing identifiers requires authentication", name="auth.required")
+    return actor
+
+
 @router.put("/api/handles/{handle:path}", summary="Create or replace an identifier (Handle.Net v9)")
 async def put_handle(handle: str, request: Request) -> Response:
     settings = _settings(request)
@@ -57,10 +66,7 @@ async def put_handle(handle: str, request: Request) -> Response:
         indexes = _indexes(request)
         values = parse_values(await read_json(request), max_ttl=settings.max_ttl, default_ttl=settings.default_ttl)
         async with request.app.state.db.unit_of_work() as session:
-            actor = await handle_actor(request, session)
-            if not actor.authenticated:
-                raise Unauthenticated("writing requires authentication", name="auth.required")
-            writer = RecordWriter(session, settings, actor)
+            writer = RecordWriter(session, settings, await _writer_actor(request, session))
             if indexes:
                 outcome = await writer.patch(ident, values, indexes, overwrite=overwrite)
             elif overwrite:
@@ -81,10 +87,7 @@ async def delete_handle(handle: str, request: Request) -> Response:
         ident = parse_identifier(settings, handle)
         indexes = _indexes(request)
         async with request.app.state.db.unit_of_work() as session:
-            actor = await handle_actor(request, session)
-            if not actor.authenticated:
-                raise Unauthenticated("deleting requires authentication", name="auth.required")
-            writer = RecordWriter(session, settings, actor)
+            writer = RecordWriter(session, settings, await _writer_actor(request, session))
             if indexes:
                 outcome = await writer.remove_values(ident, indexes)
             else:

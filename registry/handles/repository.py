@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,9 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from registry.handles.models import HandleRecord, HandleVersion
 
 
+_HANDLES = HandleRecord.__table__
+
+
 def _insert_ignoring_conflicts(session: AsyncSession):
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    return dialect.insert(HandleRecord).on_conflict_do_nothing(index_elements=["handle_key"])
+    return dialect.insert(_HANDLES).on_conflict_do_nothing(index_elements=["handle_key"])
+
+
+def _columns(row: dict[str, Any]) -> dict[str, Any]:
+    """Attribute names to column names (the values column is ``record_values`` on the model)."""
+    out = dict(row)
+    out["values"] = out.pop("record_values")
+    return out
 
 
 async def get(session: AsyncSession, key: str) -> HandleRecord | None:
@@ -32,28 +43,54 @@ async def get_many(session: AsyncSession, keys: Sequence[str], *, for_update: bo
     return {row.handle_key: row for row in rows}
 
 
+_INSERT_COLUMNS = ("handle_key", "handle", "prefix_key", "version", "deleted", "values", "template_key",
+                   "created_at", "created_by", "updated_at", "updated_by")
+_PG_ARRAY_TYPES = ("text", "text", "varchar", "bigint", "bool", "jsonb", "varchar", "timestamptz", "varchar",
+                   "timestamptz", "varchar")
+# One statement for a whole batch on PostgreSQL: the rows travel as one array per column.
+_PG_INSERT_NEW = (
+    f"INSERT INTO handles ({', '.join(chr(34) + c + chr(34) for c in _INSERT_COLUMNS)}) "
+    f"SELECT * FROM unnest({', '.join(f'${n}::{t}[]' for n, t in enumerate(_PG_ARRAY_TYPES, 1))}) "
+    "ON CONFLICT (handle_key) DO NOTHING RETURNING handle_key")
+
+
+async def _driver(session: AsyncSession) -> Any:
+    """The asyncpg connection of the session's transaction."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    return raw.driver_connection
+
+
 async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
     """Insert records that do not exist yet; returns the keys actually inserted (others already existed)."""
     if not rows:
         return set()
-    statement = _insert_ignoring_conflicts(session).returning(HandleRecord.handle_key)
-    result = await session.execute(statement, rows)
+    if session.bind.dialect.name == "postgresql":
+        columns = [[r["handle_key"] for r in rows], [r["handle"] for r in rows], [r["prefix_key"] for r in rows],
+                   [r["version"] for r in rows], [r["deleted"] for r in rows],
+                   [orjson.dumps(r["record_values"]).decode() for r in rows], [r["template_key"] for r in rows],
+                   [r["created_at"] for r in rows], [r["created_by"] for r in rows], [r["updated_at"] for r in rows],
+                   [r["updated_by"] for r in rows]]
+        records = await (await _driver(session)).fetch(_PG_INSERT_NEW, *columns)
+        return {record[0] for record in records}
+    statement = _insert_ignoring_conflicts(session).returning(_HANDLES.c.handle_key)
+    result = await session.execute(statement, [_columns(r) for r in rows])
     return set(result.scalars())
 
 
 async def insert_one_new(session: AsyncSession, row: dict[str, Any]) -> bool:
-    statement = _insert_ignoring_conflicts(session).values(**row).returning(HandleRecord.handle_key)
+    statement = _insert_ignoring_conflicts(session).values(_columns(row)).returning(_HANDLES.c.handle_key)
     return (await session.execute(statement)).scalar_one_or_none() is not None
 
 
 async def save_history(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(insert(HandleVersion), rows)
+        await session.execute(insert(HandleVersion.__table__), [_columns(r) for r in rows])
 
 
 _UPDATED_COLUMNS = ("handle", "version", "deleted", "values", "template_key", "updated_at", "updated_by")
-_UPDATE = (update(HandleRecord.__table__)
-           .where(HandleRecord.__table__.c.handle_key == bindparam("b_handle_key"))
+_UPDATE = (update(_HANDLES)
+           .where(_HANDLES.c.handle_key == bindparam("b_handle_key"))
            .values({name: bindparam("b_" + name) for name in _UPDATED_COLUMNS}))
 
 

@@ -7,6 +7,7 @@ insert for new records, one history insert and one executemany update for change
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -219,11 +220,13 @@ class RecordWriter:
 
     # ---- operations ---------------------------------------------------------------------------------------
 
-    async def create(self, items: list[tuple[Identifier, list[Value]]], *, identical_ok: bool) -> list[Outcome]:
-        """Create new records. ``identical_ok``: an existing live record with the same values counts as success
-        (a retried batch); otherwise any existing record is an error (Handle ``overwrite=false``)."""
+    async def _precheck(self, items: list[tuple[Identifier, list[Value]]],
+                        check: Callable[[Identifier], Awaitable[None]] | None,
+                        ) -> tuple[list[Outcome], list[tuple[Identifier, list[Value], Outcome, str | None]]]:
+        """Checks that need no record: duplicates in the request, prefix, ``check``, template. Returns an outcome
+        per item (failed ones carry their error) and the items that passed, with their template key."""
         outcomes: list[Outcome] = []
-        staged: list[tuple[Identifier, list[Value], Outcome, str | None]] = []
+        passed: list[tuple[Identifier, list[Value], Outcome, str | None]] = []
         seen: set[str] = set()
         for ident, values in items:
             outcome = Outcome(ident.handle)
@@ -233,19 +236,27 @@ class RecordWriter:
                     raise AlreadyExists(f"{ident.handle} appears twice in this request", name="handle.duplicate")
                 seen.add(ident.key)
                 await self._check_prefix(ident)
-                self._check_not_reserved(ident, "create")
-                await self._require(ident, None, [Perm.CREATE_HANDLE])
-                tkey = await self._validate_template(values)
+                if check is not None:
+                    await check(ident)
+                passed.append((ident, values, outcome, await self._validate_template(values)))
             except DomainError as exc:
                 outcome.error = exc
-                continue
-            staged.append((ident, values, outcome, tkey))
-        existing = await repository.get_many(self.session, [i.key for i, _, _, _ in staged], for_update=True)
-        for ident, values, outcome, tkey in staged:
+        return outcomes, passed
+
+    async def create(self, items: list[tuple[Identifier, list[Value]]], *, identical_ok: bool) -> list[Outcome]:
+        """Create new records. ``identical_ok``: an existing live record with the same values counts as success
+        (a retried batch); otherwise any existing record is an error (Handle ``overwrite=false``)."""
+        async def may_create(ident: Identifier) -> None:
+            self._check_not_reserved(ident, "create")
+            await self._require(ident, None, [Perm.CREATE_HANDLE])
+
+        outcomes, checked = await self._precheck(items, may_create)
+        existing = await repository.get_many(self.session, [i.key for i, _, _, _ in checked], for_update=True)
+        for ident, values, outcome, tkey in checked:
             record = existing.get(ident.key)
             try:
                 if record is None:
-                    self._stage_insert(ident, [dict(v) for v in values], tkey, outcome)
+                    self._stage_insert(ident, values, tkey, outcome)
                 elif not record.deleted:
                     if identical_ok and same_values(record.record_values, values):
                         outcome.version = record.version
@@ -255,7 +266,7 @@ class RecordWriter:
                     raise AlreadyExists(f"{ident.handle} was deleted and its name is never reused",
                                         name="handle.tombstoned")
                 else:
-                    self._stage_update(ident, record, [dict(v) for v in values], tkey, False, outcome)
+                    self._stage_update(ident, record, values, tkey, False, outcome)
             except DomainError as exc:
                 outcome.error = exc
         await self._flush()
@@ -263,22 +274,7 @@ class RecordWriter:
 
     async def replace(self, items: list[tuple[Identifier, list[Value]]], *, create_missing: bool) -> list[Outcome]:
         """Replace whole records (Handle PUT ``overwrite=true``; business update). Unchanged content is a no-op."""
-        outcomes: list[Outcome] = []
-        checked: list[tuple[Identifier, list[Value], Outcome, str | None]] = []
-        seen: set[str] = set()
-        for ident, values in items:
-            outcome = Outcome(ident.handle)
-            outcomes.append(outcome)
-            try:
-                if ident.key in seen:
-                    raise AlreadyExists(f"{ident.handle} appears twice in this request", name="handle.duplicate")
-                seen.add(ident.key)
-                await self._check_prefix(ident)
-                tkey = await self._validate_template(values)
-            except DomainError as exc:
-                outcome.error = exc
-                continue
-            checked.append((ident, values, outcome, tkey))
+        outcomes, checked = await self._precheck(items, None)
         existing = await repository.get_many(self.session, [i.key for i, _, _, _ in checked], for_update=True)
         for ident, values, outcome, tkey in checked:
             record = existing.get(ident.key)
@@ -289,19 +285,19 @@ class RecordWriter:
                     self._check_not_reserved(ident, "create")
                     await self._require(ident, None, [Perm.CREATE_HANDLE])
                     if record is None:
-                        self._stage_insert(ident, [dict(v) for v in values], tkey, outcome)
+                        self._stage_insert(ident, values, tkey, outcome)
                         continue
                     if not self.settings.allow_recreate:
                         raise AlreadyExists(f"{ident.handle} was deleted and its name is never reused",
                                             name="handle.tombstoned")
-                    self._stage_update(ident, record, [dict(v) for v in values], tkey, False, outcome)
+                    self._stage_update(ident, record, values, tkey, False, outcome)
                     continue
                 if same_values(record.record_values, values):
                     outcome.version = record.version
                     continue
                 await self._require(ident, record.record_values,
                                     self._change_permissions(record.record_values, values))
-                self._stage_update(ident, record, [dict(v) for v in values], tkey, False, outcome)
+                self._stage_update(ident, record, values, tkey, False, outcome)
             except DomainError as exc:
                 outcome.error = exc
         await self._flush()

@@ -80,22 +80,22 @@ async def _single(request: Request, operation: str, item: Any) -> Response:
     return snms_ok({"handle": outcome.handle, "version": outcome.version})
 
 
-@router.post("/identityv2/data", summary="Register one identifier")
-async def create(request: Request) -> Response:
+async def _single_from_body(request: Request, operation: str) -> Response:
     try:
         item = await read_json(request)
     except DomainError as exc:
         return snms_error(exc)
-    return await _single(request, "create", item)
+    return await _single(request, operation, item)
+
+
+@router.post("/identityv2/data", summary="Register one identifier")
+async def create(request: Request) -> Response:
+    return await _single_from_body(request, "create")
 
 
 @router.put("/identityv2/data", summary="Replace the values of one identifier")
 async def update(request: Request) -> Response:
-    try:
-        item = await read_json(request)
-    except DomainError as exc:
-        return snms_error(exc)
-    return await _single(request, "update", item)
+    return await _single_from_body(request, "update")
 
 
 @router.delete("/identityv2/data", summary="Delete one identifier (its name stays reserved)")

@@ -8,7 +8,6 @@ in bytes by policy. NUL and control characters are always refused. Matching is c
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,6 +15,8 @@ from node.errors import InvalidHandle
 
 _PREFIX_SEGMENT = re.compile(r"[A-Za-z0-9]+")
 _STRICT_SUFFIX = re.compile(r"[A-Za-z0-9._\-]+")
+# Unicode categories Cc (C0, DEL, C1) and Cs (surrogates): never part of an identifier.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 Mode = Literal["strict", "rfc"]
@@ -38,10 +39,6 @@ def canonical(text: str) -> str:
     return text.translate(_ASCII_LOWER)
 
 
-def _has_control(text: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
-
-
 def check_prefix(prefix: str) -> str:
     """Validate a prefix such as ``88.118.1042`` (or an NA prefix ``0.NA``); returns it unchanged."""
     if not prefix:
@@ -61,7 +58,7 @@ def parse(handle: str, *, mode: Mode = "strict", max_length: int = 128, max_byte
     """Parse and validate an identifier ``prefix/suffix``; raises :class:`InvalidHandle` naming the broken rule."""
     if not isinstance(handle, str) or not handle:
         raise InvalidHandle("identifier is empty", name="handle.empty")
-    if _has_control(handle):
+    if _CONTROL.search(handle):
         raise InvalidHandle("identifier contains NUL or control characters", name="handle.control_characters")
     if mode == "strict" and len(handle) > max_length:
         raise InvalidHandle(

@@ -28,6 +28,7 @@ FORMATS = frozenset({"string", "base64", "hex", "admin", "key", "vlist", "site"}
 _PERMISSIONS_4 = re.compile(r"[01]{4}")
 _PERMISSIONS_12 = re.compile(r"[01]{12}")
 _HEX = re.compile(r"[0-9A-Fa-f]*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 Value = dict[str, Any]
 
@@ -47,7 +48,7 @@ def _index(raw: Any, where: str) -> int:
 def _admin_ref(raw: Any, where: str) -> dict[str, Any]:
     if not isinstance(raw, dict) or not isinstance(raw.get("handle"), str) or not raw["handle"]:
         raise InvalidValue(f"{where}: admin value needs 'handle' and 'index'", name="value.admin_invalid")
-    if any(ord(ch) < 32 for ch in raw["handle"]):
+    if _CONTROL.search(raw["handle"]):
         raise InvalidValue(f"{where}: admin handle contains control characters", name="value.admin_invalid")
     ref = {"handle": raw["handle"], "index": _index(raw.get("index"), where)}
     if "permissions" in raw:
@@ -102,8 +103,35 @@ def _data(value_type: str, raw: Any, where: str) -> dict[str, Any]:
     return {"format": fmt, "value": value}
 
 
+_PLAIN_KEYS = frozenset({"index", "type", "data", "ttl", "auth"})
+_SPECIAL_TYPES = frozenset({"HS_ADMIN", "HS_VLIST", "HS_SECKEY"})
+
+
+def _plain_string_value(raw: Any, max_ttl: int, default_ttl: int) -> Value | None:
+    """The common case of a batch (a string value with default permissions), checked without the general path;
+    None sends the value to the general path, which accepts and refuses exactly the same values."""
+    if type(raw) is not dict or not _PLAIN_KEYS.issuperset(raw):
+        return None
+    index, value_type, data = raw.get("index"), raw.get("type"), raw.get("data")
+    ttl = raw.get("ttl", default_ttl)
+    if (type(index) is not int or not 0 < index <= MAX_INDEX or type(ttl) is not int or not 0 <= ttl <= max_ttl
+            or type(value_type) is not str or not value_type or len(value_type) > MAX_TYPE_BYTES
+            or not value_type.isascii() or not value_type.isprintable() or value_type in _SPECIAL_TYPES):
+        return None
+    if type(data) is dict:
+        if len(data) != 2 or data.get("format") != "string":
+            return None
+        data = data.get("value")
+    if type(data) is not str or "\x00" in data:
+        return None
+    return {"index": index, "type": value_type, "data": {"format": "string", "value": data}, "ttl": ttl}
+
+
 def parse_value(raw: Any, *, max_ttl: int, default_ttl: int, position: int = 0) -> Value:
     """Validate one client value and return it in stored form (without timestamp; secrets not yet hashed)."""
+    plain = _plain_string_value(raw, max_ttl, default_ttl)
+    if plain is not None:
+        return plain
     where = f"value {position + 1}"
     if not isinstance(raw, dict):
         raise InvalidValue(f"{where}: must be an object", name="value.not_object")
@@ -112,7 +140,7 @@ def parse_value(raw: Any, *, max_ttl: int, default_ttl: int, position: int = 0) 
     value_type = raw.get("type")
     if not isinstance(value_type, str) or not value_type:
         raise InvalidValue(f"{where}: type must be a non-empty string", name="value.type_invalid")
-    if len(value_type.encode("utf-8")) > MAX_TYPE_BYTES or any(ord(ch) < 32 for ch in value_type):
+    if len(value_type.encode("utf-8")) > MAX_TYPE_BYTES or _CONTROL.search(value_type):
         raise InvalidValue(f"{where}: type must be at most {MAX_TYPE_BYTES} bytes, printable",
                            name="value.type_invalid")
     if "data" not in raw:
@@ -125,9 +153,9 @@ def parse_value(raw: Any, *, max_ttl: int, default_ttl: int, position: int = 0) 
         raise InvalidValue(f"{where}: ttl must be an integer from 0 to {max_ttl}", name="value.ttl_invalid")
     value["ttl"] = ttl
     perms = raw.get("permissions", DEFAULT_PERMISSIONS)
-    if not isinstance(perms, str) or not _PERMISSIONS_4.fullmatch(perms):
-        raise InvalidValue(f"{where}: permissions must be 4 characters of 0/1", name="value.permissions_invalid")
     if perms != DEFAULT_PERMISSIONS:
+        if not isinstance(perms, str) or not _PERMISSIONS_4.fullmatch(perms):
+            raise InvalidValue(f"{where}: permissions must be 4 characters of 0/1", name="value.permissions_invalid")
         value["permissions"] = perms
     refs = raw.get("references") or []
     if not isinstance(refs, list):
@@ -159,6 +187,8 @@ def parse_values(raw: Any, *, max_ttl: int, default_ttl: int) -> list[Value]:
 
 def hash_secrets(values: list[Value], previous: list[Value] | None = None) -> None:
     """Replace plaintext HS_SECKEY data by a hash (in place); keep the old hash when the secret is unchanged."""
+    if not any(v["type"] == "HS_SECKEY" for v in values):
+        return
     old = {v["index"]: v for v in previous or () if v["type"] == "HS_SECKEY"}
     for value in values:
         if value["type"] != "HS_SECKEY":
@@ -186,8 +216,9 @@ def stamp(values: list[Value], previous: list[Value] | None, now_iso: str) -> No
 
 
 def _comparable(value: Value) -> tuple:
-    return (value["index"], value["type"], repr(value["data"]), value.get("ttl"),
-            value.get("permissions", DEFAULT_PERMISSIONS), repr(value.get("references", [])))
+    # dict equality, not text: JSONB hands keys back in its own order
+    return (value["index"], value["type"], value["data"], value.get("ttl"),
+            value.get("permissions", DEFAULT_PERMISSIONS), value.get("references", []))
 
 
 def same_value(a: Value, b: Value) -> bool:

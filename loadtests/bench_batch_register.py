@@ -1,0 +1,166 @@
+"""Benchmark: register identifiers through the batch API into PostgreSQL, against a COPY baseline.
+
+    .venv/bin/python -m loadtests.bench_batch_register [--count 100000] [--batch 2000] [--concurrency 2]
+
+Creates its own database on the PostgreSQL server of ``SECNODE_BENCH_DATABASE_URL`` (an admin connection; default
+the local server as in the test suite), starts ``secnode serve`` on it, and sends steel-coil batches through
+``POST /identityv2/data/batchCreate``. The baseline, measured in the same run on the same server, is asyncpg's
+``copy_records_to_table`` of the same rows (the record rows and their journal rows) into the same tables. Bodies are
+encoded before the clock starts; the server's JSON parsing, validation and SQL are what is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import orjson
+from sqlalchemy.engine import make_url
+
+ADMIN_URL = os.environ.get("SECNODE_BENCH_DATABASE_URL",
+                           os.environ.get("SECNODE_TEST_DATABASE_URL",
+                                          "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres"))
+PASSWORD = "bench-admin-password"
+
+
+def coil_item(prefix: str, serial: int) -> dict:
+    fields = [(2000, "coilNo", f"C{serial:09d}"), (2001, "heatNo", f"H{serial % 9973:06d}"),
+              (2002, "grade", "Q235B"), (2003, "productStandard", "GB/T 700-2006"), (2004, "thickness", "2.5"),
+              (2005, "width", "1250"), (2007, "netWeight", "21.4"), (2013, "yieldStrength", "245"),
+              (2014, "tensileStrength", "410"), (2018, "productionDate", "2026-11-20")]
+    return {"handle": f"{prefix}/COIL-{serial:09d}", "templateVersion": "steel-coil-1.0",
+            "value": [{"index": i, "type": t, "data": {"format": "string", "value": v}} for i, t, v in fields]}
+
+
+def stored_values(item: dict, stamp: str) -> list[dict]:
+    """The values as the node stores them (with the template binding and timestamps)."""
+    values = [{"index": 1001, "type": "TEMPLATE", "ttl": 86400, "timestamp": stamp,
+               "data": {"format": "string", "value": '{"prefix":"88.118","version":"steel-coil-1.0"}'}}]
+    values += [{**v, "ttl": 86400, "timestamp": stamp} for v in item["value"]]
+    return values
+
+
+def _dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def copy_baseline(dsn: str, prefix: str, count: int, tag: str) -> float:
+    """Seconds to COPY ``count`` record rows and their journal rows into the node's tables (removed after)."""
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    conn = await asyncpg.connect(dsn)
+    try:
+        started = time.perf_counter()
+        handle_rows, journal_rows = [], []
+        for serial in range(count):
+            item = coil_item(prefix, serial)
+            item["handle"] = item["handle"].replace("/COIL-", f"/COPY{tag}-")
+            key = item["handle"].lower()
+            handle_rows.append((key, item["handle"], prefix.lower(), 1, False,
+                                orjson.dumps(stored_values(item, stamp)).decode(), "88.118@steel-coil-1.0",
+                                now, "bench", now, "bench"))
+            journal_rows.append(("handle.created", item["handle"], key, 1, "bench",
+                                 orjson.dumps({"prefix": prefix, "template": "88.118@steel-coil-1.0"}).decode(),
+                                 now))
+        async with conn.transaction():
+            await conn.copy_records_to_table(
+                "handles", records=handle_rows,
+                columns=["handle_key", "handle", "prefix_key", "version", "deleted", "values", "template_key",
+                         "created_at", "created_by", "updated_at", "updated_by"])
+            await conn.copy_records_to_table(
+                "journal", records=journal_rows,
+                columns=["kind", "subject", "subject_key", "version", "actor", "payload", "created_at"])
+        elapsed = time.perf_counter() - started
+        await conn.execute("DELETE FROM handles WHERE handle_key LIKE $1", f"{prefix.lower()}/copy{tag}-%")
+        await conn.execute("DELETE FROM journal WHERE subject_key LIKE $1", f"{prefix.lower()}/copy{tag}-%")
+        return elapsed
+    finally:
+        await conn.close()
+
+
+async def api_run(url: str, token: str, prefix: str, count: int, batch: int, concurrency: int) -> tuple[float, int]:
+    bodies = [orjson.dumps([coil_item(prefix, s) for s in range(start, min(start + batch, count))])
+              for start in range(0, count, batch)]
+    headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    succeeded = 0
+
+    async def worker(http: httpx.AsyncClient) -> None:
+        nonlocal succeeded
+        while not queue.empty():
+            body = queue.get_nowait()
+            response = await http.post("/identityv2/data/batchCreate", content=body, headers=headers)
+            response.raise_for_status()
+            succeeded += sum(1 for r in response.json()["data"] if r["code"] == 1)
+
+    async with httpx.AsyncClient(base_url=url, timeout=300) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
+        return time.perf_counter() - started, succeeded
+
+
+async def setup_tenant(url: str) -> tuple[str, str]:
+    from tests.factories import application  # the same onboarding as the test suite
+
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        admin = {"Authorization": "Bearer " + (await http.post("/identity/token", json={
+            "username": "admin", "password": PASSWORD})).json()["data"]["token"]}
+        form = application("bench" + uuid.uuid4().hex[:6])
+        enterprise = (await http.post("/snms/api/v5/enterprises", json=form)).json()["data"]
+        await http.post(f"/snms/api/v5/enterprises/{enterprise['id']}/audit", json={"approve": True}, headers=admin)
+        user = {"Authorization": "Bearer " + (await http.post("/identity/token", json={
+            "username": form["username"], "password": form["password"]})).json()["data"]["token"]}
+        prefix = (await http.post("/snms/api/v5/prefixes", json={}, headers=user)).json()["data"]["prefix"]
+        await http.post(f"/snms/api/v5/prefixes/{prefix}/audit", json={"approve": True}, headers=admin)
+        token = (await http.post("/identity/token", json={
+            "username": form["username"], "password": form["password"]})).json()["data"]["token"]
+    return prefix, token
+
+
+async def main(count: int, batch: int, concurrency: int) -> None:
+    from tests.servers import running_node
+
+    name = f"secnode_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(_dsn(ADMIN_URL))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        env = {"SECNODE_DATABASE_URL": url, "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD}
+        with tempfile.TemporaryDirectory() as tmp, running_node(env, Path(tmp)) as node_url:
+            prefix, token = await setup_tenant(node_url)
+            # baseline before and after the API run, so both see a table of about the same size on average
+            baselines = [await copy_baseline(_dsn(url), prefix, count, "a")]
+            api_seconds, succeeded = await api_run(node_url, token, prefix, count, batch, concurrency)
+            baselines.append(await copy_baseline(_dsn(url), prefix, count, "b"))
+        if succeeded != count:
+            raise SystemExit(f"only {succeeded} of {count} identifiers were registered")
+        baseline = statistics.median(baselines)
+        api_rate, copy_rate = count / api_seconds, count / baseline
+        print(f"identifiers:       {count} in batches of {batch}, {concurrency} in flight")
+        print(f"batch API:         {api_rate:10.0f} identifiers/s  ({api_seconds:.2f} s)")
+        print(f"COPY baseline:     {copy_rate:10.0f} identifiers/s  ({baseline:.2f} s; runs "
+              f"{', '.join(f'{b:.2f}' for b in baselines)} s)")
+        print(f"API / baseline:    {api_rate / copy_rate:10.1%}   (target >= 25%)")
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=2)
+    args = parser.parse_args()
+    asyncio.run(main(args.count, args.batch, args.concurrency))

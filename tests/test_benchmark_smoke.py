@@ -1,0 +1,18 @@
+"""A short run of the registration benchmark, so it keeps working (the full run is `python -m loadtests...`)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ADMIN_URL
+
+
+def test_batch_registration_benchmark_runs(database_url):
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "loadtests.bench_batch_register", "--count", "2000", "--batch", "500"],
+        cwd=root, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "SECNODE_BENCH_DATABASE_URL": ADMIN_URL})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "batch API:" in result.stdout and "COPY baseline:" in result.stdout
