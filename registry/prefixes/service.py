@@ -108,6 +108,9 @@ async def audit(session: AsyncSession, settings: Settings, actor: Actor, prefix_
     if not actor.is_node_admin:
         raise Forbidden("only the node administrator audits prefixes", name="prefix.forbidden")
     prefix = await _locked(session, prefix_text)
+    if prefix.state != PrefixState.AWAITING_AUDIT:
+        raise Conflict(f"prefix {prefix.prefix} is {LABELS[PrefixState(prefix.state)]}; only applications awaiting "
+                       "audit are audited", name="prefix.bad_transition")
     if not approve:
         _move(prefix, PrefixState.REJECTED)
         prefix.reason, prefix.pending_secret_hash = reason, None

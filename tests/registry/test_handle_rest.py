@@ -216,3 +216,24 @@ async def test_history_keeps_every_version(client, fresh_node):
     assert versions[0]["values"][0]["data"]["value"] == "https://example.com/coil/1"
     assert versions[1]["values"][0]["data"]["value"] == "https://v2"
     assert all(v["updatedBy"] == f"300:{tenant.prefix}/admin" for v in versions)
+
+
+async def test_recreation_setting_reuses_a_deleted_name_with_a_new_version(fresh_node, database_url):
+    import httpx
+
+    from node.app import create_app
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(database_url, allow_recreate=True), db=fresh_node)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            tenant = await onboard(client, "recreator")
+            handle = f"{tenant.prefix}/again"
+            await client.put(f"/api/handles/{handle}", json=[URL_VALUE], headers=tenant.handle_admin)
+            await client.delete(f"/api/handles/{handle}", headers=tenant.handle_admin)
+            again = await client.put(f"/api/handles/{handle}", json=[URL_VALUE], headers=tenant.handle_admin)
+            assert again.status_code == 201
+    from registry.handles import repository
+
+    async with fresh_node.read_session() as session:
+        assert (await repository.get(session, handle.lower())).version == 3
