@@ -108,7 +108,7 @@ def serve(
         raise typer.Exit(2)
     _announce(initialise(settings), settings)
     console.print(f"secnode {settings.node_prefix} on http://{host}:{port}  (OpenAPI at /docs)")
-    uvicorn.run("node.app:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("node.app:create_asgi", factory=True, host=host, port=port, workers=workers,
                 log_level=settings.log_level.lower(), proxy_headers=bool(settings.trusted_proxies),
                 forwarded_allow_ips=",".join(settings.trusted_proxies) or None)
 

@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     database_read_url: str | None = None
     database_pool_size: int = 10
     redis_url: str | None = None
+    cache_capacity: int = 200_000  # records in each worker's in-process tier
+    cache_ttl_seconds: int = 86400  # lifetime of a record in the Redis tier
 
     node_prefix: str = "88.118"
     bootstrap_admin_password: str | None = None

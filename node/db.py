@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import JSON, BigInteger, Integer, MetaData, event
@@ -29,6 +30,31 @@ JsonType = JSON().with_variant(JSONB(), "postgresql")
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 PostCommit = Callable[[], Awaitable[None]]
+RECORD_CHANGES = "record_changes"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordChange:
+    """A committed-to-be change of one identifier record, as the caches need to know it."""
+
+    key: str  # canonical identifier
+    version: int
+    deleted: bool
+    values: list  # stored values (secrets included: caches keep only the public view)
+
+
+class CommitHooks(Protocol):
+    """What the application assembles around every write transaction (the resolver's cache coordination)."""
+
+    async def before_commit(self, changes: list[RecordChange]) -> None: ...
+
+    async def after_commit(self, changes: list[RecordChange]) -> None: ...
+
+    async def after_rollback(self, changes: list[RecordChange]) -> None: ...
+
+
+def note_record_change(session: AsyncSession, change: RecordChange) -> None:
+    session.info.setdefault(RECORD_CHANGES, []).append(change)
 
 
 class Base(DeclarativeBase):
@@ -81,6 +107,7 @@ class Database:
             self.read_engine = make_engine(read_url or url, pool_size=pool_size)
         else:
             self.read_engine = self.engine
+        self.hooks: CommitHooks | None = None
         self.write_sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
 
@@ -90,14 +117,24 @@ class Database:
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
-        """A write session that commits once at the end, or rolls back on error, then runs post-commit hooks."""
+        """A write session that commits once at the end, or rolls back on error. Record changes go through the
+        commit hooks (before commit: may refuse the write; after commit: install), then post-commit callbacks."""
         async with self.write_sessions() as session:
             try:
                 yield session
+                changes = session.info.get(RECORD_CHANGES, [])
+                if changes and self.hooks is not None:
+                    await self.hooks.before_commit(changes)
                 await session.commit()
             except BaseException:
                 await session.rollback()
+                changes = session.info.get(RECORD_CHANGES, [])
+                if changes and self.hooks is not None:
+                    await self.hooks.after_rollback(changes)
                 raise
+            changes = session.info.pop(RECORD_CHANGES, [])
+            if changes and self.hooks is not None:
+                await self.hooks.after_commit(changes)
             for hook in session.info.pop("after_commit", []):
                 await hook()
 

@@ -6,11 +6,12 @@ from registry.enterprises.models import Enterprise
 from registry.handles.models import HandleRecord, HandleVersion
 from registry.journal.models import JournalEntry
 from registry.prefixes.models import Prefix
+from registry.statistics.models import ResolutionCount
 from registry.templates.models import Template, TemplateItem
 
 metadata = Base.metadata
 
 __all__ = [
-    "Account", "Enterprise", "HandleRecord", "HandleVersion", "JournalEntry", "Prefix", "Template", "TemplateItem",
+    "Account", "Enterprise", "HandleRecord", "HandleVersion", "JournalEntry", "Prefix", "ResolutionCount", "Template", "TemplateItem",
     "Token", "metadata",
 ]

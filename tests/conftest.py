@@ -16,17 +16,20 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from redis.asyncio import Redis
+
 from node.app import create_app
 from node.config import Settings
 from node.db import Database
 from node.migrate import upgrade
 from registry.bootstrap import ensure_node
+from resolver.asgi import ResolverFastPath
 
 ADMIN_URL = os.environ.get("SECNODE_TEST_DATABASE_URL",
                            "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("SECNODE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ADMIN_PASSWORD = "node-admin-secret"
-TABLES = ["journal", "handle_history", "handles", "template_items", "templates", "tokens", "accounts", "prefixes",
+TABLES = ["resolution_counts", "journal", "handle_history", "handles", "template_items", "templates", "tokens", "accounts", "prefixes",
           "enterprises"]
 
 
@@ -68,7 +71,11 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 async def fresh_node(db: Database, settings: Settings) -> Database:
-    """Every test starts from an empty registry with only the node itself (admin + seed templates)."""
+    """Every test starts from an empty registry with only the node itself (admin + seed templates), and an empty
+    cache (record versions start again at 1)."""
+    redis = Redis.from_url(REDIS_URL)
+    await redis.flushdb()
+    await redis.aclose()
     async with db.unit_of_work() as session:
         await session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
     async with db.unit_of_work() as session:
@@ -80,6 +87,6 @@ async def fresh_node(db: Database, settings: Settings) -> Database:
 async def client(fresh_node: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(settings, db=fresh_node)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=ResolverFastPath(app))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http

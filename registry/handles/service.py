@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.config import Settings
+from node.db import RecordChange, note_record_change
 from node.errors import (AlreadyExists, Conflict, DomainError, Forbidden, HandleNotFound, NotResponsible,
                          ValueExists, ValuesNotFound)
 from registry.accounts.actor import Actor
@@ -192,6 +193,7 @@ class RecordWriter:
             "handle_key": record.handle_key, "handle": record.handle if not record.deleted else ident.handle,
             "version": version, "deleted": deleted, "record_values": values, "template_key": tkey,
             "updated_at": self.now, "updated_by": self.actor.name})
+        note_record_change(self.session, RecordChange(record.handle_key, version, deleted, values))
         kind = "handle.deleted" if deleted else ("handle.created" if record.deleted else "handle.updated")
         self._journal(kind, ident, version, tkey)
         outcome.version, outcome.changed, outcome.created = version, True, record.deleted and not deleted
@@ -210,6 +212,7 @@ class RecordWriter:
                 if row["handle_key"] in inserted:
                     outcome.created, outcome.changed, outcome.version = True, True, 1
                     self._journal("handle.created", _ident_of(row), 1, row["template_key"])
+                    note_record_change(self.session, RecordChange(row["handle_key"], 1, False, row["record_values"]))
                 else:  # created by a concurrent transaction after our look-up
                     outcome.error = AlreadyExists(f"{row['handle']} was created concurrently; retry",
                                                   name="handle.exists")

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.config import Settings
+from node.db import RecordChange, note_record_change
 from node.crypto import hash_secret
 from node.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from registry.accounts.actor import Actor
@@ -185,6 +186,7 @@ async def write_system_record(session: AsyncSession, actor: Actor, handle: str, 
         await handles.update_many(session, [{
             "handle_key": key, "handle": handle, "version": version, "deleted": deleted, "record_values": values,
             "template_key": None, "updated_at": now, "updated_by": actor.name}])
+    note_record_change(session, RecordChange(key, version, deleted, values))
     kind = "handle.created" if existing is None else ("handle.deleted" if deleted else "handle.updated")
     await journal.append(session, [journal.entry(kind,
                                                  handle, key, actor.name, version, prefix=prefix, template=None)])

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registry.statistics.models import ResolutionCount
+
+
+async def add_resolutions(session: AsyncSession, counts: dict[tuple[date, str], int]) -> None:
+    """Add to the per-day, per-prefix resolution counters (one upsert for all of them)."""
+    if not counts:
+        return
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(ResolutionCount)
+    statement = statement.on_conflict_do_update(
+        index_elements=["day", "prefix_key"], set_={"count": ResolutionCount.count + statement.excluded.count})
+    await session.execute(statement, [{"day": d, "prefix_key": p, "count": n} for (d, p), n in counts.items()])
+
+
+async def resolutions_on(session: AsyncSession, day: date) -> dict[str, int]:
+    query = select(ResolutionCount.prefix_key, ResolutionCount.count).where(ResolutionCount.day == day)
+    return dict((await session.execute(query)).all())

@@ -1,0 +1,234 @@
+"""Cache coordination: the read path through the tiers, and the write protocol that keeps the node's consistency
+guarantee across workers and replicas (ADR 0002)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from node.db import Database, RecordChange
+from node.errors import Unavailable
+from registry.handles import repository as records
+from registry.journal import repository as journal
+from resolver.cache import metrics
+from resolver.cache.entry import NOT_FOUND, PENDING, Entry, decode, from_record
+from resolver.cache.local import LocalTier
+from resolver.cache.redis_tier import CHANNEL, RedisTier
+
+log = logging.getLogger("secnode.cache")
+
+LEASE_SECONDS = 2.0
+LEASE_MARGIN = 0.25
+HEARTBEAT_SECONDS = 0.5
+REDIS_READ_TIMEOUT = 0.25  # a slow Redis is treated as a miss, not waited for
+JOURNAL_TAIL_SECONDS = 0.25
+_REDIS_TROUBLE = (RedisError, OSError, asyncio.TimeoutError)
+
+
+class CacheCoordinator:
+    """One per worker process. Implements the database's commit hooks for the write side."""
+
+    def __init__(self, db: Database, redis: Redis | None, *, capacity: int = 200_000, ttl_seconds: int = 86400,
+                 negative_ttl_seconds: int = 5, serve_locally: bool = True):
+        self.db = db
+        self.redis = redis
+        self.tier = RedisTier(redis, ttl_ms=ttl_seconds * 1000, negative_ttl_ms=negative_ttl_seconds * 1000) \
+            if redis is not None else None
+        self.local = LocalTier(capacity, always_valid=redis is None)
+        self.serve_locally = serve_locally
+        self.worker_id = secrets.token_hex(6)
+        self._tasks: list[asyncio.Task] = []
+        self._heartbeats: dict[str, float] = {}
+        self._epochs: dict[int, bytes] = {}
+
+    # ---- lifecycle -----------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.redis is None:
+            self._tasks.append(asyncio.create_task(self._tail_journal()))
+        elif self.serve_locally:
+            self._tasks += [asyncio.create_task(self._listen()), asyncio.create_task(self._heartbeat())]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=2.0)
+        if self.tier is not None and self.serve_locally:
+            try:
+                await self.tier.leave(self.worker_id)
+            except _REDIS_TROUBLE:
+                pass
+
+    # ---- read path -----------------------------------------------------------------------------------------
+
+    async def lookup(self, key: str) -> Entry:
+        """The current public entry of a record: in-process tier, then Redis, then the database."""
+        if self.serve_locally:
+            entry = self.local.get(key)
+            if entry is not None:
+                metrics.LOCAL_HIT.inc()
+                return entry
+        generation = self.local.generation
+        raw = epoch = None
+        redis_ok = False
+        if self.tier is not None:
+            try:
+                raw, epoch = await asyncio.wait_for(self.tier.lookup(key), REDIS_READ_TIMEOUT)
+                redis_ok = True
+            except _REDIS_TROUBLE:
+                metrics.FALLBACK.inc()
+        pending_version = -1
+        if raw is not None:
+            entry = decode(raw)
+            if entry.servable:
+                metrics.REDIS_HIT.inc()
+                if self.serve_locally:
+                    self.local.fill(key, entry, generation)
+                return entry
+            pending_version = entry.version
+        metrics.DATABASE_READ.inc()
+        entry = await self.read_database(key, pending_version)
+        if entry.version < pending_version:
+            return entry  # a write in progress: answer with what is committed, cache nothing
+        if redis_ok and epoch is not None:
+            try:
+                await self.tier.fill(key, entry, epoch)
+            except _REDIS_TROUBLE:
+                metrics.FALLBACK.inc()
+        if self.serve_locally:
+            self.local.fill(key, entry, generation)
+        return entry
+
+    async def read_database(self, key: str, newer_than: int = -1) -> Entry:
+        async with self.db.read_session() as session:
+            record = await records.get(session, key)
+        if (record is None or record.version < newer_than) and self.db.read_engine is not self.db.engine:
+            async with self.db.write_sessions() as session:  # the replica is behind a known write: ask the primary
+                record = await records.get(session, key)
+        if record is None:
+            return NOT_FOUND
+        return from_record(record.version, record.deleted, record.record_values)
+
+    # ---- write path (commit hooks) -------------------------------------------------------------------------
+
+    async def before_commit(self, changes: list[RecordChange]) -> None:
+        if self.tier is None:
+            return
+        try:
+            self._epochs[id(changes)] = await self.tier.epoch()
+            await self.tier.install_all(((c.key, Entry(c.version, PENDING)) for c in changes), marker=True)
+            await self._broadcast([c.key for c in changes])
+        except _REDIS_TROUBLE as exc:
+            self._epochs.pop(id(changes), None)
+            metrics.WRITE_REFUSED.inc()
+            raise Unavailable(f"the cache cannot be reached ({type(exc).__name__}); nothing was written, retry",
+                              name="cache.unavailable") from None
+
+    async def after_commit(self, changes: list[RecordChange]) -> None:
+        entries = [(c.key, from_record(c.version, c.deleted, c.values)) for c in changes]
+        for key, entry in entries:
+            self.local.install(key, entry)
+        if self.tier is None:
+            return
+        epoch_before = self._epochs.pop(id(changes), None)
+        try:
+            await self.tier.install_all(entries)
+            if await self.tier.epoch() != epoch_before:
+                # Redis restarted during the write: another worker may have filled the old version meanwhile
+                await self._broadcast([key for key, _ in entries])
+        except _REDIS_TROUBLE:
+            versions = ", ".join(f"{c.key} v{c.version}" for c in changes[:3])
+            raise Unavailable(f"the change was committed ({versions}{', ...' if len(changes) > 3 else ''}) but the "
+                              "cache could not be confirmed", name="cache.unconfirmed") from None
+
+    async def after_rollback(self, changes: list[RecordChange]) -> None:
+        self._epochs.pop(id(changes), None)
+        if self.tier is None:
+            return
+        try:
+            await self.tier.unmark_all((c.key, Entry(c.version, PENDING)) for c in changes)
+        except _REDIS_TROUBLE:
+            pass  # the markers expire by themselves; meanwhile they only cost misses
+
+    async def _broadcast(self, keys: list[str]) -> None:
+        """Tell every worker to drop ``keys``; return once every worker with a live lease has done so."""
+        message_id = secrets.token_hex(8)
+        started = time.monotonic()
+        await self.redis.publish(CHANNEL, b"I " + message_id.encode() + b"\n" + "\n".join(keys).encode())
+        delay = 0.0002
+        while await self.tier.pending(message_id):
+            if time.monotonic() - started > LEASE_SECONDS + 1.0:
+                raise asyncio.TimeoutError("workers neither acknowledged nor let their lease lapse")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.01)
+        metrics.WRITE_WAIT.observe(time.monotonic() - started)
+
+    # ---- worker side: invalidations and the lease ----------------------------------------------------------
+
+    async def _listen(self) -> None:
+        while True:
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.subscribe(CHANNEL)
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                    if message is not None:
+                        await self._handle(message["data"])
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure: the lease lapses by itself; reconnect
+                log.warning("secnode.cache.subscription_lost error=%s", type(exc).__name__)
+                self.local.lapse()
+                await asyncio.sleep(0.2)
+            finally:
+                try:
+                    await asyncio.wait_for(pubsub.aclose(), 1.0)
+                except (Exception, asyncio.CancelledError):
+                    pass
+
+    async def _handle(self, data: bytes) -> None:
+        if data.startswith(b"I "):
+            header, _, body = data.partition(b"\n")
+            self.local.invalidate(body.decode().split("\n") if body else [])
+            await self.tier.acknowledge(header[2:].decode(), self.worker_id)
+        elif data.startswith(b"H "):
+            _, worker, nonce = data.decode().split(" ")
+            sent_at = self._heartbeats.pop(nonce, None) if worker == self.worker_id else None
+            if sent_at is not None:
+                # Our own heartbeat came back through the channel: every earlier invalidation was handled.
+                await self.tier.renew(self.worker_id, int(LEASE_SECONDS * 1000))
+                self.local.extend(sent_at + LEASE_SECONDS - LEASE_MARGIN)
+                metrics.LEASE_RENEWED.inc()
+
+    async def _heartbeat(self) -> None:
+        while True:
+            nonce = secrets.token_hex(4)
+            self._heartbeats = {n: t for n, t in self._heartbeats.items() if time.monotonic() - t < LEASE_SECONDS}
+            self._heartbeats[nonce] = time.monotonic()
+            try:
+                await self.redis.publish(CHANNEL, f"H {self.worker_id} {nonce}".encode())
+            except _REDIS_TROUBLE:
+                pass
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    async def _tail_journal(self) -> None:
+        """Without Redis: writes of other processes (the CLI) reach this worker's tier through the journal."""
+        async with self.db.read_session() as session:
+            cursor = await journal.last_seq(session)
+        while True:
+            await asyncio.sleep(JOURNAL_TAIL_SECONDS)
+            try:
+                async with self.db.read_session() as session:
+                    rows = await journal.after(session, cursor)
+            except Exception as exc:
+                log.warning("secnode.cache.journal_tail_failed error=%s", type(exc).__name__)
+                continue
+            if rows:
+                cursor = rows[-1].seq
+                self.local.invalidate([r.subject_key for r in rows if r.kind.startswith("handle.")])
