@@ -127,6 +127,7 @@ class CacheCoordinator:
         except _REDIS_TROUBLE as exc:
             self._epochs.pop(id(changes), None)
             metrics.WRITE_REFUSED.inc()
+            log.warning("secnode.cache.write_refused error=%r", exc)
             raise Unavailable(f"the cache cannot be reached ({type(exc).__name__}); nothing was written, retry",
                               name="cache.unavailable") from None
 
@@ -160,9 +161,9 @@ class CacheCoordinator:
         """Tell every worker to drop ``keys``; return once every worker with a live lease has done so."""
         message_id = secrets.token_hex(8)
         started = time.monotonic()
-        await self.redis.publish(CHANNEL, b"I " + message_id.encode() + b"\n" + "\n".join(keys).encode())
+        workers = await self.tier.publish(b"I " + message_id.encode() + b"\n" + "\n".join(keys).encode())
         delay = 0.0002
-        while await self.tier.pending(message_id):
+        while workers := await self.tier.pending(message_id, workers):
             if time.monotonic() - started > LEASE_SECONDS + 1.0:
                 raise asyncio.TimeoutError("workers neither acknowledged nor let their lease lapse")
             await asyncio.sleep(delay)
@@ -182,9 +183,12 @@ class CacheCoordinator:
                         await self._handle(message["data"])
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # any failure: the lease lapses by itself; reconnect
+            except Exception as exc:
+                # Any failure may have lost a message: empty the tier and come back under a new identity, so
+                # writers stop waiting for the old one as soon as its lease lapses.
                 log.warning("secnode.cache.subscription_lost error=%s", type(exc).__name__)
                 self.local.lapse()
+                self.worker_id = secrets.token_hex(6)
                 await asyncio.sleep(0.2)
             finally:
                 try:

@@ -62,14 +62,24 @@ redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
 return ARGV[1]
 """
 
-# KEYS: leases, acks. Workers whose lease is live and who have not acknowledged.
-_PENDING = """
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
+_NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
+
+# KEYS: leases. ARGV: channel, message. Publishes and returns the workers whose lease is live at that moment:
+# only they can hold what the message invalidates (a worker that gets a lease later starts empty).
+_PUBLISH = _NOW + """
 local live = redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+return live
+"""
+
+# KEYS: leases, acks. ARGV: the workers to wait for. Those still live that have not acknowledged.
+_PENDING = _NOW + """
 local pending = {}
-for _, worker in ipairs(live) do
-  if redis.call('SISMEMBER', KEYS[2], worker) == 0 then table.insert(pending, worker) end
+for _, worker in ipairs(ARGV) do
+  local expiry = redis.call('ZSCORE', KEYS[1], worker)
+  if expiry and tonumber(expiry) >= now and redis.call('SISMEMBER', KEYS[2], worker) == 0 then
+    table.insert(pending, worker)
+  end
 end
 return pending
 """
@@ -95,6 +105,7 @@ class RedisTier:
         self._unmark = redis.register_script(_UNMARK)
         self._ensure_epoch = redis.register_script(_ENSURE_EPOCH)
         self._pending = redis.register_script(_PENDING)
+        self._publish = redis.register_script(_PUBLISH)
         self._renew = redis.register_script(_RENEW)
 
     def _ttl(self, entry: Entry) -> int:
@@ -125,8 +136,14 @@ class RedisTier:
             await self._unmark(keys=[record_key(key)], args=[encode(marker)], client=pipe)
         await pipe.execute()
 
-    async def pending(self, message_id: str) -> list[bytes]:
-        return await self._pending(keys=[LEASES, acks_key(message_id)])
+    async def publish(self, message: bytes) -> list[bytes]:
+        """Publish on the invalidation channel; returns the workers that must acknowledge."""
+        return await self._publish(keys=[LEASES], args=[CHANNEL, message])
+
+    async def pending(self, message_id: str, workers: list[bytes]) -> list[bytes]:
+        if not workers:
+            return []
+        return await self._pending(keys=[LEASES, acks_key(message_id)], args=workers)
 
     async def renew(self, worker: str, lease_ms: int) -> None:
         await self._renew(keys=[LEASES], args=[worker, lease_ms])

@@ -1,0 +1,159 @@
+"""The resolution cache on real PostgreSQL and Redis: tiers, invalidation across processes, Redis failures."""
+
+import asyncio
+import shutil
+import subprocess
+import time
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+
+from node.app import create_app
+from resolver.asgi import ResolverFastPath
+from resolver.cache import metrics
+from tests.conftest import ADMIN_PASSWORD, REDIS_URL, make_settings
+from tests.factories import onboard
+from tests.servers import free_port, running_node
+
+URL = {"index": 1, "type": "URL", "data": "https://example.com/v1"}
+
+
+@asynccontextmanager
+async def node_client(db, settings):
+    app = create_app(settings, db=db)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ResolverFastPath(app)),
+                                     base_url="http://t") as http:
+            yield app, http
+
+
+async def _wait_for_lease(app, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while not app.state.resolver.cache.local.serving():
+        assert time.monotonic() < deadline, "the in-process tier never got its lease"
+        await asyncio.sleep(0.05)
+
+
+async def test_tiers_answer_in_order_and_writes_invalidate(fresh_node, settings):
+    async with node_client(fresh_node, settings) as (app, http):
+        await _wait_for_lease(app)
+        tenant = await onboard(http, "tiers")
+        handle = f"{tenant.prefix}/cached"
+        assert (await http.get(f"/api/handles/{handle}")).status_code == 404  # negative entry
+        assert (await http.put(f"/api/handles/{handle}", json=[URL], headers=tenant.handle_admin)).status_code == 201
+        assert (await http.get(f"/api/handles/{handle}")).json()["values"][0]["data"]["value"].endswith("v1")
+
+        local_before = metrics.LOCAL_HIT._value.get()
+        for _ in range(5):
+            assert (await http.get(f"/api/handles/{handle}")).status_code == 200
+        assert metrics.LOCAL_HIT._value.get() - local_before == 5
+
+        await http.put(f"/api/handles/{handle}", json=[URL | {"data": "https://example.com/v2"}],
+                       headers=tenant.handle_admin)
+        assert (await http.get(f"/api/handles/{handle}")).json()["values"][0]["data"]["value"].endswith("v2")
+        await http.delete(f"/api/handles/{handle}", headers=tenant.handle_admin)
+        assert (await http.get(f"/api/handles/{handle}")).status_code == 404
+
+
+async def test_a_second_process_never_answers_with_the_old_record(fresh_node, database_url, tmp_path):
+    env = {"SECNODE_DATABASE_URL": database_url, "SECNODE_REDIS_URL": REDIS_URL,
+           "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    with running_node(env, tmp_path) as writer_url, running_node(env, tmp_path) as reader_url:
+        async with httpx.AsyncClient(base_url=writer_url, timeout=30) as writer, \
+                httpx.AsyncClient(base_url=reader_url, timeout=30) as reader:
+            tenant = await onboard(writer, "twoprocs")
+            handle = f"{tenant.prefix}/shared"
+            await writer.put(f"/api/handles/{handle}", json=[URL], headers=tenant.handle_admin)
+            time.sleep(2.5)  # both workers hold leases and have the record cached
+            for _ in range(3):
+                assert (await reader.get(f"/api/handles/{handle}")).status_code == 200
+            stale = 0
+            for n in range(40):
+                value = f"https://example.com/n{n}"
+                response = await writer.put(f"/api/handles/{handle}", json=[URL | {"data": value}],
+                                            headers=tenant.handle_admin)
+                assert response.status_code == 200, response.text
+                seen = (await reader.get(f"/api/handles/{handle}")).json()["values"][0]["data"]["value"]
+                stale += seen != value
+            assert stale == 0
+            await writer.delete(f"/api/handles/{handle}", headers=tenant.handle_admin)
+            assert (await reader.get(f"/api/handles/{handle}")).status_code == 404
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis of this test's own on another loopback port, so stopping it touches nothing shared."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.fail("redis-server is required (scripts/test.sh installs it)")
+    port = free_port()
+
+    def start():
+        return subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                 "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+
+    state = {"process": start()}
+    time.sleep(0.3)
+
+    class Control:
+        url = f"redis://127.0.0.1:{port}/0"
+
+        def stop(self):
+            state["process"].kill()
+            state["process"].wait()
+
+        def restart(self):
+            state["process"] = start()
+            time.sleep(0.3)
+
+    yield Control()
+    state["process"].kill()
+    state["process"].wait()
+
+
+async def test_redis_stopped_and_restarted(fresh_node, database_url, own_redis):
+    settings = make_settings(database_url, redis_url=own_redis.url)
+    async with node_client(fresh_node, settings) as (app, http):
+        await _wait_for_lease(app)
+        tenant = await onboard(http, "redisdown")
+        handle = f"{tenant.prefix}/survivor"
+        await http.put(f"/api/handles/{handle}", json=[URL], headers=tenant.handle_admin)
+        assert (await http.get(f"/api/handles/{handle}")).status_code == 200
+
+        own_redis.stop()
+        fallback_before = metrics.FALLBACK._value.get()
+        for _ in range(3):
+            response = await http.get(f"/api/handles/{handle}")
+            assert response.status_code == 200 and response.json()["values"][0]["data"]["value"].endswith("v1")
+        assert (await http.get(f"/api/handles/{tenant.prefix}/never")).status_code == 404
+        assert metrics.FALLBACK._value.get() > fallback_before
+        refused = await http.put(f"/api/handles/{handle}", json=[URL | {"data": "https://example.com/lost"}],
+                                 headers=tenant.handle_admin)
+        assert refused.status_code == 503 and refused.json()["error"] == "cache.unavailable"
+        await asyncio.sleep(2.2)  # the lease has lapsed: the in-process tier answers nothing
+        assert not app.state.resolver.cache.local.serving()
+        assert (await http.get(f"/api/handles/{handle}")).json()["values"][0]["data"]["value"].endswith("v1")
+
+        own_redis.restart()
+        await _wait_for_lease(app)
+        changed = await http.put(f"/api/handles/{handle}", json=[URL | {"data": "https://example.com/v3"}],
+                                 headers=tenant.handle_admin)
+        assert changed.status_code == 200, changed.text
+        assert (await http.get(f"/api/handles/{handle}")).json()["values"][0]["data"]["value"].endswith("v3")
+
+
+async def test_resolution_counts_reach_the_database(fresh_node, settings):
+    from datetime import UTC, datetime
+
+    from registry.statistics.repository import resolutions_on
+
+    async with node_client(fresh_node, settings) as (app, http):
+        tenant = await onboard(http, "counted")
+        await http.put(f"/api/handles/{tenant.prefix}/c1", json=[URL], headers=tenant.handle_admin)
+        for _ in range(7):
+            await http.get(f"/api/handles/{tenant.prefix}/c1")
+        await app.state.resolver.stats.flush()
+    async with fresh_node.read_session() as session:
+        counts = await resolutions_on(session, datetime.now(UTC).date())
+    assert counts[tenant.prefix] == 7
