@@ -30,6 +30,7 @@ from registry.templates.endpoints import router as templates_router
 from resolver.asgi import ResolverFastPath
 from resolver.cache.coordinator import CacheCoordinator
 from resolver.endpoints import router as resolver_router
+from resolver.proxy import router as proxy_router
 from resolver.service import Resolver
 from resolver.stats import ResolutionStats
 
@@ -136,7 +137,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return PlainTextResponse(body, media_type=content_type)
 
     for router in (identity_router, enterprises_router, prefixes_router, templates_router, identifiers_router,
-                   resolver_router, handles_router):
+                   resolver_router, handles_router, proxy_router):  # the proxy's catch-all route comes last
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)

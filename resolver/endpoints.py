@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from node.errors import DomainError, HandleNotFound, InvalidRequest
+from node.errors import DomainError, Forbidden, HandleNotFound, InvalidRequest
 from node.faces import JSONBody, handle_error, snms_error, snms_ok
 from registry.accounts.actor import ANONYMOUS
 from registry.accounts.endpoints import business_actor, handle_actor
@@ -14,7 +14,9 @@ from registry.handles.endpoints import parse_identifier
 from registry.handles.values import render
 from registry.templates import service as templates
 from registry.templates.validation import read_binding
-from resolver.records import Query, load, visible_values
+from registry.handles.service import history as registry_history
+from resolver.history import describe_changes
+from resolver.records import Query, load, may_read_all, visible_values
 
 router = APIRouter(tags=["resolution"])
 
@@ -75,3 +77,24 @@ async def detail(request: Request) -> Response:
     })
 
 
+
+
+@router.get("/identityv2/data/history", summary="Every version of an identifier: who changed which value when")
+async def history(request: Request) -> Response:
+    settings = request.app.state.settings
+    handle = request.query_params.get("handle", "")
+    try:
+        if not handle:
+            raise InvalidRequest("handle is required", name="request.missing_parameter")
+        ident = parse_identifier(settings, handle)
+        async with request.app.state.db.read_session() as session:
+            actor = await business_actor(request, session)
+            current = await repository.get(session, ident.key)
+            if current is None:
+                raise HandleNotFound(f"{handle} not found")
+            if not await may_read_all(session, actor, ident, current):
+                raise Forbidden(f"the history of {handle} is for its administrators", name="handle.history_forbidden")
+            versions = await registry_history(session, ident.key)
+    except DomainError as exc:
+        return snms_error(exc)
+    return snms_ok({"handle": handle, "versions": describe_changes(versions)})

@@ -57,6 +57,15 @@ async def visible_values(session: AsyncSession, actor: Actor, ident: Identifier,
     """Public values for everyone; all but secrets for an administrator of the record who asked with credentials."""
     if public_only or not actor.authenticated:
         return public_view(record.record_values)
+    if await may_read_all(session, actor, ident, record):
+        return admin_view(record.record_values)
+    return public_view(record.record_values)
+
+
+async def may_read_all(session: AsyncSession, actor: Actor, ident: Identifier, record: HandleRecord) -> bool:
+    """The actor holds the read-value permission of the record (its HS_ADMIN values, or its prefix's)."""
+    if not actor.authenticated:
+        return False
     admins = [v for v in record.record_values if v["type"] == "HS_ADMIN"]
     if not admins:
         na = await repository.get(session, canonical(na_handle(ident.prefix)))
@@ -66,6 +75,4 @@ async def visible_values(session: AsyncSession, actor: Actor, ident: Identifier,
         found = await repository.get(session, key)
         return None if found is None or found.deleted else found.record_values
 
-    if await is_admin(actor, admins, [Perm.READ_VALUE], load_values):
-        return admin_view(record.record_values)
-    return public_view(record.record_values)
+    return await is_admin(actor, admins, [Perm.READ_VALUE], load_values)
