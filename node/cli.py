@@ -97,6 +97,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(8000, help="TCP port"),
     workers: int = typer.Option(1, help="worker processes (more than one needs PostgreSQL and Redis)"),
+    access_log: bool = typer.Option(False, help="log every request (costs throughput on the hot path)"),
 ) -> None:
     """Migrate and initialise if needed, then serve HTTP."""
     import uvicorn
@@ -109,7 +110,8 @@ def serve(
     _announce(initialise(settings), settings)
     console.print(f"secnode {settings.node_prefix} on http://{host}:{port}  (OpenAPI at /docs)")
     uvicorn.run("node.app:create_asgi", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level.lower(), proxy_headers=bool(settings.trusted_proxies),
+                log_level=settings.log_level.lower(), access_log=access_log,
+                proxy_headers=bool(settings.trusted_proxies),
                 forwarded_allow_ips=",".join(settings.trusted_proxies) or None)
 
 

@@ -6,14 +6,17 @@ after a successful commit (cache invalidation, upward pushes) is registered with
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import asyncpg
 import orjson
 from sqlalchemy import JSON, BigInteger, Integer, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -89,7 +92,9 @@ def make_engine(url: str, *, pool_size: int = 10, writer: bool = False) -> Async
             event.listen(engine.sync_engine, "connect", _sqlite_autocommit_driver)
             event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **json)
+    # No pre-ping: it would cost a round trip per checkout on the resolver's hot path; connections are recycled.
+    # Overflow connections would be opened and closed under bursts: requests wait for a pooled one instead.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_recycle=1800, **json)
 
 
 def _sqlite_autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
@@ -102,6 +107,10 @@ class Database:
 
     def __init__(self, url: str, read_url: str | None = None, *, pool_size: int = 10):
         self.url = url
+        self.read_url = read_url
+        self.pool_size = pool_size
+        self._driver_pools: dict[str, asyncpg.Pool] = {}
+        self._driver_lock = asyncio.Lock()
         self.engine = make_engine(url, pool_size=pool_size, writer=True)
         if read_url or url.startswith("sqlite"):  # SQLite: readers get their own engine, the writer is one connection
             self.read_engine = make_engine(read_url or url, pool_size=pool_size)
@@ -114,6 +123,19 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    async def driver_pool(self, *, primary: bool = False) -> asyncpg.Pool:
+        """A plain asyncpg pool on the read database (or the primary) for the resolver's cache misses: one
+        prepared statement per miss, without the ORM's session and pool machinery (PostgreSQL only)."""
+        which = "primary" if primary or self.read_url is None else "read"
+        if which not in self._driver_pools:
+            async with self._driver_lock:
+                if which not in self._driver_pools:
+                    url = make_url(self.url if which == "primary" else self.read_url)
+                    self._driver_pools[which] = await asyncpg.create_pool(
+                        url.set(drivername="postgresql").render_as_string(hide_password=False),
+                        min_size=self.pool_size, max_size=self.pool_size)
+        return self._driver_pools[which]
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
@@ -144,6 +166,9 @@ class Database:
             yield session
 
     async def dispose(self) -> None:
+        for pool in self._driver_pools.values():
+            await pool.close()
+        self._driver_pools.clear()
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()

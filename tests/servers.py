@@ -21,11 +21,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_node(env: dict[str, str], cwd: Path, timeout: float = 60.0) -> Iterator[str]:
+def running_node(env: dict[str, str], cwd: Path, timeout: float = 60.0,
+                 extra_args: list[str] | None = None) -> Iterator[str]:
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SECNODE_")}
     log = open(cwd / f"server-{port}.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "node.cli", "serve", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "node.cli", "serve", "--port", str(port), *(extra_args or [])],
                                env={**clean, **env}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -54,8 +54,15 @@ def check_prefix(prefix: str) -> str:
     return prefix
 
 
+_STRICT_HANDLE = re.compile(r"([A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*)/([A-Za-z0-9._\-]+)")
+
+
 def parse(handle: str, *, mode: Mode = "strict", max_length: int = 128, max_bytes_rfc: int = 255) -> Identifier:
     """Parse and validate an identifier ``prefix/suffix``; raises :class:`InvalidHandle` naming the broken rule."""
+    if mode == "strict" and len(handle) <= max_length:
+        match = _STRICT_HANDLE.fullmatch(handle)  # the common case in one step; errors are named below
+        if match is not None:
+            return Identifier(handle=handle, key=handle.translate(_ASCII_LOWER), prefix=match[1], suffix=match[2])
     if not isinstance(handle, str) or not handle:
         raise InvalidHandle("identifier is empty", name="handle.empty")
     if _CONTROL.search(handle):

@@ -45,20 +45,25 @@ class CacheCoordinator:
         self._tasks: list[asyncio.Task] = []
         self._heartbeats: dict[str, float] = {}
         self._epochs: dict[int, bytes] = {}
+        self._fills: list[tuple[str, Entry, bytes]] = []
+        self._filler: asyncio.Task | None = None
 
     # ---- lifecycle -----------------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        if self.db.dialect == "postgresql":
+            await self.db.driver_pool()  # open the read connections now, not under the first burst
         if self.redis is None:
             self._tasks.append(asyncio.create_task(self._tail_journal()))
         elif self.serve_locally:
             self._tasks += [asyncio.create_task(self._listen()), asyncio.create_task(self._heartbeat())]
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        tasks = [*self._tasks, *([self._filler] if self._filler else [])]
+        for task in tasks:
             task.cancel()
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=2.0)
+        if tasks:
+            await asyncio.wait(tasks, timeout=2.0)
         if self.tier is not None and self.serve_locally:
             try:
                 await self.tier.leave(self.worker_id)
@@ -97,23 +102,34 @@ class CacheCoordinator:
         if entry.version < pending_version:
             return entry  # a write in progress: answer with what is committed, cache nothing
         if redis_ok and epoch is not None:
-            try:
-                await self.tier.fill(key, entry, epoch)
-            except _REDIS_TROUBLE:
-                metrics.FALLBACK.inc()
+            # Off the response's path, batched: the script still refuses it if anything newer arrived meanwhile.
+            self._queue_fill(key, entry, epoch)
         if self.serve_locally:
             self.local.fill(key, entry, generation)
         return entry
 
+    def _queue_fill(self, key: str, entry: Entry, epoch: bytes) -> None:
+        if len(self._fills) < 10_000:  # beyond that, Redis is not keeping up: skipping a fill is only a miss
+            self._fills.append((key, entry, epoch))
+        if self._filler is None or self._filler.done():
+            self._filler = asyncio.create_task(self._drain_fills())
+
+    async def _drain_fills(self) -> None:
+        """Send queued fills in pipelines, one round trip for everything queued meanwhile."""
+        while self._fills:
+            batch, self._fills = self._fills[:500], self._fills[500:]
+            try:
+                await self.tier.fill_all(batch)
+            except _REDIS_TROUBLE:
+                metrics.FALLBACK.inc()
+
     async def read_database(self, key: str, newer_than: int = -1) -> Entry:
-        async with self.db.read_session() as session:
-            record = await records.get(session, key)
-        if (record is None or record.version < newer_than) and self.db.read_engine is not self.db.engine:
-            async with self.db.write_sessions() as session:  # the replica is behind a known write: ask the primary
-                record = await records.get(session, key)
-        if record is None:
+        found = await records.read_current(self.db, key)
+        if (found is None or found[0] < newer_than) and self.db.read_url is not None:
+            found = await records.read_current(self.db, key, primary=True)  # the replica is behind a known write
+        if found is None:
             return NOT_FOUND
-        return from_record(record.version, record.deleted, record.record_values)
+        return from_record(*found)
 
     # ---- write path (commit hooks) -------------------------------------------------------------------------
 

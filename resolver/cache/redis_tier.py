@@ -120,6 +120,13 @@ class RedisTier:
         return bool(await self._fill(keys=[record_key(key), EPOCH, YOUNG],
                                      args=[epoch, entry.version, encode(entry), self._ttl(entry)]))
 
+    async def fill_all(self, fills: Iterable[tuple[str, Entry, bytes]]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for key, entry, epoch in fills:
+            await self._fill(keys=[record_key(key), EPOCH, YOUNG], args=[epoch, entry.version, encode(entry),
+                                                                        self._ttl(entry)], client=pipe)
+        await pipe.execute()
+
     async def epoch(self) -> bytes:
         return await self._ensure_epoch(keys=[EPOCH, YOUNG], args=[secrets.token_hex(8), self.grace_ms])
 

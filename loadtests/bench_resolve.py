@@ -1,0 +1,181 @@
+"""Benchmark: resolution throughput and latency against two baselines measured in the same run.
+
+    .venv/bin/python -m loadtests.bench_resolve [--records 1000000] [--seconds 10] [--connections 64] [--workers 1]
+
+Starts, on PostgreSQL (``SECNODE_BENCH_DATABASE_URL``, an admin connection; a fresh database is created) and a Redis
+server of its own on a free loopback port, the node with ``--records`` registered steel coils, and a baseline
+application with the same server and settings (uvicorn, same worker count, no access log). Load comes from wrk
+(Debian package ``wrk``) on the same machine, random keys, ``-t1 -c<connections>``:
+
+- const:  bare Starlette route returning a constant JSON body
+- select: bare Starlette route doing one asyncpg primary-key SELECT
+- cold:   node, keys never asked before (every request misses both cache tiers)
+- warm:   node, keys of a warmed working set (answered by the in-process tier)
+
+Targets: warm >= 85% of const, cold >= 50% of select, warm p99 <= 5 ms, zero non-2xx responses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+import orjson
+from sqlalchemy.engine import make_url
+
+from loadtests.bench_batch_register import ADMIN_URL, PASSWORD, _dsn, coil_item, setup_tenant, stored_values
+from tests.servers import free_port, running_node
+
+WRK_SCRIPT = """
+local prefix, first, count = os.getenv("BENCH_PATH"), tonumber(os.getenv("BENCH_FIRST")), tonumber(os.getenv("BENCH_COUNT"))
+math.randomseed(tonumber(os.getenv("BENCH_SEED")))
+request = function()
+  return wrk.format("GET", string.format("%s/COIL-%09d", prefix, first + math.random(0, count - 1)))
+end
+"""
+
+
+async def load_records(dsn: str, prefix: str, count: int) -> None:
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    conn = await asyncpg.connect(dsn)
+    try:
+        for start in range(0, count, 100_000):
+            rows = []
+            for serial in range(start, min(start + 100_000, count)):
+                item = coil_item(prefix, serial)
+                rows.append((item["handle"].lower(), item["handle"], prefix.lower(), 1, False,
+                             orjson.dumps(stored_values(item, stamp)).decode(), "88.118@steel-coil-1.0", now,
+                             "bench", now, "bench"))
+            await conn.copy_records_to_table(
+                "handles", records=rows,
+                columns=["handle_key", "handle", "prefix_key", "version", "deleted", "values", "template_key",
+                         "created_at", "created_by", "updated_at", "updated_by"])
+        await conn.execute("ANALYZE handles")
+    finally:
+        await conn.close()
+
+
+def wrk(url: str, path: str, first: int, count: int, seconds: int, connections: int, script: Path) -> dict:
+    env = {**os.environ, "BENCH_PATH": path, "BENCH_FIRST": str(first), "BENCH_COUNT": str(count),
+           "BENCH_SEED": str(int(time.time() * 1000) % 100000)}
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+                         env=env, capture_output=True, text=True, check=True).stdout
+
+    def millis(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": millis("50%"),
+            "p99": millis("99%"), "non2xx": int(non2xx.group(1)) if non2xx else 0,
+            "errors": errors.group(1) if errors else ""}
+
+
+def start_redis(tmp: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save",
+                                "", "--appendonly", "no", "--dir", str(tmp)], stdout=subprocess.DEVNULL)
+    time.sleep(0.3)
+    return process, f"redis://127.0.0.1:{port}/0"
+
+
+def start_baseline(dsn: str, workers: int, tmp: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "loadtests.baseline_app:app", "--port", str(port), "--workers",
+         str(workers), "--no-access-log", "--log-level", "warning"],
+        env={**os.environ, "BASELINE_DSN": dsn}, cwd=Path(__file__).resolve().parent.parent,
+        stdout=open(tmp / "baseline.log", "w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(url + "/const/x", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return process, url
+
+
+async def warm(url: str, prefix: str, first: int, count: int, workers: int) -> None:
+    """Ask every key of the working set enough times that each worker's in-process tier holds it."""
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=httpx.Limits(max_connections=32)) as http:
+        for _ in range(max(1, workers * 3)):
+            for start in range(first, first + count, 256):
+                await asyncio.gather(*(http.get(f"/api/handles/{prefix}/COIL-{s:09d}")
+                                       for s in range(start, min(start + 256, first + count))))
+
+
+async def main(records: int, seconds: int, connections: int, workers: int, working_set: int) -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is required: apt-get install wrk")
+    name = f"secnode_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(_dsn(ADMIN_URL))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        script = tmp / "keys.lua"
+        script.write_text(WRK_SCRIPT)
+        redis_process, redis_url = start_redis(tmp)
+        baseline = None
+        try:
+            env = {"SECNODE_DATABASE_URL": url, "SECNODE_REDIS_URL": redis_url,
+                   "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD, "SECNODE_LOG_LEVEL": "WARNING"}
+            with running_node(env, tmp, extra_args=["--workers", str(workers)]) as node_url:
+                prefix, _ = await setup_tenant(node_url)
+                started = time.perf_counter()
+                await load_records(_dsn(url), prefix, records)
+                print(f"loaded {records} identifiers in {time.perf_counter() - started:.0f} s")
+                baseline, baseline_url = start_baseline(_dsn(url), workers, tmp)
+                await warm(node_url, prefix, 0, working_set, workers)
+                half = records // 2
+                for label, target, path, first, count in [
+                    ("const", baseline_url, "/const/" + prefix, 0, records),
+                    ("select", baseline_url, "/select/" + prefix, 0, records),
+                    ("cold", node_url, "/api/handles/" + prefix, half, records - half),
+                    ("warm", node_url, "/api/handles/" + prefix, 0, working_set),
+                ]:
+                    results[label] = wrk(target, path, first, count, seconds, connections, script)
+        finally:
+            if baseline is not None:
+                baseline.terminate()
+                baseline.wait()
+            redis_process.kill()
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+    print(f"\n{records} identifiers, wrk -t1 -c{connections} -d{seconds}s, {workers} worker(s), uvicorn\n")
+    print(f"{'route':8} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for label, r in results.items():
+        print(f"{label:8} {r['rps']:10.0f} {r['p50']:8.2f} {r['p99']:8.2f} {r['non2xx']:8d} {r['errors']}")
+    warm_ratio = results["warm"]["rps"] / results["const"]["rps"]
+    cold_ratio = results["cold"]["rps"] / results["select"]["rps"]
+    print(f"\nwarm / const:  {warm_ratio:6.1%}  (target >= 85%)")
+    print(f"cold / select: {cold_ratio:6.1%}  (target >= 50%)")
+    print(f"warm p99:      {results['warm']['p99']:.2f} ms  (target <= 5 ms)")
+    print(f"non-2xx:       {sum(r['non2xx'] for r in results.values())}  (target 0)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--working-set", type=int, default=20_000)
+    args = parser.parse_args()
+    asyncio.run(main(args.records, args.seconds, args.connections, args.workers, args.working_set))
