@@ -4,7 +4,7 @@
 
 Starts, on PostgreSQL (``SECNODE_BENCH_DATABASE_URL``, an admin connection; a fresh database is created) and a Redis
 server of its own on a free loopback port, the node with ``--records`` registered steel coils, and a baseline
-application with the same server and settings (uvicorn, same worker count, no access log). Load comes from wrk
+application with the same server and settings (``--server`` uvicorn or granian, same worker count, no access log). Load comes from wrk
 (Debian package ``wrk``) on the same machine, random keys, ``-t1 -c<connections>``:
 
 - const:  bare Starlette route returning a constant JSON body
@@ -93,11 +93,16 @@ def start_redis(tmp: Path) -> tuple[subprocess.Popen, str]:
     return process, f"redis://127.0.0.1:{port}/0"
 
 
-def start_baseline(dsn: str, workers: int, tmp: Path) -> tuple[subprocess.Popen, str]:
+def start_baseline(dsn: str, workers: int, server: str, tmp: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
+    if server == "granian":
+        command = [sys.executable, "-m", "granian", "--interface", "asgi", "--port", str(port), "--workers",
+                   str(workers), "--log-level", "warning", "loadtests.baseline_app:app"]
+    else:
+        command = [sys.executable, "-m", "uvicorn", "loadtests.baseline_app:app", "--port", str(port), "--workers",
+                   str(workers), "--no-access-log", "--log-level", "warning"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "loadtests.baseline_app:app", "--port", str(port), "--workers",
-         str(workers), "--no-access-log", "--log-level", "warning"],
+        command,
         env={**os.environ, "BASELINE_DSN": dsn}, cwd=Path(__file__).resolve().parent.parent,
         stdout=open(tmp / "baseline.log", "w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -119,7 +124,7 @@ async def warm(url: str, prefix: str, first: int, count: int, workers: int) -> N
                                        for s in range(start, min(start + 256, first + count))))
 
 
-async def main(records: int, seconds: int, connections: int, workers: int, working_set: int) -> None:
+async def main(records: int, seconds: int, connections: int, workers: int, working_set: int, server: str) -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is required: apt-get install wrk")
     name = f"secnode_bench_{uuid.uuid4().hex[:8]}"
@@ -136,12 +141,12 @@ async def main(records: int, seconds: int, connections: int, workers: int, worki
         try:
             env = {"SECNODE_DATABASE_URL": url, "SECNODE_REDIS_URL": redis_url,
                    "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD, "SECNODE_LOG_LEVEL": "WARNING"}
-            with running_node(env, tmp, extra_args=["--workers", str(workers)]) as node_url:
+            with running_node(env, tmp, extra_args=["--workers", str(workers), "--server", server]) as node_url:
                 prefix, _ = await setup_tenant(node_url)
                 started = time.perf_counter()
                 await load_records(_dsn(url), prefix, records)
                 print(f"loaded {records} identifiers in {time.perf_counter() - started:.0f} s")
-                baseline, baseline_url = start_baseline(_dsn(url), workers, tmp)
+                baseline, baseline_url = start_baseline(_dsn(url), workers, server, tmp)
                 await warm(node_url, prefix, 0, working_set, workers)
                 half = records // 2
                 for label, target, path, first, count in [
@@ -158,7 +163,7 @@ async def main(records: int, seconds: int, connections: int, workers: int, worki
             redis_process.kill()
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()
-    print(f"\n{records} identifiers, wrk -t1 -c{connections} -d{seconds}s, {workers} worker(s), uvicorn\n")
+    print(f"\n{records} identifiers, wrk -t1 -c{connections} -d{seconds}s, {workers} worker(s), {server}\n")
     print(f"{'route':8} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for label, r in results.items():
         print(f"{label:8} {r['rps']:10.0f} {r['p50']:8.2f} {r['p99']:8.2f} {r['non2xx']:8d} {r['errors']}")
@@ -177,5 +182,6 @@ if __name__ == "__main__":
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--working-set", type=int, default=20_000)
+    parser.add_argument("--server", choices=["uvicorn", "granian"], default="granian")
     args = parser.parse_args()
-    asyncio.run(main(args.records, args.seconds, args.connections, args.workers, args.working_set))
+    asyncio.run(main(args.records, args.seconds, args.connections, args.workers, args.working_set, args.server))

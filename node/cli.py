@@ -98,6 +98,7 @@ def serve(
     port: int = typer.Option(8000, help="TCP port"),
     workers: int = typer.Option(1, help="worker processes (more than one needs PostgreSQL and Redis)"),
     access_log: bool = typer.Option(False, help="log every request (costs throughput on the hot path)"),
+    server: str = typer.Option("granian", help="HTTP server: granian (default, faster here) or uvicorn"),
 ) -> None:
     """Migrate and initialise if needed, then serve HTTP."""
     import uvicorn
@@ -109,6 +110,15 @@ def serve(
         raise typer.Exit(2)
     _announce(initialise(settings), settings)
     console.print(f"secnode {settings.node_prefix} on http://{host}:{port}  (OpenAPI at /docs)")
+    if server == "granian":
+        from granian import Granian
+
+        Granian("node.app:create_asgi", factory=True, address=host, port=port, workers=workers, interface="asgi",
+                log_access=access_log, log_level=settings.log_level.lower(), respawn_failed_workers=True).serve()
+        return
+    if server != "uvicorn":
+        console.print(f"[red]unknown server {server!r}: uvicorn or granian[/red]")
+        raise typer.Exit(2)
     uvicorn.run("node.app:create_asgi", factory=True, host=host, port=port, workers=workers,
                 log_level=settings.log_level.lower(), access_log=access_log,
                 proxy_headers=bool(settings.trusted_proxies),
