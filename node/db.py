@@ -1,13 +1,13 @@
 """Database engines, sessions and the unit of work.
 
-One transaction per request: the request boundary commits once; services only flush. Work that must happen only
-after a successful commit (cache invalidation, upward pushes) is registered with :func:`after_commit`.
+One transaction per request: the request boundary commits once; services only flush. What must happen around the
+commit of changed records (cache coordination) runs through the commit hooks the application assembles.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -32,7 +32,6 @@ NAMING_CONVENTION = {
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
-PostCommit = Callable[[], Awaitable[None]]
 RECORD_CHANGES = "record_changes"
 
 
@@ -140,7 +139,7 @@ class Database:
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """A write session that commits once at the end, or rolls back on error. Record changes go through the
-        commit hooks (before commit: may refuse the write; after commit: install), then post-commit callbacks."""
+        commit hooks (before commit: may refuse the write; after commit: install)."""
         async with self.write_sessions() as session:
             try:
                 yield session
@@ -157,8 +156,6 @@ class Database:
             changes = session.info.pop(RECORD_CHANGES, [])
             if changes and self.hooks is not None:
                 await self.hooks.after_commit(changes)
-            for hook in session.info.pop("after_commit", []):
-                await hook()
 
     @asynccontextmanager
     async def read_session(self) -> AsyncIterator[AsyncSession]:
@@ -172,8 +169,3 @@ class Database:
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
-
-
-def after_commit(session: AsyncSession, hook: PostCommit) -> None:
-    """Run ``hook`` once the session's transaction has committed (never if it rolls back)."""
-    session.info.setdefault("after_commit", []).append(hook)

@@ -11,6 +11,7 @@ from registry.accounts.actor import ANONYMOUS
 from registry.accounts.endpoints import business_actor, handle_actor
 from registry.handles import repository
 from registry.handles.endpoints import parse_identifier
+from registry.handles.syntax import Identifier
 from registry.handles.values import render
 from registry.templates import service as templates
 from registry.templates.validation import read_binding
@@ -44,14 +45,17 @@ async def resolve(handle: str, request: Request) -> Response:
     return JSONBody({"responseCode": 1, "handle": handle, "values": [render(v) for v in values]})
 
 
+def _handle_parameter(request: Request) -> tuple[str, Identifier]:
+    handle = request.query_params.get("handle", "")
+    if not handle:
+        raise InvalidRequest("handle is required", name="request.missing_parameter")
+    return handle, parse_identifier(request.app.state.settings, handle)
+
+
 @router.get("/identityv2/data/detail", summary="An identifier with its template labels (business face)")
 async def detail(request: Request) -> Response:
-    settings = request.app.state.settings
-    handle = request.query_params.get("handle", "")
     try:
-        if not handle:
-            raise InvalidRequest("handle is required", name="request.missing_parameter")
-        ident = parse_identifier(settings, handle)
+        handle, ident = _handle_parameter(request)
         async with request.app.state.db.read_session() as session:
             actor = await business_actor(request, session) if "authorization" in request.headers else ANONYMOUS
             record = await repository.get(session, ident.key)
@@ -77,16 +81,10 @@ async def detail(request: Request) -> Response:
     })
 
 
-
-
 @router.get("/identityv2/data/history", summary="Every version of an identifier: who changed which value when")
 async def history(request: Request) -> Response:
-    settings = request.app.state.settings
-    handle = request.query_params.get("handle", "")
     try:
-        if not handle:
-            raise InvalidRequest("handle is required", name="request.missing_parameter")
-        ident = parse_identifier(settings, handle)
+        handle, ident = _handle_parameter(request)
         async with request.app.state.db.read_session() as session:
             actor = await business_actor(request, session)
             current = await repository.get(session, ident.key)

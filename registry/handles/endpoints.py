@@ -101,7 +101,6 @@ async def delete_handle(handle: str, request: Request) -> Response:
 
 @router.get("/api/handles", summary="List the identifiers under a prefix (administrators of the prefix)")
 async def list_handles(request: Request) -> Response:
-    settings = _settings(request)
     prefix = request.query_params.get("prefix", "")
     try:
         syntax.check_prefix(prefix)

@@ -97,11 +97,6 @@ async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[s
     return set(result.scalars())
 
 
-async def insert_one_new(session: AsyncSession, row: dict[str, Any]) -> bool:
-    statement = _insert_ignoring_conflicts(session).values(_columns(row)).returning(_HANDLES.c.handle_key)
-    return (await session.execute(statement)).scalar_one_or_none() is not None
-
-
 async def save_history(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
         await session.execute(insert(HandleVersion.__table__), [_columns(r) for r in rows])

@@ -11,7 +11,6 @@ import subprocess
 import asyncpg
 import httpx
 import orjson
-import pytest
 
 from tests.conftest import ADMIN_PASSWORD, _asyncpg_dsn
 from tests.factories import onboard
