@@ -23,6 +23,7 @@ from node.limits import BodyLimitMiddleware
 from node.metrics import MetricsMiddleware, render
 from registry.accounts.endpoints import router as identity_router
 from registry.enterprises.endpoints import router as enterprises_router
+from registry.events.endpoints import router as capture_router
 from registry.handles.endpoints import router as handles_router
 from registry.handles.snms_endpoints import router as identifiers_router
 from registry.prefixes.endpoints import router as prefixes_router
@@ -32,6 +33,7 @@ from resolver.cache.coordinator import CacheCoordinator
 from resolver.endpoints import router as resolver_router
 from resolver.proxy import router as proxy_router
 from resolver.service import Resolver
+from resolver.trace.endpoints import router as trace_router
 from resolver.stats import ResolutionStats
 
 log = logging.getLogger("secnode")
@@ -137,7 +139,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return PlainTextResponse(body, media_type=content_type)
 
     for router in (identity_router, enterprises_router, prefixes_router, templates_router, identifiers_router,
-                   resolver_router, handles_router, proxy_router):  # the proxy's catch-all route comes last
+                   capture_router, trace_router, resolver_router, handles_router, proxy_router):  # the proxy's catch-all route comes last
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)

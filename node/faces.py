@@ -115,3 +115,20 @@ def parse_model(model: Any, raw: Any) -> Any:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
         raise InvalidRequest(problems, name="request.invalid_fields") from None
+
+
+# EPCIS 2.0 answers errors as RFC 7807 problems with its exception names.
+EPCIS_EXCEPTIONS: dict[Kind, tuple[str, int]] = {
+    Kind.UNAUTHENTICATED: ("epcisException:SecurityException", 401),
+    Kind.FORBIDDEN: ("epcisException:SecurityException", 403),
+    Kind.NOT_FOUND: ("epcisException:NoSuchResourceException", 404),
+    Kind.ALREADY_EXISTS: ("epcisException:ResourceAlreadyExistsException", 409),
+    Kind.TOO_LARGE: ("epcisException:CaptureLimitExceededException", 413),
+    Kind.UNAVAILABLE: ("epcisException:ImplementationException", 503),
+}
+
+
+def epcis_problem(exc: DomainError, **extra: Any) -> JSONBody:
+    kind, status = EPCIS_EXCEPTIONS.get(exc.kind, ("epcisException:ValidationException", 400))
+    return JSONBody({"type": kind, "title": exc.message, "status": status, "error": exc.name, **extra},
+                    status_code=status)

@@ -17,6 +17,8 @@ def face_of(path: str) -> str:
         return "handle"
     if path.startswith(("/identity", "/snms/")):
         return "business"
+    if path.startswith(("/epcis/", "/trace/")):
+        return "traceability"
     if path in ("/healthz", "/readyz", "/metrics"):
         return "operations"
     return "other"

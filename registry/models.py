@@ -3,6 +3,7 @@
 from node.db import Base
 from registry.accounts.models import Account, Token
 from registry.enterprises.models import Enterprise
+from registry.events.models import Event, EventItem, TraceGrant, TraceLink
 from registry.handles.models import HandleRecord, HandleVersion
 from registry.journal.models import JournalEntry
 from registry.prefixes.models import Prefix
@@ -12,6 +13,6 @@ from registry.templates.models import Template, TemplateItem
 metadata = Base.metadata
 
 __all__ = [
-    "Account", "Enterprise", "HandleRecord", "HandleVersion", "JournalEntry", "Prefix", "ResolutionCount", "Template", "TemplateItem",
-    "Token", "metadata",
+    "Account", "Enterprise", "Event", "EventItem", "HandleRecord", "HandleVersion", "JournalEntry", "Prefix",
+    "ResolutionCount", "Template", "TemplateItem", "Token", "TraceGrant", "TraceLink", "metadata",
 ]

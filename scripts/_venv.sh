@@ -12,7 +12,7 @@ if [ ! -x .venv/bin/python ]; then
         $SUDO apt-get update -qq && $SUDO apt-get install -y -qq python3-venv >/dev/null
         python3 -m venv .venv
     fi
-    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q --upgrade pip > .venv/install.log 2>&1 || { cat .venv/install.log; exit 1; }
 fi
 EXTRAS="${SECNODE_EXTRAS:-}"
 STAMP=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)${EXTRAS:+-$EXTRAS}"

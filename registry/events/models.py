@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from node.db import Base, BigId, JsonType
+
+
+class Event(Base):
+    """A captured EPCIS 2.0 event (ADR 0003). ``body`` is returned by queries as stored."""
+
+    __tablename__ = "events"
+
+    seq: Mapped[int] = mapped_column(BigId, Identity(), primary_key=True)  # capture order
+    event_id: Mapped[str] = mapped_column(Text, unique=True)
+    event_type: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str | None] = mapped_column(String(8))
+    event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    event_time_zone_offset: Mapped[str] = mapped_column(String(6))
+    record_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    biz_step: Mapped[str | None] = mapped_column(String(200))
+    disposition: Mapped[str | None] = mapped_column(String(200))
+    read_point: Mapped[str | None] = mapped_column(Text)
+    biz_location: Mapped[str | None] = mapped_column(Text)
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
+    captured_by: Mapped[str] = mapped_column(String(300))
+    body: Mapped[dict] = mapped_column(JsonType)
+
+
+class EventItem(Base):
+    """An identifier an event speaks of; the lifecycle query reads these by identifier and time."""
+
+    __tablename__ = "event_items"
+    __table_args__ = (Index("ix_event_items_lifecycle", "handle_key", "event_time", "event_seq"),)
+
+    handle_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    event_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    role: Mapped[str] = mapped_column(String(8), primary_key=True)  # epc, parent, child, input, output
+    event_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TraceLink(Base):
+    """One end of a trace edge: ``neighbor_key`` is upstream (``up``) or downstream (``down``) of ``handle_key``."""
+
+    __tablename__ = "trace_links"
+
+    handle_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(4), primary_key=True)
+    neighbor_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    event_seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # transformation, aggregation, association
+
+
+class TraceGrant(Base):
+    """An owner lets a partner capture and read events about the owner's identifiers."""
+
+    __tablename__ = "trace_grants"
+
+    owner_enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), primary_key=True)
+    grantee_enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,85 @@
+"""SQL of events, their items, the trace links and the grants."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from registry.events.models import Event, EventItem, TraceGrant, TraceLink
+from registry.events.parsing import ParsedEvent
+
+
+async def existing_ids(session: AsyncSession, event_ids: Iterable[str]) -> set[str]:
+    ids = list(event_ids)
+    if not ids:
+        return set()
+    return set((await session.execute(select(Event.event_id).where(Event.event_id.in_(ids)))).scalars())
+
+
+async def insert_event(session: AsyncSession, event: ParsedEvent, *, record_time: datetime,
+                       enterprise_id: int | None, captured_by: str) -> int:
+    """Store one event with its items and both ends of each trace edge; returns its capture number."""
+    row: dict[str, Any] = {
+        "event_id": event.event_id, "event_type": event.event_type, "action": event.action,
+        "event_time": event.event_time, "event_time_zone_offset": event.offset, "record_time": record_time,
+        "biz_step": event.biz_step, "disposition": event.disposition, "read_point": event.read_point,
+        "biz_location": event.biz_location, "enterprise_id": enterprise_id, "captured_by": captured_by,
+        "body": event.body}
+    seq = (await session.execute(insert(Event.__table__).values(row).returning(Event.__table__.c.seq))).scalar_one()
+    await session.execute(insert(EventItem.__table__), [
+        {"handle_key": key, "event_seq": seq, "role": role, "event_time": event.event_time}
+        for key, role in event.items])
+    if event.edges:
+        links = []
+        for up, down, kind in event.edges:
+            links.append({"handle_key": down, "direction": "up", "neighbor_key": up, "event_seq": seq, "kind": kind})
+            links.append({"handle_key": up, "direction": "down", "neighbor_key": down, "event_seq": seq,
+                          "kind": kind})
+        await session.execute(insert(TraceLink.__table__), links)
+    return seq
+
+
+async def neighbours(session: AsyncSession, keys: Iterable[str], direction: str) -> list[TraceLink]:
+    """The links of ``keys`` in one direction (``up``: what went into them; ``down``: where they went)."""
+    query = select(TraceLink).where(TraceLink.handle_key.in_(list(keys)), TraceLink.direction == direction)
+    return list((await session.execute(query)).scalars())
+
+
+async def reaches(session: AsyncSession, start: str, target: str, direction: str, max_depth: int) -> bool:
+    """True when ``target`` is reachable from ``start`` following ``direction`` (bounded breadth-first search)."""
+    frontier, seen = {start}, {start}
+    for _ in range(max_depth):
+        if not frontier:
+            return False
+        found = {link.neighbor_key for link in await neighbours(session, frontier, direction)}
+        if target in found:
+            return True
+        frontier = found - seen
+        seen |= found
+    return False
+
+
+async def owners_granting(session: AsyncSession, grantee_id: int) -> set[int]:
+    query = select(TraceGrant.owner_enterprise_id).where(TraceGrant.grantee_enterprise_id == grantee_id)
+    return set((await session.execute(query)).scalars())
+
+
+async def grants_of(session: AsyncSession, owner_id: int) -> list[TraceGrant]:
+    query = select(TraceGrant).where(TraceGrant.owner_enterprise_id == owner_id)
+    return list((await session.execute(query)).scalars())
+
+
+async def add_grant(session: AsyncSession, owner_id: int, grantee_id: int, now: datetime) -> None:
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    await session.execute(dialect.insert(TraceGrant).values(
+        owner_enterprise_id=owner_id, grantee_enterprise_id=grantee_id, created_at=now).on_conflict_do_nothing())
+
+
+async def remove_grant(session: AsyncSession, owner_id: int, grantee_id: int) -> None:
+    await session.execute(delete(TraceGrant).where(TraceGrant.owner_enterprise_id == owner_id,
+                                                   TraceGrant.grantee_enterprise_id == grantee_id))

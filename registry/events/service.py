@@ -1,0 +1,149 @@
+"""Capturing events: validation, identifiers, authorisation, cycles; all-or-nothing or per event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from node.config import Settings
+from node.errors import AlreadyExists, DomainError, Forbidden, InvalidRequest, NotFound
+from registry.accounts.actor import Actor
+from registry.clock import utcnow
+from registry.enterprises import repository as enterprises
+from registry.events import repository
+from registry.events.parsing import ParsedEvent, parse_event
+from registry.handles import repository as handles
+from registry.handles.syntax import canonical, is_under
+from registry.journal import repository as journal
+from registry.prefixes import repository as prefixes
+
+CYCLE_SEARCH_DEPTH = 64
+
+
+@dataclass
+class CaptureResult:
+    index: int
+    event_id: str | None = None
+    error: DomainError | None = None
+
+
+class CaptureRejected(InvalidRequest):
+    """All-or-nothing capture with at least one bad event: nothing was stored."""
+
+    name = "capture.rejected"
+
+    def __init__(self, results: list[CaptureResult]):
+        failed = [r for r in results if r.error is not None]
+        super().__init__(f"{len(failed)} of {len(results)} events were refused; nothing was stored")
+        self.results = results
+
+
+class _Context:
+    """What a capture call looks up once: the records and owners of the identifiers its events speak of."""
+
+    def __init__(self, session: AsyncSession, settings: Settings, actor: Actor):
+        self.session, self.settings, self.actor = session, settings, actor
+        self.node_key = canonical(settings.node_prefix)
+        self.live: set[str] = set()
+        self.deleted: set[str] = set()
+        self.owner_of_prefix: dict[str, int] = {}
+        self.granting: set[int] = set()
+
+    async def load(self, events: list[ParsedEvent]) -> None:
+        keys = {key for event in events for key in event.identifiers}
+        local = [k for k in keys if self._is_local(k)]
+        records = await handles.get_many(self.session, local)
+        self.live = {k for k, r in records.items() if not r.deleted}
+        self.deleted = {k for k, r in records.items() if r.deleted}
+        prefix_keys = {k.partition("/")[0] for k in local}
+        found = await prefixes.with_enterprise_state(self.session, prefix_keys)
+        self.owner_of_prefix = {key: prefix.enterprise_id for key, (prefix, _) in found.items()}
+        if self.actor.enterprise_id is not None:
+            self.granting = await repository.owners_granting(self.session, self.actor.enterprise_id)
+
+    def _is_local(self, key: str) -> bool:
+        return is_under(key.partition("/")[0], self.node_key)
+
+    def check(self, event: ParsedEvent) -> None:
+        owners: set[int] = set()
+        for key in sorted(event.identifiers):
+            if not self._is_local(key):
+                continue  # an identifier of another node: its owner answers for it there
+            if key in self.deleted:
+                raise InvalidRequest(f"{key} was deleted; events cannot speak of it", name="event.identifier_deleted")
+            if key not in self.live:
+                raise InvalidRequest(f"{key} is not registered on this node; register it first",
+                                     name="event.identifier_unknown")
+            owner = self.owner_of_prefix.get(key.partition("/")[0])
+            if owner is not None:
+                owners.add(owner)
+        if self.actor.is_node_admin:
+            return
+        allowed = {self.actor.enterprise_id, *self.granting} - {None}
+        if not owners & allowed:
+            raise Forbidden("the capturing enterprise neither owns an identifier of this event nor has a grant from "
+                            "an owner", name="event.forbidden")
+
+
+async def _check_cycles(session: AsyncSession, event: ParsedEvent) -> None:
+    for up, down, _ in event.edges:
+        if await repository.reaches(session, up, down, "up", CYCLE_SEARCH_DEPTH):
+            raise InvalidRequest(f"{down} already went into {up}: this event would make a cycle",
+                                 name="event.cycle")
+
+
+async def capture(session: AsyncSession, settings: Settings, actor: Actor, raw_events: list[Any], *,
+                  proceed: bool) -> list[CaptureResult]:
+    """Store events in order. ``proceed``: keep the valid ones and report the others (GS1-Capture-Error-
+    Behaviour: proceed); otherwise any refusal raises :class:`CaptureRejected` and nothing is stored."""
+    if not actor.authenticated:
+        raise Forbidden("capturing events requires a login", name="event.forbidden")
+    results = [CaptureResult(index=i) for i in range(len(raw_events))]
+    parsed: dict[int, ParsedEvent] = {}
+    for result, raw in zip(results, raw_events, strict=True):
+        try:
+            parsed[result.index] = parse_event(raw, settings)
+            result.event_id = parsed[result.index].event_id
+        except DomainError as exc:
+            result.error = exc
+    context = _Context(session, settings, actor)
+    await context.load(list(parsed.values()))
+    stored_before = await repository.existing_ids(session, (e.event_id for e in parsed.values()))
+    seen: set[str] = set()
+    record_time = utcnow()
+    journal_rows = []
+    for index, event in parsed.items():
+        result = results[index]
+        try:
+            if event.event_id in stored_before or event.event_id in seen:
+                raise AlreadyExists(f"event {event.event_id} was already captured", name="event.duplicate")
+            context.check(event)
+            if not proceed and any(r.error for r in results):
+                continue  # the capture will be rejected: stop writing, keep checking for the report
+            await _check_cycles(session, event)
+        except DomainError as exc:
+            result.error = exc
+            continue
+        seen.add(event.event_id)
+        event.body["recordTime"] = record_time.isoformat().replace("+00:00", "Z")
+        await repository.insert_event(session, event, record_time=record_time, enterprise_id=actor.enterprise_id,
+                                      captured_by=actor.name)
+        journal_rows.append(journal.entry("event.captured", event.event_id, event.event_id, actor.name,
+                                          type=event.event_type, identifiers=sorted(event.identifiers)))
+    if not proceed and any(r.error for r in results):
+        raise CaptureRejected(results)
+    await journal.append(session, journal_rows)
+    return results
+
+
+async def grant(session: AsyncSession, actor: Actor, grantee_id: int, *, revoke: bool = False) -> None:
+    if actor.enterprise_id is None:
+        raise Forbidden("grants are given by an enterprise", name="event.grant_forbidden")
+    if await enterprises.get(session, grantee_id) is None:
+        raise NotFound(f"enterprise {grantee_id} does not exist", name="enterprise.not_found")
+    if revoke:
+        await repository.remove_grant(session, actor.enterprise_id, grantee_id)
+    else:
+        await repository.add_grant(session, actor.enterprise_id, grantee_id, utcnow())

@@ -1,0 +1,123 @@
+"""Traceability queries: the lifecycle of an identifier (EPCIS query) and the upstream / downstream trace."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+from starlette.responses import Response
+
+from node.errors import DomainError, Forbidden, InvalidRequest, NotFound
+from node.faces import JSONBody, epcis_problem
+from registry.accounts.endpoints import business_actor
+from registry.events.models import Event
+from registry.handles.endpoints import parse_identifier
+from resolver.trace.access import Access
+from resolver.trace.graph import trace
+from resolver.trace.lifecycle import MAX_PER_PAGE, decode_token, events_of
+
+router = APIRouter(tags=["traceability: queries"])
+MAX_TRACE_DEPTH = 50
+
+
+def _time(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidRequest(f"{name} must be an ISO 8601 time", name="query.bad_time") from None
+    if moment.tzinfo is None:
+        raise InvalidRequest(f"{name} must carry a time zone", name="query.bad_time")
+    return moment
+
+
+def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name, str(default))
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidRequest(f"{name} must be an integer from {low} to {high}", name="query.bad_parameter")
+    return int(raw)
+
+
+def _list(request: Request, name: str) -> list[str]:
+    return [part for value in request.query_params.getlist(name) for part in value.split(",") if part]
+
+
+@router.get("/epcis/events", summary="Lifecycle: every event touching the identifiers in MATCH_anyEPC")
+async def lifecycle(request: Request) -> Response:
+    settings = request.app.state.settings
+    try:
+        identifiers = [parse_identifier(settings, h) for h in _list(request, "MATCH_anyEPC")]
+        if not identifiers:
+            raise InvalidRequest("MATCH_anyEPC (one or more identifiers) is required", name="query.missing_epc")
+        per_page = _int(request, "perPage", 100, 1, MAX_PER_PAGE)
+        token = request.query_params.get("nextPageToken")
+        location = request.query_params.get("EQ_bizLocation")
+        async with request.app.state.db.read_session() as session:
+            access = Access(session, settings, await business_actor(request, session))
+            status = await access.statuses([i.key for i in identifiers])
+            for ident in identifiers:
+                if status[ident.key][0] == "unauthorised":
+                    raise Forbidden(f"the events of {ident.handle} are for its owner and the partners it granted",
+                                    name="query.forbidden")
+            events, next_token = await events_of(
+                session, [i.key for i in identifiers], event_types=_list(request, "eventType"),
+                biz_steps=_list(request, "EQ_bizStep"), since=_time(request, "GE_eventTime"),
+                until=_time(request, "LT_eventTime"),
+                location=parse_identifier(settings, location).handle if location else None,
+                per_page=per_page, after=decode_token(token) if token else None)
+    except DomainError as exc:
+        return epcis_problem(exc)
+    body = {"type": "EPCISQueryDocument", "epcisBody": {"queryResults": {"resultsBody": {"eventList": events}}}}
+    headers = {}
+    if next_token:
+        body["nextPageToken"] = next_token
+        headers["Link"] = f'<{request.url.include_query_params(nextPageToken=next_token)}>; rel="next"'
+    return JSONBody(body, headers=headers)
+
+
+@router.get("/epcis/events/{event_id:path}", summary="One event by its eventID")
+async def one_event(event_id: str, request: Request) -> Response:
+    try:
+        async with request.app.state.db.read_session() as session:
+            access = Access(session, request.app.state.settings, await business_actor(request, session))
+            event = (await session.execute(select(Event).where(Event.event_id == event_id))).scalar_one_or_none()
+            if event is None:
+                raise NotFound(f"event {event_id} does not exist", name="event.not_found")
+            keys = [k for role in ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
+                    for k in event.body.get(role, [])] + ([event.body["parentID"]] if "parentID" in event.body
+                                                           else [])
+            statuses = await access.statuses([parse_identifier(access.settings, k).key for k in keys])
+            if not any(s == "found" for s, _ in statuses.values()) and event.captured_by != access.actor.name:
+                raise Forbidden(f"event {event_id} speaks of nothing you may read", name="query.forbidden")
+    except DomainError as exc:
+        return epcis_problem(exc)
+    return JSONBody(event.body)
+
+
+async def _trace(request: Request, direction: str) -> Response:
+    settings = request.app.state.settings
+    try:
+        handle = request.query_params.get("handle", "")
+        if not handle:
+            raise InvalidRequest("handle is required", name="query.missing_handle")
+        ident = parse_identifier(settings, handle)
+        depth = _int(request, "depth", 10, 1, MAX_TRACE_DEPTH)
+        async with request.app.state.db.read_session() as session:
+            access = Access(session, settings, await business_actor(request, session))
+            graph = await trace(session, access, ident.key, direction, depth)
+    except DomainError as exc:
+        return epcis_problem(exc)
+    return JSONBody(graph)
+
+
+@router.get("/trace/upstream", summary="What went into this identifier (transformation, aggregation inputs)")
+async def upstream(request: Request) -> Response:
+    return await _trace(request, "upstream")
+
+
+@router.get("/trace/downstream", summary="Where this identifier went (outputs, containers)")
+async def downstream(request: Request) -> Response:
+    return await _trace(request, "downstream")
