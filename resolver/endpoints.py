@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -78,7 +80,15 @@ async def detail(request: Request) -> Response:
         "version": record.version,
         "updatedAt": record.updated_at.isoformat(),
         "value": [{**render(v), "name": names.get(v["index"])} for v in values],
+        "links": trace_links(handle),
     })
+
+
+def trace_links(handle: str) -> dict[str, str]:
+    """Where a client finds the identifier's lifecycle and trace views."""
+    quoted = quote(handle, safe="/")
+    return {"lifecycle": f"/epcis/events?MATCH_anyEPC={quoted}", "upstream": f"/trace/upstream?handle={quoted}",
+            "downstream": f"/trace/downstream?handle={quoted}", "history": f"/identityv2/data/history?handle={quoted}"}
 
 
 @router.get("/identityv2/data/history", summary="Every version of an identifier: who changed which value when")

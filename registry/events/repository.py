@@ -83,3 +83,29 @@ async def add_grant(session: AsyncSession, owner_id: int, grantee_id: int, now: 
 async def remove_grant(session: AsyncSession, owner_id: int, grantee_id: int) -> None:
     await session.execute(delete(TraceGrant).where(TraceGrant.owner_enterprise_id == owner_id,
                                                    TraceGrant.grantee_enterprise_id == grantee_id))
+
+
+REFERENCE_SEQ = 0  # reference links come from record values, not from an event
+
+
+async def replace_references(session: AsyncSession, references: dict[str, list[str]], *, fresh: set[str]) -> None:
+    """Make the reference links of records (both ends) what their values now say. ``fresh`` records are new and
+    have no links yet."""
+    changed = [key for key in references if key not in fresh]
+    if changed:
+        kind = TraceLink.kind == "reference"
+        await session.execute(delete(TraceLink).where(kind, TraceLink.direction == "up",
+                                                      TraceLink.handle_key.in_(changed)))
+        await session.execute(delete(TraceLink).where(kind, TraceLink.direction == "down",
+                                                      TraceLink.neighbor_key.in_(changed)))
+    links = []
+    for record, referenced in references.items():
+        for ref in referenced:
+            if ref == record:
+                continue
+            links.append({"handle_key": record, "direction": "up", "neighbor_key": ref, "event_seq": REFERENCE_SEQ,
+                          "kind": "reference"})
+            links.append({"handle_key": ref, "direction": "down", "neighbor_key": record,
+                          "event_seq": REFERENCE_SEQ, "kind": "reference"})
+    if links:
+        await session.execute(insert(TraceLink.__table__), links)

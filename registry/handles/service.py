@@ -20,6 +20,7 @@ from node.errors import (AlreadyExists, Conflict, DomainError, Forbidden, Handle
                          ValueExists, ValuesNotFound)
 from registry.accounts.actor import Actor
 from registry.clock import utcnow
+from registry.events import repository as trace_links
 from registry.enterprises.states import EnterpriseState
 from registry.handles import repository
 from registry.handles.models import HandleRecord
@@ -57,6 +58,7 @@ class _Pending:
     updates: list[dict[str, Any]] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)
     journal: list[dict[str, Any]] = field(default_factory=list)
+    references: dict[str, list[str]] = field(default_factory=dict)  # record key -> identifiers it references
 
 
 def _iso(moment: datetime) -> str:
@@ -178,6 +180,11 @@ class RecordWriter:
             "deleted": False, "record_values": values, "template_key": tkey, "created_at": self.now,
             "created_by": self.actor.name, "updated_at": self.now, "updated_by": self.actor.name})
         self._pending.insert_outcomes[ident.key] = outcome
+        self._note_references(ident.key, values, tkey)
+
+    def _note_references(self, key: str, values: list[Value], tkey: str | None) -> None:
+        compiled = self._templates.get(tkey) if tkey else None
+        self._pending.references[key] = compiled.references(values) if compiled else []
 
     def _stage_update(self, ident: Identifier, record: HandleRecord, values: list[Value], tkey: str | None,
                       deleted: bool, outcome: Outcome) -> None:
@@ -194,6 +201,7 @@ class RecordWriter:
             "version": version, "deleted": deleted, "record_values": values, "template_key": tkey,
             "updated_at": self.now, "updated_by": self.actor.name})
         note_record_change(self.session, RecordChange(record.handle_key, version, deleted, values))
+        self._note_references(record.handle_key, values, None if deleted else tkey)
         kind = "handle.deleted" if deleted else ("handle.created" if record.deleted else "handle.updated")
         self._journal(kind, ident, version, tkey)
         outcome.version, outcome.changed, outcome.created = version, True, record.deleted and not deleted
@@ -218,6 +226,10 @@ class RecordWriter:
                                                   name="handle.exists")
         await repository.save_history(self.session, pending.history)
         await repository.update_many(self.session, pending.updates)
+        inserted_or_updated = {k: v for k, v in pending.references.items()
+                               if k not in pending.insert_outcomes or pending.insert_outcomes[k].created}
+        await trace_links.replace_references(self.session, inserted_or_updated,
+                                             fresh=set(pending.insert_outcomes))
         await journal.append(self.session, pending.journal)
         self._pending = _Pending()
 

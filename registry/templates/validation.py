@@ -96,6 +96,16 @@ class CompiledTemplate:
                 raise InvalidValue(f"required item '{item.id_type}' ({item.name}, index {item.index}) is missing",
                                    name="template.required_missing", item=item.id_type)
 
+    def references(self, values: list[Value]) -> list[str]:
+        """Canonical identifiers named by the record's reference items: what went into it (ADR 0003)."""
+        out: list[str] = []
+        for value in values:
+            item = self.items.get(value["index"])
+            if item is not None and item.rule["type"] == "reference" and isinstance(value["data"]["value"], str):
+                refs = value["data"]["value"].split(",") if item.rule.get("multiple") else [value["data"]["value"]]
+                out += [syntax.canonical(ref.strip()) for ref in refs if ref.strip()]
+        return list(dict.fromkeys(out))
+
     def _check(self, item: Item, value: Value, identifier_mode: syntax.Mode) -> None:
         data = value["data"]
         where = f"item '{item.id_type}' ({item.name})"

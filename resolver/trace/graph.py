@@ -44,5 +44,6 @@ async def trace(session: AsyncSession, access: Access, start: str, direction: st
         "root": status[start][1], "direction": direction, "depth": depth, "truncated": truncated,
         "nodes": [{"id": status[key][1], "status": status[key][0], "level": lvl} for key, lvl in level.items()],
         "edges": [{"from": status[up][1], "to": status[down][1], "kind": kind,
-                   "events": sorted(event_ids[s] for s in seqs)} for (up, down, kind), seqs in edges.items()],
+                   "events": sorted(event_ids[s] for s in seqs if s in event_ids)}
+                  for (up, down, kind), seqs in edges.items()],
     }

@@ -1,7 +1,7 @@
 """Traceability on real PostgreSQL: capture of each event type, idempotency, authorisation, cycles, lifecycle
 pagination, upstream and downstream trace with depth limits."""
 
-from tests.factories import onboard
+from tests.factories import coil, onboard
 
 URL = {"index": 1, "type": "URL", "data": "https://example.com/item"}
 
@@ -192,3 +192,31 @@ async def test_trace_depth_limit_and_unknown_start(client):
     unknown = (await client.get(f"/trace/upstream?handle={mill.prefix}/nothing", headers=mill.headers)).json()
     assert unknown["nodes"] == [{"id": f"{mill.prefix}/nothing", "status": "unknown", "level": 0}]
     assert (await client.get(f"/trace/upstream?handle={chain[0]}&depth=99", headers=mill.headers)).status_code == 400
+
+
+async def test_references_between_records_are_trace_edges(client):
+    mill = await onboard(client, "refmill")
+    maker = await onboard(client, "refparts", industry="automotive")
+    await client.put(f"/epcis/grants/{maker.enterprise_id}", headers=mill.headers)
+    coils = [coil(mill.prefix, i) for i in (1, 2)]
+    for item in coils:
+        assert (await client.post("/identityv2/data", json=item, headers=mill.headers)).json()["status"] == 1
+
+    def part(materials: str) -> dict:
+        return {"handle": f"{maker.prefix}/PART-9", "templateVersion": "auto-part-1.0", "value": [
+            {"index": 2000, "type": "partNo", "data": "P-9"}, {"index": 2001, "type": "partName", "data": "门板"},
+            {"index": 2002, "type": "batchNo", "data": "B1"}, {"index": 2003, "type": "supplierCode", "data": "S1"},
+            {"index": 2004, "type": "productionDate", "data": "2026-11-24"},
+            {"index": 2005, "type": "materialIds", "data": materials}]}
+
+    created = await client.post("/identityv2/data", json=part(f"{coils[0]['handle']},{coils[1]['handle']}"),
+                                headers=maker.headers)
+    assert created.json()["status"] == 1, created.text
+    up = (await client.get(f"/trace/upstream?handle={maker.prefix}/PART-9", headers=maker.headers)).json()
+    assert {(e["from"], e["kind"]) for e in up["edges"]} == {(coils[0]["handle"], "reference"),
+                                                             (coils[1]["handle"], "reference")}
+    await client.put("/identityv2/data", json=part(coils[1]["handle"]), headers=maker.headers)
+    down = (await client.get(f"/trace/downstream?handle={coils[0]['handle']}", headers=mill.headers)).json()
+    assert down["edges"] == []
+    down = (await client.get(f"/trace/downstream?handle={coils[1]['handle']}", headers=mill.headers)).json()
+    assert [(e["to"], e["kind"], e["events"]) for e in down["edges"]] == [(f"{maker.prefix}/PART-9", "reference", [])]

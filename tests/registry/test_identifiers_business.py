@@ -24,6 +24,7 @@ async def test_register_detail_update_delete(client):
     labelled = {v["type"]: v for v in detail["value"]}
     assert labelled["heatNo"]["name"] == "炉号" and labelled["grade"]["data"]["value"] == "Q235B"
     assert labelled["TEMPLATE"]["index"] == 1001
+    assert detail["links"]["upstream"] == f"/trace/upstream?handle={item['handle']}"
 
     changed = coil(tenant.prefix, 1, grade="Q355B")
     updated = await client.put("/identityv2/data", json=changed, headers=tenant.headers)
@@ -45,7 +46,7 @@ async def test_template_validation_names_the_item(client):
         (coil(tenant.prefix, 1, heatNo=None), "template.required_missing", "heatNo"),
         (coil(tenant.prefix, 2, thickness="thick"), "template.value_invalid", "thickness"),
         (coil(tenant.prefix, 3, thickness="999"), "template.value_invalid", "thickness"),
-        (coil(tenant.prefix, 4, grade="q235b"), "template.value_invalid", "grade"),
+        (coil(tenant.prefix, 4, grade="Q235-B"), "template.value_invalid", "grade"),
         (coil(tenant.prefix, 5, productionDate="2026-13-01"), "template.value_invalid", "productionDate"),
     ]
     unknown = coil(tenant.prefix, 6)
