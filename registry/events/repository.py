@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.events.models import Event, EventItem, TraceGrant, TraceLink
 from registry.events.parsing import ParsedEvent
+from registry.handles import repository as handles
 
 
 async def existing_ids(session: AsyncSession, event_ids: Iterable[str]) -> set[str]:
@@ -44,10 +45,30 @@ async def insert_event(session: AsyncSession, event: ParsedEvent, *, record_time
     return seq
 
 
-async def neighbours(session: AsyncSession, keys: Iterable[str], direction: str) -> list[TraceLink]:
-    """The links of ``keys`` in one direction (``up``: what went into them; ``down``: where they went)."""
-    query = select(TraceLink).where(TraceLink.handle_key.in_(list(keys)), TraceLink.direction == direction)
-    return list((await session.execute(query)).scalars())
+async def neighbours(session: AsyncSession, keys: Iterable[str], direction: str) -> list[Any]:
+    """The links of ``keys`` in one direction (``up``: what went into them; ``down``: where they went), as rows of
+    (handle_key, neighbor_key, event_seq, kind)."""
+    keys = list(keys)
+    if session.bind.dialect.name == "postgresql":  # one array parameter: a prepared statement, whatever the count
+        driver = await handles.driver_of(session)
+        return await driver.fetch(_PG_NEIGHBOURS, keys, direction)
+    query = (select(TraceLink.handle_key, TraceLink.neighbor_key, TraceLink.event_seq, TraceLink.kind)
+             .where(TraceLink.handle_key.in_(keys), TraceLink.direction == direction))
+    return list((await session.execute(query)).all())
+
+
+_PG_NEIGHBOURS = ("SELECT handle_key, neighbor_key, event_seq, kind FROM trace_links "
+                  "WHERE handle_key = ANY($1::text[]) AND direction = $2")
+_PG_EVENT_IDS = "SELECT seq, event_id FROM events WHERE seq = ANY($1::bigint[])"
+
+
+async def event_ids(session: AsyncSession, seqs: Iterable[int]) -> dict[int, str]:
+    seqs = list(seqs)
+    if not seqs:
+        return {}
+    if session.bind.dialect.name == "postgresql":
+        return dict(await (await handles.driver_of(session)).fetch(_PG_EVENT_IDS, seqs))
+    return dict((await session.execute(select(Event.seq, Event.event_id).where(Event.seq.in_(seqs)))).all())
 
 
 async def reaches(session: AsyncSession, start: str, target: str, direction: str, max_depth: int) -> bool:
@@ -56,7 +77,7 @@ async def reaches(session: AsyncSession, start: str, target: str, direction: str
     for _ in range(max_depth):
         if not frontier:
             return False
-        found = {link.neighbor_key for link in await neighbours(session, frontier, direction)}
+        found = {link[1] for link in await neighbours(session, frontier, direction)}
         if target in found:
             return True
         frontier = found - seen

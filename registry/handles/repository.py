@@ -73,11 +73,25 @@ _PG_INSERT_NEW = (
     "ON CONFLICT (handle_key) DO NOTHING RETURNING handle_key")
 
 
-async def _driver(session: AsyncSession) -> Any:
-    """The asyncpg connection of the session's transaction."""
+async def driver_of(session: AsyncSession) -> Any:
+    """The asyncpg connection of the session's transaction (PostgreSQL), for array-parameter statements."""
     connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    return raw.driver_connection
+    return (await connection.get_raw_connection()).driver_connection
+
+
+_PG_STATES = "SELECT handle_key, handle, deleted FROM handles WHERE handle_key = ANY($1::text[])"
+
+
+async def states(session: AsyncSession, keys: Sequence[str]) -> dict[str, tuple[str, bool]]:
+    """key -> (spelling, deleted) for existing records, without loading their values."""
+    if not keys:
+        return {}
+    if session.bind.dialect.name == "postgresql":
+        rows = await (await driver_of(session)).fetch(_PG_STATES, list(keys))
+        return {key: (handle, deleted) for key, handle, deleted in rows}
+    query = select(HandleRecord.handle_key, HandleRecord.handle, HandleRecord.deleted).where(
+        HandleRecord.handle_key.in_(list(keys)))
+    return {key: (handle, deleted) for key, handle, deleted in (await session.execute(query)).all()}
 
 
 async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
@@ -90,7 +104,7 @@ async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[s
                    [orjson.dumps(r["record_values"]).decode() for r in rows], [r["template_key"] for r in rows],
                    [r["created_at"] for r in rows], [r["created_by"] for r in rows], [r["updated_at"] for r in rows],
                    [r["updated_by"] for r in rows]]
-        records = await (await _driver(session)).fetch(_PG_INSERT_NEW, *columns)
+        records = await (await driver_of(session)).fetch(_PG_INSERT_NEW, *columns)
         return {record[0] for record in records}
     statement = _insert_ignoring_conflicts(session).returning(_HANDLES.c.handle_key)
     result = await session.execute(statement, [_columns(r) for r in rows])

@@ -20,6 +20,7 @@ class Access:
         self.session, self.settings, self.actor = session, settings, actor
         self.node_key = canonical(settings.node_prefix)
         self._allowed: set[int] | None = None
+        self._owners: dict[str, int | None] = {}  # prefix key -> owning enterprise
 
     def is_local(self, key: str) -> bool:
         return is_under(key.partition("/")[0], self.node_key)
@@ -36,9 +37,11 @@ class Access:
         """key -> (status, spelling): found, unauthorised, deleted, unknown or foreign."""
         keys = list(keys)
         local = [k for k in keys if self.is_local(k)]
-        records = await handles.get_many(self.session, local)
-        owners = {p: prefix.enterprise_id for p, (prefix, _) in
-                  (await prefixes.with_enterprise_state(self.session, {k.partition("/")[0] for k in local})).items()}
+        records = await handles.states(self.session, local)
+        missing = {k.partition("/")[0] for k in local} - set(self._owners)
+        if missing:
+            found = await prefixes.with_enterprise_state(self.session, missing)
+            self._owners.update({p: found[p][0].enterprise_id if p in found else None for p in missing})
         allowed = await self.allowed_owners()
         out: dict[str, tuple[str, str]] = {}
         for key in keys:
@@ -47,10 +50,10 @@ class Access:
                 out[key] = ("foreign", key)
             elif record is None:
                 out[key] = ("unknown", key)
-            elif record.deleted:
-                out[key] = ("deleted", record.handle)
-            elif self.actor.is_node_admin or owners.get(key.partition("/")[0]) in allowed:
-                out[key] = ("found", record.handle)
+            elif record[1]:
+                out[key] = ("deleted", record[0])
+            elif self.actor.is_node_admin or self._owners.get(key.partition("/")[0]) in allowed:
+                out[key] = ("found", record[0])
             else:
-                out[key] = ("unauthorised", record.handle)
+                out[key] = ("unauthorised", record[0])
         return out

@@ -6,11 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.events import repository as events
-from registry.events.models import Event
 from resolver.trace.access import Access
 
 
@@ -26,20 +24,17 @@ async def trace(session: AsyncSession, access: Access, start: str, direction: st
             break
         links = await events.neighbours(session, frontier, link_direction)
         new = []
-        for link in links:
-            up, down = ((link.neighbor_key, link.handle_key) if link_direction == "up"
-                        else (link.handle_key, link.neighbor_key))
-            edges[(up, down, link.kind)].add(link.event_seq)
-            if link.neighbor_key not in level:
-                level[link.neighbor_key] = current
-                new.append(link.neighbor_key)
+        for key, neighbor, event_seq, kind in links:
+            up, down = (neighbor, key) if link_direction == "up" else (key, neighbor)
+            edges[(up, down, kind)].add(event_seq)
+            if neighbor not in level:
+                level[neighbor] = current
+                new.append(neighbor)
         status.update(await access.statuses(new))
         frontier = [k for k in new if status[k][0] == "found"]
     else:
         truncated = bool(frontier) and bool(await events.neighbours(session, frontier, link_direction))
-    seqs = {seq for seqs in edges.values() for seq in seqs}
-    event_ids = dict((await session.execute(select(Event.seq, Event.event_id).where(Event.seq.in_(seqs)))).all()) \
-        if seqs else {}
+    event_ids = await events.event_ids(session, {seq for seqs in edges.values() for seq in seqs})
     return {
         "root": status[start][1], "direction": direction, "depth": depth, "truncated": truncated,
         "nodes": [{"id": status[key][1], "status": status[key][0], "level": lvl} for key, lvl in level.items()],
