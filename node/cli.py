@@ -53,10 +53,15 @@ def _in_transaction(work: Callable[[Any, Settings], Awaitable[T]]) -> T:
 
 
 def initialise(settings: Settings) -> str | None:
-    """Migrate the database and create the node administrator and seed templates (idempotent)."""
+    """Migrate the database, create the node's signing key, the node administrator and seed templates
+    (idempotent)."""
+    from node.crypto import ensure_signing_key
     from registry.bootstrap import ensure_node
 
     upgrade(settings.database_url)
+    created, key = ensure_signing_key(settings.node_key_file)
+    if created:
+        console.print(f"node signing key {key} written to {settings.node_key_file}")
 
     async def run() -> str | None:
         db = Database(settings.database_url)

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     cache_ttl_seconds: int = 86400  # lifetime of a record in the Redis tier
 
     node_prefix: str = "88.118"
+    node_key_file: str = "./secnode-node.key"  # Ed25519 key signing upward reports (made by `secnode init`)
     bootstrap_admin_password: str | None = None
 
     # Identifier syntax: "strict" (Chinese nodes: <=128 chars, restricted alphabet) or "rfc" (RFC 3650 UTF-8 suffix).

@@ -53,3 +53,42 @@ def token_digest(token: str) -> str:
 
 def new_password() -> str:
     return secrets.token_urlsafe(18)
+
+
+# ---- the node's signing key (upward reports, snapshots) ---------------------------------------------------------
+
+def ensure_signing_key(path: str) -> tuple[bool, str]:
+    """Create an Ed25519 key at ``path`` (PKCS#8 PEM, mode 0600) unless one exists. Returns (created, key id)."""
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    created = False
+    if not os.path.exists(path):
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(pem)
+        created = True
+    return created, key_id(load_signing_key(path).public_key())
+
+
+def load_signing_key(path: str):
+    from cryptography.hazmat.primitives import serialization
+
+    with open(path, "rb") as handle:
+        return serialization.load_pem_private_key(handle.read(), password=None)
+
+
+def public_key_raw(public_key) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id(public_key) -> str:
+    """A short, stable name of a public key: the first 16 hex digits of SHA-256 over its raw bytes."""
+    return hashlib.sha256(public_key_raw(public_key)).hexdigest()[:16]
