@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                   description="Industrial internet identifier resolution secondary node: Handle REST (v9 "
                               "compatible) and SNMS-style business API.")
     app.state.settings = settings
-    app.state.upstream = None  # the top-level node adapter, when one is configured
+    app.state.upstream = settings.upstream_url  # with a top-level node, approved prefixes wait for its decision
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -21,6 +21,10 @@ enterprise_app = typer.Typer(help="Enterprises (node administrator)", no_args_is
 prefix_app = typer.Typer(help="Enterprise prefixes (node administrator)", no_args_is_help=True)
 app.add_typer(enterprise_app, name="enterprise")
 app.add_typer(prefix_app, name="prefix")
+sync_app = typer.Typer(help="Upward reporting to the top-level node", no_args_is_help=True)
+toplevel_app = typer.Typer(help="The reference top-level node (tests, demos, rehearsals)", no_args_is_help=True)
+app.add_typer(sync_app, name="sync")
+app.add_typer(toplevel_app, name="toplevel")
 console = Console()
 T = TypeVar("T")
 
@@ -299,6 +303,78 @@ def prefix_enable(prefix: str) -> None:
 def prefix_delete(prefix: str) -> None:
     """Delete an empty prefix."""
     _prefix_action(prefix, "delete")
+
+
+# ---- upward sync -------------------------------------------------------------------------------------------
+
+def _reporter(settings: Settings, db: Database):
+    from node.crypto import load_signing_key
+    from sync.reporter import Reporter
+    from sync.upstream import HttpUpstream
+
+    if not settings.upstream_url:
+        console.print("[red]SECNODE_UPSTREAM_URL is not set: this node is standalone[/red]")
+        raise typer.Exit(2)
+    upstream = HttpUpstream(settings.upstream_url, settings.node_prefix, load_signing_key(settings.node_key_file))
+    return Reporter(db, settings, upstream), upstream
+
+
+@sync_app.command("run")
+def sync_run(once: bool = typer.Option(False, help="ship what is committed now, then stop")) -> None:
+    """Register with the top-level node and ship the journal (continuously, or once)."""
+    settings = get_settings()
+    initialise(settings)
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        reporter, upstream = _reporter(settings, db)
+        try:
+            await upstream.register(settings.public_url)
+            if once:
+                await reporter.drain()
+            else:
+                await reporter.run_forever()
+        finally:
+            await upstream.aclose()
+            await db.dispose()
+
+    asyncio.run(run())
+    if once:
+        sync_status()
+
+
+@sync_app.command("status")
+def sync_status() -> None:
+    """Journal cursor, lag and last error of the reporter."""
+    settings = get_settings()
+
+    async def run():
+        db = Database(settings.database_url)
+        try:
+            from sync.reporter import CURSOR
+            from registry.journal import repository as journal
+
+            async with db.unit_of_work() as session:
+                cursor = await journal.cursor_of(session, CURSOR)
+                return cursor.cursor, await journal.last_seq(session), cursor.last_error, cursor.last_success_at
+        finally:
+            await db.dispose()
+
+    cursor, last, error, success = asyncio.run(run())
+    console.print(f"cursor {cursor}\njournal {last}\nlag {max(0, last - cursor)}\nlast success {success or '-'}\n"
+                  f"last error {error or '-'}", soft_wrap=True)
+
+
+@toplevel_app.command("serve")
+def toplevel_serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8500)) -> None:
+    """Serve the reference top-level node (its own storage: SECNODE_TOPLEVEL_DATABASE_URL)."""
+    import uvicorn
+
+    from sync.toplevel.app import create_toplevel_app
+
+    settings = get_settings()
+    uvicorn.run(create_toplevel_app(settings.toplevel_database_url, auto_approve=settings.toplevel_auto_approve),
+                host=host, port=port, log_level="warning")
 
 
 if __name__ == "__main__":  # pragma: no cover

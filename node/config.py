@@ -23,6 +23,10 @@ class Settings(BaseSettings):
 
     node_prefix: str = "88.118"
     node_key_file: str = "./secnode-node.key"  # Ed25519 key signing upward reports (made by `secnode init`)
+    upstream_url: str | None = None  # the top-level node; unset = standalone (the node administrator enables prefixes)
+    public_url: str = "http://127.0.0.1:8000"  # where other nodes reach this one (reported upward)
+    toplevel_database_url: str = "sqlite+aiosqlite:///./toplevel.db"  # the reference top-level node's storage
+    toplevel_auto_approve: bool = True
     bootstrap_admin_password: str | None = None
 
     # Identifier syntax: "strict" (Chinese nodes: <=128 chars, restricted alphabet) or "rfc" (RFC 3650 UTF-8 suffix).

@@ -5,7 +5,7 @@ from registry.accounts.models import Account, Token
 from registry.enterprises.models import Enterprise
 from registry.events.models import Event, EventItem, TraceGrant, TraceLink
 from registry.handles.models import HandleRecord, HandleVersion
-from registry.journal.models import JournalEntry
+from registry.journal.models import JournalEntry, SyncCursor
 from registry.prefixes.models import Prefix
 from registry.statistics.models import ResolutionCount
 from registry.templates.models import Template, TemplateItem
@@ -14,5 +14,5 @@ metadata = Base.metadata
 
 __all__ = [
     "Account", "Enterprise", "Event", "EventItem", "HandleRecord", "HandleVersion", "JournalEntry", "Prefix",
-    "ResolutionCount", "Template", "TemplateItem", "Token", "TraceGrant", "TraceLink", "metadata",
+    "ResolutionCount", "SyncCursor", "Template", "TemplateItem", "Token", "TraceGrant", "TraceLink", "metadata",
 ]

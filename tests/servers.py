@@ -50,3 +50,35 @@ def running_node(env: dict[str, str], cwd: Path, timeout: float = 60.0,
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@contextlib.contextmanager
+def running_toplevel(cwd: Path, port: int | None = None, timeout: float = 30.0) -> Iterator[str]:
+    """The reference top-level node as a real HTTP server (SQLite storage in ``cwd``)."""
+    port = port or free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SECNODE_")}
+    env = {**clean, "SECNODE_TOPLEVEL_DATABASE_URL": f"sqlite+aiosqlite:///{cwd}/toplevel.db"}
+    log = open(cwd / f"toplevel-{port}.log", "w")
+    process = subprocess.Popen([sys.executable, "-m", "node.cli", "toplevel", "serve", "--port", str(port)],
+                               env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError((cwd / f"toplevel-{port}.log").read_text())
+            try:
+                httpx.get(url + "/v1/homing/0", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("top-level node did not start") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.clock import utcnow
-from registry.journal.models import JournalEntry
+from registry.journal.models import JournalEntry, SyncCursor
 
 # Arbitrary constant naming the journal's transaction-level advisory lock on PostgreSQL.
 JOURNAL_LOCK_ID = 0x5EC0DE_0001
@@ -58,3 +58,16 @@ async def after(session: AsyncSession, seq: int, limit: int = 1000) -> list[Jour
 
 async def last_seq(session: AsyncSession) -> int:
     return (await session.execute(select(func.coalesce(func.max(JournalEntry.seq), 0)))).scalar_one()
+
+
+async def cursor_of(session: AsyncSession, name: str, *, for_update: bool = False) -> SyncCursor:
+    """The named consumer's cursor (created at 0 the first time)."""
+    query = select(SyncCursor).where(SyncCursor.name == name)
+    if for_update:
+        query = query.with_for_update()
+    found = (await session.execute(query)).scalar_one_or_none()
+    if found is None:
+        found = SyncCursor(name=name, cursor=0)
+        session.add(found)
+        await session.flush()
+    return found

@@ -239,3 +239,20 @@ async def get(session: AsyncSession, actor: Actor, prefix_text: str) -> Prefix:
         raise NotFound(f"prefix {prefix_text} does not exist", name="prefix.not_found")
     _owner_or_admin(actor, prefix)
     return prefix
+
+
+async def apply_upstream_decision(session: AsyncSession, settings: Settings, actor: Actor, prefix_text: str, *,
+                                  approved: bool, reason: str | None) -> Prefix | None:
+    """The top-level node's decision on a prefix in audit (state 5). Decisions about prefixes no longer in audit
+    (already applied, or withdrawn) are ignored: the top-level repeats them until it sees the outcome."""
+    prefix = await repository.get(session, canonical(prefix_text), for_update=True)
+    if prefix is None or prefix.state != PrefixState.IN_AUDIT:
+        return None
+    if approved:
+        return await enable(session, settings, actor, prefix)
+    _move(prefix, PrefixState.REJECTED)
+    prefix.reason, prefix.pending_secret_hash = reason, None
+    await session.flush()
+    await journal.append(session, [journal.entry("prefix.rejected", prefix.prefix, prefix.prefix_key, actor.name,
+                                                 reason=reason, by="upstream")])
+    return prefix

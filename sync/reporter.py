@@ -1,0 +1,97 @@
+"""The reporter: ships the change journal upward in order, moves its cursor only on acknowledgement, and applies
+the top-level's prefix decisions through the registry (ADR 0004)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+
+from node.config import Settings
+from node.db import Database
+from registry.accounts.actor import Actor
+from registry.clock import utcnow
+from registry.journal import repository as journal
+from registry.prefixes.service import apply_upstream_decision
+from sync.upstream import Upstream, UpstreamError
+
+log = logging.getLogger("secnode.sync")
+CURSOR = "upstream"
+UPSTREAM_ACTOR = Actor(name="upstream", is_node_admin=True)
+
+
+@dataclass
+class Status:
+    cursor: int
+    last_seq: int
+    last_error: str | None
+
+    @property
+    def lag(self) -> int:
+        return max(0, self.last_seq - self.cursor)
+
+
+class Reporter:
+    def __init__(self, db: Database, settings: Settings, upstream: Upstream, *, batch: int = 500):
+        self.db, self.settings, self.upstream, self.batch = db, settings, upstream, batch
+
+    async def status(self) -> Status:
+        async with self.db.unit_of_work() as session:
+            cursor = await journal.cursor_of(session, CURSOR)
+            return Status(cursor.cursor, await journal.last_seq(session), cursor.last_error)
+
+    async def ship_once(self) -> tuple[int, int]:
+        """Send one batch after the cursor (possibly empty: the answer also carries decisions). Returns how many rows
+        the top-level newly acknowledged and how many decisions were applied."""
+        async with self.db.unit_of_work() as session:
+            cursor = (await journal.cursor_of(session, CURSOR)).cursor
+        async with self.db.read_session() as session:
+            rows = await journal.after(session, cursor, limit=self.batch)
+        entries = [{"seq": r.seq, "kind": r.kind, "subject": r.subject, "subjectKey": r.subject_key,
+                    "version": r.version, "actor": r.actor, "payload": r.payload,
+                    "createdAt": r.created_at.isoformat()} for r in rows]
+        try:
+            ack = await self.upstream.send_journal(cursor, entries)
+        except UpstreamError as exc:
+            await self._record_error(str(exc))
+            raise
+        decided = 0
+        async with self.db.unit_of_work() as session:
+            stored = await journal.cursor_of(session, CURSOR, for_update=True)
+            moved = max(0, ack.accepted - stored.cursor)
+            stored.cursor = max(stored.cursor, ack.accepted)
+            stored.last_attempt_at = stored.last_success_at = utcnow()
+            stored.last_error = None
+            for decision in ack.decisions:
+                applied = await apply_upstream_decision(
+                    session, self.settings, UPSTREAM_ACTOR, decision["prefix"],
+                    approved=decision.get("decision") == "approved", reason=decision.get("reason"))
+                decided += applied is not None
+        return moved, decided
+
+    async def _record_error(self, error: str) -> None:
+        async with self.db.unit_of_work() as session:
+            stored = await journal.cursor_of(session, CURSOR, for_update=True)
+            stored.last_attempt_at, stored.last_error = utcnow(), error
+
+    async def drain(self) -> None:
+        """Ship until the top-level holds everything committed and has no decision left for us (errors propagate)."""
+        while True:
+            _, decided = await self.ship_once()
+            if decided == 0 and (await self.status()).lag == 0:
+                return
+
+    async def run_forever(self, idle_seconds: float = 1.0) -> None:
+        """Ship continuously; on failure wait with exponential backoff and full jitter (0.5 s doubling to 30 s)."""
+        delay = 0.5
+        while True:
+            try:
+                moved, decided = await self.ship_once()
+                delay = 0.5
+                if moved == 0 and decided == 0:
+                    await asyncio.sleep(idle_seconds)
+            except UpstreamError as exc:
+                log.warning("secnode.sync.failed error=%s retry_in<=%.1fs", exc, delay)
+                await asyncio.sleep(random.uniform(0, delay))
+                delay = min(delay * 2, 30.0)

@@ -1,0 +1,172 @@
+"""HTTP side of the reference top-level node (docs/sync-protocol.md)."""
+
+from __future__ import annotations
+
+import base64
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from fastapi import FastAPI, Request
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.responses import Response
+
+from node.crypto import key_id
+from node.faces import JSONBody
+from sync.signing import verify
+from sync.toplevel.storage import decisions, homes, journal, metadata, nodes
+
+
+def _insert_ignoring_conflicts(engine, table):
+    dialect = sqlite if engine.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+def _problem(status: int, error: str, message: str, **extra: Any) -> JSONBody:
+    return JSONBody({"error": error, "message": message, **extra}, status_code=status)
+
+
+def _canonical(text: str) -> str:
+    return text.translate(str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"))
+
+
+def _owned(node_key: str, entry: dict[str, Any]) -> bool:
+    """Whether an entry speaks only of prefixes under the reporting node's prefix."""
+    kind, subject = entry.get("kind", ""), _canonical(str(entry.get("subjectKey", "")))
+    if kind.startswith("prefix."):
+        prefix = subject
+    elif kind.startswith("handle."):
+        prefix = subject.partition("/")[0]
+        if prefix == "0.na":
+            prefix = subject.partition("/")[2]
+    else:
+        return True  # enterprises, templates, events: speak of no prefix ownership
+    return prefix == node_key or prefix.startswith(node_key + ".")
+
+
+def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db", *, auto_approve: bool = True,
+                        homing_ttl: int = 300) -> FastAPI:
+    engine = create_async_engine(database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        async with engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        yield
+        await engine.dispose()
+
+    app = FastAPI(title="secnode reference top-level node", lifespan=lifespan)
+
+    async def _node(connection, node_prefix: str):
+        return (await connection.execute(select(nodes).where(nodes.c.node_prefix == node_prefix))).first()
+
+    @app.post("/v1/nodes", status_code=201)
+    async def register(request: Request) -> Response:
+        body = await request.body()
+        try:
+            data = orjson.loads(body)
+            key = Ed25519PublicKey.from_public_bytes(base64.b64decode(data["publicKey"]))
+            node_prefix, service_url = str(data["nodePrefix"]), str(data["serviceUrl"])
+        except (orjson.JSONDecodeError, KeyError, ValueError, TypeError):
+            return _problem(400, "sync.bad_request", "nodePrefix, publicKey and serviceUrl are required")
+        if not verify(body, dict(request.headers), key):
+            return _problem(401, "sync.bad_signature", "the registration is not signed by the key it presents")
+        async with engine.begin() as connection:
+            known = await _node(connection, node_prefix)
+            if known is not None and known.key_id != key_id(key):
+                return _problem(409, "sync.key_mismatch", f"{node_prefix} is registered with another key")
+            if known is None:
+                await connection.execute(nodes.insert().values(
+                    node_prefix=node_prefix, key_id=key_id(key), public_key=data["publicKey"],
+                    service_url=service_url, acknowledged=0, registered_at=datetime.now(UTC)))
+            else:
+                await connection.execute(update(nodes).where(nodes.c.node_prefix == node_prefix)
+                                         .values(service_url=service_url))
+        return JSONBody({"nodePrefix": node_prefix, "keyId": key_id(key)}, status_code=201)
+
+    @app.post("/v1/nodes/{node_prefix}/journal")
+    async def receive_journal(node_prefix: str, request: Request) -> Response:
+        body = await request.body()
+        async with engine.begin() as connection:
+            node = await _node(connection, node_prefix)
+            if node is None:
+                return _problem(401, "sync.unknown_node", f"{node_prefix} is not registered")
+            key = Ed25519PublicKey.from_public_bytes(base64.b64decode(node.public_key))
+            if not verify(body, dict(request.headers), key):
+                return _problem(401, "sync.bad_signature", "the batch is not signed by the node's key")
+            try:
+                data = orjson.loads(body)
+                after, last, entries = int(data["after"]), int(data["last"]), list(data["entries"])
+                seqs = [int(e["seq"]) for e in entries]
+            except (orjson.JSONDecodeError, KeyError, ValueError, TypeError):
+                return _problem(400, "sync.bad_request", "after, last and entries are required")
+            if data.get("nodePrefix") != node_prefix or seqs != sorted(set(seqs)) or \
+                    any(not after < s <= last for s in seqs):
+                return _problem(400, "sync.bad_batch", "entries must be in order, unique, within (after, last]")
+            node_key = _canonical(node_prefix)
+            foreign = next((e for e in entries if not _owned(node_key, e)), None)
+            if foreign is not None:
+                return _problem(422, "sync.foreign_prefix", f"{foreign['subject']} is not under {node_prefix}",
+                                seq=foreign["seq"])
+            if after <= node.acknowledged and entries:
+                now = datetime.now(UTC)
+                await connection.execute(_insert_ignoring_conflicts(engine, journal), [
+                    {"node_prefix": node_prefix, "seq": e["seq"], "kind": e["kind"],
+                     "subject_key": _canonical(e["subjectKey"]), "entry": e, "received_at": now} for e in entries])
+                await _digest(connection, node_prefix, entries)
+            accepted = max(node.acknowledged, last) if after <= node.acknowledged else node.acknowledged
+            await connection.execute(update(nodes).where(nodes.c.node_prefix == node_prefix)
+                                     .values(acknowledged=accepted))
+            pending = (await connection.execute(select(decisions).where(
+                decisions.c.node_prefix == node_prefix, decisions.c.settled == 0))).all()
+        return JSONBody({"accepted": accepted, "decisions": [
+            {"prefix": d.prefix, "decision": d.decision, "reason": d.reason} for d in pending]})
+
+    async def _digest(connection, node_prefix: str, entries: list[dict[str, Any]]) -> None:
+        """Decide prefix applications and keep the homing table from what the node reported."""
+        for entry in entries:
+            kind, prefix = entry["kind"], entry["subject"]
+            key = _canonical(prefix)
+            awaiting = isinstance(entry.get("payload"), dict) and entry["payload"].get("awaiting") == "upstream"
+            if kind == "prefix.approved" and awaiting and auto_approve:
+                await connection.execute(_insert_ignoring_conflicts(engine, decisions).values(
+                    prefix_key=key, node_prefix=node_prefix, prefix=prefix, decision="approved", settled=0))
+            elif kind in ("prefix.enabled", "prefix.rejected", "prefix.deleted"):
+                await connection.execute(update(decisions).where(decisions.c.prefix_key == key).values(settled=1))
+                if kind == "prefix.enabled":
+                    await connection.execute(_insert_ignoring_conflicts(engine, homes).values(
+                        prefix_key=key, prefix=prefix, node_prefix=node_prefix))
+                else:
+                    await connection.execute(homes.delete().where(homes.c.prefix_key == key))
+
+    @app.get("/v1/homing/{prefix}")
+    async def homing(prefix: str) -> Response:
+        key = _canonical(prefix)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(select(homes.c.prefix_key, nodes.c.node_prefix, nodes.c.service_url)
+                                             .join(nodes, nodes.c.node_prefix == homes.c.node_prefix))).all()
+            registered = (await connection.execute(select(nodes.c.node_prefix, nodes.c.service_url))).all()
+        candidates = [(p, n, u) for p, n, u in rows] + [(_canonical(n), n, u) for n, u in registered]
+        matches = [c for c in candidates if key == c[0] or key.startswith(c[0] + ".")]
+        if not matches:
+            return _problem(404, "sync.not_homed", f"no node serves {prefix}")
+        _, node_prefix, url = max(matches, key=lambda c: len(c[0]))
+        return JSONBody({"prefix": prefix, "nodePrefix": node_prefix, "serviceUrl": url, "ttl": homing_ttl})
+
+    @app.get("/v1/nodes/{node_prefix}")
+    async def node_state(node_prefix: str) -> Response:
+        async with engine.connect() as connection:
+            node = await _node(connection, node_prefix)
+            if node is None:
+                return _problem(404, "sync.unknown_node", f"{node_prefix} is not registered")
+            kinds = dict((await connection.execute(
+                select(journal.c.kind, func.count()).where(journal.c.node_prefix == node_prefix)
+                .group_by(journal.c.kind))).all())
+        return JSONBody({"nodePrefix": node_prefix, "keyId": node.key_id, "serviceUrl": node.service_url,
+                         "acknowledged": node.acknowledged, "entries": kinds})
+
+    return app

@@ -1,0 +1,47 @@
+"""The reference top-level node's own storage (SQLite by default). It is a separate program from the node, so its
+few tables are made here, at start, rather than by the node's migrations."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text
+
+from node.db import JsonType
+
+metadata = MetaData()
+
+nodes = Table(
+    "toplevel_nodes", metadata,
+    Column("node_prefix", String(128), primary_key=True),
+    Column("key_id", String(16), nullable=False),
+    Column("public_key", Text, nullable=False),  # base64 of the raw Ed25519 key
+    Column("service_url", Text, nullable=False),
+    Column("acknowledged", BigInteger, nullable=False, default=0),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+)
+
+journal = Table(
+    "toplevel_journal", metadata,
+    Column("node_prefix", String(128), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("subject_key", Text, nullable=False),
+    Column("entry", JsonType, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
+decisions = Table(
+    "toplevel_decisions", metadata,
+    Column("prefix_key", String(128), primary_key=True),
+    Column("node_prefix", String(128), nullable=False),
+    Column("prefix", String(128), nullable=False),
+    Column("decision", String(16), nullable=False),  # approved | rejected
+    Column("reason", Text),
+    Column("settled", Integer, nullable=False, default=0),  # 1 once the node reported the outcome
+)
+
+homes = Table(
+    "toplevel_homes", metadata,
+    Column("prefix_key", String(128), primary_key=True),
+    Column("prefix", String(128), nullable=False),
+    Column("node_prefix", String(128), nullable=False),
+)

@@ -1,0 +1,63 @@
+"""The upstream adapter boundary: what the reporter needs from a top-level node, and its HTTP implementation
+(docs/sync-protocol.md)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from node.crypto import public_key_raw
+from sync.signing import sign
+
+
+class UpstreamError(Exception):
+    """The top-level node could not be reached or refused a request; the message says which."""
+
+
+@dataclass
+class Acknowledgement:
+    accepted: int  # the highest journal number the top-level holds durably, with nothing missing before it
+    decisions: list[dict[str, Any]] = field(default_factory=list)  # prefix approvals and rejections
+
+
+class Upstream(Protocol):
+    async def register(self, service_url: str) -> None: ...
+
+    async def send_journal(self, after: int, entries: list[dict[str, Any]]) -> Acknowledgement: ...
+
+
+class HttpUpstream:
+    def __init__(self, base_url: str, node_prefix: str, key: Ed25519PrivateKey, *,
+                 transport: httpx.AsyncBaseTransport | None = None, timeout: float = 10.0):
+        self.node_prefix = node_prefix
+        self.key = key
+        self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
+
+    async def _post(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        body = orjson.dumps(payload)
+        headers = {"content-type": "application/json", **sign(body, self.key)}
+        try:
+            response = await self.client.post(path, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise UpstreamError(f"top-level node unreachable: {type(exc).__name__}") from exc
+        if response.status_code >= 300:
+            raise UpstreamError(f"top-level node answered {response.status_code}: {response.text[:300]}")
+        return response.json() if response.content else {}
+
+    async def register(self, service_url: str) -> None:
+        await self._post("/v1/nodes", {"nodePrefix": self.node_prefix, "serviceUrl": service_url,
+                                       "publicKey": base64.b64encode(public_key_raw(self.key.public_key())).decode()})
+
+    async def send_journal(self, after: int, entries: list[dict[str, Any]]) -> Acknowledgement:
+        answer = await self._post(f"/v1/nodes/{self.node_prefix}/journal",
+                                  {"nodePrefix": self.node_prefix, "after": after,
+                                   "last": entries[-1]["seq"] if entries else after, "entries": entries})
+        return Acknowledgement(int(answer["accepted"]), answer.get("decisions", []))
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,92 @@
+"""The reporter against the reference top-level node running as a real HTTP server: approvals come back, the
+journal arrives once and in order, bad signatures and foreign prefixes are refused, an outage loses nothing."""
+
+import httpx
+import pytest
+
+from node.app import create_app
+from node.crypto import ensure_signing_key, load_signing_key
+from resolver.asgi import ResolverFastPath
+from sync.reporter import Reporter
+from sync.upstream import HttpUpstream, UpstreamError
+from tests.conftest import make_settings
+from tests.factories import admin_headers, application, login
+from tests.servers import free_port, running_toplevel
+
+URL = {"index": 1, "type": "URL", "data": "https://example.com"}
+
+
+async def _tenant_awaiting_upstream(client):
+    admin = await admin_headers(client)
+    form = application("synced")
+    enterprise = (await client.post("/snms/api/v5/enterprises", json=form)).json()["data"]
+    await client.post(f"/snms/api/v5/enterprises/{enterprise['id']}/audit", json={"approve": True}, headers=admin)
+    user = await login(client, form["username"], form["password"])
+    prefix = (await client.post("/snms/api/v5/prefixes", json={}, headers=user)).json()["data"]["prefix"]
+    audited = await client.post(f"/snms/api/v5/prefixes/{prefix}/audit", json={"approve": True}, headers=admin)
+    assert audited.json()["data"]["state"] == 5  # in audit at the top-level
+    return prefix, form
+
+
+async def test_reporter_round_trip_outage_and_refusals(fresh_node, database_url, tmp_path):
+    port = free_port()
+    key_path = str(tmp_path / "node.key")
+    ensure_signing_key(key_path)
+    with running_toplevel(tmp_path, port) as top:
+        settings = make_settings(database_url, upstream_url=top, node_key_file=key_path)
+        app = create_app(settings, db=fresh_node)
+        upstream = HttpUpstream(top, settings.node_prefix, load_signing_key(key_path))
+        reporter = Reporter(fresh_node, settings, upstream, batch=100)
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ResolverFastPath(app)),
+                                         base_url="http://t") as client:
+                prefix, form = await _tenant_awaiting_upstream(client)
+                await upstream.register("http://127.0.0.1:8000")
+                await reporter.drain()
+                state = (await client.get(f"/snms/api/v5/prefixes/{prefix}",
+                                          headers=await admin_headers(client))).json()["data"]["state"]
+                assert state == 1  # approved by the top-level, enabled through the registry
+                homed = httpx.get(f"{top}/v1/homing/{prefix}.7").json()
+                assert homed["nodePrefix"] == settings.node_prefix
+
+                basic = httpx.BasicAuth(f"300:{prefix}/admin", form["password"])
+                for n in range(30):
+                    response = await client.put(f"/api/handles/{prefix}/N{n}", json=[URL], auth=basic)
+                    assert response.status_code == 201
+                await reporter.drain()
+                node = httpx.get(f"{top}/v1/nodes/{settings.node_prefix}").json()
+                status = await reporter.status()
+                assert status.lag == 0 and node["acknowledged"] == status.last_seq
+                created_before = node["entries"]["handle.created"]
+
+                # a key the top-level does not know: refused, nothing moves
+                other = str(tmp_path / "other.key")
+                ensure_signing_key(other)
+                impostor = Reporter(fresh_node, settings, HttpUpstream(top, settings.node_prefix,
+                                                                       load_signing_key(other)))
+                await client.put(f"/api/handles/{prefix}/late", json=[URL], auth=basic)
+                with pytest.raises(UpstreamError, match="401"):
+                    await impostor.ship_once()
+                assert (await reporter.status()).last_error and (await reporter.status()).lag > 0
+                # a node reporting a prefix it does not own
+                with pytest.raises(UpstreamError, match="sync.foreign_prefix"):
+                    await upstream.send_journal(10**9, [{"seq": 10**9 + 1, "kind": "handle.created",
+                                                         "subject": "88.999/x", "subjectKey": "88.999/x"}])
+        await reporter.drain()
+
+    # the top-level is down while registrations go on: nothing is lost, nothing doubled
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ResolverFastPath(app)),
+                                     base_url="http://t") as client:
+            for n in range(40):
+                response = await client.put(f"/api/handles/{prefix}/D{n}", json=[URL], auth=basic)
+                assert response.status_code == 201
+    with pytest.raises(UpstreamError, match="unreachable"):
+        await reporter.ship_once()
+    assert (await reporter.status()).lag >= 40
+    with running_toplevel(tmp_path, port) as top:
+        await reporter.drain()
+        node = httpx.get(f"{top}/v1/nodes/{settings.node_prefix}").json()
+    assert node["entries"]["handle.created"] == created_before + 1 + 40
+    assert (await reporter.status()).lag == 0
+    await upstream.aclose()
