@@ -34,6 +34,7 @@ from resolver.endpoints import router as resolver_router
 from resolver.proxy import router as proxy_router
 from resolver.service import Resolver
 from resolver.trace.endpoints import router as trace_router
+from sync.homing import HomingLocator
 from resolver.stats import ResolutionStats
 
 log = logging.getLogger("secnode")
@@ -57,7 +58,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         cache = CacheCoordinator(app.state.db, app.state.redis, capacity=settings.cache_capacity,
                                  ttl_seconds=settings.cache_ttl_seconds)
         stats = ResolutionStats(app.state.db)
-        app.state.resolver = Resolver(settings, cache, stats)
+        locator = HomingLocator(settings.upstream_url) if settings.upstream_url else None
+        app.state.resolver = Resolver(settings, cache, stats, locator)
         app.state.db.hooks = cache
         await cache.start()
         stats_task = asyncio.create_task(stats.run())
@@ -72,6 +74,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             stats_task.cancel()
             await stats.flush()
             await cache.stop()
+            await app.state.resolver.aclose()
+            if locator is not None:
+                await locator.aclose()
             app.state.db.hooks = None
             if app.state.redis is not None:
                 await app.state.redis.aclose()

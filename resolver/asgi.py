@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from node.errors import DomainError
 from node.metrics import REQUESTS
+from registry.handles.syntax import parse
 from resolver.records import Query
 from resolver.service import _error
 
@@ -31,6 +32,13 @@ class ResolverFastPath:
                 await self.app(scope, receive, send)  # an authorised reader may see more: the authoritative route
                 return
         handle = scope["path"][len(ROUTE):]
+        resolver = self.app.state.resolver
+        ident = _parsed_or_none(resolver, handle)
+        if ident is not None and not resolver.serves(ident):
+            status, body, headers = await resolver.resolve_foreign(handle, ident,
+                                                                   scope["query_string"].decode("latin-1"))
+            await _respond(send, status, body, scope["method"], headers)
+            return
         query = None
         if scope["query_string"]:
             params = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
@@ -45,7 +53,7 @@ class ResolverFastPath:
                 status, body = _error(handle, exc)
                 await _respond(send, status, body, scope["method"])
                 return
-        status, body = await self.app.state.resolver.resolve_public(handle, query)
+        status, body = await resolver.resolve_public(handle, query)
         await _respond(send, status, body, scope["method"])
 
 
@@ -59,8 +67,17 @@ def _count(method: str, status: int) -> None:
     counter.inc()
 
 
-async def _respond(send: Send, status: int, body: bytes, method: str) -> None:
+def _parsed_or_none(resolver, handle: str):
+    try:
+        return parse(handle, mode=resolver.settings.identifier_mode, max_length=resolver.settings.identifier_max_length,
+                     max_bytes_rfc=resolver.settings.identifier_max_bytes_rfc)
+    except DomainError:
+        return None  # the resolver answers the error itself
+
+
+async def _respond(send: Send, status: int, body: bytes, method: str, extra: dict[str, str] | None = None) -> None:
     _count(method, status)
     headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+    headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body if method == "GET" else b""})

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode
+
+import httpx
 import orjson
 
 from node.config import Settings
 from node.errors import DomainError
 from node.faces import HANDLE_CODES
-from registry.handles.syntax import canonical, parse
+from node.federation import PrefixLocator
+from registry.handles.syntax import canonical, is_under, parse
 from resolver.cache.coordinator import CacheCoordinator
 from resolver.records import Query
 from resolver.stats import ResolutionStats
@@ -21,10 +25,43 @@ def _error(handle: str, exc: DomainError) -> tuple[int, bytes]:
 
 
 class Resolver:
-    def __init__(self, settings: Settings, cache: CacheCoordinator, stats: ResolutionStats):
+    def __init__(self, settings: Settings, cache: CacheCoordinator, stats: ResolutionStats,
+                 locator: PrefixLocator | None = None):
         self.settings = settings
         self.cache = cache
         self.stats = stats
+        self.locator = locator
+        self.node_key = canonical(settings.node_prefix)
+        self._http = httpx.AsyncClient(timeout=5.0) if locator is not None else None
+
+    def serves(self, ident) -> bool:
+        prefix = canonical(ident.suffix) if canonical(ident.prefix) == "0.na" else canonical(ident.prefix)
+        return is_under(prefix, self.node_key)
+
+    async def resolve_foreign(self, handle: str, ident, raw_query: str) -> tuple[int, bytes, dict[str, str]]:
+        """Another node's identifier: ask the top-level where its prefix lives, then fetch it there (or, with
+        ``recurse=false``, answer a referral the client can follow)."""
+        prefix = ident.suffix if canonical(ident.prefix) == "0.na" else ident.prefix
+        home = await self.locator.locate(prefix) if self.locator is not None else None
+        if home is None:
+            return 400, orjson.dumps({"responseCode": 301, "handle": handle, "error": "handle.not_responsible",
+                                      "message": f"no node is known to serve {prefix}"}), {}
+        target = f"{home.rstrip('/')}/api/handles/{handle}"
+        params = [(k, v) for k, v in parse_qsl(raw_query, keep_blank_values=True) if k != "recurse"]
+        if any(k == "recurse" and v.lower() == "false" for k, v in parse_qsl(raw_query)):
+            location = target + (f"?{urlencode(params)}" if params else "")
+            return 307, orjson.dumps({"responseCode": 301, "handle": handle, "message": "served by another node",
+                                      "referral": {"url": location, "serviceUrl": home}}), {"location": location}
+        try:
+            response = await self._http.get(target, params=params)
+        except httpx.HTTPError as exc:
+            return 503, orjson.dumps({"responseCode": 2, "handle": handle, "error": "federation.unreachable",
+                                      "message": f"the node serving {prefix} did not answer ({type(exc).__name__})"}), {}
+        return response.status_code, response.content, {}
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
 
     async def resolve_public(self, handle: str, query: Query | None) -> tuple[int, bytes]:
         """(HTTP status, body) of ``GET /api/handles/{handle}`` for an anonymous client."""

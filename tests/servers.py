@@ -22,8 +22,8 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_node(env: dict[str, str], cwd: Path, timeout: float = 60.0,
-                 extra_args: list[str] | None = None) -> Iterator[str]:
-    port = free_port()
+                 extra_args: list[str] | None = None, port: int | None = None) -> Iterator[str]:
+    port = port or free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SECNODE_")}
     log = open(cwd / f"server-{port}.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "node.cli", "serve", "--port", str(port), *(extra_args or [])],
