@@ -9,8 +9,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import PlainTextResponse, Response
 
 from node import __version__
@@ -20,12 +20,19 @@ from node.db import Database
 from node.errors import DomainError, InvalidRequest, Kind
 from node.faces import JSONBody, handle_error, is_handle_face, snms_error
 from node.limits import BodyLimitMiddleware
-from node.metrics import MetricsMiddleware, render
+from node.metrics import (
+    SYNC_FAILING,
+    SYNC_LAG,
+    SYNC_LAST_SUCCESS,
+    MetricsMiddleware,
+    render,
+)
 from registry.accounts.endpoints import router as identity_router
 from registry.enterprises.endpoints import router as enterprises_router
 from registry.events.endpoints import router as capture_router
 from registry.handles.endpoints import router as handles_router
 from registry.handles.snms_endpoints import router as identifiers_router
+from registry.journal import repository as journal
 from registry.prefixes.endpoints import router as prefixes_router
 from registry.templates.endpoints import router as templates_router
 from resolver.asgi import ResolverFastPath
@@ -33,9 +40,10 @@ from resolver.cache.coordinator import CacheCoordinator
 from resolver.endpoints import router as resolver_router
 from resolver.proxy import router as proxy_router
 from resolver.service import Resolver
+from resolver.stats import ResolutionStats
 from resolver.trace.endpoints import router as trace_router
 from sync.homing import HomingLocator
-from resolver.stats import ResolutionStats
+from sync.reporter import CURSOR as SYNC_CURSOR
 
 log = logging.getLogger("secnode")
 
@@ -139,7 +147,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                         status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if settings.upstream_url:
+            await _sync_gauges(request.app.state.db)
         body, content_type = render()
         return PlainTextResponse(body, media_type=content_type)
 
@@ -149,6 +159,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
     return app
+
+
+async def _sync_gauges(db: Database) -> None:
+    """The reporter runs in its own process; its state is read from the database when metrics are scraped."""
+    async with db.read_session() as session:
+        cursor = await journal.peek_cursor(session, SYNC_CURSOR)
+        SYNC_LAG.set(max(0, await journal.last_seq(session) - (cursor.cursor if cursor else 0)))
+    SYNC_FAILING.set(1 if cursor is not None and cursor.last_error else 0)
+    if cursor is not None and cursor.last_success_at is not None:
+        SYNC_LAST_SUCCESS.set(cursor.last_success_at.timestamp())
 
 
 def create_asgi(settings: Settings | None = None) -> ResolverFastPath:

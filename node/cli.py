@@ -332,6 +332,7 @@ def sync_run(once: bool = typer.Option(False, help="ship what is committed now, 
             await upstream.register(settings.public_url)
             if once:
                 await reporter.drain()
+                await reporter.report_health()
             else:
                 await reporter.run_forever()
         finally:

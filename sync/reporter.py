@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from dataclasses import dataclass
 
+from node import __version__
 from node.config import Settings
 from node.db import Database
 from registry.accounts.actor import Actor
 from registry.clock import utcnow
 from registry.journal import repository as journal
 from registry.prefixes.service import apply_upstream_decision
+from registry.statistics import repository as statistics
 from sync.upstream import Upstream, UpstreamError
 
 log = logging.getLogger("secnode.sync")
@@ -75,6 +78,26 @@ class Reporter:
             stored = await journal.cursor_of(session, CURSOR, for_update=True)
             stored.last_attempt_at, stored.last_error = utcnow(), error
 
+    async def report_health(self) -> int:
+        """Today's statistics and a heartbeat (version, health, journal lag); applies decisions it brings back."""
+        day = utcnow().date()
+        async with self.db.read_session() as session:
+            registrations = await statistics.registrations_on(session, day)
+            resolutions = await statistics.resolutions_on(session, day)
+        status = await self.status()
+        try:
+            await self.upstream.send_statistics(day.isoformat(), registrations, resolutions)
+            decisions = await self.upstream.send_heartbeat({
+                "version": __version__, "health": "ok", "journalLag": status.lag, "at": utcnow().isoformat()})
+        except UpstreamError as exc:
+            await self._record_error(str(exc))
+            raise
+        async with self.db.unit_of_work() as session:
+            applied = [await apply_upstream_decision(session, self.settings, UPSTREAM_ACTOR, d["prefix"],
+                                                     approved=d.get("decision") == "approved",
+                                                     reason=d.get("reason")) for d in decisions]
+        return sum(a is not None for a in applied)
+
     async def drain(self) -> None:
         """Ship until the top-level holds everything committed and has no decision left for us (errors propagate)."""
         while True:
@@ -82,11 +105,16 @@ class Reporter:
             if decided == 0 and (await self.status()).lag == 0:
                 return
 
-    async def run_forever(self, idle_seconds: float = 1.0) -> None:
-        """Ship continuously; on failure wait with exponential backoff and full jitter (0.5 s doubling to 30 s)."""
+    async def run_forever(self, idle_seconds: float = 1.0, health_seconds: float = 60.0) -> None:
+        """Ship continuously and report health every minute; on failure wait with exponential backoff and full
+        jitter (0.5 s doubling to 30 s)."""
         delay = 0.5
+        next_health = 0.0
         while True:
             try:
+                if time.monotonic() >= next_health:
+                    await self.report_health()
+                    next_health = time.monotonic() + health_seconds
                 moved, decided = await self.ship_once()
                 delay = 0.5
                 if moved == 0 and decided == 0:

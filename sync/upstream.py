@@ -30,6 +30,10 @@ class Upstream(Protocol):
 
     async def send_journal(self, after: int, entries: list[dict[str, Any]]) -> Acknowledgement: ...
 
+    async def send_statistics(self, day: str, registrations: dict[str, int], resolutions: dict[str, int]) -> None: ...
+
+    async def send_heartbeat(self, beat: dict[str, Any]) -> list[dict[str, Any]]: ...
+
 
 class HttpUpstream:
     def __init__(self, base_url: str, node_prefix: str, key: Ed25519PrivateKey, *,
@@ -58,6 +62,13 @@ class HttpUpstream:
                                   {"nodePrefix": self.node_prefix, "after": after,
                                    "last": entries[-1]["seq"] if entries else after, "entries": entries})
         return Acknowledgement(int(answer["accepted"]), answer.get("decisions", []))
+
+    async def send_statistics(self, day: str, registrations: dict[str, int], resolutions: dict[str, int]) -> None:
+        await self._post(f"/v1/nodes/{self.node_prefix}/statistics",
+                         {"day": day, "registrations": registrations, "resolutions": resolutions})
+
+    async def send_heartbeat(self, beat: dict[str, Any]) -> list[dict[str, Any]]:
+        return (await self._post(f"/v1/nodes/{self.node_prefix}/heartbeat", beat)).get("decisions", [])
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -71,3 +71,8 @@ async def cursor_of(session: AsyncSession, name: str, *, for_update: bool = Fals
         session.add(found)
         await session.flush()
     return found
+
+
+async def peek_cursor(session: AsyncSession, name: str) -> SyncCursor | None:
+    """The named consumer's cursor, without creating it (safe on a read replica)."""
+    return (await session.execute(select(SyncCursor).where(SyncCursor.name == name))).scalar_one_or_none()

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from node.crypto import key_id
 from node.faces import JSONBody
 from sync.signing import verify
-from sync.toplevel.storage import decisions, homes, journal, metadata, nodes
+from sync.toplevel.storage import decisions, heartbeats, homes, journal, metadata, nodes, statistics
 
 
 def _insert_ignoring_conflicts(engine, table):
@@ -143,6 +143,50 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
                 else:
                     await connection.execute(homes.delete().where(homes.c.prefix_key == key))
 
+    async def _signed(connection, node_prefix: str, request: Request) -> tuple[Any, Response | None]:
+        body = await request.body()
+        node = await _node(connection, node_prefix)
+        if node is None:
+            return None, _problem(401, "sync.unknown_node", f"{node_prefix} is not registered")
+        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(node.public_key))
+        if not verify(body, dict(request.headers), key):
+            return None, _problem(401, "sync.bad_signature", "the request is not signed by the node's key")
+        try:
+            return orjson.loads(body), None
+        except orjson.JSONDecodeError:
+            return None, _problem(400, "sync.bad_request", "the body is not JSON")
+
+    @app.post("/v1/nodes/{node_prefix}/statistics", status_code=204)
+    async def receive_statistics(node_prefix: str, request: Request) -> Response:
+        async with engine.begin() as connection:
+            data, refused = await _signed(connection, node_prefix, request)
+            if refused is not None:
+                return refused
+            day = str(data.get("day", ""))
+            registrations, resolutions = data.get("registrations", {}), data.get("resolutions", {})
+            await connection.execute(statistics.delete().where(statistics.c.node_prefix == node_prefix,
+                                                               statistics.c.day == day))
+            rows = [{"node_prefix": node_prefix, "day": day, "prefix": p,
+                     "registrations": int(registrations.get(p, 0)), "resolutions": int(resolutions.get(p, 0))}
+                    for p in sorted(set(registrations) | set(resolutions))]
+            if rows:
+                await connection.execute(statistics.insert(), rows)
+        return Response(status_code=204)
+
+    @app.post("/v1/nodes/{node_prefix}/heartbeat")
+    async def receive_heartbeat(node_prefix: str, request: Request) -> Response:
+        async with engine.begin() as connection:
+            data, refused = await _signed(connection, node_prefix, request)
+            if refused is not None:
+                return refused
+            await connection.execute(heartbeats.delete().where(heartbeats.c.node_prefix == node_prefix))
+            await connection.execute(heartbeats.insert().values(node_prefix=node_prefix, body=data,
+                                                                received_at=datetime.now(UTC)))
+            pending = (await connection.execute(select(decisions).where(
+                decisions.c.node_prefix == node_prefix, decisions.c.settled == 0))).all()
+        return JSONBody({"decisions": [{"prefix": d.prefix, "decision": d.decision, "reason": d.reason}
+                                       for d in pending]})
+
     @app.get("/v1/homing/{prefix}")
     async def homing(prefix: str) -> Response:
         key = _canonical(prefix)
@@ -166,7 +210,13 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
             kinds = dict((await connection.execute(
                 select(journal.c.kind, func.count()).where(journal.c.node_prefix == node_prefix)
                 .group_by(journal.c.kind))).all())
+            beat = (await connection.execute(select(heartbeats.c.body).where(
+                heartbeats.c.node_prefix == node_prefix))).scalar_one_or_none()
+            stats = (await connection.execute(select(statistics).where(
+                statistics.c.node_prefix == node_prefix))).all()
         return JSONBody({"nodePrefix": node_prefix, "keyId": node.key_id, "serviceUrl": node.service_url,
-                         "acknowledged": node.acknowledged, "entries": kinds})
+                         "acknowledged": node.acknowledged, "entries": kinds, "heartbeat": beat,
+                         "statistics": [{"day": r.day, "prefix": r.prefix, "registrations": r.registrations,
+                                         "resolutions": r.resolutions} for r in stats]})
 
     return app

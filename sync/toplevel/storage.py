@@ -45,3 +45,19 @@ homes = Table(
     Column("prefix", String(128), nullable=False),
     Column("node_prefix", String(128), nullable=False),
 )
+
+statistics = Table(
+    "toplevel_statistics", metadata,
+    Column("node_prefix", String(128), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("prefix", String(128), primary_key=True),
+    Column("registrations", BigInteger, nullable=False),
+    Column("resolutions", BigInteger, nullable=False),
+)
+
+heartbeats = Table(
+    "toplevel_heartbeats", metadata,
+    Column("node_prefix", String(128), primary_key=True),
+    Column("body", JsonType, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)

@@ -54,10 +54,18 @@ async def test_reporter_round_trip_outage_and_refusals(fresh_node, database_url,
                     response = await client.put(f"/api/handles/{prefix}/N{n}", json=[URL], auth=basic)
                     assert response.status_code == 201
                 await reporter.drain()
+                for _ in range(3):
+                    await client.get(f"/api/handles/{prefix}/N1")
+                await app.state.resolver.stats.flush()
+                await reporter.report_health()
                 node = httpx.get(f"{top}/v1/nodes/{settings.node_prefix}").json()
                 status = await reporter.status()
                 assert status.lag == 0 and node["acknowledged"] == status.last_seq
                 created_before = node["entries"]["handle.created"]
+                assert node["heartbeat"]["journalLag"] == 0 and node["heartbeat"]["health"] == "ok"
+                stats = {s["prefix"]: s for s in node["statistics"]}
+                assert stats[prefix]["registrations"] == 30 and stats[prefix]["resolutions"] == 3
+                assert "secnode_sync_journal_lag 0.0" in (await client.get("/metrics")).text
 
                 # a key the top-level does not know: refused, nothing moves
                 other = str(tmp_path / "other.key")
