@@ -105,7 +105,8 @@ class Reporter:
             if decided == 0 and (await self.status()).lag == 0:
                 return
 
-    async def run_forever(self, idle_seconds: float = 1.0, health_seconds: float = 60.0) -> None:
+    async def run_forever(self, idle_seconds: float = 1.0, health_seconds: float = 60.0,
+                          max_delay: float = 30.0) -> None:
         """Ship continuously and report health every minute; on failure wait with exponential backoff and full
         jitter (0.5 s doubling to 30 s)."""
         delay = 0.5
@@ -122,4 +123,4 @@ class Reporter:
             except UpstreamError as exc:
                 log.warning("secnode.sync.failed error=%s retry_in<=%.1fs", exc, delay)
                 await asyncio.sleep(random.uniform(0, delay))
-                delay = min(delay * 2, 30.0)
+                delay = min(delay * 2, max_delay)
