@@ -344,6 +344,36 @@ def sync_run(once: bool = typer.Option(False, help="ship what is committed now, 
         sync_status()
 
 
+@sync_app.command("snapshot")
+def sync_snapshot(output: str = typer.Option("secnode-snapshot.jsonl", help="file to write"),
+                  send: bool = typer.Option(False, help="also send it to the top-level node")) -> None:
+    """Write a signed snapshot of every record (for emergency takeover), and optionally send it upward."""
+    from node.crypto import load_signing_key
+    from sync.snapshot import write_snapshot
+
+    settings = get_settings()
+
+    async def run() -> None:
+        db = Database(settings.database_url)
+        try:
+            data = await write_snapshot(db, settings.node_prefix, load_signing_key(settings.node_key_file))
+            with open(output, "wb") as handle:
+                handle.write(data)
+            records = data.count(b"\n") - 2  # every line but the header and the trailer
+            console.print(f"snapshot of {records} records written to {output}")
+            if send:
+                _, upstream = _reporter(settings, db)
+                try:
+                    answer = await upstream.send_snapshot(data)
+                    console.print(f"the top-level node imported {answer['records']} records")
+                finally:
+                    await upstream.aclose()
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+
+
 @sync_app.command("status")
 def sync_status() -> None:
     """Journal cursor, lag and last error of the reporter."""

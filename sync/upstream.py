@@ -34,6 +34,8 @@ class Upstream(Protocol):
 
     async def send_heartbeat(self, beat: dict[str, Any]) -> list[dict[str, Any]]: ...
 
+    async def send_snapshot(self, snapshot: bytes) -> dict[str, Any]: ...
+
 
 class HttpUpstream:
     def __init__(self, base_url: str, node_prefix: str, key: Ed25519PrivateKey, *,
@@ -69,6 +71,17 @@ class HttpUpstream:
 
     async def send_heartbeat(self, beat: dict[str, Any]) -> list[dict[str, Any]]:
         return (await self._post(f"/v1/nodes/{self.node_prefix}/heartbeat", beat)).get("decisions", [])
+
+    async def send_snapshot(self, snapshot: bytes) -> dict[str, Any]:
+        """A snapshot carries its own signature (sync.snapshot), so it is sent as it is."""
+        try:
+            response = await self.client.post(f"/v1/nodes/{self.node_prefix}/snapshot", content=snapshot,
+                                              headers={"content-type": "application/x-ndjson"}, timeout=300)
+        except httpx.HTTPError as exc:
+            raise UpstreamError(f"top-level node unreachable: {type(exc).__name__}") from exc
+        if response.status_code >= 300:
+            raise UpstreamError(f"top-level node answered {response.status_code}: {response.text[:300]}")
+        return response.json()
 
     async def aclose(self) -> None:
         await self.client.aclose()

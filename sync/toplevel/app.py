@@ -17,8 +17,10 @@ from starlette.responses import Response
 
 from node.crypto import key_id
 from node.faces import JSONBody
+from registry.handles.values import public_view, render
 from sync.signing import verify
-from sync.toplevel.storage import decisions, heartbeats, homes, journal, metadata, nodes, statistics
+from sync.snapshot import SnapshotInvalid, read_snapshot
+from sync.toplevel.storage import decisions, heartbeats, homes, journal, metadata, nodes, records, statistics
 
 
 def _insert_ignoring_conflicts(engine, table):
@@ -186,6 +188,37 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
                 decisions.c.node_prefix == node_prefix, decisions.c.settled == 0))).all()
         return JSONBody({"decisions": [{"prefix": d.prefix, "decision": d.decision, "reason": d.reason}
                                        for d in pending]})
+
+    @app.post("/v1/nodes/{node_prefix}/snapshot", status_code=201)
+    async def import_snapshot(node_prefix: str, request: Request) -> Response:
+        body = await request.body()
+        async with engine.begin() as connection:
+            node = await _node(connection, node_prefix)
+            if node is None:
+                return _problem(401, "sync.unknown_node", f"{node_prefix} is not registered")
+            try:
+                header, rows = read_snapshot(body, Ed25519PublicKey.from_public_bytes(base64.b64decode(node.public_key)))
+            except SnapshotInvalid as exc:
+                return _problem(401, "sync.bad_snapshot", str(exc))
+            if header.get("nodePrefix") != node_prefix:
+                return _problem(400, "sync.bad_snapshot", "the snapshot belongs to another node")
+            await connection.execute(records.delete().where(records.c.node_prefix == node_prefix))
+            if rows:
+                await connection.execute(records.insert(), [
+                    {"handle_key": _canonical(r["handle"]), "node_prefix": node_prefix, "handle": r["handle"],
+                     "version": r["version"], "record_values": r["values"]} for r in rows])
+        return JSONBody({"nodePrefix": node_prefix, "records": len(rows), "journalSeq": header.get("journalSeq")},
+                        status_code=201)
+
+    @app.get("/api/handles/{handle:path}")
+    async def resolve_imported(handle: str) -> Response:
+        """Read-only resolution of imported snapshots (emergency takeover): public values, Handle.Net shape."""
+        async with engine.connect() as connection:
+            row = (await connection.execute(select(records.c.record_values).where(
+                records.c.handle_key == _canonical(handle)))).first()
+        if row is None:
+            return JSONBody({"responseCode": 100, "handle": handle, "message": "handle not found"}, status_code=404)
+        return JSONBody({"responseCode": 1, "handle": handle, "values": [render(v) for v in public_view(row[0])]})
 
     @app.get("/v1/homing/{prefix}")
     async def homing(prefix: str) -> Response:

@@ -61,3 +61,12 @@ heartbeats = Table(
     Column("body", JsonType, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
 )
+
+records = Table(
+    "toplevel_records", metadata,  # imported snapshots: served read-only during an emergency takeover
+    Column("handle_key", Text, primary_key=True),
+    Column("node_prefix", String(128), nullable=False),
+    Column("handle", Text, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("record_values", JsonType, nullable=False),
+)
