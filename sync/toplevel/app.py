@@ -124,7 +124,8 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
             await connection.execute(update(nodes).where(nodes.c.node_prefix == node_prefix)
                                      .values(acknowledged=accepted))
             pending = (await connection.execute(select(decisions).where(
-                decisions.c.node_prefix == node_prefix, decisions.c.settled == 0))).all()
+                decisions.c.node_prefix == node_prefix, decisions.c.settled == 0,
+                decisions.c.decision != "pending"))).all()
         return JSONBody({"accepted": accepted, "decisions": [
             {"prefix": d.prefix, "decision": d.decision, "reason": d.reason} for d in pending]})
 
@@ -134,9 +135,11 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
             kind, prefix = entry["kind"], entry["subject"]
             key = _canonical(prefix)
             awaiting = isinstance(entry.get("payload"), dict) and entry["payload"].get("awaiting") == "upstream"
-            if kind == "prefix.approved" and awaiting and auto_approve:
+            if kind == "prefix.approved" and awaiting:
+                # auto-approval decides at once; in manual mode the operator decides through /v1/applications
                 await connection.execute(_insert_ignoring_conflicts(engine, decisions).values(
-                    prefix_key=key, node_prefix=node_prefix, prefix=prefix, decision="approved", settled=0))
+                    prefix_key=key, node_prefix=node_prefix, prefix=prefix,
+                    decision="approved" if auto_approve else "pending", settled=0))
             elif kind in ("prefix.enabled", "prefix.rejected", "prefix.deleted"):
                 await connection.execute(update(decisions).where(decisions.c.prefix_key == key).values(settled=1))
                 if kind == "prefix.enabled":
@@ -185,7 +188,8 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
             await connection.execute(heartbeats.insert().values(node_prefix=node_prefix, body=data,
                                                                 received_at=datetime.now(UTC)))
             pending = (await connection.execute(select(decisions).where(
-                decisions.c.node_prefix == node_prefix, decisions.c.settled == 0))).all()
+                decisions.c.node_prefix == node_prefix, decisions.c.settled == 0,
+                decisions.c.decision != "pending"))).all()
         return JSONBody({"decisions": [{"prefix": d.prefix, "decision": d.decision, "reason": d.reason}
                                        for d in pending]})
 
@@ -219,6 +223,31 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
         if row is None:
             return JSONBody({"responseCode": 100, "handle": handle, "message": "handle not found"}, status_code=404)
         return JSONBody({"responseCode": 1, "handle": handle, "values": [render(v) for v in public_view(row[0])]})
+
+    @app.get("/v1/applications")
+    async def applications() -> Response:
+        """Prefix applications waiting for the operator (manual approval mode)."""
+        async with engine.connect() as connection:
+            rows = (await connection.execute(select(decisions).where(decisions.c.decision == "pending"))).all()
+        return JSONBody({"applications": [{"prefix": r.prefix, "nodePrefix": r.node_prefix} for r in rows]})
+
+    @app.post("/v1/applications/{prefix}")
+    async def decide(prefix: str, request: Request) -> Response:
+        """The operator's decision: ``{"decision": "approved" | "rejected", "reason": ...}`` (loopback rehearsal
+        tool: the reference top-level has no operator accounts)."""
+        try:
+            data = orjson.loads(await request.body())
+            decision = data["decision"]
+            assert decision in ("approved", "rejected")
+        except (orjson.JSONDecodeError, KeyError, AssertionError, TypeError):
+            return _problem(400, "sync.bad_request", "decision must be approved or rejected")
+        async with engine.begin() as connection:
+            result = await connection.execute(update(decisions).where(
+                decisions.c.prefix_key == _canonical(prefix), decisions.c.decision == "pending")
+                .values(decision=decision, reason=data.get("reason")))
+        if result.rowcount == 0:
+            return _problem(404, "sync.no_application", f"no application for {prefix} is waiting")
+        return JSONBody({"prefix": prefix, "decision": decision})
 
     @app.get("/v1/homing/{prefix}")
     async def homing(prefix: str) -> Response:
