@@ -42,6 +42,7 @@ from resolver.proxy import router as proxy_router
 from resolver.service import Resolver
 from resolver.stats import ResolutionStats
 from resolver.trace.endpoints import router as trace_router
+from sync.background import run_reporter
 from sync.homing import HomingLocator
 from sync.reporter import CURSOR as SYNC_CURSOR
 
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.state.db.hooks = cache
         await cache.start()
         stats_task = asyncio.create_task(stats.run())
+        reporter_task = (asyncio.create_task(run_reporter(app.state.db, settings))
+                         if settings.upstream_url and settings.sync_in_serve else None)
         # Long-lived start-up objects leave the collector's view, and batch requests that allocate hundreds of
         # thousands of small objects trigger fewer collections (measured: -40% time parsing a 2000-item batch).
         gc.collect()
@@ -80,6 +83,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             yield
         finally:
             stats_task.cancel()
+            if reporter_task is not None:
+                reporter_task.cancel()
+                await asyncio.wait([reporter_task], timeout=5)
             await stats.flush()
             await cache.stop()
             await app.state.resolver.aclose()

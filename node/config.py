@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     node_key_file: str = "./secnode-node.key"  # Ed25519 key signing upward reports (made by `secnode init`)
     upstream_url: str | None = None  # the top-level node; unset = standalone (the node administrator enables prefixes)
     public_url: str = "http://127.0.0.1:8000"  # where other nodes reach this one (reported upward)
+    sync_in_serve: bool = True  # with an upstream, `serve` also runs the reporter (one active per node)
     toplevel_database_url: str = "sqlite+aiosqlite:///./toplevel.db"  # the reference top-level node's storage
     toplevel_auto_approve: bool = True
     bootstrap_admin_password: str | None = None

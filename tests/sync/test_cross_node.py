@@ -29,7 +29,7 @@ async def test_foreign_identifiers_resolve_through_their_home_node(fresh_node, d
                                         capture_output=True, text=True, timeout=120)
             assert registered.returncode == 0, registered.stdout + registered.stderr
 
-            app = create_app(make_settings(database_url, upstream_url=top), db=fresh_node)
+            app = create_app(make_settings(database_url, upstream_url=top, sync_in_serve=False), db=fresh_node)
             async with app.router.lifespan_context(app):
                 async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ResolverFastPath(app)),
                                              base_url="http://steel-node") as steel:

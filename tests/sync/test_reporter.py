@@ -33,7 +33,7 @@ async def test_reporter_round_trip_outage_and_refusals(fresh_node, database_url,
     key_path = str(tmp_path / "node.key")
     ensure_signing_key(key_path)
     with running_toplevel(tmp_path, port) as top:
-        settings = make_settings(database_url, upstream_url=top, node_key_file=key_path)
+        settings = make_settings(database_url, upstream_url=top, node_key_file=key_path, sync_in_serve=False)
         app = create_app(settings, db=fresh_node)
         upstream = HttpUpstream(top, settings.node_prefix, load_signing_key(key_path))
         reporter = Reporter(fresh_node, settings, upstream, batch=100)

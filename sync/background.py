@@ -1,0 +1,51 @@
+"""The reporter inside ``secnode serve``: one active reporter per node, whatever the number of workers and
+replicas — on PostgreSQL the one holding a session advisory lock; the others wait to take over."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy import text
+
+from node.config import Settings
+from node.crypto import load_signing_key
+from node.db import Database
+from sync.reporter import Reporter
+from sync.upstream import HttpUpstream, UpstreamError
+
+log = logging.getLogger("secnode.sync")
+REPORTER_LOCK_ID = 0x5EC0DE_0002
+TAKEOVER_SECONDS = 15.0
+
+
+async def run_reporter(db: Database, settings: Settings) -> None:
+    upstream = HttpUpstream(settings.upstream_url, settings.node_prefix, load_signing_key(settings.node_key_file))
+    reporter = Reporter(db, settings, upstream)
+    try:
+        if db.dialect != "postgresql":
+            await _report(reporter, upstream, settings)
+            return
+        async with db.engine.connect() as connection:
+            while not (await connection.execute(text("SELECT pg_try_advisory_lock(:id)"),
+                                                {"id": REPORTER_LOCK_ID})).scalar_one():
+                await connection.rollback()
+                await asyncio.sleep(TAKEOVER_SECONDS)
+            await connection.commit()  # the lock belongs to the session and lives as long as this connection
+            log.info("secnode.sync.reporter_active")
+            await _report(reporter, upstream, settings)
+    finally:
+        await upstream.aclose()
+
+
+async def _report(reporter: Reporter, upstream: HttpUpstream, settings: Settings) -> None:
+    delay = 1.0
+    while True:  # the top-level may be down when we start
+        try:
+            await upstream.register(settings.public_url)
+            break
+        except UpstreamError as exc:
+            log.warning("secnode.sync.register_failed error=%s", exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+    await reporter.run_forever()
