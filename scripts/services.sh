@@ -26,4 +26,7 @@ if ! listening 6379; then
     $SUDO redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
     for _ in $(seq 1 30); do listening 6379 && break; sleep 1; done
 fi
+# Tests that stop Redis start their own redis-server on another port; some find worker processes with pgrep.
+command -v redis-server >/dev/null || install redis-server
+command -v pgrep >/dev/null || install procps
 listening 5432 && listening 6379
