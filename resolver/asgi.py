@@ -10,7 +10,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from node.errors import DomainError
 from node.metrics import REQUESTS
-from registry.handles.syntax import parse
 from resolver.records import Query
 from resolver.service import _error
 
@@ -32,16 +31,10 @@ class ResolverFastPath:
                 await self.app(scope, receive, send)  # an authorised reader may see more: the authoritative route
                 return
         handle = scope["path"][len(ROUTE):]
-        resolver = self.app.state.resolver
-        ident = _parsed_or_none(resolver, handle)
-        if ident is not None and not resolver.serves(ident):
-            status, body, headers = await resolver.resolve_foreign(handle, ident,
-                                                                   scope["query_string"].decode("latin-1"))
-            await _respond(send, status, body, scope["method"], headers)
-            return
+        raw_query = scope["query_string"].decode("latin-1")
         query = None
-        if scope["query_string"]:
-            params = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        if raw_query:
+            params = parse_qsl(raw_query, keep_blank_values=True)
             if any(k == "auth" and v.lower() in ("true", "1", "") for k, v in params):
                 await self.app(scope, receive, send)
                 return
@@ -53,8 +46,8 @@ class ResolverFastPath:
                 status, body = _error(handle, exc)
                 await _respond(send, status, body, scope["method"])
                 return
-        status, body = await resolver.resolve_public(handle, query)
-        await _respond(send, status, body, scope["method"])
+        status, body, headers = await self.app.state.resolver.resolve_public(handle, query, raw_query)
+        await _respond(send, status, body, scope["method"], headers)
 
 
 _counted: dict[tuple[str, int], object] = {}
@@ -65,14 +58,6 @@ def _count(method: str, status: int) -> None:
     if counter is None:
         counter = _counted[(method, status)] = REQUESTS.labels("handle", method, str(status))
     counter.inc()
-
-
-def _parsed_or_none(resolver, handle: str):
-    try:
-        return parse(handle, mode=resolver.settings.identifier_mode, max_length=resolver.settings.identifier_max_length,
-                     max_bytes_rfc=resolver.settings.identifier_max_bytes_rfc)
-    except DomainError:
-        return None  # the resolver answers the error itself
 
 
 async def _respond(send: Send, status: int, body: bytes, method: str, extra: dict[str, str] | None = None) -> None:

@@ -35,6 +35,10 @@ async def resolve(handle: str, request: Request) -> Response:
         ident = parse_identifier(settings, handle)
         query = Query.from_params(request.query_params.getlist("type"), request.query_params.getlist("index"),
                                   _flag(request, "publicOnly"))
+        resolver = request.app.state.resolver
+        if not resolver.serves(ident):  # another node's identifier: its home node answers
+            status, body, headers = await resolver.resolve_foreign(handle, ident, request.url.query)
+            return Response(body, status_code=status, headers=headers, media_type="application/json")
         async with request.app.state.db.read_session() as session:
             actor = await handle_actor(request, session) if "authorization" in request.headers else ANONYMOUS
             record = await load(session, ident)

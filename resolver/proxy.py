@@ -37,7 +37,7 @@ def _page(handle: str, values: list[dict] | None) -> str:
 
 @router.get("/{handle:path}", include_in_schema=True, summary="Proxy: redirect to the identifier's URL value")
 async def proxy(handle: str, request: Request) -> Response:
-    status, body = await request.app.state.resolver.resolve_public(handle, None)
+    status, body, _ = await request.app.state.resolver.resolve_public(handle, None)
     record = orjson.loads(body)
     values = record.get("values") if status == 200 else None
     show = "noredirect" in request.query_params or not values

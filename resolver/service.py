@@ -63,21 +63,26 @@ class Resolver:
         if self._http is not None:
             await self._http.aclose()
 
-    async def resolve_public(self, handle: str, query: Query | None) -> tuple[int, bytes]:
-        """(HTTP status, body) of ``GET /api/handles/{handle}`` for an anonymous client."""
+    async def resolve_public(self, handle: str, query: Query | None,
+                             raw_query: str = "") -> tuple[int, bytes, dict[str, str]]:
+        """(HTTP status, body, extra headers) of ``GET /api/handles/{handle}`` for an anonymous client; another
+        node's identifier is fetched from its home node (``raw_query`` is passed on)."""
         try:
             ident = parse(handle, mode=self.settings.identifier_mode, max_length=self.settings.identifier_max_length,
                           max_bytes_rfc=self.settings.identifier_max_bytes_rfc)
         except DomainError as exc:
-            return _error(handle if len(handle) <= 256 else handle[:256] + "...", exc)
+            return (*_error(handle if len(handle) <= 256 else handle[:256] + "...", exc), {})
+        if not self.serves(ident):
+            return await self.resolve_foreign(handle, ident, raw_query)
         entry = await self.cache.lookup(ident.key)
         self.stats.count(canonical(ident.prefix))
         echo = orjson.dumps(handle)
         if not entry.found:
-            return 404, b'{"responseCode":%d,"handle":%s,"message":"handle not found"}' % (_NOT_FOUND_CODE, echo)
+            return 404, b'{"responseCode":%d,"handle":%s,"message":"handle not found"}' % (_NOT_FOUND_CODE, echo), {}
         if query is None:
-            return 200, b'{"responseCode":1,"handle":' + echo + b',"values":' + entry.body + b"}"
+            return 200, b'{"responseCode":1,"handle":' + echo + b',"values":' + entry.body + b"}", {}
         values = query.select(orjson.loads(entry.body))
         if not values:
-            return 200, b'{"responseCode":200,"handle":%s,"values":[],"message":"no value matches the query"}' % echo
-        return 200, b'{"responseCode":1,"handle":' + echo + b',"values":' + orjson.dumps(values) + b"}"
+            return (200, b'{"responseCode":200,"handle":%s,"values":[],"message":"no value matches the query"}'
+                    % echo, {})
+        return 200, b'{"responseCode":1,"handle":' + echo + b',"values":' + orjson.dumps(values) + b"}", {}

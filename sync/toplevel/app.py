@@ -90,21 +90,30 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
                                          .values(service_url=service_url))
         return JSONBody({"nodePrefix": node_prefix, "keyId": key_id(key)}, status_code=201)
 
+    async def _signed(connection, node_prefix: str, request: Request) -> tuple[Any, Any, Response | None]:
+        """(node, parsed body, None) for a request signed by the registered node's key, else a refusal."""
+        body = await request.body()
+        node = await _node(connection, node_prefix)
+        if node is None:
+            return None, None, _problem(401, "sync.unknown_node", f"{node_prefix} is not registered")
+        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(node.public_key))
+        if not verify(body, dict(request.headers), key):
+            return None, None, _problem(401, "sync.bad_signature", "the request is not signed by the node's key")
+        try:
+            return node, orjson.loads(body), None
+        except orjson.JSONDecodeError:
+            return None, None, _problem(400, "sync.bad_request", "the body is not JSON")
+
     @app.post("/v1/nodes/{node_prefix}/journal")
     async def receive_journal(node_prefix: str, request: Request) -> Response:
-        body = await request.body()
         async with engine.begin() as connection:
-            node = await _node(connection, node_prefix)
-            if node is None:
-                return _problem(401, "sync.unknown_node", f"{node_prefix} is not registered")
-            key = Ed25519PublicKey.from_public_bytes(base64.b64decode(node.public_key))
-            if not verify(body, dict(request.headers), key):
-                return _problem(401, "sync.bad_signature", "the batch is not signed by the node's key")
+            node, data, refused = await _signed(connection, node_prefix, request)
+            if refused is not None:
+                return refused
             try:
-                data = orjson.loads(body)
                 after, last, entries = int(data["after"]), int(data["last"]), list(data["entries"])
                 seqs = [int(e["seq"]) for e in entries]
-            except (orjson.JSONDecodeError, KeyError, ValueError, TypeError):
+            except (KeyError, ValueError, TypeError):
                 return _problem(400, "sync.bad_request", "after, last and entries are required")
             if data.get("nodePrefix") != node_prefix or seqs != sorted(set(seqs)) or \
                     any(not after < s <= last for s in seqs):
@@ -148,23 +157,10 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
                 else:
                     await connection.execute(homes.delete().where(homes.c.prefix_key == key))
 
-    async def _signed(connection, node_prefix: str, request: Request) -> tuple[Any, Response | None]:
-        body = await request.body()
-        node = await _node(connection, node_prefix)
-        if node is None:
-            return None, _problem(401, "sync.unknown_node", f"{node_prefix} is not registered")
-        key = Ed25519PublicKey.from_public_bytes(base64.b64decode(node.public_key))
-        if not verify(body, dict(request.headers), key):
-            return None, _problem(401, "sync.bad_signature", "the request is not signed by the node's key")
-        try:
-            return orjson.loads(body), None
-        except orjson.JSONDecodeError:
-            return None, _problem(400, "sync.bad_request", "the body is not JSON")
-
     @app.post("/v1/nodes/{node_prefix}/statistics", status_code=204)
     async def receive_statistics(node_prefix: str, request: Request) -> Response:
         async with engine.begin() as connection:
-            data, refused = await _signed(connection, node_prefix, request)
+            _, data, refused = await _signed(connection, node_prefix, request)
             if refused is not None:
                 return refused
             day = str(data.get("day", ""))
@@ -181,7 +177,7 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
     @app.post("/v1/nodes/{node_prefix}/heartbeat")
     async def receive_heartbeat(node_prefix: str, request: Request) -> Response:
         async with engine.begin() as connection:
-            data, refused = await _signed(connection, node_prefix, request)
+            _, data, refused = await _signed(connection, node_prefix, request)
             if refused is not None:
                 return refused
             await connection.execute(heartbeats.delete().where(heartbeats.c.node_prefix == node_prefix))
