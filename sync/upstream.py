@@ -12,7 +12,7 @@ import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from node.crypto import public_key_raw
-from sync.signing import sign
+from node.signing import sign
 
 
 class UpstreamError(Exception):

@@ -6,6 +6,7 @@ Redis: ``SECNODE_TEST_REDIS_URL`` (default redis://127.0.0.1:6379/15).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -29,7 +30,7 @@ ADMIN_URL = os.environ.get("SECNODE_TEST_DATABASE_URL",
                            "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("SECNODE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ADMIN_PASSWORD = "node-admin-secret"
-TABLES = ["sync_cursors", "trace_links", "event_items", "events", "trace_grants", "resolution_counts", "journal",
+TABLES = ["sync_cursors", "trace_links", "event_items", "events", "trace_grants", "partner_grants", "resolution_counts", "journal",
           "handle_history", "handles", "template_items", "templates", "tokens", "accounts", "prefixes", "enterprises"]
 
 
@@ -37,18 +38,29 @@ def _asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-async def database_url() -> AsyncIterator[str]:
+@contextlib.asynccontextmanager
+async def scratch_database() -> AsyncIterator[str]:
+    """An empty PostgreSQL database of its own, dropped afterwards; yields its URL."""
     name = f"secnode_test_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(_asyncpg_dsn(ADMIN_URL))
     await admin.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
-        upgrade(url)
-        yield url
+        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+def redis_database(number: int) -> str:
+    """The test Redis server, another logical database."""
+    return REDIS_URL.rsplit("/", 1)[0] + f"/{number}"
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    async with scratch_database() as url:
+        upgrade(url)
+        yield url
 
 
 def make_settings(database_url: str, **overrides) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from registry.enterprises.credit_code import check_character
 from tests.conftest import ADMIN_PASSWORD
 
 _serial = itertools.count(1)
+ENABLED, IN_UPSTREAM_AUDIT = 1, 5  # SNMS prefix states
 
 
 def credit_code(n: int | None = None) -> str:
@@ -41,6 +43,7 @@ class Tenant:
     username: str
     password: str
     headers: dict[str, str]  # bearer token of the enterprise user
+    credit_code: str
 
     @property
     def handle_admin(self) -> dict[str, str]:
@@ -71,9 +74,23 @@ async def onboard(client: httpx.AsyncClient, username: str, *, industry: str = "
     assert response.status_code == 201, response.text
     prefix = response.json()["data"]["prefix"]
     response = await client.post(f"/snms/api/v5/prefixes/{prefix}/audit", json={"approve": True}, headers=admin)
-    assert response.json()["data"]["state"] == 1, response.text
+    if response.json()["data"]["state"] == IN_UPSTREAM_AUDIT:
+        await _until_enabled(client, prefix, admin)
+    else:
+        assert response.json()["data"]["state"] == ENABLED, response.text
     headers = await login(client, username, form["password"])  # a new token sees the new prefix
-    return Tenant(enterprise_id, prefix, username, form["password"], headers)
+    return Tenant(enterprise_id, prefix, username, form["password"], headers, form["creditCode"])
+
+
+async def _until_enabled(client: httpx.AsyncClient, prefix: str, admin: dict[str, str], timeout: float = 60) -> None:
+    """A node with a top-level node enables a prefix when the top-level approves it (through the reporter)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        state = (await client.get(f"/snms/api/v5/prefixes/{prefix}", headers=admin)).json()["data"]["state"]
+        if state == ENABLED:
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"{prefix} still in state {state}"
+        await asyncio.sleep(0.2)
 
 
 def coil(prefix: str, serial: int, **overrides) -> dict:

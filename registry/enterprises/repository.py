@@ -17,6 +17,10 @@ async def by_credit_code(session: AsyncSession, code: str) -> Enterprise | None:
     return (await session.execute(select(Enterprise).where(Enterprise.credit_code == code))).scalar_one_or_none()
 
 
+async def credit_code_of(session: AsyncSession, enterprise_id: int) -> str | None:
+    return await session.scalar(select(Enterprise.credit_code).where(Enterprise.id == enterprise_id))
+
+
 async def list_all(session: AsyncSession, *, state: str | None = None, enterprise_id: int | None = None,
                    limit: int = 100, offset: int = 0) -> list[Enterprise]:
     query = select(Enterprise).order_by(Enterprise.id).limit(limit).offset(offset)

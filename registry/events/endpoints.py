@@ -77,23 +77,34 @@ async def capture_document(request: Request) -> Response:
                     status_code=201)
 
 
-async def _grant(request: Request, grantee: int, revoke: bool) -> Response:
+def _grantee(raw: str) -> int | str:
+    """An enterprise id of this node, or an 18-character unified social credit code."""
+    if len(raw) == 18:
+        return raw.upper()
+    if raw.isdigit():
+        return int(raw)
+    raise InvalidRequest("the grantee is an enterprise id or an 18-character unified social credit code",
+                         name="event.bad_grantee")
+
+
+async def _grant(request: Request, grantee: str, revoke: bool) -> Response:
     try:
         async with request.app.state.db.unit_of_work() as session:
             actor = await business_actor(request, session)
-            await service.grant(session, actor, grantee, revoke=revoke)
+            await service.grant(session, actor, _grantee(grantee), revoke=revoke)
     except DomainError as exc:
         return epcis_problem(exc)
-    return JSONBody({"grantee": grantee, "granted": not revoke})
+    return JSONBody({"grantee": _grantee(grantee), "granted": not revoke})
 
 
-@router.put("/grants/{grantee}", summary="Let another enterprise capture and read events of our identifiers")
-async def add_grant(grantee: int, request: Request) -> Response:
+@router.put("/grants/{grantee}", summary="Let another enterprise (id here, or credit code on any node) capture and "
+                                         "read events of our identifiers")
+async def add_grant(grantee: str, request: Request) -> Response:
     return await _grant(request, grantee, revoke=False)
 
 
 @router.delete("/grants/{grantee}", summary="Withdraw a grant")
-async def remove_grant(grantee: int, request: Request) -> Response:
+async def remove_grant(grantee: str, request: Request) -> Response:
     return await _grant(request, grantee, revoke=True)
 
 
@@ -105,5 +116,4 @@ async def list_grants(request: Request) -> Response:
             grants = await repository.grants_of(session, actor.enterprise_id or -1)
     except DomainError as exc:
         return epcis_problem(exc)
-    return JSONBody({"grants": [{"grantee": g.grantee_enterprise_id, "since": g.created_at.isoformat()}
-                                for g in grants]})
+    return JSONBody({"grants": [{"grantee": grantee, "since": since.isoformat()} for grantee, since in grants]})

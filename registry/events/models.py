@@ -61,3 +61,15 @@ class TraceGrant(Base):
     owner_enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), primary_key=True)
     grantee_enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PartnerGrant(Base):
+    """A grant to an enterprise wherever it is registered, named by its unified social credit code (GB 32100):
+    its own node vouches for it in signed node-to-node requests (ADR 0005)."""
+
+    __tablename__ = "partner_grants"
+    __table_args__ = (Index("ix_partner_grants_grantee", "grantee_credit_code"),)
+
+    owner_enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), primary_key=True)
+    grantee_credit_code: Mapped[str] = mapped_column(String(18), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -10,7 +10,8 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.events.models import Event, EventItem, TraceGrant, TraceLink
+from registry.enterprises import repository as enterprises
+from registry.events.models import Event, EventItem, PartnerGrant, TraceGrant, TraceLink
 from registry.events.parsing import ParsedEvent
 from registry.handles import repository as handles
 
@@ -85,25 +86,43 @@ async def reaches(session: AsyncSession, start: str, target: str, direction: str
     return False
 
 
-async def owners_granting(session: AsyncSession, grantee_id: int) -> set[int]:
-    query = select(TraceGrant.owner_enterprise_id).where(TraceGrant.grantee_enterprise_id == grantee_id)
+async def owners_granting(session: AsyncSession, grantee_id: int | None = None,
+                          credit_code: str | None = None) -> set[int]:
+    """The owners who granted an enterprise: by its id on this node, or by its credit code wherever it is
+    registered (an enterprise of this node is known by both)."""
+    if grantee_id is not None and credit_code is None:
+        credit_code = await enterprises.credit_code_of(session, grantee_id)
+    query = select(PartnerGrant.owner_enterprise_id).where(PartnerGrant.grantee_credit_code == (credit_code or ""))
+    if grantee_id is not None:
+        query = query.union(select(TraceGrant.owner_enterprise_id)
+                            .where(TraceGrant.grantee_enterprise_id == grantee_id))
     return set((await session.execute(query)).scalars())
 
 
-async def grants_of(session: AsyncSession, owner_id: int) -> list[TraceGrant]:
-    query = select(TraceGrant).where(TraceGrant.owner_enterprise_id == owner_id)
-    return list((await session.execute(query)).scalars())
+async def grants_of(session: AsyncSession, owner_id: int) -> list[tuple[int | str, datetime]]:
+    """(grantee, since): an enterprise id of this node, or the credit code of an enterprise anywhere."""
+    local = select(TraceGrant.grantee_enterprise_id, TraceGrant.created_at).where(
+        TraceGrant.owner_enterprise_id == owner_id)
+    partners = select(PartnerGrant.grantee_credit_code, PartnerGrant.created_at).where(
+        PartnerGrant.owner_enterprise_id == owner_id)
+    return [tuple(row) for row in (await session.execute(local)).all() + (await session.execute(partners)).all()]
 
 
-async def add_grant(session: AsyncSession, owner_id: int, grantee_id: int, now: datetime) -> None:
+def _grant_row(owner_id: int, grantee: int | str) -> tuple[type, dict[str, Any]]:
+    if isinstance(grantee, str):
+        return PartnerGrant, {"owner_enterprise_id": owner_id, "grantee_credit_code": grantee}
+    return TraceGrant, {"owner_enterprise_id": owner_id, "grantee_enterprise_id": grantee}
+
+
+async def add_grant(session: AsyncSession, owner_id: int, grantee: int | str, now: datetime) -> None:
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    await session.execute(dialect.insert(TraceGrant).values(
-        owner_enterprise_id=owner_id, grantee_enterprise_id=grantee_id, created_at=now).on_conflict_do_nothing())
+    model, row = _grant_row(owner_id, grantee)
+    await session.execute(dialect.insert(model).values(**row, created_at=now).on_conflict_do_nothing())
 
 
-async def remove_grant(session: AsyncSession, owner_id: int, grantee_id: int) -> None:
-    await session.execute(delete(TraceGrant).where(TraceGrant.owner_enterprise_id == owner_id,
-                                                   TraceGrant.grantee_enterprise_id == grantee_id))
+async def remove_grant(session: AsyncSession, owner_id: int, grantee: int | str) -> None:
+    model, row = _grant_row(owner_id, grantee)
+    await session.execute(delete(model).where(*(getattr(model, k) == v for k, v in row.items())))
 
 
 REFERENCE_SEQ = 0  # reference links come from record values, not from an event

@@ -12,6 +12,7 @@ from node.errors import AlreadyExists, DomainError, Forbidden, InvalidRequest, N
 from registry.accounts.actor import Actor
 from registry.clock import utcnow
 from registry.enterprises import repository as enterprises
+from registry.enterprises.credit_code import is_valid as credit_code_valid
 from registry.events import repository
 from registry.events.parsing import ParsedEvent, parse_event
 from registry.handles import repository as handles
@@ -138,12 +139,18 @@ async def capture(session: AsyncSession, settings: Settings, actor: Actor, raw_e
     return results
 
 
-async def grant(session: AsyncSession, actor: Actor, grantee_id: int, *, revoke: bool = False) -> None:
+async def grant(session: AsyncSession, actor: Actor, grantee: int | str, *, revoke: bool = False) -> None:
+    """Grant (or withdraw) reading and capturing events of our identifiers: ``grantee`` is an enterprise id of this
+    node or the unified social credit code of an enterprise on any node."""
     if actor.enterprise_id is None:
         raise Forbidden("grants are given by an enterprise", name="event.grant_forbidden")
-    if await enterprises.get(session, grantee_id) is None:
-        raise NotFound(f"enterprise {grantee_id} does not exist", name="enterprise.not_found")
+    if isinstance(grantee, str):
+        if not credit_code_valid(grantee):
+            raise InvalidRequest(f"{grantee} is not a valid unified social credit code (GB 32100)",
+                                 name="enterprise.bad_credit_code")
+    elif await enterprises.get(session, grantee) is None:
+        raise NotFound(f"enterprise {grantee} does not exist", name="enterprise.not_found")
     if revoke:
-        await repository.remove_grant(session, actor.enterprise_id, grantee_id)
+        await repository.remove_grant(session, actor.enterprise_id, grantee)
     else:
-        await repository.add_grant(session, actor.enterprise_id, grantee_id, utcnow())
+        await repository.add_grant(session, actor.enterprise_id, grantee, utcnow())

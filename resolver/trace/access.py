@@ -1,5 +1,6 @@
-"""Who may read the events of which identifiers: the owner of its prefix, enterprises the owner granted, and the
-node administrator."""
+"""Who may read the events of which identifiers: the owner of its prefix, enterprises the owner granted (by id here,
+or by credit code on any node), and the node administrator. An enterprise of another node asks through its node,
+which vouches for its credit code in a signed request."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.config import Settings
 from registry.accounts.actor import Actor
+from registry.enterprises import repository as enterprises
 from registry.events import repository as events
 from registry.handles import repository as handles
 from registry.handles.syntax import canonical, is_under
@@ -16,8 +18,9 @@ from registry.prefixes import repository as prefixes
 
 
 class Access:
-    def __init__(self, session: AsyncSession, settings: Settings, actor: Actor):
+    def __init__(self, session: AsyncSession, settings: Settings, actor: Actor, *, credit_code: str | None = None):
         self.session, self.settings, self.actor = session, settings, actor
+        self.credit_code = credit_code  # of an enterprise of another node, vouched for by its node
         self.node_key = canonical(settings.node_prefix)
         self._allowed: set[int] | None = None
         self._owners: dict[str, int | None] = {}  # prefix key -> owning enterprise
@@ -28,10 +31,18 @@ class Access:
     async def allowed_owners(self) -> set[int]:
         if self._allowed is None:
             self._allowed = set()
-            if self.actor.enterprise_id is not None:
-                self._allowed = {self.actor.enterprise_id,
-                                 *await events.owners_granting(self.session, self.actor.enterprise_id)}
+            if self.actor.enterprise_id is not None or self.credit_code:
+                self._allowed = {*await events.owners_granting(self.session, self.actor.enterprise_id,
+                                                               self.credit_code)}
+                self._allowed.add(self.actor.enterprise_id)
+                self._allowed.discard(None)
         return self._allowed
+
+    async def on_behalf_of(self) -> str | None:
+        """The credit code other nodes are asked on behalf of: the acting enterprise's, else nobody's."""
+        if self.credit_code is None and self.actor.enterprise_id is not None:
+            self.credit_code = await enterprises.credit_code_of(self.session, self.actor.enterprise_id)
+        return self.credit_code
 
     async def statuses(self, keys: Iterable[str]) -> dict[str, tuple[str, str]]:
         """key -> (status, spelling): found, unauthorised, deleted, unknown or foreign."""

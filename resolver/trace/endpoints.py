@@ -8,13 +8,17 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
-from node.errors import DomainError, Forbidden, InvalidRequest, NotFound
+from node.errors import DomainError, Forbidden, InvalidRequest, NotFound, TooLarge
 from node.faces import JSONBody, epcis_problem
+from registry.accounts.actor import Actor
+from registry.enterprises.credit_code import is_valid as credit_code_valid
 from registry.accounts.endpoints import business_actor
+from registry.events import repository as events_repository
 from registry.events.models import Event
 from registry.handles.endpoints import parse_identifier
 from resolver.trace.access import Access
-from resolver.trace.graph import trace
+from resolver.trace.federation import MAX_HANDLES, NEIGHBOURS_PATH, neighbours_answer
+from resolver.trace.graph import expand_local, trace
 from resolver.trace.lifecycle import MAX_PER_PAGE, decode_token, events_of
 
 router = APIRouter(tags=["traceability: queries"])
@@ -107,7 +111,7 @@ async def _trace(request: Request, direction: str) -> Response:
         depth = _int(request, "depth", 10, 1, MAX_TRACE_DEPTH)
         async with request.app.state.db.read_session() as session:
             access = Access(session, settings, await business_actor(request, session))
-            graph = await trace(session, access, ident.key, direction, depth)
+            graph = await trace(session, access, ident.key, direction, depth, request.app.state.resolver.remote_trace)
     except DomainError as exc:
         return epcis_problem(exc)
     return JSONBody(graph)
@@ -121,3 +125,33 @@ async def upstream(request: Request) -> Response:
 @router.get("/trace/downstream", summary="Where this identifier went (outputs, containers)")
 async def downstream(request: Request) -> Response:
     return await _trace(request, "downstream")
+
+
+def _neighbours_request(settings, payload: dict) -> tuple[str, list[str], str | None]:
+    direction, handles, credit_code = payload.get("direction"), payload.get("handles"), payload.get("onBehalfOf")
+    if direction not in ("up", "down") or not isinstance(handles, list) or not all(isinstance(h, str)
+                                                                                   for h in handles):
+        raise InvalidRequest("direction (up or down) and handles (a list of identifiers) are required",
+                             name="federation.bad_request")
+    if len(handles) > MAX_HANDLES:
+        raise TooLarge(f"at most {MAX_HANDLES} identifiers per request", name="federation.too_many")
+    if credit_code is not None and not (isinstance(credit_code, str) and credit_code_valid(credit_code)):
+        raise InvalidRequest("onBehalfOf is a unified social credit code or null", name="federation.bad_request")
+    return direction, [parse_identifier(settings, h).key for h in handles], credit_code
+
+
+@router.post(NEIGHBOURS_PATH, summary="For other nodes: statuses and trace links of identifiers of this node, read "
+                                      "on behalf of an enterprise the asking node vouches for (signed request)")
+async def neighbours(request: Request) -> Response:
+    settings = request.app.state.settings
+    try:
+        payload = await request.app.state.resolver.node_requests.verify(await request.body(), dict(request.headers))
+        direction, keys, credit_code = _neighbours_request(settings, payload)
+        actor = Actor(name=f"node:{payload['fromNode']}:{credit_code or 'anonymous'}")
+        async with request.app.state.db.read_session() as session:
+            access = Access(session, settings, actor, credit_code=credit_code)
+            statuses, links = await expand_local(session, access, keys, direction)
+            event_ids = await events_repository.event_ids(session, {link[2] for link in links})
+    except DomainError as exc:
+        return epcis_problem(exc)
+    return JSONBody(neighbours_answer(statuses, links, event_ids))

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from node.crypto import key_id
 from node.faces import JSONBody
 from registry.handles.values import public_view, render
-from sync.signing import verify
+from node.signing import verify
 from sync.snapshot import SnapshotInvalid, read_snapshot
 from sync.toplevel.storage import decisions, heartbeats, homes, journal, metadata, nodes, records, statistics
 
@@ -272,7 +272,8 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
                 heartbeats.c.node_prefix == node_prefix))).scalar_one_or_none()
             stats = (await connection.execute(select(statistics).where(
                 statistics.c.node_prefix == node_prefix))).all()
-        return JSONBody({"nodePrefix": node_prefix, "keyId": node.key_id, "serviceUrl": node.service_url,
+        return JSONBody({"nodePrefix": node_prefix, "keyId": node.key_id, "publicKey": node.public_key,
+                         "serviceUrl": node.service_url,
                          "acknowledged": node.acknowledged, "entries": kinds, "heartbeat": beat,
                          "statistics": [{"day": r.day, "prefix": r.prefix, "registrations": r.registrations,
                                          "resolutions": r.resolutions} for r in stats]})

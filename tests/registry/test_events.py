@@ -1,7 +1,7 @@
 """Traceability on real PostgreSQL: capture of each event type, idempotency, authorisation, cycles, lifecycle
 pagination, upstream and downstream trace with depth limits."""
 
-from tests.factories import coil, onboard
+from tests.factories import coil, credit_code, onboard
 
 URL = {"index": 1, "type": "URL", "data": "https://example.com/item"}
 
@@ -220,3 +220,21 @@ async def test_references_between_records_are_trace_edges(client):
     assert down["edges"] == []
     down = (await client.get(f"/trace/downstream?handle={coils[1]['handle']}", headers=mill.headers)).json()
     assert [(e["to"], e["kind"], e["events"]) for e in down["edges"]] == [(f"{maker.prefix}/PART-9", "reference", [])]
+
+
+async def test_grants_name_an_enterprise_here_or_a_credit_code_anywhere(client):
+    mill = await onboard(client, "grantor")
+    partner = await onboard(client, "grantee")
+    elsewhere = credit_code()
+    for grantee in (partner.enterprise_id, elsewhere):
+        response = await client.put(f"/epcis/grants/{grantee}", headers=mill.headers)
+        assert response.status_code == 200 and response.json() == {"grantee": grantee, "granted": True}
+    listed = (await client.get("/epcis/grants", headers=mill.headers)).json()["grants"]
+    assert {g["grantee"] for g in listed} == {partner.enterprise_id, elsewhere}
+    wrong_check = elsewhere[:-1] + ("0" if elsewhere[-1] != "0" else "1")
+    bad = await client.put(f"/epcis/grants/{wrong_check}", headers=mill.headers)
+    assert bad.status_code == 400 and bad.json()["error"] == "enterprise.bad_credit_code"
+    assert (await client.put("/epcis/grants/someone", headers=mill.headers)).json()["error"] == "event.bad_grantee"
+    assert (await client.delete(f"/epcis/grants/{elsewhere}", headers=mill.headers)).status_code == 200
+    listed = (await client.get("/epcis/grants", headers=mill.headers)).json()["grants"]
+    assert [g["grantee"] for g in listed] == [partner.enterprise_id]

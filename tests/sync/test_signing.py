@@ -4,7 +4,7 @@ import os
 import stat
 
 from node.crypto import ensure_signing_key, load_signing_key
-from sync.signing import sign, verify
+from node.signing import sign, verify
 
 
 def test_init_key_is_private_and_stable(tmp_path):

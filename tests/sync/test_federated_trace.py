@@ -1,0 +1,130 @@
+"""Traceability across nodes, all real: the reference top-level node and two nodes, steel (88.118) and automotive
+(88.119), as HTTP servers on loopback, each with its own PostgreSQL database and Redis database. Prefixes are
+approved through the top-level; a coil made from a slab on the steel node goes into a part on the automotive node;
+the part resolves on the steel node and its upstream trace, asked on the automotive node, reaches the slab once
+the steel enterprise grants the part maker. Node requests that are unsigned, signed by a stranger, stale or
+replayed are refused."""
+
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from node.crypto import ensure_signing_key, load_signing_key
+from node.federation import NODE_HEADER, node_request
+from node.signing import sign
+from registry.handles.syntax import canonical
+from resolver.trace.federation import NEIGHBOURS_PATH
+from tests.conftest import ADMIN_PASSWORD, redis_database, scratch_database
+from tests.factories import coil, onboard
+from tests.servers import free_port, running_node, running_toplevel
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def _transform(inputs: list[str], outputs: list[str], time: str) -> dict:
+    return {"type": "TransformationEvent", "eventTime": time, "inputEPCList": inputs, "outputEPCList": outputs,
+            "bizStep": "https://ref.gs1.org/cbv/BizStep-commissioning"}
+
+
+def _node_env(node_prefix: str, database_url: str, redis_db: int, top: str, port: int) -> dict[str, str]:
+    return {"SECNODE_NODE_PREFIX": node_prefix, "SECNODE_DATABASE_URL": database_url,
+            "SECNODE_REDIS_URL": redis_database(redis_db), "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "SECNODE_UPSTREAM_URL": top, "SECNODE_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+
+
+async def test_trace_follows_edges_into_another_node(tmp_path: Path):
+    steel_dir, auto_dir = tmp_path / "steel", tmp_path / "auto"
+    steel_dir.mkdir(), auto_dir.mkdir()
+    steel_port, auto_port = free_port(), free_port()
+    async with scratch_database() as steel_db, scratch_database() as auto_db:
+        with running_toplevel(tmp_path) as top, \
+                running_node(_node_env("88.118", steel_db, 13, top, steel_port), steel_dir, port=steel_port) as steel, \
+                running_node(_node_env("88.119", auto_db, 14, top, auto_port), auto_dir, port=auto_port) as auto:
+            async with httpx.AsyncClient(base_url=steel, timeout=30) as s, \
+                    httpx.AsyncClient(base_url=auto, timeout=30) as a:
+                mill = await onboard(s, "mill")  # approved through the top-level
+                maker = await onboard(a, "maker", industry="automotive")
+                assert mill.prefix.startswith("88.118.") and maker.prefix.startswith("88.119.")
+
+                slab = f"{mill.prefix}/SLAB-1"
+                put = await s.put(f"/api/handles/{slab}", headers=mill.handle_admin,
+                                  json=[{"index": 1, "type": "URL", "data": "https://mill.example/slab/1"}])
+                assert put.status_code == 201, put.text
+                item = coil(mill.prefix, 1)
+                assert (await s.post("/identityv2/data", json=item, headers=mill.headers)).json()["status"] == 1
+                coil_id = item["handle"]
+                rolled = await s.post("/epcis/events", headers=mill.headers,
+                                      json=_transform([slab], [coil_id], "2026-11-20T08:00:00+08:00"))
+                assert rolled.status_code == 201, rolled.text
+
+                part = f"{maker.prefix}/PART-1"
+                put = await a.put(f"/api/handles/{part}", headers=maker.handle_admin,
+                                  json=[{"index": 1, "type": "URL", "data": "https://maker.example/part/1"}])
+                assert put.status_code == 201, put.text
+                stamped = await a.post("/epcis/events", headers=maker.headers,
+                                       json=_transform([coil_id], [part], "2026-11-22T08:00:00+08:00"))
+                assert stamped.status_code == 201, stamped.text
+
+                resolved = await s.get(f"/api/handles/{part}")
+                assert resolved.status_code == 200, resolved.text
+                assert resolved.json()["values"][0]["data"]["value"] == "https://maker.example/part/1"
+
+                async def upstream_of_part() -> dict:
+                    response = await a.get(f"/trace/upstream?handle={part}", headers=maker.headers)
+                    assert response.status_code == 200, response.text
+                    return response.json()
+
+                before = await upstream_of_part()
+                assert {n["id"]: n["status"] for n in before["nodes"]} == {part: "found", coil_id: "unauthorised"}
+
+                granted = await s.put(f"/epcis/grants/{maker.credit_code}", headers=mill.headers)
+                assert granted.status_code == 200, granted.text
+                after = await upstream_of_part()
+                assert {n["id"]: (n["status"], n["level"]) for n in after["nodes"]} == {
+                    part: ("found", 0), coil_id: ("found", 1), slab: ("found", 2)}
+                edges = {(e["from"], e["to"]): e for e in after["edges"]}
+                assert set(edges) == {(coil_id, part), (slab, coil_id)}
+                assert edges[(coil_id, part)]["events"] == [_event_id(stamped)]
+                assert edges[(slab, coil_id)]["events"] == [_event_id(rolled)]
+                assert after["truncated"] is False
+
+                await _refusals(s, auto_dir / "secnode-node.key", tmp_path, coil_id)
+
+
+def _event_id(response: httpx.Response) -> str:
+    return response.json()["eventID"]
+
+
+async def _refusals(steel: httpx.AsyncClient, auto_key_file: Path, tmp_path: Path, coil_id: str) -> None:
+    payload = {"direction": "up", "handles": [coil_id], "onBehalfOf": None}
+
+    async def ask(body: bytes, headers: dict[str, str]) -> httpx.Response:
+        return await steel.post(NEIGHBOURS_PATH, content=body, headers=headers)
+
+    unsigned = await ask(orjson.dumps(payload), {"Content-Type": "application/json"})
+    assert unsigned.status_code == 401 and unsigned.json()["error"] == "federation.unknown_node"
+
+    body, headers = node_request(payload, "88.119", load_signing_key(str(auto_key_file)))
+    first = await ask(body, headers)
+    assert first.status_code == 200, first.text
+    assert first.json()["statuses"] == [{"handle": canonical(coil_id), "status": "unauthorised", "id": coil_id}]
+    replayed = await ask(body, headers)
+    assert replayed.status_code == 401 and replayed.json()["error"] == "federation.replayed"
+
+    stranger_file = str(tmp_path / "stranger.key")
+    ensure_signing_key(stranger_file)
+    body, headers = node_request(payload, "88.119", load_signing_key(stranger_file))
+    impostor = await ask(body, headers)
+    assert impostor.status_code == 401 and impostor.json()["error"] == "federation.bad_signature"
+    body, headers = node_request(payload, "88.555", load_signing_key(stranger_file))
+    unknown = await ask(body, headers)
+    assert unknown.status_code == 401 and unknown.json()["error"] == "federation.unknown_node"
+
+    stale_payload = {**payload, "fromNode": "88.119", "issuedAt": int(time.time()) - 3600, "nonce": "n-stale"}
+    stale_body = orjson.dumps(stale_payload)
+    stale = await ask(stale_body, {**sign(stale_body, load_signing_key(str(auto_key_file))),
+                                   NODE_HEADER: "88.119"})
+    assert stale.status_code == 401 and stale.json()["error"] == "federation.stale"
