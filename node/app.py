@@ -61,8 +61,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         own_db = db is None
-        app.state.db = db or Database(settings.database_url, settings.database_read_url,
-                                      pool_size=settings.database_pool_size)
+        app.state.db = db or Database.from_settings(settings)
         app.state.redis = make_redis(settings.redis_url) if settings.redis_url else None
         cache = CacheCoordinator(app.state.db, app.state.redis, capacity=settings.cache_capacity,
                                  ttl_seconds=settings.cache_ttl_seconds)

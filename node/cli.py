@@ -42,7 +42,7 @@ def _in_transaction(work: Callable[[Any, Settings], Awaitable[T]]) -> T:
     settings = get_settings()
 
     async def run() -> T:
-        db = Database(settings.database_url)
+        db = Database.from_settings(settings, with_replica=False)
         try:
             async with db.unit_of_work() as session:
                 return await work(session, settings)
@@ -68,7 +68,7 @@ def initialise(settings: Settings) -> str | None:
         console.print(f"node signing key {key} written to {settings.node_key_file}")
 
     async def run() -> str | None:
-        db = Database(settings.database_url)
+        db = Database.from_settings(settings, with_replica=False)
         try:
             async with db.unit_of_work() as session:
                 return await ensure_node(session, settings)
@@ -326,7 +326,7 @@ def sync_run(once: bool = typer.Option(False, help="ship what is committed now, 
     initialise(settings)
 
     async def run() -> None:
-        db = Database(settings.database_url)
+        db = Database.from_settings(settings, with_replica=False)
         reporter, upstream = _reporter(settings, db)
         try:
             await upstream.register(settings.public_url)
@@ -354,7 +354,7 @@ def sync_snapshot(output: str = typer.Option("secnode-snapshot.jsonl", help="fil
     settings = get_settings()
 
     async def run() -> None:
-        db = Database(settings.database_url)
+        db = Database.from_settings(settings, with_replica=False)
         try:
             data = await write_snapshot(db, settings.node_prefix, load_signing_key(settings.node_key_file))
             with open(output, "wb") as handle:
@@ -380,7 +380,7 @@ def sync_status() -> None:
     settings = get_settings()
 
     async def run():
-        db = Database(settings.database_url)
+        db = Database.from_settings(settings, with_replica=False)
         try:
             from sync.reporter import CURSOR
             from registry.journal import repository as journal

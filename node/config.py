@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_SQLITE_URL
     database_read_url: str | None = None
     database_pool_size: int = 10
+    database_pgbouncer: bool = False  # the URLs point at PgBouncer in transaction pooling: no lasting prepared statements
+    database_direct_url: str | None = None  # the primary itself, for session-level locks (the reporter's); default: database_url
     redis_url: str | None = None
     cache_capacity: int = 200_000  # records in each worker's in-process tier
     cache_ttl_seconds: int = 86400  # lifetime of a record in the Redis tier

@@ -7,6 +7,7 @@ commit of changed records (cache coordination) runs through the commit hooks the
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+
+from node.config import Settings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -82,7 +85,18 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def make_engine(url: str, *, pool_size: int = 10, writer: bool = False) -> AsyncEngine:
+def _unique_statement_name() -> str:
+    return f"__secnode_{uuid.uuid4().hex}__"
+
+
+# Behind PgBouncer in transaction pooling each transaction may run on another server connection, so no prepared
+# statement may be expected to outlive it: asyncpg's cache off (it then uses unnamed statements), SQLAlchemy's cache
+# off and its statements uniquely named (Debian's PgBouncer 1.18 does not track prepared statements).
+PGBOUNCER_CONNECT_ARGS = {"statement_cache_size": 0, "prepared_statement_cache_size": 0,
+                          "prepared_statement_name_func": _unique_statement_name}
+
+
+def make_engine(url: str, *, pool_size: int = 10, writer: bool = False, pgbouncer: bool = False) -> AsyncEngine:
     json = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
     if url.startswith("sqlite"):
         engine = create_async_engine(url, pool_size=1 if writer else 5, max_overflow=0 if writer else 5, **json)
@@ -93,7 +107,8 @@ def make_engine(url: str, *, pool_size: int = 10, writer: bool = False) -> Async
         return engine
     # No pre-ping: it would cost a round trip per checkout on the resolver's hot path; connections are recycled.
     # Overflow connections would be opened and closed under bursts: requests wait for a pooled one instead.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_recycle=1800, **json)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_recycle=1800,
+                               connect_args=PGBOUNCER_CONNECT_ARGS if pgbouncer else {}, **json)
 
 
 def _sqlite_autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
@@ -104,20 +119,26 @@ def _sqlite_autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
 class Database:
     """The write engine (primary) and the read engine (a replica when configured, else the primary)."""
 
-    def __init__(self, url: str, read_url: str | None = None, *, pool_size: int = 10):
+    def __init__(self, url: str, read_url: str | None = None, *, pool_size: int = 10, pgbouncer: bool = False):
         self.url = url
         self.read_url = read_url
         self.pool_size = pool_size
+        self.pgbouncer = pgbouncer
         self._driver_pools: dict[str, asyncpg.Pool] = {}
         self._driver_lock = asyncio.Lock()
-        self.engine = make_engine(url, pool_size=pool_size, writer=True)
+        self.engine = make_engine(url, pool_size=pool_size, writer=True, pgbouncer=pgbouncer)
         if read_url or url.startswith("sqlite"):  # SQLite: readers get their own engine, the writer is one connection
-            self.read_engine = make_engine(read_url or url, pool_size=pool_size)
+            self.read_engine = make_engine(read_url or url, pool_size=pool_size, pgbouncer=pgbouncer)
         else:
             self.read_engine = self.engine
         self.hooks: CommitHooks | None = None
         self.write_sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, with_replica: bool = True) -> Database:
+        return cls(settings.database_url, settings.database_read_url if with_replica else None,
+                   pool_size=settings.database_pool_size, pgbouncer=settings.database_pgbouncer)
 
     @property
     def dialect(self) -> str:
@@ -133,7 +154,8 @@ class Database:
                     url = make_url(self.url if which == "primary" else self.read_url)
                     self._driver_pools[which] = await asyncpg.create_pool(
                         url.set(drivername="postgresql").render_as_string(hide_password=False),
-                        min_size=self.pool_size, max_size=self.pool_size)
+                        min_size=self.pool_size, max_size=self.pool_size,
+                        statement_cache_size=0 if self.pgbouncer else 100)
         return self._driver_pools[which]
 
     @asynccontextmanager

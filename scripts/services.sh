@@ -29,4 +29,6 @@ fi
 # Tests that stop Redis start their own redis-server on another port; some find worker processes with pgrep.
 command -v redis-server >/dev/null || install redis-server
 command -v pgrep >/dev/null || install procps
+# The PgBouncer test starts its own pgbouncer on a free port.
+command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || install pgbouncer
 listening 5432 && listening 6379

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from node.config import Settings
 from node.crypto import load_signing_key
-from node.db import Database
+from node.db import Database, make_engine
 from sync.reporter import Reporter
 from sync.upstream import HttpUpstream, UpstreamError
 
@@ -26,14 +26,21 @@ async def run_reporter(db: Database, settings: Settings) -> None:
         if db.dialect != "postgresql":
             await _report(reporter, upstream, settings)
             return
-        async with db.engine.connect() as connection:
-            while not (await connection.execute(text("SELECT pg_try_advisory_lock(:id)"),
-                                                {"id": REPORTER_LOCK_ID})).scalar_one():
-                await connection.rollback()
-                await asyncio.sleep(TAKEOVER_SECONDS)
-            await connection.commit()  # the lock belongs to the session and lives as long as this connection
-            log.info("secnode.sync.reporter_active")
-            await _report(reporter, upstream, settings)
+        # A session lock needs a session of its own: behind PgBouncer's transaction pooling, take it directly.
+        lock_engine = make_engine(settings.database_direct_url, pool_size=1) if settings.database_direct_url \
+            else db.engine
+        try:
+            async with lock_engine.connect() as connection:
+                while not (await connection.execute(text("SELECT pg_try_advisory_lock(:id)"),
+                                                    {"id": REPORTER_LOCK_ID})).scalar_one():
+                    await connection.rollback()
+                    await asyncio.sleep(TAKEOVER_SECONDS)
+                await connection.commit()  # the lock belongs to the session and lives as long as this connection
+                log.info("secnode.sync.reporter_active")
+                await _report(reporter, upstream, settings)
+        finally:
+            if lock_engine is not db.engine:
+                await lock_engine.dispose()
     finally:
         await upstream.aclose()
 

@@ -51,6 +51,25 @@ async def read_current(db: Database, key: str, *, primary: bool = False) -> tupl
     return None if row is None else (row[0], row[1], row[2])
 
 
+# One row whether or not the record exists, with how far the replica has replayed the primary's WAL.
+_PG_READ_ON_REPLICA = ('SELECT h.version, h.deleted, h."values"::text, '
+                       "pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint "
+                       "FROM (SELECT 1) AS one LEFT JOIN handles h ON h.handle_key = $1")
+
+
+async def read_on_replica(db: Database, key: str) -> tuple[tuple[int, bool, list] | None, int]:
+    """``read_current`` on the read replica, with the WAL position it has replayed (PostgreSQL)."""
+    pool = await db.driver_pool()
+    version, deleted, values, replayed = await pool.fetchrow(_PG_READ_ON_REPLICA, key)
+    return (None if version is None else (version, deleted, orjson.loads(values))), replayed
+
+
+async def primary_wal_position(db: Database) -> int:
+    """The primary's current WAL position: every transaction committed so far lies below it."""
+    pool = await db.driver_pool(primary=True)
+    return await pool.fetchval("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint")
+
+
 async def get_many(session: AsyncSession, keys: Sequence[str], *, for_update: bool = False) -> dict[str, HandleRecord]:
     if not keys:
         return {}

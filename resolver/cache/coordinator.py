@@ -80,11 +80,11 @@ class CacheCoordinator:
                 metrics.LOCAL_HIT.inc()
                 return entry
         generation = self.local.generation
-        raw = epoch = None
+        raw = epoch = wal = None
         redis_ok = False
         if self.tier is not None:
             try:
-                raw, epoch = await asyncio.wait_for(self.tier.lookup(key), REDIS_READ_TIMEOUT)
+                raw, epoch, wal = await asyncio.wait_for(self.tier.lookup(key), REDIS_READ_TIMEOUT)
                 redis_ok = True
             except _REDIS_TROUBLE:
                 metrics.FALLBACK.inc()
@@ -98,7 +98,7 @@ class CacheCoordinator:
                 return entry
             pending_version = entry.version
         metrics.DATABASE_READ.inc()
-        entry = await self.read_database(key, pending_version)
+        entry = await self.read_database(key, pending_version, wal)
         if entry.version < pending_version:
             return entry  # a write in progress: answer with what is committed, cache nothing
         if redis_ok and epoch is not None:
@@ -123,10 +123,17 @@ class CacheCoordinator:
             except _REDIS_TROUBLE:
                 metrics.FALLBACK.inc()
 
-    async def read_database(self, key: str, newer_than: int = -1) -> Entry:
-        found = await records.read_current(self.db, key)
-        if (found is None or found[0] < newer_than) and self.db.read_url is not None:
-            found = await records.read_current(self.db, key, primary=True)  # the replica is behind a known write
+    async def read_database(self, key: str, newer_than: int = -1, wal: int | None = None) -> Entry:
+        """The record from the database. A replica answers only when it has replayed every acknowledged write (the
+        WAL watermark; unknown, e.g. after a Redis restart, means no) and is not behind a write in progress;
+        otherwise the primary does."""
+        if self.db.read_url is None or self.db.dialect != "postgresql":
+            found = await records.read_current(self.db, key)
+        else:
+            found, replayed = await records.read_on_replica(self.db, key)
+            if wal is None or replayed < wal or (found[0] if found else 0) < newer_than:
+                metrics.PRIMARY_READ.inc()
+                found = await records.read_current(self.db, key, primary=True)
         if found is None:
             return NOT_FOUND
         return from_record(*found)
@@ -156,6 +163,8 @@ class CacheCoordinator:
         epoch_before = self._epochs.pop(id(changes), None)
         try:
             await self.tier.install_all(entries)
+            if self.db.read_url is not None and self.db.dialect == "postgresql":
+                await self.tier.raise_wal(await records.primary_wal_position(self.db))
             if await self.tier.epoch() != epoch_before:
                 # Redis restarted during the write: another worker may have filled the old version meanwhile
                 await self._broadcast([key for key, _ in entries])

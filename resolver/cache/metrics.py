@@ -6,6 +6,8 @@ _RESOLVES = Counter("secnode_resolve_source_total", "Resolutions by the tier tha
 LOCAL_HIT = _RESOLVES.labels("local")
 REDIS_HIT = _RESOLVES.labels("redis")
 DATABASE_READ = _RESOLVES.labels("database")
+PRIMARY_READ = Counter("secnode_resolve_primary_fallback_total",
+                       "Cache misses read from the primary because the read replica was behind")
 FALLBACK = Counter("secnode_cache_fallback_total", "Redis errors or timeouts answered from the database")
 WRITE_REFUSED = Counter("secnode_cache_write_refused_total", "Writes refused because Redis was unreachable")
 LEASE_RENEWED = Counter("secnode_cache_lease_renewals_total", "In-process tier lease renewals")

@@ -13,6 +13,7 @@ from resolver.cache.entry import Entry, encode
 PREFIX = "secnode:"
 EPOCH = PREFIX + "epoch"
 YOUNG = PREFIX + "epoch:young"  # exists during the grace period after a new epoch: no fills
+WAL = PREFIX + "wal"  # the primary's WAL position after the latest acknowledged write (replica freshness)
 LEASES = PREFIX + "leases"
 CHANNEL = PREFIX + "inval"
 
@@ -54,6 +55,12 @@ return 0
 """
 
 # KEYS: epoch, young. ARGV: new token, grace ms. Returns the current epoch, creating one if Redis lost it.
+# Lua numbers are doubles: WAL positions stay exact below 2**53 bytes of WAL (8 PiB).
+_RAISE_WAL = """
+if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0') then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1
+"""
+
 _ENSURE_EPOCH = """
 local current = redis.call('GET', KEYS[1])
 if current then return current end
@@ -107,14 +114,19 @@ class RedisTier:
         self._pending = redis.register_script(_PENDING)
         self._publish = redis.register_script(_PUBLISH)
         self._renew = redis.register_script(_RENEW)
+        self._raise_wal = redis.register_script(_RAISE_WAL)
 
     def _ttl(self, entry: Entry) -> int:
         return self.negative_ttl_ms if entry.version == 0 else self.ttl_ms
 
-    async def lookup(self, key: str) -> tuple[bytes | None, bytes | None]:
-        """The entry and the epoch token, in one round trip."""
-        raw, epoch = await self.redis.mget(record_key(key), EPOCH)
-        return raw, epoch
+    async def lookup(self, key: str) -> tuple[bytes | None, bytes | None, int | None]:
+        """The entry, the epoch token and the WAL watermark, in one round trip."""
+        raw, epoch, wal = await self.redis.mget(record_key(key), EPOCH, WAL)
+        return raw, epoch, None if wal is None else int(wal)
+
+    async def raise_wal(self, position: int) -> None:
+        """Move the WAL watermark up to ``position`` (never down)."""
+        await self._raise_wal(keys=[WAL], args=[position])
 
     async def fill(self, key: str, entry: Entry, epoch: bytes) -> bool:
         return bool(await self._fill(keys=[record_key(key), EPOCH, YOUNG],
