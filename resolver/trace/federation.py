@@ -49,7 +49,7 @@ class RemoteTrace:
                    for i in range(0, len(group), MAX_HANDLES)]
         answers = await asyncio.gather(*(self._ask(home, batch, direction, on_behalf_of) for home, batch in batches))
         links: list[Link] = []
-        for (_, batch), (batch_statuses, batch_links) in zip(batches, answers):
+        for batch_statuses, batch_links in answers:
             statuses.update(batch_statuses)
             links.extend(batch_links)
         return statuses, links
