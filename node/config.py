@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_SQLITE_URL
     database_read_url: str | None = None
     database_pool_size: int = 10
+    database_partitions: int = 32  # hash partitions of the identifier tables, fixed when migration 0006 runs
     database_pgbouncer: bool = False  # the URLs point at PgBouncer in transaction pooling: no lasting prepared statements
     database_direct_url: str | None = None  # the primary itself, for session-level locks (the reporter's); default: database_url
     redis_url: str | None = None

@@ -19,19 +19,20 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Upgrade the schema; safe to call from inside a running event loop (runs in its own thread then)."""
+def _run(step, database_url: str, revision: str) -> None:
+    """Run an Alembic command; from inside a running event loop it runs in its own thread (the migration
+    environment starts an event loop of its own)."""
     config = alembic_config(database_url)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        command.upgrade(config, revision)
+        step(config, revision)
         return
     errors: list[BaseException] = []
 
     def run() -> None:
         try:
-            command.upgrade(config, revision)
+            step(config, revision)
         except BaseException as exc:  # re-raised in the caller's thread
             errors.append(exc)
 
@@ -40,3 +41,11 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     thread.join()
     if errors:
         raise errors[0]
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    _run(command.upgrade, database_url, revision)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    _run(command.downgrade, database_url, revision)

@@ -22,8 +22,9 @@ ROUNDS = 60
 
 
 async def _read(url: str, handle: str) -> str | None:
-    # a new connection every time: the request may land on any worker
-    for _ in range(20):
+    # a new connection every time: the request may land on any worker; a killed one takes a while to come back
+    # on a busy machine
+    for _ in range(200):
         try:
             async with httpx.AsyncClient(base_url=url, timeout=10) as http:
                 response = await http.get(f"/api/handles/{handle}")

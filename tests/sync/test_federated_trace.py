@@ -32,7 +32,8 @@ def _transform(inputs: list[str], outputs: list[str], time: str) -> dict:
 def _node_env(node_prefix: str, database_url: str, redis_db: int, top: str, port: int) -> dict[str, str]:
     return {"SECNODE_NODE_PREFIX": node_prefix, "SECNODE_DATABASE_URL": database_url,
             "SECNODE_REDIS_URL": redis_database(redis_db), "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "SECNODE_UPSTREAM_URL": top, "SECNODE_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+            "SECNODE_UPSTREAM_URL": top, "SECNODE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "SECNODE_DATABASE_POOL_SIZE": "4"}  # two nodes on the shared server: keep their connections few
 
 
 async def test_trace_follows_edges_into_another_node(tmp_path: Path):
