@@ -18,6 +18,7 @@ from node.cache import make_redis
 from node.config import Settings, get_settings
 from node.db import Database
 from node.errors import DomainError, InvalidRequest, Kind
+from node.federation import NodeRequestVerifier
 from node.faces import JSONBody, handle_error, is_handle_face, snms_error
 from node.limits import BodyLimitMiddleware
 from node.metrics import (
@@ -29,6 +30,7 @@ from node.metrics import (
 )
 from registry.accounts.endpoints import router as identity_router
 from registry.enterprises.endpoints import router as enterprises_router
+from registry.events.endpoints import federation_router as capture_federation_router
 from registry.events.endpoints import router as capture_router
 from registry.handles.endpoints import router as handles_router
 from registry.handles.snms_endpoints import router as identifiers_router
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         stats = ResolutionStats(app.state.db)
         locator = HomingLocator(settings.upstream_url) if settings.upstream_url else None
         app.state.resolver = Resolver(settings, cache, stats, locator)
+        app.state.node_requests = NodeRequestVerifier(locator)  # other nodes' signed requests (trace federation)
         app.state.db.hooks = cache
         await cache.start()
         stats_task = asyncio.create_task(stats.run())
@@ -159,7 +162,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return PlainTextResponse(body, media_type=content_type)
 
     for router in (identity_router, enterprises_router, prefixes_router, templates_router, identifiers_router,
-                   capture_router, trace_router, resolver_router, handles_router, proxy_router):  # the proxy's catch-all route comes last
+                   capture_router, capture_federation_router, trace_router, resolver_router, handles_router,
+                   proxy_router):  # the proxy's catch-all route comes last
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)

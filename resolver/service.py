@@ -10,7 +10,7 @@ import orjson
 from node.config import Settings
 from node.errors import DomainError
 from node.faces import HANDLE_CODES
-from node.federation import NodeRequestVerifier, PrefixLocator
+from node.federation import PrefixLocator
 from registry.handles.syntax import canonical, is_under, parse
 from resolver.cache.coordinator import CacheCoordinator
 from resolver.records import Query
@@ -35,7 +35,6 @@ class Resolver:
         self.node_key = canonical(settings.node_prefix)
         self._http = httpx.AsyncClient(timeout=5.0) if locator is not None else None
         self.remote_trace = RemoteTrace(settings, locator, self._http) if locator is not None else None
-        self.node_requests = NodeRequestVerifier(locator)
 
     def serves(self, ident) -> bool:
         prefix = canonical(ident.suffix) if canonical(ident.prefix) == "0.na" else canonical(ident.prefix)

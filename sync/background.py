@@ -1,5 +1,5 @@
-"""The reporter inside ``secnode serve``: one active reporter per node, whatever the number of workers and
-replicas — on PostgreSQL the one holding a session advisory lock; the others wait to take over."""
+"""The reporter and the back-link sender inside ``secnode serve``: one active per node, whatever the number of
+workers and replicas — on PostgreSQL the one holding a session advisory lock; the others wait to take over."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from sqlalchemy import text
 from node.config import Settings
 from node.crypto import load_signing_key
 from node.db import Database, make_engine
+from sync.backlinks import BacklinkSender
+from sync.homing import HomingLocator
 from sync.reporter import Reporter
 from sync.upstream import HttpUpstream, UpstreamError
 
@@ -22,9 +24,11 @@ TAKEOVER_SECONDS = 15.0
 async def run_reporter(db: Database, settings: Settings) -> None:
     upstream = HttpUpstream(settings.upstream_url, settings.node_prefix, load_signing_key(settings.node_key_file))
     reporter = Reporter(db, settings, upstream)
+    locator = HomingLocator(settings.upstream_url)
+    backlinks = BacklinkSender(db, settings, locator)
     try:
         if db.dialect != "postgresql":
-            await _report(reporter, upstream, settings)
+            await _report(reporter, backlinks, upstream, settings)
             return
         # A session lock needs a session of its own: behind PgBouncer's transaction pooling, take it directly.
         lock_engine = make_engine(settings.database_direct_url, pool_size=1) if settings.database_direct_url \
@@ -37,15 +41,17 @@ async def run_reporter(db: Database, settings: Settings) -> None:
                     await asyncio.sleep(TAKEOVER_SECONDS)
                 await connection.commit()  # the lock belongs to the session and lives as long as this connection
                 log.info("secnode.sync.reporter_active")
-                await _report(reporter, upstream, settings)
+                await _report(reporter, backlinks, upstream, settings)
         finally:
             if lock_engine is not db.engine:
                 await lock_engine.dispose()
     finally:
         await upstream.aclose()
+        await backlinks.aclose()
+        await locator.aclose()
 
 
-async def _report(reporter: Reporter, upstream: HttpUpstream, settings: Settings) -> None:
+async def _report(reporter: Reporter, backlinks: BacklinkSender, upstream: HttpUpstream, settings: Settings) -> None:
     delay = 1.0
     while True:  # the top-level may be down when we start
         try:
@@ -55,4 +61,4 @@ async def _report(reporter: Reporter, upstream: HttpUpstream, settings: Settings
             log.warning("secnode.sync.register_failed error=%s", exc)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
-    await reporter.run_forever()
+    await asyncio.gather(reporter.run_forever(), backlinks.run_forever())

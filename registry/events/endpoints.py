@@ -16,6 +16,7 @@ from registry.events import repository, service
 from registry.events.service import CaptureRejected, CaptureResult
 
 router = APIRouter(prefix="/epcis", tags=["traceability: capture"])
+federation_router = APIRouter(tags=["traceability: federation"])
 
 
 def _events_of(document: Any) -> list[Any]:
@@ -117,3 +118,17 @@ async def list_grants(request: Request) -> Response:
     except DomainError as exc:
         return epcis_problem(exc)
     return JSONBody({"grants": [{"grantee": grantee, "since": since.isoformat()} for grantee, since in grants]})
+
+
+@federation_router.post("/federation/v1/trace/links", summary="For other nodes: report links their events made to "
+                                                               "identifiers of this node (signed request)")
+async def receive_links(request: Request) -> Response:
+    try:
+        payload = await request.app.state.node_requests.verify(await request.body(), dict(request.headers))
+        rows = service.remote_links(request.app.state.settings, payload["fromNode"], payload.get("links"),
+                                    datetime.now(UTC))
+        async with request.app.state.db.unit_of_work() as session:
+            await repository.add_remote_links(session, rows)
+    except DomainError as exc:
+        return epcis_problem(exc)
+    return JSONBody({"accepted": len(rows)})

@@ -53,6 +53,21 @@ class TraceLink(Base):
     kind: Mapped[str] = mapped_column(String(16))  # transformation, aggregation, association
 
 
+class RemoteLink(Base):
+    """A trace link another node holds about one of our identifiers (its event there), reported to us so that
+    traces starting here follow it (ADR 0005). Stored under our identifier, like ``TraceLink``."""
+
+    __tablename__ = "remote_links"
+
+    handle_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    direction: Mapped[str] = mapped_column(String(4), primary_key=True)
+    neighbor_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    event_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    source_node: Mapped[str] = mapped_column(String(128))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class TraceGrant(Base):
     """An owner lets a partner capture and read events about the owner's identifiers."""
 

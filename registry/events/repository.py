@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.enterprises import repository as enterprises
-from registry.events.models import Event, EventItem, PartnerGrant, TraceGrant, TraceLink
+from registry.events.models import Event, EventItem, PartnerGrant, RemoteLink, TraceGrant, TraceLink
 from registry.events.parsing import ParsedEvent
 from registry.handles import repository as handles
 
@@ -48,18 +48,46 @@ async def insert_event(session: AsyncSession, event: ParsedEvent, *, record_time
 
 async def neighbours(session: AsyncSession, keys: Iterable[str], direction: str) -> list[Any]:
     """The links of ``keys`` in one direction (``up``: what went into them; ``down``: where they went), as rows of
-    (handle_key, neighbor_key, event_seq, kind)."""
+    (handle_key, neighbor_key, event, kind): ``event`` is the seq of an event here, or the eventID of an event at
+    another node that reported the link (back-links)."""
     keys = list(keys)
     if session.bind.dialect.name == "postgresql":  # one array parameter: a prepared statement, whatever the count
         driver = await handles.driver_of(session)
-        return await driver.fetch(_PG_NEIGHBOURS, keys, direction)
-    query = (select(TraceLink.handle_key, TraceLink.neighbor_key, TraceLink.event_seq, TraceLink.kind)
+        rows = await driver.fetch(_PG_NEIGHBOURS, keys, direction)
+        return [(key, neighbour, seq if seq is not None else event_id, kind)
+                for key, neighbour, seq, event_id, kind in rows]
+    local = (select(TraceLink.handle_key, TraceLink.neighbor_key, TraceLink.event_seq, TraceLink.kind)
              .where(TraceLink.handle_key.in_(keys), TraceLink.direction == direction))
-    return list((await session.execute(query)).all())
+    remote = (select(RemoteLink.handle_key, RemoteLink.neighbor_key, RemoteLink.event_id, RemoteLink.kind)
+              .where(RemoteLink.handle_key.in_(keys), RemoteLink.direction == direction))
+    return [tuple(row) for row in (await session.execute(local)).all() + (await session.execute(remote)).all()]
 
 
-_PG_NEIGHBOURS = ("SELECT handle_key, neighbor_key, event_seq, kind FROM trace_links "
+_PG_NEIGHBOURS = ("SELECT handle_key, neighbor_key, event_seq, NULL::text, kind FROM trace_links "
+                  "WHERE handle_key = ANY($1::text[]) AND direction = $2 "
+                  "UNION ALL SELECT handle_key, neighbor_key, NULL::bigint, event_id, kind FROM remote_links "
                   "WHERE handle_key = ANY($1::text[]) AND direction = $2")
+
+
+async def add_remote_links(session: AsyncSession, links: list[dict[str, Any]]) -> None:
+    """Store links reported by another node (idempotent: a repeated report changes nothing)."""
+    if links:
+        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+        await session.execute(dialect.insert(RemoteLink).on_conflict_do_nothing(), links)
+
+
+async def foreign_ends(session: AsyncSession, event_ids: list[str], is_local) -> list[dict[str, Any]]:
+    """The links of these events stored under identifiers of other nodes, as the back-links to report to their
+    home nodes: ``{"handle", "direction", "neighbour", "event", "kind"}``."""
+    if not event_ids:
+        return []
+    query = (select(TraceLink.handle_key, TraceLink.direction, TraceLink.neighbor_key, Event.event_id, TraceLink.kind)
+             .join(Event, Event.seq == TraceLink.event_seq).where(Event.event_id.in_(event_ids)))
+    return [{"handle": key, "direction": direction, "neighbour": neighbour, "event": event_id, "kind": kind}
+            for key, direction, neighbour, event_id, kind in (await session.execute(query)).all()
+            if not is_local(key) and is_local(neighbour)]
+
+
 _PG_EVENT_IDS = "SELECT seq, event_id FROM events WHERE seq = ANY($1::bigint[])"
 
 

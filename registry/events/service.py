@@ -154,3 +154,30 @@ async def grant(session: AsyncSession, actor: Actor, grantee: int | str, *, revo
         await repository.remove_grant(session, actor.enterprise_id, grantee)
     else:
         await repository.add_grant(session, actor.enterprise_id, grantee, utcnow())
+
+
+LINK_KINDS = {"transformation", "aggregation", "association", "reference"}
+
+
+def remote_links(settings: Settings, sender: str, links: Any, now) -> list[dict[str, Any]]:
+    """Validate back-links reported by node ``sender``: each speaks of an identifier of ours and links it to one of
+    the sender's, through one of the sender's events. Returns the rows to store, or refuses the whole report."""
+    if not isinstance(links, list) or len(links) > 10_000:
+        raise InvalidRequest("links is a list of at most 10,000 links", name="federation.bad_links")
+    node_key, sender_key = canonical(settings.node_prefix), canonical(sender)
+    rows = []
+    for link in links:
+        if not isinstance(link, dict) or link.get("direction") not in ("up", "down") or \
+                link.get("kind") not in LINK_KINDS or not all(isinstance(link.get(f), str) and 0 < len(link[f]) <= 300
+                                                             for f in ("handle", "neighbour", "event")):
+            raise InvalidRequest("each link has handle, direction (up or down), neighbour, event and kind",
+                                 name="federation.bad_links")
+        handle, neighbour = canonical(link["handle"]), canonical(link["neighbour"])
+        if not is_under(handle.partition("/")[0], node_key):
+            raise InvalidRequest(f"{link['handle']} is not an identifier of this node", name="federation.not_ours")
+        if not is_under(neighbour.partition("/")[0], sender_key):
+            raise Forbidden(f"node {sender} reports a link of {link['neighbour']}, which is not its own",
+                            name="federation.not_theirs")
+        rows.append({"handle_key": handle, "direction": link["direction"], "neighbor_key": neighbour,
+                     "event_id": link["event"], "kind": link["kind"], "source_node": sender, "received_at": now})
+    return rows

@@ -145,13 +145,13 @@ def _neighbours_request(settings, payload: dict) -> tuple[str, list[str], str | 
 async def neighbours(request: Request) -> Response:
     settings = request.app.state.settings
     try:
-        payload = await request.app.state.resolver.node_requests.verify(await request.body(), dict(request.headers))
+        payload = await request.app.state.node_requests.verify(await request.body(), dict(request.headers))
         direction, keys, credit_code = _neighbours_request(settings, payload)
         actor = Actor(name=f"node:{payload['fromNode']}:{credit_code or 'anonymous'}")
         async with request.app.state.db.read_session() as session:
             access = Access(session, settings, actor, credit_code=credit_code)
             statuses, links = await expand_local(session, access, keys, direction)
-            event_ids = await events_repository.event_ids(session, {link[2] for link in links})
+            event_ids = await events_repository.event_ids(session, {l[2] for l in links if isinstance(l[2], int)})
     except DomainError as exc:
         return epcis_problem(exc)
     return JSONBody(neighbours_answer(statuses, links, event_ids))

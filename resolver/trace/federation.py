@@ -86,5 +86,6 @@ def _read_answer(content: bytes, asked: set[str]) -> tuple[dict[str, Status], li
 def neighbours_answer(statuses: dict[str, Status], links: list[Any], event_ids: dict[int, str]) -> dict[str, Any]:
     """The wire form of a neighbours answer (what ``_read_answer`` reads)."""
     return {"statuses": [{"handle": k, "status": s, "id": spelling} for k, (s, spelling) in statuses.items()],
-            "links": [{"handle": key, "neighbour": neighbour, "event": event_ids.get(seq, ""), "kind": kind}
-                      for key, neighbour, seq, kind in links]}
+            "links": [{"handle": key, "neighbour": neighbour, "kind": kind,
+                       "event": event_ids.get(event, "") if isinstance(event, int) else event}
+                      for key, neighbour, event, kind in links]}

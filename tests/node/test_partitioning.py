@@ -8,7 +8,7 @@ from node.config import Settings
 from node.migrate import downgrade, upgrade
 from tests.conftest import scratch_database
 
-PARTITIONED = {"handles", "handle_history", "event_items", "trace_links"}
+PARTITIONED = {"handles", "handle_history", "event_items", "trace_links", "remote_links"}
 
 
 def _dsn(url: str) -> str:

@@ -2,9 +2,11 @@
 (88.119), as HTTP servers on loopback, each with its own PostgreSQL database and Redis database. Prefixes are
 approved through the top-level; a coil made from a slab on the steel node goes into a part on the automotive node;
 the part resolves on the steel node and its upstream trace, asked on the automotive node, reaches the slab once
-the steel enterprise grants the part maker. Node requests that are unsigned, signed by a stranger, stale or
-replayed are refused."""
+the steel enterprise grants the part maker; the slab's downstream trace, asked on the steel node, reaches the part
+through the back-link the automotive node reported. Node requests that are unsigned, signed by a stranger, stale
+or replayed, and back-links of identifiers a node does not own, are refused."""
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -92,7 +94,30 @@ async def test_trace_follows_edges_into_another_node(tmp_path: Path):
                 assert edges[(slab, coil_id)]["events"] == [_event_id(rolled)]
                 assert after["truncated"] is False
 
+                # the other way: the automotive node reported its edge coil -> part to the steel node (back-link),
+                # so the mill's downstream trace follows its slab into the part, readable once the maker grants it
+                down = await _until(lambda: s.get(f"/trace/downstream?handle={slab}", headers=mill.headers),
+                                    lambda graph: part in {n["id"] for n in graph["nodes"]})
+                assert {n["id"]: n["status"] for n in down["nodes"]} == {
+                    slab: "found", coil_id: "found", part: "unauthorised"}
+                assert {(e["from"], e["to"]): e["events"] for e in down["edges"]}[(coil_id, part)] == [
+                    _event_id(stamped)]
+                assert (await a.put(f"/epcis/grants/{mill.credit_code}", headers=maker.headers)).status_code == 200
+                down = (await s.get(f"/trace/downstream?handle={slab}", headers=mill.headers)).json()
+                assert {n["id"]: n["status"] for n in down["nodes"]}[part] == "found"
+
                 await _refusals(s, auto_dir / "secnode-node.key", tmp_path, coil_id)
+
+
+async def _until(ask, done, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await ask()
+        assert response.status_code == 200, response.text
+        if done(response.json()):
+            return response.json()
+        assert time.monotonic() < deadline, response.text
+        await asyncio.sleep(0.3)
 
 
 def _event_id(response: httpx.Response) -> str:
@@ -123,6 +148,14 @@ async def _refusals(steel: httpx.AsyncClient, auto_key_file: Path, tmp_path: Pat
     body, headers = node_request(payload, "88.555", load_signing_key(stranger_file))
     unknown = await ask(body, headers)
     assert unknown.status_code == 401 and unknown.json()["error"] == "federation.unknown_node"
+
+    auto_key = load_signing_key(str(auto_key_file))
+    for link, error in [({"handle": coil_id, "neighbour": "88.118.9/X"}, "federation.not_theirs"),
+                        ({"handle": "88.119.9/Y", "neighbour": "88.119.9/Z"}, "federation.not_ours")]:
+        body, headers = node_request({"links": [{**link, "direction": "down", "event": "e-1",
+                                                 "kind": "transformation"}]}, "88.119", auto_key)
+        refused = await steel.post("/federation/v1/trace/links", content=body, headers=headers)
+        assert refused.json()["error"] == error, refused.text
 
     stale_payload = {**payload, "fromNode": "88.119", "issuedAt": int(time.time()) - 3600, "nonce": "n-stale"}
     stale_body = orjson.dumps(stale_payload)

@@ -1,0 +1,95 @@
+"""Back-links: when an event captured here links one of our identifiers to another node's, that node is told, so
+that traces starting there follow the link to us (ADR 0005). A journal consumer with its own cursor: it moves only
+when every home node concerned has accepted the links of the batch; unknown homes are skipped (nobody to tell)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+
+import httpx
+
+from node.config import Settings
+from node.crypto import load_signing_key
+from node.db import Database
+from node.federation import PrefixLocator, node_request
+from registry.clock import utcnow
+from registry.events import repository as events
+from registry.handles.syntax import canonical, is_under
+from registry.journal import repository as journal
+
+CURSOR = "backlinks"
+LINKS_PATH = "/federation/v1/trace/links"
+
+log = logging.getLogger("secnode.sync.backlinks")
+
+
+class BacklinkFailed(Exception):
+    pass
+
+
+class BacklinkSender:
+    def __init__(self, db: Database, settings: Settings, locator: PrefixLocator, *, batch: int = 500,
+                 transport: httpx.AsyncBaseTransport | None = None):
+        self.db, self.settings, self.locator, self.batch = db, settings, locator, batch
+        self.node_key = canonical(settings.node_prefix)
+        self.key = load_signing_key(settings.node_key_file)
+        self.http = httpx.AsyncClient(timeout=10.0, transport=transport)
+
+    def _is_local(self, key: str) -> bool:
+        return is_under(key.partition("/")[0], self.node_key)
+
+    async def ship_once(self) -> int:
+        """Report the back-links of one journal batch; returns how many journal rows the cursor moved over."""
+        async with self.db.unit_of_work() as session:
+            cursor = (await journal.cursor_of(session, CURSOR)).cursor
+        async with self.db.read_session() as session:
+            rows = await journal.after(session, cursor, limit=self.batch)
+            captured = [r.subject for r in rows if r.kind == "event.captured"]
+            links = await events.foreign_ends(session, captured, self._is_local)
+        by_home: dict[str, list[dict]] = defaultdict(list)
+        for link in links:
+            home = await self.locator.locate(link["handle"].partition("/")[0])
+            if home is None:
+                log.info("secnode.backlinks.no_home handle=%s", link["handle"])
+            else:
+                by_home[home.rstrip("/")].append(link)
+        for home, home_links in by_home.items():
+            await self._send(home, home_links)
+        if rows:
+            async with self.db.unit_of_work() as session:
+                stored = await journal.cursor_of(session, CURSOR, for_update=True)
+                stored.cursor = max(stored.cursor, rows[-1].seq)
+                stored.last_attempt_at = stored.last_success_at = utcnow()
+                stored.last_error = None
+        return len(rows)
+
+    async def _send(self, home: str, links: list[dict]) -> None:
+        body, headers = node_request({"links": links}, self.settings.node_prefix, self.key)
+        try:
+            response = await self.http.post(home + LINKS_PATH, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise BacklinkFailed(f"{home} unreachable ({type(exc).__name__})") from None
+        if response.status_code != 200:
+            raise BacklinkFailed(f"{home} refused: {response.status_code} {response.text[:200]}")
+
+    async def run_forever(self, idle_seconds: float = 1.0, max_delay: float = 30.0) -> None:
+        delay = 0.5
+        while True:
+            try:
+                moved = await self.ship_once()
+                delay = 0.5
+                if moved == 0:
+                    await asyncio.sleep(idle_seconds)
+            except BacklinkFailed as exc:
+                log.warning("secnode.backlinks.failed error=%s retry_in<=%.1fs", exc, delay)
+                async with self.db.unit_of_work() as session:
+                    stored = await journal.cursor_of(session, CURSOR, for_update=True)
+                    stored.last_attempt_at, stored.last_error = utcnow(), str(exc)
+                await asyncio.sleep(random.uniform(0, delay))
+                delay = min(delay * 2, max_delay)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
