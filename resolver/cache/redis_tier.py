@@ -54,13 +54,13 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
-# KEYS: epoch, young. ARGV: new token, grace ms. Returns the current epoch, creating one if Redis lost it.
-# Lua numbers are doubles: WAL positions stay exact below 2**53 bytes of WAL (8 PiB).
+# KEYS: wal. ARGV: position. Lua numbers are doubles: WAL positions stay exact below 2**53 bytes of WAL (8 PiB).
 _RAISE_WAL = """
 if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0') then redis.call('SET', KEYS[1], ARGV[1]) end
 return 1
 """
 
+# KEYS: epoch, young. ARGV: new token, grace ms. Returns the current epoch, creating one if Redis lost it.
 _ENSURE_EPOCH = """
 local current = redis.call('GET', KEYS[1])
 if current then return current end

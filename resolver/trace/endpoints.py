@@ -11,8 +11,8 @@ from starlette.responses import Response
 from node.errors import DomainError, Forbidden, InvalidRequest, NotFound, TooLarge
 from node.faces import JSONBody, epcis_problem
 from registry.accounts.actor import Actor
-from registry.enterprises.credit_code import is_valid as credit_code_valid
 from registry.accounts.endpoints import business_actor
+from registry.enterprises.credit_code import is_valid as credit_code_valid
 from registry.events import repository as events_repository
 from registry.events.models import Event
 from registry.handles.endpoints import parse_identifier
