@@ -117,3 +117,116 @@ def primary_with_replica(apply_delay: str) -> Iterator[tuple[str, str]]:
                 yield primary_url, replica_url
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+# ---- WAL archiving and point-in-time recovery (the restore drill) ----------------------------------------------
+
+def _server_dir(path: Path) -> Path:
+    """A directory the server user owns (the archive, the backups)."""
+    path.mkdir(mode=0o700)
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam("postgres")
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+    return path
+
+
+def _start(data: Path) -> Path:
+    """Start the cluster in ``data``, waiting until it accepts connections; failures carry the server's log."""
+    log = data.parent / f"{data.name}.log"
+    try:
+        _run([_bin("pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "start"])
+    except subprocess.CalledProcessError:
+        raise RuntimeError(f"PostgreSQL in {data} did not start: {log.read_text() if log.exists() else ''}") from None
+    return log
+
+
+def _stop(data: Path, mode: str) -> None:
+    subprocess.run(_as_server_user([_bin("pg_ctl"), "-D", str(data), "-m", mode, "-w", "stop"]),
+                   capture_output=True, timeout=60)
+
+
+class ArchivingServer:
+    """A PostgreSQL server of the test's own that copies every finished WAL segment into ``archive``, as a
+    production primary ships its WAL to backup storage."""
+
+    def __init__(self, work: Path):
+        self.work = work
+        self.data = work / "primary"
+        self.archive = _server_dir(work / "archive")
+        self.port = free_port()
+        self.url = f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def create(self) -> None:
+        _run([_bin("initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync"])
+        with open(self.data / "postgresql.conf", "a") as conf:
+            conf.write(f"listen_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = '{self.work}'\n"
+                       "wal_level = replica\nmax_wal_senders = 4\narchive_mode = on\n"
+                       # never overwrite a segment already archived: a second copy would hide a mix-up of clusters
+                       f"archive_command = 'test ! -f {self.archive}/%f && cp %p {self.archive}/%f'\n")
+
+    def start(self) -> None:
+        _start(self.data)
+
+    def stop(self) -> None:
+        """A clean shutdown. The unfinished WAL segment stays unarchived, as after a crash."""
+        _stop(self.data, "fast")
+
+    def base_backup(self, name: str = "base") -> Path:
+        """``pg_basebackup -X none``: the backup holds no WAL, so restoring it needs the archive (as with
+        pgBackRest, WAL-G or CloudNativePG). The tool waits until the segments the backup needs are archived."""
+        target = self.work / name
+        _run([_bin("pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-D", str(target),
+              "-X", "none", "-c", "fast", "--no-sync"])
+        # every file against the backup manifest's checksums (its WAL is in the archive, not checked here)
+        _run([_bin("pg_verifybackup"), "--no-parse-wal", str(target)])
+        return target
+
+
+@contextlib.contextmanager
+def archiving_server() -> Iterator[ArchivingServer]:
+    """An :class:`ArchivingServer`, started; stopped and removed afterwards with its archive and backups."""
+    server = ArchivingServer(_scratch_dir("secnode-pitr-"))
+    try:
+        server.create()
+        server.start()
+        yield server
+    finally:
+        if server.data.exists():
+            _stop(server.data, "immediate")
+        shutil.rmtree(server.work, ignore_errors=True)
+
+
+def _wait_for_promotion(data: Path, port: int, log: Path, timeout: float = 60.0) -> None:
+    """pg_ctl returns once recovery is consistent (read-only); the drill needs the end of recovery."""
+    deadline = time.monotonic() + timeout
+    # a server that cannot reach its target stops itself: no need to wait for the deadline then
+    while time.monotonic() < deadline and (data / "postmaster.pid").exists():
+        answer = subprocess.run(_as_server_user([_bin("psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+                                                 "-tAc", "SELECT pg_is_in_recovery()"]),
+                                capture_output=True, text=True, timeout=30)
+        if answer.stdout.strip() == "f":
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"the restored server did not finish recovery: {log.read_text() if log.exists() else ''}")
+
+
+@contextlib.contextmanager
+def restored_server(backup: Path, archive: Path, target_time: str) -> Iterator[tuple[str, Path]]:
+    """Point-in-time recovery: a copy of ``backup`` in a new data directory replays WAL from ``archive`` up to
+    ``target_time`` and is promoted, on a port of its own. Yields its URL and its log once it accepts writes."""
+    data = backup.parent / f"restored-{backup.name}"
+    port = free_port()
+    _run(["cp", "-a", str(backup), str(data)])
+    with open(data / "postgresql.conf", "a") as conf:
+        conf.write(f"port = {port}\n"
+                   "archive_mode = off\n"  # the drill's archive stays as it was when the primary was lost
+                   f"restore_command = 'cp {archive}/%f %p'\n"
+                   f"recovery_target_time = '{target_time}'\n"
+                   "recovery_target_action = 'promote'\n")
+    _run(["touch", str(data / "recovery.signal")])
+    log = _start(data)
+    try:
+        _wait_for_promotion(data, port, log)
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres", log
+    finally:
+        _stop(data, "immediate")
