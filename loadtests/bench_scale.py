@@ -3,8 +3,8 @@
     .venv/bin/python -m loadtests.bench_scale [--sizes 1000000,10000000] [--seconds 10] [--measure 100000]
 
 Creates its own database on the PostgreSQL server of ``SECNODE_BENCH_DATABASE_URL`` (as the other benchmarks), a
-Redis server of its own, and ``secnode serve`` (granian, one worker). It grows the registry to each size through the
-node's own bulk path (``POST /identityv2/data/batchCreate``, 2000 steel coils a batch, two in flight) and measures
+Redis server of its own, and ``secnode serve`` (granian, two workers). It grows the registry to each size through the
+node's own bulk path (``POST /identityv2/data/batchCreate``, 2000 steel coils a batch, four in flight) and measures
 at each size:
 
 - registration: identifiers/s of the last ``--measure`` identifiers of the growth to that size;
@@ -37,7 +37,7 @@ from loadtests.bench_resolve import WRK_SCRIPT, start_baseline, start_redis, war
 from tests.servers import running_node
 
 BATCH = 2000
-IN_FLIGHT = 2
+IN_FLIGHT = 4
 WORKING_SET = 20_000
 STORAGE_TABLES = ("handles", "handle_history", "journal")
 
@@ -104,7 +104,7 @@ async def main(sizes: list[int], seconds: int, connections: int, measure: int) -
         try:
             env = {"SECNODE_DATABASE_URL": url, "SECNODE_REDIS_URL": redis_url,
                    "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD, "SECNODE_LOG_LEVEL": "WARNING"}
-            with running_node(env, tmp, extra_args=["--workers", "1", "--server", "granian"]) as node_url:
+            with running_node(env, tmp, extra_args=["--workers", "2", "--server", "granian"]) as node_url:
                 prefix, token = await setup_tenant(node_url)
                 baseline, baseline_url = start_baseline(_dsn(url), 1, "granian", tmp)
                 loaded = 0

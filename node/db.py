@@ -94,6 +94,11 @@ def _unique_statement_name() -> str:
 # off and its statements uniquely named (Debian's PgBouncer 1.18 does not track prepared statements).
 PGBOUNCER_CONNECT_ARGS = {"statement_cache_size": 0, "prepared_statement_cache_size": 0,
                           "prepared_statement_name_func": _unique_statement_name}
+# The resolver's one-record reads run generic plans: pruned to one partition at execution, planned once. (Left to
+# itself PostgreSQL would keep planning them anew: a generic plan's estimate counts every partition.) Statements
+# over many identifiers keep the default, whose custom plans prune at planning; a generic plan would probe every
+# partition for every key. Behind PgBouncer, which cannot pass settings, the default applies (slower, correct).
+RESOLVER_SERVER_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
 
 
 def make_engine(url: str, *, pool_size: int = 10, writer: bool = False, pgbouncer: bool = False) -> AsyncEngine:
@@ -155,7 +160,8 @@ class Database:
                     self._driver_pools[which] = await asyncpg.create_pool(
                         url.set(drivername="postgresql").render_as_string(hide_password=False),
                         min_size=self.pool_size, max_size=self.pool_size,
-                        statement_cache_size=0 if self.pgbouncer else 100)
+                        **({"statement_cache_size": 0} if self.pgbouncer else
+                           {"server_settings": RESOLVER_SERVER_SETTINGS}))
         return self._driver_pools[which]
 
     @asynccontextmanager

@@ -1,4 +1,4 @@
-"""trace links other nodes reported about this node's identifiers (back-links), partitioned like trace_links
+"""trace links other nodes reported about this node's identifiers (back-links)
 
 Revision ID: 0007
 Revises: 0006
@@ -15,7 +15,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
     op.create_table(
         "remote_links",
         sa.Column("handle_key", sa.Text(), nullable=False),
@@ -26,14 +25,7 @@ def upgrade() -> None:
         sa.Column("source_node", sa.String(length=128), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("handle_key", "direction", "neighbor_key", "event_id", name=op.f("pk_remote_links")),
-        **({"postgresql_partition_by": "HASH (handle_key)"} if postgres else {}),
     )
-    if postgres:  # as many partitions as the other identifier tables got in 0006
-        count = op.get_bind().execute(sa.text(
-            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'trace_links'::regclass")).scalar_one() or 1
-        for remainder in range(count):
-            op.execute(f"CREATE TABLE remote_links_p{remainder:03d} PARTITION OF remote_links "
-                       f"FOR VALUES WITH (MODULUS {count}, REMAINDER {remainder})")
 
 
 def downgrade() -> None:

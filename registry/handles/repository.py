@@ -98,7 +98,10 @@ async def driver_of(session: AsyncSession) -> Any:
     return (await connection.get_raw_connection()).driver_connection
 
 
-_PG_STATES = "SELECT handle_key, handle, deleted FROM handles WHERE handle_key = ANY($1::text[])"
+# One look-up per key (LATERAL … OFFSET 0 keeps it a nested loop): under a generic plan PostgreSQL prunes the hash
+# partitions per key, which it cannot do for ``= ANY($1)`` (every partition probed).
+_PG_STATES = ("SELECT h.handle_key, h.handle, h.deleted FROM unnest($1::text[]) AS k(key), LATERAL "
+              "(SELECT handle_key, handle, deleted FROM handles WHERE handle_key = k.key OFFSET 0) AS h")
 
 
 async def states(session: AsyncSession, keys: Sequence[str]) -> dict[str, tuple[str, bool]]:
@@ -106,7 +109,10 @@ async def states(session: AsyncSession, keys: Sequence[str]) -> dict[str, tuple[
     if not keys:
         return {}
     if session.bind.dialect.name == "postgresql":
-        rows = await (await driver_of(session)).fetch(_PG_STATES, list(keys))
+        driver = await driver_of(session)
+        # Planned once and pruned per key at execution; as a custom plan it would plan every partition each time.
+        await driver.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        rows = await driver.fetch(_PG_STATES, list(keys))
         return {key: (handle, deleted) for key, handle, deleted in rows}
     query = select(HandleRecord.handle_key, HandleRecord.handle, HandleRecord.deleted).where(
         HandleRecord.handle_key.in_(list(keys)))

@@ -1,4 +1,4 @@
-"""Hash partitioning of the identifier tables (migration 0006): the schema the suite runs on is partitioned, a
+"""Hash partitioning of the identifier and value tables (migration 0006): the schema the suite runs on is partitioned, a
 look-up by identifier touches one partition, and the migration moves existing rows both ways."""
 
 import asyncpg
@@ -8,7 +8,7 @@ from node.config import Settings
 from node.migrate import downgrade, upgrade
 from tests.conftest import scratch_database
 
-PARTITIONED = {"handles", "handle_history", "event_items", "trace_links", "remote_links"}
+PARTITIONED = {"handles", "handle_history"}
 
 
 def _dsn(url: str) -> str:
