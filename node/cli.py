@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import typer
@@ -15,6 +16,7 @@ from rich.table import Table
 from node.config import Settings, get_settings
 from node.db import Database
 from node.migrate import upgrade
+from registry.bulk import commands as bulk_commands
 
 app = typer.Typer(help="secnode: industrial internet identifier resolution secondary node", no_args_is_help=True)
 enterprise_app = typer.Typer(help="Enterprises (node administrator)", no_args_is_help=True)
@@ -303,6 +305,35 @@ def prefix_enable(prefix: str) -> None:
 def prefix_delete(prefix: str) -> None:
     """Delete an empty prefix."""
     _prefix_action(prefix, "delete")
+
+
+# ---- bulk import and export --------------------------------------------------------------------------------
+
+@asynccontextmanager
+async def _writing_database(settings: Settings) -> AsyncIterator[Database]:
+    """The database for a long write from the command line. With Redis, commits go through the same cache
+    coordination as the server's (ADR 0002), so no worker keeps answering with what a batch replaced; without
+    it, the serving process learns of the changes from the journal."""
+    from node.cache import make_redis
+    from resolver.cache.coordinator import CacheCoordinator
+
+    db = Database.from_settings(settings, with_replica=False)
+    redis = make_redis(settings.redis_url) if settings.redis_url else None
+    coordinator = CacheCoordinator(db, redis, ttl_seconds=settings.cache_ttl_seconds, serve_locally=False) \
+        if redis is not None else None
+    try:
+        if coordinator is not None:
+            await coordinator.start()
+            db.hooks = coordinator
+        yield db
+    finally:
+        if coordinator is not None:
+            await coordinator.stop()
+            await redis.aclose()
+        await db.dispose()
+
+
+bulk_commands.register(app, _writing_database)
 
 
 # ---- upward sync -------------------------------------------------------------------------------------------

@@ -20,3 +20,8 @@ async def by_token(session: AsyncSession, digest: str, now: datetime) -> Account
 
 async def purge_expired_tokens(session: AsyncSession, now: datetime) -> None:
     await session.execute(delete(Token).where(Token.expires_at <= now))
+
+
+async def of_enterprise(session: AsyncSession, enterprise_id: int) -> list[Account]:
+    query = select(Account).where(Account.enterprise_id == enterprise_id).order_by(Account.username)
+    return list((await session.execute(query)).scalars())

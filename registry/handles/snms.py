@@ -1,4 +1,5 @@
-"""The business (SNMS) shape of an identifier: ``{"handle", "templateVersion", "value": [...]}``."""
+"""The business (SNMS) shape of an identifier: ``{"handle", "templateVersion", "value": [...]}``, and the write of a
+list of such items that the business API's single and batch requests (and ``secnode import``) share."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.config import Settings
-from node.errors import InvalidRequest, InvalidValue
+from node.errors import DomainError, InvalidRequest, InvalidValue
+from registry.accounts.actor import Actor
 from registry.handles import syntax
+from registry.handles.service import Outcome, RecordWriter
 from registry.handles.values import TEMPLATE_INDEX, Value, parse_values
 from registry.templates import repository as templates
 from registry.templates.validation import binding_value
@@ -67,3 +70,34 @@ async def to_record(item: Any, settings: Settings, locator: TemplateLocator,
         values.append(binding_value(template_prefix, version, settings.default_ttl))
         values.sort(key=lambda v: v["index"])
     return ident, values
+
+
+async def write_items(session: AsyncSession, settings: Settings, actor: Actor, raw_items: list[Any], operation: str,
+                      parse_identifier) -> list[Outcome]:
+    """Parse every business item, run the writer on the valid ones, and return one outcome per item in order.
+
+    ``operation``: ``create`` (an existing identical record counts as success, so a retried batch is harmless),
+    ``update`` or ``delete`` (an already deleted record counts as success). Flushes; the caller commits.
+    """
+    writer = RecordWriter(session, settings, actor)
+    outcomes: list[Outcome | None] = [None] * len(raw_items)
+    parsed: list[tuple[int, Any]] = []
+    locator = TemplateLocator(session, settings)
+    for position, item in enumerate(raw_items):
+        try:
+            if operation == "delete":
+                parsed.append((position, parse_identifier(settings, item_handle(item))))
+            else:
+                parsed.append((position, await to_record(item, settings, locator, parse_identifier)))
+        except DomainError as exc:
+            outcomes[position] = Outcome(item_handle(item), error=exc)
+    records = [record for _, record in parsed]
+    if operation == "create":
+        results = await writer.create(records, identical_ok=True)
+    elif operation == "update":
+        results = await writer.replace(records, create_missing=False)
+    else:
+        results = await writer.delete(records, missing_ok=True)
+    for (position, _), result in zip(parsed, results, strict=True):
+        outcomes[position] = result
+    return [o for o in outcomes if o is not None]

@@ -12,8 +12,8 @@ from node.errors import DomainError, InvalidRequest
 from node.faces import read_json, snms_error, snms_ok, snms_status
 from registry.accounts.endpoints import business_actor
 from registry.handles.endpoints import parse_identifier
-from registry.handles.service import Outcome, RecordWriter
-from registry.handles.snms import TemplateLocator, item_handle, to_record
+from registry.handles.service import Outcome
+from registry.handles.snms import item_handle, write_items
 
 router = APIRouter(tags=["business: identifiers"])
 
@@ -42,32 +42,10 @@ def _batch_items(raw: Any, limit: int) -> list[Any]:
 
 
 async def _write(request: Request, raw_items: list[Any], operation: str) -> list[Outcome]:
-    """Parse every item, run the writer on the valid ones, and return outcomes in request order."""
-    settings = _settings(request)
+    """Authenticate the caller and write the items in one transaction; outcomes in request order."""
     async with request.app.state.db.unit_of_work() as session:
         actor = await business_actor(request, session)
-        writer = RecordWriter(session, settings, actor)
-        outcomes: list[Outcome | None] = [None] * len(raw_items)
-        parsed: list[tuple[int, Any]] = []
-        locator = TemplateLocator(session, settings)
-        for position, item in enumerate(raw_items):
-            try:
-                if operation == "delete":
-                    parsed.append((position, parse_identifier(settings, item_handle(item))))
-                else:
-                    parsed.append((position, await to_record(item, settings, locator, parse_identifier)))
-            except DomainError as exc:
-                outcomes[position] = Outcome(item_handle(item), error=exc)
-        records = [record for _, record in parsed]
-        if operation == "create":
-            results = await writer.create(records, identical_ok=True)
-        elif operation == "update":
-            results = await writer.replace(records, create_missing=False)
-        else:
-            results = await writer.delete(records, missing_ok=True)
-        for (position, _), result in zip(parsed, results, strict=True):
-            outcomes[position] = result
-    return [o for o in outcomes if o is not None]
+        return await write_items(session, _settings(request), actor, raw_items, operation, parse_identifier)
 
 
 async def _single(request: Request, operation: str, item: Any) -> Response:
