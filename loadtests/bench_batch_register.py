@@ -1,12 +1,13 @@
 """Benchmark: register identifiers through the batch API into PostgreSQL, against a COPY baseline.
 
-    .venv/bin/python -m loadtests.bench_batch_register [--count 100000] [--batch 2000] [--concurrency 2]
+    .venv/bin/python -m loadtests.bench_batch_register [--count 100000] [--batch 2000] [--concurrency 2] [--no-redis]
 
 Creates its own database on the PostgreSQL server of ``SECNODE_BENCH_DATABASE_URL`` (an admin connection; default
-the local server as in the test suite), starts ``secnode serve`` on it, and sends steel-coil batches through
-``POST /identityv2/data/batchCreate``. The baseline, measured in the same run on the same server, is asyncpg's
-``copy_records_to_table`` of the same rows (the record rows and their journal rows) into the same tables. Bodies are
-encoded before the clock starts; the server's JSON parsing, validation and SQL are what is measured.
+the local server as in the test suite) and a Redis server of its own (unless ``--no-redis``), starts ``secnode
+serve`` on them, and sends steel-coil batches through ``POST /identityv2/data/batchCreate``. The baseline,
+measured in the same run on the same server, is asyncpg's ``copy_records_to_table`` of the same rows (the record
+rows and their journal rows) into the same tables. Bodies are encoded before the clock starts; the server's JSON
+parsing, validation and SQL are what is measured.
 """
 
 from __future__ import annotations
@@ -128,33 +129,51 @@ async def setup_tenant(url: str) -> tuple[str, str]:
     return prefix, token
 
 
-async def main(count: int, batch: int, concurrency: int) -> None:
+async def run(count: int, batch: int, concurrency: int, redis: bool = True) -> dict:
+    """Register ``count`` coils through the batch API and COPY the same rows; returns the figures."""
+    from loadtests.bench_resolve import start_redis  # bench_resolve imports this module
     from tests.servers import running_node
 
     name = f"secnode_bench_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(_dsn(ADMIN_URL))
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    redis_process = None
     try:
-        env = {"SECNODE_DATABASE_URL": url, "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD}
-        with tempfile.TemporaryDirectory() as tmp, running_node(env, Path(tmp)) as node_url:
-            prefix, token = await setup_tenant(node_url)
-            # baseline before and after the API run, so both see a table of about the same size on average
-            baselines = [await copy_baseline(_dsn(url), prefix, count, "a")]
-            api_seconds, succeeded = await api_run(node_url, token, prefix, count, batch, concurrency)
-            baselines.append(await copy_baseline(_dsn(url), prefix, count, "b"))
-        if succeeded != count:
-            raise SystemExit(f"only {succeeded} of {count} identifiers were registered")
-        baseline = statistics.median(baselines)
-        api_rate, copy_rate = count / api_seconds, count / baseline
-        print(f"identifiers:       {count} in batches of {batch}, {concurrency} in flight")
-        print(f"batch API:         {api_rate:10.0f} identifiers/s  ({api_seconds:.2f} s)")
-        print(f"COPY baseline:     {copy_rate:10.0f} identifiers/s  ({baseline:.2f} s; runs "
-              f"{', '.join(f'{b:.2f}' for b in baselines)} s)")
-        print(f"API / baseline:    {api_rate / copy_rate:10.1%}   (target >= 25%)")
+        with tempfile.TemporaryDirectory() as tmp_dir:
+            tmp = Path(tmp_dir)
+            env = {"SECNODE_DATABASE_URL": url, "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
+                   "SECNODE_LOG_LEVEL": "WARNING"}
+            if redis:  # writes then go through the cross-worker invalidation protocol, as in production
+                redis_process, env["SECNODE_REDIS_URL"] = start_redis(tmp)
+            with running_node(env, tmp) as node_url:
+                prefix, token = await setup_tenant(node_url)
+                # baseline before and after the API run, so both see a table of about the same size on average
+                baselines = [await copy_baseline(_dsn(url), prefix, count, "a")]
+                api_seconds, succeeded = await api_run(node_url, token, prefix, count, batch, concurrency)
+                baselines.append(await copy_baseline(_dsn(url), prefix, count, "b"))
     finally:
+        if redis_process is not None:
+            redis_process.kill()
+            redis_process.wait()
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+    if succeeded != count:
+        raise RuntimeError(f"only {succeeded} of {count} identifiers were registered")
+    baseline = statistics.median(baselines)
+    return {"count": count, "batch": batch, "concurrency": concurrency, "redis": redis,
+            "api_seconds": api_seconds, "api_rate": count / api_seconds,
+            "copy_runs": baselines, "copy_seconds": baseline, "copy_rate": count / baseline,
+            "ratio": (count / api_seconds) / (count / baseline), "target": 0.25}
+
+
+def print_result(r: dict) -> None:
+    print(f"identifiers:       {r['count']} in batches of {r['batch']}, {r['concurrency']} in flight, "
+          f"{'with' if r['redis'] else 'without'} Redis")
+    print(f"batch API:         {r['api_rate']:10.0f} identifiers/s  ({r['api_seconds']:.2f} s)")
+    print(f"COPY baseline:     {r['copy_rate']:10.0f} identifiers/s  ({r['copy_seconds']:.2f} s; runs "
+          f"{', '.join(f'{b:.2f}' for b in r['copy_runs'])} s)")
+    print(f"API / baseline:    {r['ratio']:10.1%}   (target >= {r['target']:.0%})")
 
 
 if __name__ == "__main__":
@@ -162,5 +181,10 @@ if __name__ == "__main__":
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--no-redis", dest="redis", action="store_false",
+                        help="the node without Redis (in-process cache only)")
     args = parser.parse_args()
-    asyncio.run(main(args.count, args.batch, args.concurrency))
+    try:
+        print_result(asyncio.run(run(args.count, args.batch, args.concurrency, args.redis)))
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None

@@ -36,6 +36,8 @@ def vin(rng: random.Random, serial: int) -> str:
 
 
 class Demo:
+    PASSWORD = "demo-password-1"  # every demo enterprise's login (and Handle REST admin) password
+
     def __init__(self, http: httpx.AsyncClient, admin_password: str, seed: int = 7):
         self.http = http
         self.admin_password = admin_password
@@ -43,6 +45,8 @@ class Demo:
         self.clock = datetime(2026, 10, 1, tzinfo=UTC)
         self.tag = uuid.uuid4().hex[:6]
         self.counts = {"identifiers": 0, "events": 0}
+        self.chain: dict[str, list[str]] = {}  # identifiers by kind, after run(): for load tests to query
+        self.tokens: dict[str, dict[str, str]] = {}  # bearer headers by industry role, after run()
 
     def _tick(self, hours: float = 1.0) -> str:
         self.clock += timedelta(hours=hours * self.rng.uniform(0.5, 1.5))
@@ -55,7 +59,7 @@ class Demo:
 
     async def enterprise(self, name: str, industry: str, code: str) -> tuple[str, int, dict[str, str]]:
         admin = await self._token("admin", self.admin_password)
-        username, password = f"{industry[:4]}{self.tag}{self.rng.randrange(1000)}", "demo-password-1"
+        username, password = f"{industry[:4]}{self.tag}{self.rng.randrange(1000)}", self.PASSWORD
         created = await self.http.post("/snms/api/v5/enterprises", json={
             "name": name, "creditCode": _credit_code(self.rng), "industry": industry, "industryCode": code,
             "contactName": "演示", "contactPhone": "0571-8888-0000", "contactEmail": f"{username}@example.com",
@@ -65,7 +69,10 @@ class Demo:
         await self.http.post(f"/snms/api/v5/enterprises/{enterprise_id}/audit", json={"approve": True},
                              headers=admin)
         user = await self._token(username, password)
-        prefix = (await self.http.post("/snms/api/v5/prefixes", json={}, headers=user)).json()["data"]["prefix"]
+        applied = await self.http.post("/snms/api/v5/prefixes", json={}, headers=user)
+        if not (applied.json().get("data") or {}).get("prefix"):
+            raise RuntimeError(f"prefix application failed: {applied.status_code} {applied.text[:300]}")
+        prefix = applied.json()["data"]["prefix"]
         await self.http.post(f"/snms/api/v5/prefixes/{prefix}/audit", json={"approve": True}, headers=admin)
         return prefix, enterprise_id, await self._token(username, password)
 
@@ -198,6 +205,9 @@ class Demo:
             if rng.random() < 0.2:
                 returns.append(self._event("ObjectEvent", RECYCLING, epcList=[crate], disposition="disposed"))
         await self.capture(pack_h, returns)
+        self.chain = {"heats": heats, "coils": coils, "parts": part_handles, "crates": crates,
+                      "vehicles": [item["handle"] for item in vehicle_items]}
+        self.tokens = {"steel": steel_h, "parts": parts_h, "cars": cars_h, "packaging": pack_h}
         return {**self.counts, "heats": len(heats), "coils": len(coils), "parts": len(part_handles),
                 "vehicles": len(vehicle_items), "crates": len(crates), "pallets": len(pallets)}
 

@@ -39,6 +39,7 @@ from registry.prefixes.endpoints import router as prefixes_router
 from registry.templates.endpoints import router as templates_router
 from resolver.asgi import ResolverFastPath
 from resolver.cache.coordinator import CacheCoordinator
+from resolver.console.endpoints import router as console_router
 from resolver.endpoints import router as resolver_router
 from resolver.proxy import router as proxy_router
 from resolver.service import Resolver
@@ -163,7 +164,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     for router in (identity_router, enterprises_router, prefixes_router, templates_router, identifiers_router,
                    capture_router, capture_federation_router, trace_router, resolver_router, handles_router,
-                   proxy_router):  # the proxy's catch-all route comes last
+                   console_router, proxy_router):  # the proxy's catch-all route comes last
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)

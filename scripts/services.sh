@@ -31,4 +31,8 @@ command -v redis-server >/dev/null || install redis-server
 command -v pgrep >/dev/null || install procps
 # The PgBouncer test starts its own pgbouncer on a free port.
 command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || install pgbouncer
+# The benchmark smoke tests load the node with wrk.
+command -v wrk >/dev/null || install wrk
+# The console's browser test drives headless Chromium through chromedriver (a CJK font for legible screenshots).
+{ [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || install chromium chromium-driver fonts-wqy-microhei
 listening 5432 && listening 6379
