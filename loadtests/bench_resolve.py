@@ -35,6 +35,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -168,53 +171,79 @@ def _median(runs: list[dict]) -> dict:
             "errors": "; ".join(r["errors"] for r in runs if r["errors"]), "runs": runs}
 
 
-async def run(records: int, seconds: int, connections: int, workers: int, working_set: int, server: str,
-              rounds: int = 1) -> dict:
-    """Load ``records`` identifiers, then drive the four routes with wrk, ``rounds`` times interleaved."""
+@dataclass
+class Rig:
+    """A node on a fresh database with a Redis of its own, and the baseline application beside it."""
+
+    url: str  # the database (SQLAlchemy URL)
+    node_url: str
+    script: Path  # wrk's key script
+    tmp: Path
+    workers: int
+    server: str
+    baseline: subprocess.Popen | None = None
+
+    def start_baseline(self) -> str:
+        self.baseline, baseline_url = start_baseline(_dsn(self.url), self.workers, self.server, self.tmp)
+        return baseline_url
+
+
+@asynccontextmanager
+async def rig(workers: int, server: str) -> AsyncIterator[Rig]:
+    """Create the database, start Redis and the node (``workers`` × ``server``); stop and drop them afterwards."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is required: apt-get install wrk")
     name = f"secnode_bench_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(_dsn(ADMIN_URL))
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    runs: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
         script = tmp / "keys.lua"
         script.write_text(WRK_SCRIPT)
         redis_process, redis_url = start_redis(tmp)
-        baseline = None
+        bench = None
         try:
             env = {"SECNODE_DATABASE_URL": url, "SECNODE_REDIS_URL": redis_url,
                    "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD, "SECNODE_LOG_LEVEL": "WARNING"}
             with running_node(env, tmp, extra_args=["--workers", str(workers), "--server", server]) as node_url:
-                prefix, _ = await setup_tenant(node_url)
-                started = time.perf_counter()
-                await load_records(_dsn(url), prefix, records)
-                load_seconds = time.perf_counter() - started
-                baseline, baseline_url = start_baseline(_dsn(url), workers, server, tmp)
-                await warm(node_url, prefix, 0, working_set, workers)
-                half = records // 2
-                asked = 0  # cold keys asked so far: each round goes on where the last one stopped
-                for _ in range(rounds):
-                    for label, target, path, first, count in [
-                            ("const", baseline_url, "/const/" + prefix, 0, records),
-                            ("select", baseline_url, "/select/" + prefix, 0, records),
-                            ("cold", node_url, "/api/handles/" + prefix, half, records - half),
-                            ("warm", node_url, "/api/handles/" + prefix, 0, working_set)]:
-                        result = wrk(target, path, first, count, seconds, connections, script,
-                                     start=asked if label == "cold" else None)
-                        if label == "cold":
-                            asked += result["requests"] + connections  # and those still in flight at the end
-                        runs.setdefault(label, []).append(result)
+                bench = Rig(url, node_url, script, tmp, workers, server)
+                yield bench
         finally:
-            if baseline is not None:
-                baseline.terminate()
-                baseline.wait()
+            if bench is not None and bench.baseline is not None:
+                bench.baseline.terminate()
+                bench.baseline.wait()
             redis_process.kill()
             redis_process.wait()
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             await admin.close()
+
+
+async def run(records: int, seconds: int, connections: int, workers: int, working_set: int, server: str,
+              rounds: int = 1) -> dict:
+    """Load ``records`` identifiers, then drive the four routes with wrk, ``rounds`` times interleaved."""
+    runs: dict[str, list[dict]] = {}
+    async with rig(workers, server) as bench:
+        node_url, script = bench.node_url, bench.script
+        prefix, _ = await setup_tenant(node_url)
+        started = time.perf_counter()
+        await load_records(_dsn(bench.url), prefix, records)
+        load_seconds = time.perf_counter() - started
+        baseline_url = bench.start_baseline()
+        await warm(node_url, prefix, 0, working_set, workers)
+        half = records // 2
+        asked = 0  # cold keys asked so far: each round goes on where the last one stopped
+        for _ in range(rounds):
+            for label, target, path, first, count in [
+                    ("const", baseline_url, "/const/" + prefix, 0, records),
+                    ("select", baseline_url, "/select/" + prefix, 0, records),
+                    ("cold", node_url, "/api/handles/" + prefix, half, records - half),
+                    ("warm", node_url, "/api/handles/" + prefix, 0, working_set)]:
+                result = wrk(target, path, first, count, seconds, connections, script,
+                             start=asked if label == "cold" else None)
+                if label == "cold":
+                    asked += result["requests"] + connections  # and those still in flight at the end
+                runs.setdefault(label, []).append(result)
     routes = {label: _median(r) for label, r in runs.items()}
     return {"records": records, "seconds": seconds, "connections": connections, "workers": workers,
             "working_set": working_set, "server": server, "rounds": rounds, "load_seconds": load_seconds,

@@ -3,7 +3,7 @@
     .venv/bin/python -m loadtests.bench_scale [--sizes 1000000,10000000] [--seconds 10] [--measure 100000]
 
 Creates its own database on the PostgreSQL server of ``SECNODE_BENCH_DATABASE_URL`` (as the other benchmarks), a
-Redis server of its own, and ``secnode serve`` (granian, two workers). It grows the registry to each size through the
+Redis server of its own, and ``secnode serve`` (granian, two workers; the baseline too). It grows the registry to each size through the
 node's own bulk path (``POST /identityv2/data/batchCreate``, 2000 steel coils a batch, four in flight) and measures
 at each size:
 
@@ -21,23 +21,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
 import asyncpg
 import httpx
 import orjson
-from sqlalchemy.engine import make_url
 
-from loadtests.bench_batch_register import ADMIN_URL, PASSWORD, _dsn, coil_item, setup_tenant
-from loadtests.bench_resolve import WRK_SCRIPT, start_baseline, start_redis, warm, wrk
-from tests.servers import running_node
+from loadtests.bench_batch_register import _dsn, coil_item, setup_tenant
+from loadtests.bench_resolve import rig, warm, wrk
 
 BATCH = 2000
 IN_FLIGHT = 4
+WORKERS = 2  # node and baseline alike
 WORKING_SET = 20_000
 STORAGE_TABLES = ("handles", "handle_history", "journal")
 
@@ -88,50 +83,28 @@ async def settle_and_measure_storage(dsn: str, count: int) -> dict[str, float]:
 
 
 async def main(sizes: list[int], seconds: int, connections: int, measure: int) -> None:
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is required: apt-get install wrk")
-    name = f"secnode_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(_dsn(ADMIN_URL))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     rows: list[dict] = []
-    with tempfile.TemporaryDirectory() as tmp_dir:
-        tmp = Path(tmp_dir)
-        script = tmp / "keys.lua"
-        script.write_text(WRK_SCRIPT)
-        redis_process, redis_url = start_redis(tmp)
-        baseline = None
-        try:
-            env = {"SECNODE_DATABASE_URL": url, "SECNODE_REDIS_URL": redis_url,
-                   "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD, "SECNODE_LOG_LEVEL": "WARNING"}
-            with running_node(env, tmp, extra_args=["--workers", "2", "--server", "granian"]) as node_url:
-                prefix, token = await setup_tenant(node_url)
-                baseline, baseline_url = start_baseline(_dsn(url), 1, "granian", tmp)
-                loaded = 0
-                for size in sizes:
-                    started = time.perf_counter()
-                    await grow(node_url, token, prefix, loaded, size - measure)
-                    register_seconds = await grow(node_url, token, prefix, size - measure, size)
-                    loaded = size
-                    print(f"{size:>11,} identifiers registered ({time.perf_counter() - started:.0f} s)", flush=True)
-                    storage = await settle_and_measure_storage(_dsn(url), size)
-                    row = {"size": size, "register": measure / register_seconds, "storage": storage}
-                    row["select"] = wrk(baseline_url, "/select/" + prefix, WORKING_SET, size - WORKING_SET,
-                                        seconds, connections, script)
-                    row["cold"] = wrk(node_url, "/api/handles/" + prefix, WORKING_SET, size - WORKING_SET,
-                                      seconds, connections, script)
-                    await warm(node_url, prefix, 0, WORKING_SET, 1)
-                    row["warm"] = wrk(node_url, "/api/handles/" + prefix, 0, WORKING_SET, seconds, connections,
-                                      script)
-                    rows.append(row)
-                    print_row(row, connections, seconds)
-        finally:
-            if baseline is not None:
-                baseline.terminate()
-                baseline.wait()
-            redis_process.kill()
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+    async with rig(WORKERS, "granian") as bench:
+        prefix, token = await setup_tenant(bench.node_url)
+        baseline_url = bench.start_baseline()
+        dsn, node_url, script = _dsn(bench.url), bench.node_url, bench.script
+        loaded = 0
+        for size in sizes:
+            started = time.perf_counter()
+            await grow(node_url, token, prefix, loaded, size - measure)
+            register_seconds = await grow(node_url, token, prefix, size - measure, size)
+            loaded = size
+            print(f"{size:>11,} identifiers registered ({time.perf_counter() - started:.0f} s)", flush=True)
+            storage = await settle_and_measure_storage(dsn, size)
+            row = {"size": size, "register": measure / register_seconds, "storage": storage}
+            row["select"] = wrk(baseline_url, "/select/" + prefix, WORKING_SET, size - WORKING_SET,
+                                seconds, connections, script)
+            row["cold"] = wrk(node_url, "/api/handles/" + prefix, WORKING_SET, size - WORKING_SET,
+                              seconds, connections, script)
+            await warm(node_url, prefix, 0, WORKING_SET, WORKERS)
+            row["warm"] = wrk(node_url, "/api/handles/" + prefix, 0, WORKING_SET, seconds, connections, script)
+            rows.append(row)
+            print_row(row, connections, seconds)
     print_summary(rows)
 
 
