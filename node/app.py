@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import PlainTextResponse, Response
 
 from node import __version__
-from node.cache import make_redis
+from node.cache import make_redis, replicas_to_wait
 from node.config import Settings, get_settings
 from node.db import Database
 from node.errors import DomainError, InvalidRequest, Kind
@@ -65,9 +65,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def lifespan(app: FastAPI):
         own_db = db is None
         app.state.db = db or Database.from_settings(settings)
-        app.state.redis = make_redis(settings.redis_url) if settings.redis_url else None
+        app.state.redis = make_redis(settings)
         cache = CacheCoordinator(app.state.db, app.state.redis, capacity=settings.cache_capacity,
-                                 ttl_seconds=settings.cache_ttl_seconds)
+                                 ttl_seconds=settings.cache_ttl_seconds, wait_replicas=replicas_to_wait(settings),
+                                 wait_timeout_ms=settings.redis_wait_timeout_ms)
         stats = ResolutionStats(app.state.db)
         locator = HomingLocator(settings.upstream_url) if settings.upstream_url else None
         app.state.resolver = Resolver(settings, cache, stats, locator)

@@ -314,13 +314,14 @@ async def _writing_database(settings: Settings) -> AsyncIterator[Database]:
     """The database for a long write from the command line. With Redis, commits go through the same cache
     coordination as the server's (ADR 0002), so no worker keeps answering with what a batch replaced; without
     it, the serving process learns of the changes from the journal."""
-    from node.cache import make_redis
+    from node.cache import make_redis, replicas_to_wait
     from resolver.cache.coordinator import CacheCoordinator
 
     db = Database.from_settings(settings, with_replica=False)
-    redis = make_redis(settings.redis_url) if settings.redis_url else None
-    coordinator = CacheCoordinator(db, redis, ttl_seconds=settings.cache_ttl_seconds, serve_locally=False) \
-        if redis is not None else None
+    redis = make_redis(settings)
+    coordinator = CacheCoordinator(db, redis, ttl_seconds=settings.cache_ttl_seconds, serve_locally=False,
+                                   wait_replicas=replicas_to_wait(settings),
+                                   wait_timeout_ms=settings.redis_wait_timeout_ms) if redis is not None else None
     try:
         if coordinator is not None:
             await coordinator.start()

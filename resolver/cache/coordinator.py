@@ -9,7 +9,8 @@ import secrets
 import time
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import RedisClusterException, RedisError
 
 from node.db import Database, RecordChange
 from node.errors import Unavailable
@@ -18,7 +19,7 @@ from registry.journal import repository as journal
 from resolver.cache import metrics
 from resolver.cache.entry import NOT_FOUND, PENDING, Entry, decode, from_record
 from resolver.cache.local import LocalTier
-from resolver.cache.redis_tier import CHANNEL, RedisTier
+from resolver.cache.redis_tier import RedisTier, record_key
 
 log = logging.getLogger("secnode.cache")
 
@@ -27,25 +28,30 @@ LEASE_MARGIN = 0.25
 HEARTBEAT_SECONDS = 0.5
 REDIS_READ_TIMEOUT = 0.25  # a slow Redis is treated as a miss, not waited for
 JOURNAL_TAIL_SECONDS = 0.25
-_REDIS_TROUBLE = (RedisError, OSError, asyncio.TimeoutError)
+# redis-py's cluster client (8.1) can also fail with AttributeError when a node's connection is torn down under a
+# command in flight (a failover): that is Redis trouble too, never a reason to answer 500.
+_REDIS_TROUBLE = (RedisError, RedisClusterException, OSError, asyncio.TimeoutError, AttributeError)
 
 
 class CacheCoordinator:
     """One per worker process. Implements the database's commit hooks for the write side."""
 
-    def __init__(self, db: Database, redis: Redis | None, *, capacity: int = 200_000, ttl_seconds: int = 86400,
-                 negative_ttl_seconds: int = 5, serve_locally: bool = True):
+    def __init__(self, db: Database, redis: Redis | RedisCluster | None, *, capacity: int = 200_000,
+                 ttl_seconds: int = 86400, negative_ttl_seconds: int = 5, serve_locally: bool = True,
+                 wait_replicas: int = 0, wait_timeout_ms: int = 500):
         self.db = db
         self.redis = redis
-        self.tier = RedisTier(redis, ttl_ms=ttl_seconds * 1000, negative_ttl_ms=negative_ttl_seconds * 1000) \
+        self.tier = RedisTier(redis, ttl_ms=ttl_seconds * 1000, negative_ttl_ms=negative_ttl_seconds * 1000,
+                              wait_replicas=wait_replicas, wait_timeout_ms=wait_timeout_ms) \
             if redis is not None else None
         self.local = LocalTier(capacity, always_valid=redis is None)
         self.serve_locally = serve_locally
         self.worker_id = secrets.token_hex(6)
         self._tasks: list[asyncio.Task] = []
         self._heartbeats: dict[str, float] = {}
-        self._epochs: dict[int, bytes] = {}
+        self._epochs: dict[int, dict[str, bytes]] = {}
         self._fills: list[tuple[str, Entry, bytes]] = []
+        self._epochless: set[str] = set()  # keys whose slot had no epoch at lookup: one to create
         self._filler: asyncio.Task | None = None
 
     # ---- lifecycle -----------------------------------------------------------------------------------------
@@ -64,11 +70,13 @@ class CacheCoordinator:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=2.0)
-        if self.tier is not None and self.serve_locally:
-            try:
-                await self.tier.leave(self.worker_id)
-            except _REDIS_TROUBLE:
-                pass
+        if self.tier is not None:
+            if self.serve_locally:
+                try:
+                    await self.tier.leave(self.worker_id)
+                except _REDIS_TROUBLE:
+                    pass
+            await self.tier.aclose()
 
     # ---- read path -----------------------------------------------------------------------------------------
 
@@ -104,6 +112,8 @@ class CacheCoordinator:
         if redis_ok and epoch is not None:
             # Off the response's path, batched: the script still refuses it if anything newer arrived meanwhile.
             self._queue_fill(key, entry, epoch)
+        elif redis_ok:
+            self._queue_epoch(key)  # Redis lost this slot's epoch (a restart): start a new one, fills follow it
         if self.serve_locally:
             self.local.fill(key, entry, generation)
         return entry
@@ -111,15 +121,27 @@ class CacheCoordinator:
     def _queue_fill(self, key: str, entry: Entry, epoch: bytes) -> None:
         if len(self._fills) < 10_000:  # beyond that, Redis is not keeping up: skipping a fill is only a miss
             self._fills.append((key, entry, epoch))
+        self._start_filler()
+
+    def _queue_epoch(self, key: str) -> None:
+        if len(self._epochless) < 1000:
+            self._epochless.add(key)
+        self._start_filler()
+
+    def _start_filler(self) -> None:
         if self._filler is None or self._filler.done():
             self._filler = asyncio.create_task(self._drain_fills())
 
     async def _drain_fills(self) -> None:
-        """Send queued fills in pipelines, one round trip for everything queued meanwhile."""
-        while self._fills:
+        """Send queued fills (and epochs to create) in pipelines, one round trip for everything queued meanwhile."""
+        while self._fills or self._epochless:
             batch, self._fills = self._fills[:500], self._fills[500:]
+            epochless, self._epochless = self._epochless, set()
             try:
-                await self.tier.fill_all(batch)
+                if epochless:
+                    await self.tier.epochs(epochless)
+                if batch:
+                    await self.tier.fill_all(batch)
             except _REDIS_TROUBLE:
                 metrics.FALLBACK.inc()
 
@@ -143,10 +165,12 @@ class CacheCoordinator:
     async def before_commit(self, changes: list[RecordChange]) -> None:
         if self.tier is None:
             return
+        keys = [c.key for c in changes]
         try:
-            self._epochs[id(changes)] = await self.tier.epoch()
+            self._epochs[id(changes)] = await self.tier.epochs(keys)
             await self.tier.install_all(((c.key, Entry(c.version, PENDING)) for c in changes), marker=True)
-            await self._broadcast([c.key for c in changes])
+            await self.tier.replicate(self._record_keys(keys))  # a failover keeps the markers
+            await self._broadcast(keys)
         except _REDIS_TROUBLE as exc:
             self._epochs.pop(id(changes), None)
             metrics.WRITE_REFUSED.inc()
@@ -161,13 +185,15 @@ class CacheCoordinator:
         if self.tier is None:
             return
         epoch_before = self._epochs.pop(id(changes), None)
+        keys = [key for key, _ in entries]
         try:
             await self.tier.install_all(entries)
             if self.db.read_url is not None and self.db.dialect == "postgresql":
-                await self.tier.raise_wal(await records.primary_wal_position(self.db))
-            if await self.tier.epoch() != epoch_before:
+                await self.tier.raise_wal(await records.primary_wal_position(self.db), keys)
+            await self.tier.replicate(self._record_keys(keys))  # a failover keeps what the client is told
+            if await self.tier.epochs(keys) != epoch_before:
                 # Redis restarted during the write: another worker may have filled the old version meanwhile
-                await self._broadcast([key for key, _ in entries])
+                await self._broadcast(keys)
         except _REDIS_TROUBLE:
             versions = ", ".join(f"{c.key} v{c.version}" for c in changes[:3])
             raise Unavailable(f"the change was committed ({versions}{', ...' if len(changes) > 3 else ''}) but the "
@@ -181,6 +207,10 @@ class CacheCoordinator:
             await self.tier.unmark_all((c.key, Entry(c.version, PENDING)) for c in changes)
         except _REDIS_TROUBLE:
             pass  # the markers expire by themselves; meanwhile they only cost misses
+
+    @staticmethod
+    def _record_keys(keys: list[str]) -> list[str]:
+        return [record_key(key) for key in keys]
 
     async def _broadcast(self, keys: list[str]) -> None:
         """Tell every worker to drop ``keys``; return once every worker with a live lease has done so."""
@@ -199,13 +229,16 @@ class CacheCoordinator:
 
     async def _listen(self) -> None:
         while True:
-            pubsub = self.redis.pubsub()
+            pubsub = None
             try:
-                await pubsub.subscribe(CHANNEL)
+                pubsub = await self.tier.subscribe()
                 while True:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-                    if message is not None:
-                        await self._handle(message["data"])
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is None or message["type"] in ("subscribe", "ssubscribe"):
+                        continue
+                    if message["type"] not in ("message", "smessage"):
+                        raise ConnectionError(f"the subscription ended ({message['type']})")  # e.g. a slot moved
+                    await self._handle(message["data"])
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -217,7 +250,8 @@ class CacheCoordinator:
                 await asyncio.sleep(0.2)
             finally:
                 try:
-                    await asyncio.wait_for(pubsub.aclose(), 1.0)
+                    if pubsub is not None:
+                        await asyncio.wait_for(pubsub.aclose(), 1.0)
                 except (Exception, asyncio.CancelledError):
                     pass
 
@@ -231,7 +265,10 @@ class CacheCoordinator:
             sent_at = self._heartbeats.pop(nonce, None) if worker == self.worker_id else None
             if sent_at is not None:
                 # Our own heartbeat came back through the channel: every earlier invalidation was handled.
-                await self.tier.renew(self.worker_id, int(LEASE_SECONDS * 1000))
+                try:
+                    await self.tier.renew(self.worker_id, int(LEASE_SECONDS * 1000))
+                except _REDIS_TROUBLE:
+                    return  # not renewed (or not replicated): the lease runs out unless a later heartbeat renews it
                 self.local.extend(sent_at + LEASE_SECONDS - LEASE_MARGIN)
                 metrics.LEASE_RENEWED.inc()
 
@@ -241,7 +278,7 @@ class CacheCoordinator:
             self._heartbeats = {n: t for n, t in self._heartbeats.items() if time.monotonic() - t < LEASE_SECONDS}
             self._heartbeats[nonce] = time.monotonic()
             try:
-                await self.redis.publish(CHANNEL, f"H {self.worker_id} {nonce}".encode())
+                await self.tier.heartbeat(f"H {self.worker_id} {nonce}".encode())
             except _REDIS_TROUBLE:
                 pass
             await asyncio.sleep(HEARTBEAT_SECONDS)

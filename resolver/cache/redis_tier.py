@@ -1,29 +1,27 @@
 """The Redis tier and the coordination keys: every change of a cached entry goes through a script that compares
-versions, so an older version never replaces a newer one (ADR 0002)."""
+versions, so an older version never replaces a newer one (ADR 0002). Standalone Redis or Redis Cluster (ADR 0006):
+each script touches keys of one hash slot (``resolver.cache.keys``)."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Iterable
 
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.commands.core import AsyncScript
+from redis.exceptions import RedisError
 
 from resolver.cache.entry import Entry, encode
+from resolver.cache.keys import KeyLayout
 
-PREFIX = "secnode:"
-EPOCH = PREFIX + "epoch"
-YOUNG = PREFIX + "epoch:young"  # exists during the grace period after a new epoch: no fills
-WAL = PREFIX + "wal"  # the primary's WAL position after the latest acknowledged write (replica freshness)
-LEASES = PREFIX + "leases"
-CHANNEL = PREFIX + "inval"
+record_key = KeyLayout.record
 
 
-def record_key(key: str) -> str:
-    return f"{PREFIX}rec:v1:{key}"
-
-
-def acks_key(message_id: str) -> str:
-    return f"{PREFIX}acks:{message_id}"
+class NotReplicated(RedisError):
+    """Fewer replicas than required confirmed a change: a failover now could lose it."""
 
 
 _VERSION = "local function version_of(raw) if not raw then return -1, '' end " \
@@ -71,11 +69,11 @@ return ARGV[1]
 
 _NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
 
-# KEYS: leases. ARGV: channel, message. Publishes and returns the workers whose lease is live at that moment:
+# KEYS: leases. ARGV: channel, message, PUBLISH or SPUBLISH (cluster: the channel is in the leases' slot). Publishes and returns the workers whose lease is live at that moment:
 # only they can hold what the message invalidates (a worker that gets a lease later starts empty).
 _PUBLISH = _NOW + """
 local live = redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')
-redis.call('PUBLISH', ARGV[1], ARGV[2])
+redis.call(ARGV[3], ARGV[1], ARGV[2])
 return live
 """
 
@@ -102,11 +100,16 @@ return now
 
 
 class RedisTier:
-    def __init__(self, redis: Redis, *, ttl_ms: int, negative_ttl_ms: int, marker_ttl_ms: int = 60_000,
-                 grace_ms: int = 2000):
+    def __init__(self, redis: Redis | RedisCluster, *, ttl_ms: int, negative_ttl_ms: int,
+                 marker_ttl_ms: int = 60_000, grace_ms: int = 2000, wait_replicas: int = 0,
+                 wait_timeout_ms: int = 500):
         self.redis = redis
+        self.cluster = isinstance(redis, RedisCluster)
+        self.keys = KeyLayout(cluster=self.cluster)
         self.ttl_ms, self.negative_ttl_ms, self.marker_ttl_ms, self.grace_ms = (ttl_ms, negative_ttl_ms,
                                                                                  marker_ttl_ms, grace_ms)
+        self.wait_replicas, self.wait_timeout_ms = wait_replicas, wait_timeout_ms
+        self._node_clients: dict[str, Redis] = {}
         self._fill = redis.register_script(_FILL)
         self._install = redis.register_script(_INSTALL)
         self._unmark = redis.register_script(_UNMARK)
@@ -119,59 +122,144 @@ class RedisTier:
     def _ttl(self, entry: Entry) -> int:
         return self.negative_ttl_ms if entry.version == 0 else self.ttl_ms
 
+    async def _pipelined(self, calls: Iterable[tuple[AsyncScript, list[str], list]]) -> list:
+        """Run scripts in one pipeline. A cluster pipeline (one per node, redis-py routes) cannot use EVALSHA, so
+        it sends the scripts' text: Redis caches them by digest all the same."""
+        pipe = self.redis.pipeline(transaction=False)
+        for script, keys, args in calls:
+            if self.cluster:
+                pipe.eval(script.script, len(keys), *keys, *args)
+            else:
+                await script(keys=keys, args=args, client=pipe)
+        return await pipe.execute()
+
     async def lookup(self, key: str) -> tuple[bytes | None, bytes | None, int | None]:
-        """The entry, the epoch token and the WAL watermark, in one round trip."""
-        raw, epoch, wal = await self.redis.mget(record_key(key), EPOCH, WAL)
+        """The entry, the epoch token and the WAL watermark of its slot, in one round trip."""
+        record = record_key(key)
+        shard = self.keys.shard(record)
+        raw, epoch, wal = await self.redis.mget(record, shard.epoch, shard.wal)
         return raw, epoch, None if wal is None else int(wal)
 
-    async def raise_wal(self, position: int) -> None:
-        """Move the WAL watermark up to ``position`` (never down)."""
-        await self._raise_wal(keys=[WAL], args=[position])
+    async def raise_wal(self, position: int, keys: Iterable[str]) -> None:
+        """Move the WAL watermark of the slots of ``keys`` up to ``position`` (never down)."""
+        await self._pipelined((self._raise_wal, [wal], [position])
+                              for wal in {self.keys.shard(record_key(key)).wal for key in keys})
 
     async def fill(self, key: str, entry: Entry, epoch: bytes) -> bool:
-        return bool(await self._fill(keys=[record_key(key), EPOCH, YOUNG],
+        return bool(await self._fill(keys=self._fill_keys(key),
                                      args=[epoch, entry.version, encode(entry), self._ttl(entry)]))
 
-    async def fill_all(self, fills: Iterable[tuple[str, Entry, bytes]]) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for key, entry, epoch in fills:
-            await self._fill(keys=[record_key(key), EPOCH, YOUNG], args=[epoch, entry.version, encode(entry),
-                                                                        self._ttl(entry)], client=pipe)
-        await pipe.execute()
+    def _fill_keys(self, key: str) -> list[str]:
+        record = record_key(key)
+        shard = self.keys.shard(record)
+        return [record, shard.epoch, shard.young]
 
-    async def epoch(self) -> bytes:
-        return await self._ensure_epoch(keys=[EPOCH, YOUNG], args=[secrets.token_hex(8), self.grace_ms])
+    async def fill_all(self, fills: Iterable[tuple[str, Entry, bytes]]) -> None:
+        await self._pipelined((self._fill, self._fill_keys(key), [epoch, entry.version, encode(entry),
+                                                                  self._ttl(entry)])
+                              for key, entry, epoch in fills)
+
+    async def epochs(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """The epoch token of each slot of ``keys`` (by epoch key), creating the ones Redis lost."""
+        shards = {shard.epoch: shard for shard in (self.keys.shard(record_key(key)) for key in keys)}
+        tokens = await self._pipelined((self._ensure_epoch, [shard.epoch, shard.young],
+                                        [secrets.token_hex(8), self.grace_ms]) for shard in shards.values())
+        return dict(zip(shards, tokens))
 
     async def install_all(self, entries: Iterable[tuple[str, Entry]], *, marker: bool = False) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for key, entry in entries:
-            ttl = self.marker_ttl_ms if marker else self._ttl(entry)
-            await self._install(keys=[record_key(key)], args=[entry.version, encode(entry), ttl], client=pipe)
-        await pipe.execute()
+        await self._pipelined((self._install, [record_key(key)],
+                               [entry.version, encode(entry), self.marker_ttl_ms if marker else self._ttl(entry)])
+                              for key, entry in entries)
 
     async def unmark_all(self, markers: Iterable[tuple[str, Entry]]) -> None:
-        pipe = self.redis.pipeline(transaction=False)
-        for key, marker in markers:
-            await self._unmark(keys=[record_key(key)], args=[encode(marker)], client=pipe)
-        await pipe.execute()
+        await self._pipelined((self._unmark, [record_key(key)], [encode(marker)]) for key, marker in markers)
+
+    async def replicate(self, keys: Iterable[str]) -> None:
+        """Return once ``wait_replicas`` replicas of every node holding ``keys`` (Redis keys) have every change
+        made there so far, so a failover cannot lose them; raise NotReplicated otherwise. WAIT counts the writes of
+        its own connection, so each node gets a fence: a write and WAIT on one connection. Replication is in
+        order, so the fence's arrival covers every earlier change on that node."""
+        if not self.wait_replicas:
+            return
+        fences: dict[str, tuple[ClusterNode | None, str]] = {}
+        if self.cluster:
+            await self.redis.initialize()
+        for key in keys:
+            node = self.redis.get_node_from_key(key) if self.cluster else None
+            fences.setdefault(node.name if node else "", (node, self.keys.fence(key)))
+        await asyncio.gather(*(self._fence(node, fence) for node, fence in fences.values()))
+
+    async def _fence(self, node: ClusterNode | None, fence: str) -> None:
+        client = self._node_client(node) if node is not None else self.redis
+        try:
+            pipe = client.pipeline(transaction=False)
+            pipe.set(fence, 1, px=60_000)
+            pipe.wait(self.wait_replicas, self.wait_timeout_ms)
+            _, replicas = await pipe.execute()
+        except (RedisError, OSError):
+            stale = self._node_clients.pop(node.name, None) if node is not None else None
+            if stale is not None:
+                await stale.aclose()
+            raise
+        if replicas < self.wait_replicas:
+            raise NotReplicated(f"{replicas} of {self.wait_replicas} replicas confirmed within "
+                                f"{self.wait_timeout_ms} ms")
+
+    def _node_client(self, node: ClusterNode) -> Redis:
+        """A plain client of one cluster node: commands on one connection (fences) and the subscription."""
+        if node.name not in self._node_clients:
+            options = self.redis.get_connection_kwargs()  # the cluster client's credentials and TLS settings
+            same = {k: v for k, v in options.items()
+                    if k.startswith("ssl_") or k in ("username", "password", "credential_provider")}
+            pool = ConnectionPool(connection_class=options["connection_class"], host=node.host, port=node.port,
+                                  socket_timeout=1, socket_connect_timeout=1, **same)
+            self._node_clients[node.name] = Redis(connection_pool=pool)
+        return self._node_clients[node.name]
+
+    async def subscribe(self) -> PubSub:
+        """A subscription to the invalidation channel. In a cluster it is a sharded channel, subscribed at the node
+        that serves its slot, where every publication is made: messages arrive in the order they were published.
+        The caller treats the end of the subscription (a failover, a slot move) as lost messages."""
+        if self.cluster:
+            await self.redis.initialize()
+            pubsub = self._node_client(self.redis.get_node_from_key(self.keys.channel)).pubsub()
+            await pubsub.ssubscribe(self.keys.channel)
+        else:
+            pubsub = self.redis.pubsub()
+            await pubsub.subscribe(self.keys.channel)
+        return pubsub
 
     async def publish(self, message: bytes) -> list[bytes]:
         """Publish on the invalidation channel; returns the workers that must acknowledge."""
-        return await self._publish(keys=[LEASES], args=[CHANNEL, message])
+        return await self._publish(keys=[self.keys.leases],
+                                   args=[self.keys.channel, message, "SPUBLISH" if self.cluster else "PUBLISH"])
+
+    async def heartbeat(self, message: bytes) -> None:
+        if self.cluster:
+            await self.redis.spublish(self.keys.channel, message)
+        else:
+            await self.redis.publish(self.keys.channel, message)
 
     async def pending(self, message_id: str, workers: list[bytes]) -> list[bytes]:
         if not workers:
             return []
-        return await self._pending(keys=[LEASES, acks_key(message_id)], args=workers)
+        return await self._pending(keys=[self.keys.leases, self.keys.acks(message_id)], args=workers)
 
     async def renew(self, worker: str, lease_ms: int) -> None:
-        await self._renew(keys=[LEASES], args=[worker, lease_ms])
+        await self._renew(keys=[self.keys.leases], args=[worker, lease_ms])
+        await self.replicate([self.keys.leases])
 
     async def acknowledge(self, message_id: str, worker: str) -> None:
+        acks = self.keys.acks(message_id)
         pipe = self.redis.pipeline(transaction=False)
-        pipe.sadd(acks_key(message_id), worker)
-        pipe.pexpire(acks_key(message_id), 30_000)
+        pipe.sadd(acks, worker)
+        pipe.pexpire(acks, 30_000)
         await pipe.execute()
 
     async def leave(self, worker: str) -> None:
-        await self.redis.zrem(LEASES, worker)
+        await self.redis.zrem(self.keys.leases, worker)
+
+    async def aclose(self) -> None:
+        for client in self._node_clients.values():
+            await client.aclose()
+        self._node_clients.clear()

@@ -23,7 +23,8 @@ from registry.bootstrap import ensure_node
 from registry.handles.syntax import canonical
 from resolver.asgi import ResolverFastPath
 from resolver.cache.entry import decode
-from resolver.cache.redis_tier import EPOCH, YOUNG, record_key
+from resolver.cache.keys import KeyLayout
+from resolver.cache.redis_tier import record_key
 from tests.conftest import ADMIN_PASSWORD, make_settings, redis_database
 from tests.factories import basic
 from tests.postgres_servers import archiving_server, restored_server
@@ -126,9 +127,10 @@ async def _resolves_as(client: httpx.AsyncClient, written: Iterable[str], expect
 async def _grace_period_over(redis_url: str, timeout: float = 10.0) -> None:
     redis = Redis.from_url(redis_url)
     deadline = asyncio.get_running_loop().time() + timeout
+    shard = KeyLayout(cluster=False).shard(record_key("any"))
     try:
-        assert await redis.exists(EPOCH)
-        while await redis.exists(YOUNG):
+        assert await redis.exists(shard.epoch)
+        while await redis.exists(shard.young):
             assert asyncio.get_running_loop().time() < deadline, "the new epoch's grace period did not end"
             await asyncio.sleep(0.1)
     finally:

@@ -9,9 +9,13 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 
+from redis.asyncio import Redis
+
 from node.app import create_app
+from registry.handles.syntax import canonical
 from resolver.asgi import ResolverFastPath
 from resolver.cache import metrics
+from resolver.cache.redis_tier import record_key
 from tests.conftest import ADMIN_PASSWORD, REDIS_URL, make_settings
 from tests.factories import onboard
 from tests.servers import free_port, running_node
@@ -137,6 +141,16 @@ async def test_redis_stopped_and_restarted(fresh_node, database_url, own_redis):
 
         own_redis.restart()
         await _wait_for_lease(app)
+        # Reads alone start a new epoch, and once its grace period is over they fill the empty Redis again.
+        redis = Redis.from_url(own_redis.url)
+        deadline = time.monotonic() + 10
+        while (cached := await redis.get(record_key(canonical(handle)))) is None:
+            assert time.monotonic() < deadline, "reads never refilled the restarted Redis"
+            app.state.resolver.cache.local.invalidate([canonical(handle)])  # so the read goes past the worker
+            assert (await http.get(f"/api/handles/{handle}")).status_code == 200
+            await asyncio.sleep(0.2)
+        assert cached.startswith(b"1|V|")
+        await redis.aclose()
         changed = await http.put(f"/api/handles/{handle}", json=[URL | {"data": "https://example.com/v3"}],
                                  headers=tenant.handle_admin)
         assert changed.status_code == 200, changed.text
