@@ -1,6 +1,9 @@
 """Benchmark: does the cost stay flat as the node grows? Figures at each size, measured in one run.
 
-    .venv/bin/python -m loadtests.bench_scale [--sizes 1000000,10000000] [--seconds 10] [--measure 100000]
+    .venv/bin/python -m loadtests.bench_scale [--sizes 1000000,10000000] [--seconds 10] [--measure 100000] \
+        | tee docs/benchmarks/scale.txt
+
+(the benchmark report shows the saved output in its Scale section).
 
 Creates its own database on the PostgreSQL server of ``SECNODE_BENCH_DATABASE_URL`` (as the other benchmarks), a
 Redis server of its own, and ``secnode serve`` (granian, two workers; the baseline too). It grows the registry to each size through the
@@ -21,7 +24,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import sys
 import time
+from datetime import UTC, datetime
 
 import asyncpg
 import httpx
@@ -130,6 +136,8 @@ def print_summary(rows: list[dict]) -> None:
         print(f"\ncold resolve at {last['size']:,} / at {first['size']:,}: {cold:.1%}   (target >= 80%)")
         print(f"registration at {last['size']:,} / at {first['size']:,}: {register:.1%}   (target >= 80%)")
     print(f"non-2xx: {sum(r[label]['non2xx'] for r in rows for label in ('select', 'cold', 'warm'))}  (target 0)")
+    print(f"# finished {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average "
+          f"{' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
@@ -140,4 +148,7 @@ if __name__ == "__main__":
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--measure", type=int, default=100_000, help="identifiers timed for registration")
     args = parser.parse_args()
+    print(f"$ .venv/bin/python -m loadtests.bench_scale {' '.join(sys.argv[1:])}\n"
+          f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())}",
+          flush=True)
     asyncio.run(main(args.sizes, args.seconds, args.connections, args.measure))

@@ -4,7 +4,8 @@
 
 Runs ``bench_resolve``, ``bench_batch_register`` and ``bench_trace`` one after the other on PostgreSQL
 (``SECNODE_BENCH_DATABASE_URL``, an admin connection; each benchmark creates and drops its own database) with a Redis
-server of each benchmark's own, then writes ``REPORT.md`` and ``benchmarks.png`` into ``--output``. Every figure
+server of each benchmark's own, then writes ``REPORT.md`` and ``benchmarks.png`` into ``--output``, with the scale benchmark's saved output
+(``scale.txt`` there, see ``bench_scale``) as its last section. Every figure
 stands next to its baseline measured in the same run, because absolute figures drift on a shared machine. The
 defaults finish in about ten minutes on two cores; every size is a parameter.
 """
@@ -140,7 +141,9 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"benchmark failed: {exc}") from None
     args.output.mkdir(parents=True, exist_ok=True)
     plot(results, args.output / "benchmarks.png")
-    (args.output / "REPORT.md").write_text(render(results, vars(args), command, "benchmarks.png"))
+    scale = args.output / "scale.txt"
+    (args.output / "REPORT.md").write_text(render(results, vars(args), command, "benchmarks.png",
+                                                  scale.read_text() if scale.exists() else None))
     print(f"wrote {args.output / 'REPORT.md'} and {args.output / 'benchmarks.png'}")
 
 

@@ -99,12 +99,23 @@ def _traceability(r: dict) -> list[str]:
             f"{_met(worst < r['target_p99_ms'])})", ""]
 
 
-def render(results: dict, params: dict, command: str, png_name: str) -> str:
+def _scale(scale_output: str | None) -> list[str]:
+    """The scale benchmark runs apart (it grows the registry to millions of identifiers, most of an hour): its
+    printed output, saved beside the report, is shown as it came."""
+    if not scale_output:
+        return []
+    return ["## Scale", "",
+            "Cost as the registry grows, from the last run of `loadtests/bench_scale.py`, saved as `scale.txt` "
+            "beside this report (its first lines give the command and the date):", "",
+            "```text", scale_output.rstrip(), "```", ""]
+
+
+def render(results: dict, params: dict, command: str, png_name: str, scale_output: str | None = None) -> str:
     lines = ["# Benchmark report", "", "```sh", command, "```", "",
              "Resolution, registration and traceability benchmarks of one run (`loadtests/report.py`). Each figure "
              "stands next to a baseline measured in the same run on the same machine, since absolute figures drift "
              "with other work on a shared machine.", "",
              *_machine(results), *_parameters(params, results), *_resolution(results["resolve"]),
-             *_registration(results["register"]), *_traceability(results["trace"]),
+             *_registration(results["register"]), *_traceability(results["trace"]), *_scale(scale_output),
              "## Plot", "", f"![throughput and latency against their baselines]({png_name})", ""]
     return "\n".join(lines)

@@ -21,6 +21,7 @@ NUMBER = r"[\d,]+(?:\.\d+)?"
 def test_benchmark_report_writes_every_section_and_a_plot(tmp_path):
     assert shutil.which("wrk"), "the resolution benchmark needs wrk (Debian package wrk)"
     root = Path(__file__).resolve().parent.parent
+    (tmp_path / "scale.txt").write_text("$ python -m loadtests.bench_scale\n  1,000 identifiers registered (1 s)\n")
     result = subprocess.run([sys.executable, "-m", "loadtests.report", "--output", str(tmp_path), *SMALL],
                             cwd=root, capture_output=True, text=True, timeout=240,
                             env={**os.environ, "SECNODE_BENCH_DATABASE_URL": ADMIN_URL})
@@ -29,7 +30,7 @@ def test_benchmark_report_writes_every_section_and_a_plot(tmp_path):
 
     assert ".venv/bin/python -m loadtests.report --output" in report
     for heading in ["# Benchmark report", "## Machine", "## Parameters", "## Resolution", "## Registration",
-                    "## Traceability", "## Plot"]:
+                    "## Traceability", "## Scale", "## Plot"]:
         assert f"\n{heading}\n" in f"\n{report}", heading
     for fact in ["date", "CPU", "memory", "Python", "PostgreSQL", "Redis", "granian", "wrk", "code"]:
         assert re.search(rf"^\| {fact} \| .+ \|$", report, re.M), fact
@@ -47,6 +48,7 @@ def test_benchmark_report_writes_every_section_and_a_plot(tmp_path):
         assert re.search(rf"^- {re.escape(ratio)}: \*\*{NUMBER} ?(%|ms)?\*\* \(target .*: (met|\*\*missed\*\*)\)",
                          report, re.M), ratio
 
+    assert "  1,000 identifiers registered (1 s)\n```" in report  # the scale run's saved output, as it came
     assert "](benchmarks.png)" in report
     png = tmp_path / "benchmarks.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
