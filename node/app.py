@@ -28,7 +28,9 @@ from node.metrics import (
     MetricsMiddleware,
     render,
 )
+from node.ratelimit import AddressRateLimit, Budgets
 from registry.accounts.endpoints import router as identity_router
+from registry.audit.middleware import AuditMiddleware
 from registry.enterprises.endpoints import router as enterprises_router
 from registry.events.endpoints import federation_router as capture_federation_router
 from registry.events.endpoints import router as capture_router
@@ -74,6 +76,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.state.resolver = Resolver(settings, cache, stats, locator)
         app.state.node_requests = NodeRequestVerifier(locator)  # other nodes' signed requests (trace federation)
         app.state.db.hooks = cache
+        app.state.budgets = Budgets(app.state.redis, settings)
+        app.state.budgets.start()
         await cache.start()
         stats_task = asyncio.create_task(stats.run())
         reporter_task = (asyncio.create_task(run_reporter(app.state.db, settings))
@@ -91,6 +95,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 reporter_task.cancel()
                 await asyncio.wait([reporter_task], timeout=5)
             await stats.flush()
+            await app.state.budgets.stop()
             await cache.stop()
             await app.state.resolver.aclose()
             if locator is not None:
@@ -168,6 +173,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                    console_router, proxy_router):  # the proxy's catch-all route comes last
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AuditMiddleware)
     app.add_middleware(MetricsMiddleware)
     return app
 
@@ -182,6 +188,8 @@ async def _sync_gauges(db: Database) -> None:
         SYNC_LAST_SUCCESS.set(cursor.last_success_at.timestamp())
 
 
-def create_asgi(settings: Settings | None = None) -> ResolverFastPath:
-    """What the server runs: the application behind the resolver's raw ASGI hot path."""
-    return ResolverFastPath(create_app(settings))
+def create_asgi(settings: Settings | None = None) -> AddressRateLimit:
+    """What the server runs: the application behind the resolver's raw ASGI hot path, both behind the per-address
+    rate limit."""
+    app = create_app(settings)
+    return AddressRateLimit(ResolverFastPath(app), app)

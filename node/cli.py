@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -25,8 +26,10 @@ app.add_typer(enterprise_app, name="enterprise")
 app.add_typer(prefix_app, name="prefix")
 sync_app = typer.Typer(help="Upward reporting to the top-level node", no_args_is_help=True)
 toplevel_app = typer.Typer(help="The reference top-level node (tests, demos, rehearsals)", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log", no_args_is_help=True)
 app.add_typer(sync_app, name="sync")
 app.add_typer(toplevel_app, name="toplevel")
+app.add_typer(audit_app, name="audit")
 console = Console()
 T = TypeVar("T")
 
@@ -42,13 +45,18 @@ def _in_transaction(work: Callable[[Any, Settings], Awaitable[T]]) -> T:
     from node.errors import DomainError
 
     settings = get_settings()
+    action = _command_action()
 
     async def run() -> T:
         db = Database.from_settings(settings, with_replica=False)
+        exit_code = 1
         try:
             async with db.unit_of_work() as session:
-                return await work(session, settings)
+                result = await work(session, settings)
+            exit_code = 0
+            return result
         finally:
+            await _audit_command(db, action, exit_code)
             await db.dispose()
 
     try:
@@ -56,6 +64,24 @@ def _in_transaction(work: Callable[[Any, Settings], Awaitable[T]]) -> T:
     except DomainError as exc:
         console.print(f"[red]error[/red] {exc.name}: {exc.message}")
         raise typer.Exit(1) from None
+
+
+def _command_action() -> str:
+    """The command and its arguments for the audit log; options are left out, as they may carry secrets."""
+    words = []
+    for word in sys.argv[1:]:
+        if word.startswith("-"):
+            break
+        words.append(word)
+    return "CLI " + " ".join(words)
+
+
+async def _audit_command(db: Database, action: str, exit_code: int) -> None:
+    """Administrative commands go to the audit log as requests do (result: the exit code)."""
+    from registry.audit import chain
+
+    async with db.unit_of_work() as session:
+        await chain.append(session, actor=_cli_actor().name, action=action, source="local", result=exit_code)
 
 
 def initialise(settings: Settings) -> str | None:
@@ -349,6 +375,31 @@ def _reporter(settings: Settings, db: Database):
         raise typer.Exit(2)
     upstream = HttpUpstream(settings.upstream_url, settings.node_prefix, load_signing_key(settings.node_key_file))
     return Reporter(db, settings, upstream), upstream
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain from its first entry: name every edited entry and every gap. Prints the
+    head (last number and hash): keep it elsewhere, to notice newest entries deleted later."""
+    from registry.audit import chain
+
+    settings = get_settings()
+
+    async def run() -> chain.Verification:
+        db = Database.from_settings(settings, with_replica=False)
+        try:
+            async with db.read_session() as session:
+                return await chain.verify(session)
+        finally:
+            await db.dispose()
+
+    report = asyncio.run(run())
+    for problem in report.problems:
+        console.print(f"[red]tampered[/red] {problem}")
+    console.print(f"{report.entries} entries; head: entry {report.head_seq}, hash {report.head_hash}")
+    if report.problems:
+        raise typer.Exit(1)
+    console.print("[green]the chain is intact[/green]")
 
 
 @sync_app.command("run")

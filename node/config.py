@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=list)
     allow_insecure_credentials: bool = False
 
+    # Budgets (node.ratelimit), 0 = off. Shared by all workers through Redis; daily ones reset at 00:00 UTC.
+    limit_requests_per_ip: int = 0  # requests per window from one client address: then 429 with Retry-After
+    limit_ip_window_seconds: int = 1
+    limit_requests_per_identity_daily: int = 0  # authenticated requests a day per identity: then IDIS 603
+    limit_registrations_per_prefix_daily: int = 0  # identifiers registered a day per enterprise prefix: then IDIS 604
+
     log_level: str = "INFO"
 
     @field_validator("node_prefix")

@@ -22,6 +22,9 @@ class Kind(str, Enum):
     CONFLICT = "conflict"  # a state that forbids the operation (business -2, HTTP 409)
     TOO_LARGE = "too_large"  # body over the limit
     UNAVAILABLE = "unavailable"  # a dependency is down (HTTP 503)
+    RATE_LIMITED = "rate_limited"  # too many requests from one address (HTTP 429)
+    DAILY_LIMIT = "daily_limit"  # IDIS 603: the identity's daily requests are used up (HTTP 429)
+    REGISTRATION_LIMIT = "registration_limit"  # IDIS 604: the prefix's daily registrations are used up (HTTP 429)
 
 
 class DomainError(Exception):
@@ -94,3 +97,12 @@ class TooLarge(DomainError):
 
 class Unavailable(DomainError):
     kind, name = Kind.UNAVAILABLE, "service.unavailable"
+
+
+class LimitExceeded(DomainError):
+    """A budget is used up (node.ratelimit); ``retry_after`` seconds until it is refilled."""
+    kind, name = Kind.RATE_LIMITED, "limit.rate"
+
+    def __init__(self, message: str, *, retry_after: float, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from node.config import Settings
 from node.errors import DomainError, InvalidRequest, Kind
@@ -28,6 +30,9 @@ HANDLE_CODES: dict[Kind, tuple[int, int]] = {
     Kind.CONFLICT: (2, 409),
     Kind.TOO_LARGE: (2, 413),
     Kind.UNAVAILABLE: (2, 503),
+    Kind.RATE_LIMITED: (2, 429),
+    Kind.DAILY_LIMIT: (603, 429),  # IDIS codes (DOMAIN.md)
+    Kind.REGISTRATION_LIMIT: (604, 429),
 }
 
 # kind -> (SNMS status, HTTP status): 1 ok, -1 not logged in, -2 business failure, -3 no permission, -4 internal.
@@ -40,6 +45,9 @@ SNMS_CODES: dict[Kind, tuple[int, int]] = {
     Kind.CONFLICT: (-2, 409),
     Kind.TOO_LARGE: (-2, 413),
     Kind.UNAVAILABLE: (-4, 503),
+    Kind.RATE_LIMITED: (-2, 429),
+    Kind.DAILY_LIMIT: (-2, 429),
+    Kind.REGISTRATION_LIMIT: (-2, 429),
 }
 
 
@@ -57,7 +65,12 @@ def handle_error(exc: DomainError, handle: str | None = None) -> JSONBody:
         body["handle"] = handle
     body["message"] = exc.message
     body["error"] = exc.name
-    return JSONBody(body, status_code=status)
+    return JSONBody(body, status_code=status, headers=_headers_of(exc))
+
+
+def _headers_of(exc: DomainError) -> dict[str, str] | None:
+    retry_after = getattr(exc, "retry_after", None)  # a used-up budget says when to come back
+    return {"Retry-After": str(max(1, math.ceil(retry_after)))} if retry_after is not None else None
 
 
 def snms_status(exc: DomainError) -> int:
@@ -66,7 +79,8 @@ def snms_status(exc: DomainError) -> int:
 
 def snms_error(exc: DomainError) -> JSONBody:
     status, http = SNMS_CODES.get(exc.kind, (-2, 400))
-    return JSONBody({"status": status, "message": exc.message, "error": exc.name, "data": None}, status_code=http)
+    return JSONBody({"status": status, "message": exc.message, "error": exc.name, "data": None}, status_code=http,
+                    headers=_headers_of(exc))
 
 
 def snms_ok(data: Any = None, message: str = "success", status_code: int = 200) -> JSONBody:
@@ -84,6 +98,16 @@ def _is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
+
+
+def client_address(scope: Scope, settings: Settings) -> str:
+    """The client's address; behind a trusted proxy, the last address it added to X-Forwarded-For."""
+    client = scope["client"][0] if scope.get("client") else "unknown"
+    if client in settings.trusted_proxies:
+        for name, value in scope["headers"]:
+            if name == b"x-forwarded-for":
+                return value.decode("latin-1").rsplit(",", 1)[-1].strip() or client
+    return client
 
 
 def credentials_allowed(request: Request, settings: Settings) -> bool:

@@ -2,6 +2,7 @@
 
 from node.db import Base
 from registry.accounts.models import Account, Token
+from registry.audit.models import AuditEntry
 from registry.enterprises.models import Enterprise
 from registry.events.models import Event, EventItem, TraceGrant, TraceLink
 from registry.handles.models import HandleRecord, HandleVersion
@@ -13,6 +14,6 @@ from registry.templates.models import Template, TemplateItem
 metadata = Base.metadata
 
 __all__ = [
-    "Account", "Enterprise", "Event", "EventItem", "HandleRecord", "HandleVersion", "JournalEntry", "Prefix",
+    "Account", "AuditEntry", "Enterprise", "Event", "EventItem", "HandleRecord", "HandleVersion", "JournalEntry", "Prefix",
     "ResolutionCount", "SyncCursor", "Template", "TemplateItem", "Token", "TraceGrant", "TraceLink", "metadata",
 ]

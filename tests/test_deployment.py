@@ -371,6 +371,7 @@ def test_only_settings_the_application_reads(which: str, request: pytest.Fixture
     assert settings.node_prefix == "88.118" and settings.cache_capacity == 200_000
     assert settings.trusted_proxies == ([] if which == "default" else ["10.42.0.15", "10.42.1.22"])
     assert settings.redis_cluster is (which == "production") and settings.redis_wait_replicas is None
+    assert settings.limit_requests_per_ip == (0 if which == "default" else 2000)
 
 
 # ---- network and monitoring ---------------------------------------------------------------------------------------

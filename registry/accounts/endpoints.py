@@ -40,8 +40,10 @@ async def business_actor(request: Request, session: AsyncSession) -> Actor:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("log in first: POST /identity/token, then send Authorization: Bearer <token>",
                               name="auth.missing_token")
+    request.state.claimed = "bearer token"
     _refuse_plain_http(request)
-    return await service.actor_for_token(session, token.strip(), _settings(request).node_prefix)
+    return _authenticated(request, await service.actor_for_token(session, token.strip(),
+                                                                  _settings(request).node_prefix))
 
 
 async def handle_actor(request: Request, session: AsyncSession) -> Actor:
@@ -60,7 +62,18 @@ async def handle_actor(request: Request, session: AsyncSession) -> Actor:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise Unauthenticated("malformed Basic credentials", name="auth.bad_basic") from None
     username, secret = _split_basic(decoded)
-    return await service.actor_for_handle_credentials(session, username, secret, _settings(request).node_prefix)
+    request.state.claimed = username
+    return _authenticated(request, await service.actor_for_handle_credentials(session, username, secret,
+                                                                               _settings(request).node_prefix))
+
+
+def _authenticated(request: Request, actor: Actor) -> Actor:
+    """Named for the audit log, and charged against the identity's daily requests (the node administrator's are
+    not counted)."""
+    request.state.actor = actor
+    if not actor.is_node_admin:
+        request.app.state.budgets.charge_identity(actor.name)
+    return actor
 
 
 def _split_basic(decoded: str) -> tuple[str, str]:
@@ -77,7 +90,9 @@ def _split_basic(decoded: str) -> tuple[str, str]:
 async def login(request: Request):
     _refuse_plain_http(request)
     credentials = parse_model(Credentials, await read_json(request))
+    request.state.claimed = f"user:{credentials.username}"
     async with request.app.state.db.unit_of_work() as session:
         token, ttl = await service.login(session, credentials.username, credentials.password,
                                          _settings(request).token_ttl_seconds)
+    request.state.actor = Actor(name=f"user:{credentials.username}")  # for the audit log: the login succeeded
     return snms_ok({"token": token, "tokenType": "Bearer", "expiresIn": ttl})

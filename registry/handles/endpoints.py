@@ -15,7 +15,7 @@ from registry.accounts.actor import Actor
 from registry.accounts.endpoints import handle_actor
 from registry.handles import repository, syntax
 from registry.handles.permissions import Perm, is_admin
-from registry.handles.service import RecordWriter
+from registry.handles.service import RecordWriter, charge_registrations
 from registry.handles.values import parse_values
 
 router = APIRouter(tags=["Handle REST"])
@@ -75,6 +75,7 @@ async def put_handle(handle: str, request: Request) -> Response:
                 outcome = (await writer.create([(ident, values)], identical_ok=False))[0]
             if outcome.error is not None:
                 raise outcome.error
+            charge_registrations(request.app.state.budgets, [outcome])
     except DomainError as exc:
         return handle_error(exc, handle)
     return JSONBody({"responseCode": 1, "handle": handle}, status_code=201 if outcome.created else 200)

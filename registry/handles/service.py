@@ -7,7 +7,8 @@ insert for new records, one history insert and one executemany update for change
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from node.config import Settings
 from node.db import RecordChange, note_record_change
 from node.errors import (AlreadyExists, Conflict, DomainError, Forbidden, HandleNotFound, NotResponsible,
                          ValueExists, ValuesNotFound)
+from node.ratelimit import Budgets
 from registry.accounts.actor import Actor
 from registry.clock import utcnow
 from registry.events import repository as trace_links
@@ -400,3 +402,11 @@ async def history(session: AsyncSession, key: str) -> list[dict[str, Any]]:
         versions.append({"version": current.version, "deleted": current.deleted, "values": current.record_values,
                          "updatedBy": current.updated_by, "updatedAt": _iso(current.updated_at)})
     return versions
+
+
+def charge_registrations(budgets: Budgets, outcomes: Iterable[Outcome]) -> None:
+    """Charge the identifiers just created to their enterprise prefixes' daily quota, before the transaction
+    commits: over the quota the request is refused (IDIS 604) and rolls back whole."""
+    created = Counter(canonical(o.handle.partition("/")[0]) for o in outcomes if o.created)
+    for prefix, count in created.items():
+        budgets.charge_registrations(prefix, count)

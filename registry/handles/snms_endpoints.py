@@ -12,7 +12,7 @@ from node.errors import DomainError, InvalidRequest
 from node.faces import read_json, snms_error, snms_ok, snms_status
 from registry.accounts.endpoints import business_actor
 from registry.handles.endpoints import parse_identifier
-from registry.handles.service import Outcome
+from registry.handles.service import Outcome, charge_registrations
 from registry.handles.snms import item_handle, write_items
 
 router = APIRouter(tags=["business: identifiers"])
@@ -45,7 +45,9 @@ async def _write(request: Request, raw_items: list[Any], operation: str) -> list
     """Authenticate the caller and write the items in one transaction; outcomes in request order."""
     async with request.app.state.db.unit_of_work() as session:
         actor = await business_actor(request, session)
-        return await write_items(session, _settings(request), actor, raw_items, operation, parse_identifier)
+        outcomes = await write_items(session, _settings(request), actor, raw_items, operation, parse_identifier)
+        charge_registrations(request.app.state.budgets, outcomes)
+        return outcomes
 
 
 async def _single(request: Request, operation: str, item: Any) -> Response:
