@@ -189,8 +189,9 @@ class Rig:
 
 
 @asynccontextmanager
-async def rig(workers: int, server: str) -> AsyncIterator[Rig]:
-    """Create the database, start Redis and the node (``workers`` × ``server``); stop and drop them afterwards."""
+async def rig(workers: int, server: str, node_env: dict[str, str] | None = None) -> AsyncIterator[Rig]:
+    """Create the database, start Redis and the node (``workers`` × ``server``, with ``node_env`` added to its
+    settings); stop and drop them afterwards."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is required: apt-get install wrk")
     name = f"secnode_bench_{uuid.uuid4().hex[:8]}"
@@ -205,7 +206,7 @@ async def rig(workers: int, server: str) -> AsyncIterator[Rig]:
         bench = None
         try:
             env = {"SECNODE_DATABASE_URL": url, "SECNODE_REDIS_URL": redis_url,
-                   "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD, "SECNODE_LOG_LEVEL": "WARNING"}
+                   "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD, "SECNODE_LOG_LEVEL": "WARNING", **(node_env or {})}
             with running_node(env, tmp, extra_args=["--workers", str(workers), "--server", server]) as node_url:
                 bench = Rig(url, node_url, script, tmp, workers, server)
                 yield bench

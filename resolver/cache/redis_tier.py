@@ -168,8 +168,13 @@ class RedisTier:
 
     async def install_all(self, entries: Iterable[tuple[str, Entry]], *, marker: bool = False) -> None:
         await self._pipelined((self._install, [record_key(key)],
-                               [entry.version, encode(entry), self.marker_ttl_ms if marker else self._ttl(entry)])
+                               [entry.version, encode(entry), self._install_ttl(entry, marker)])
                               for key, entry in entries)
+
+    def _install_ttl(self, entry: Entry, marker: bool) -> int:
+        """A new record (version 1) stays only as long as a marker: registered in bulk, it is rarely read soon, and
+        a full lifetime would keep every registration of the day in Redis. A read fills it for the full lifetime."""
+        return min(self.marker_ttl_ms, self._ttl(entry)) if marker or entry.version == 1 else self._ttl(entry)
 
     async def unmark_all(self, markers: Iterable[tuple[str, Entry]]) -> None:
         await self._pipelined((self._unmark, [record_key(key)], [encode(marker)]) for key, marker in markers)

@@ -53,8 +53,14 @@ async def test_tiers_answer_in_order_and_writes_invalidate(fresh_node, settings)
             assert (await http.get(f"/api/handles/{handle}")).status_code == 200
         assert metrics.LOCAL_HIT._value.get() - local_before == 5
 
+        # A new record stays in Redis only a minute (bulk registrations are rarely read at once); a change of a
+        # record stays the full lifetime.
+        redis = Redis.from_url(REDIS_URL)
+        assert 0 < await redis.pttl(record_key(canonical(handle))) <= 60_000
         await http.put(f"/api/handles/{handle}", json=[URL | {"data": "https://example.com/v2"}],
                        headers=tenant.handle_admin)
+        assert await redis.pttl(record_key(canonical(handle))) > 3_600_000
+        await redis.aclose()
         assert (await http.get(f"/api/handles/{handle}")).json()["values"][0]["data"]["value"].endswith("v2")
         await http.delete(f"/api/handles/{handle}", headers=tenant.handle_admin)
         assert (await http.get(f"/api/handles/{handle}")).status_code == 404
