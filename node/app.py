@@ -161,7 +161,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         return JSONBody({"status": "ready" if ready else "not ready", "checks": checks},
                         status_code=200 if ready else 503)
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=PlainTextResponse)
     async def metrics(request: Request) -> Response:
         if settings.upstream_url:
             await _sync_gauges(request.app.state.db)

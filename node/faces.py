@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
+from fastapi import Path
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -14,6 +15,15 @@ from starlette.types import Scope
 
 from node.config import Settings
 from node.errors import DomainError, InvalidRequest, Kind
+
+DATABASE_INT_MAX = 2**63 - 1  # a row id beyond this cannot exist: refuse it as a client mistake, not a 500
+RowId = Annotated[int, Path(ge=1, le=DATABASE_INT_MAX)]
+
+
+def page_window(page: int, page_size: int, *, largest: int = 1000) -> tuple[int, int]:
+    """(limit, offset) of a listing page: the size clamped to 1..``largest``, the page to what a database counts."""
+    size = max(1, min(page_size, largest))
+    return size, max(0, min(page, DATABASE_INT_MAX // largest)) * size
 
 # kind -> (Handle responseCode, HTTP status). Values: DOMAIN.md "Handle REST (v9)".
 HANDLE_CODES: dict[Kind, tuple[int, int]] = {

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from node.errors import DomainError, InvalidRequest
-from node.faces import credentials_allowed, parse_model, read_json, snms_error, snms_ok
+from node.faces import RowId, credentials_allowed, page_window, parse_model, read_json, snms_error, snms_ok
 from registry.accounts.endpoints import business_actor
 from registry.enterprises import repository, service
 from registry.enterprises.schemas import Audit, EnterpriseApplication
@@ -35,9 +35,10 @@ async def list_enterprises(request: Request, state: str | None = None, page: int
     try:
         async with request.app.state.db.unit_of_work() as session:
             actor = await business_actor(request, session)
+            limit, offset = page_window(page, pageSize)
             rows = await repository.list_all(
                 session, state=state, enterprise_id=None if actor.is_node_admin else (actor.enterprise_id or -1),
-                limit=max(1, min(pageSize, 1000)), offset=max(0, page) * pageSize)
+                limit=limit, offset=offset)
             out = [enterprise_out(e) for e in rows]
     except DomainError as exc:
         return snms_error(exc)
@@ -45,7 +46,7 @@ async def list_enterprises(request: Request, state: str | None = None, page: int
 
 
 @router.get("/{enterprise_id}", summary="One enterprise")
-async def get_enterprise(enterprise_id: int, request: Request) -> Response:
+async def get_enterprise(enterprise_id: RowId, request: Request) -> Response:
     try:
         async with request.app.state.db.unit_of_work() as session:
             actor = await business_actor(request, session)
@@ -72,15 +73,15 @@ async def _decide(request: Request, enterprise_id: int, action: str) -> Response
 
 
 @router.post("/{enterprise_id}/audit", summary="Approve or reject an application (node administrator)")
-async def audit(enterprise_id: int, request: Request) -> Response:
+async def audit(enterprise_id: RowId, request: Request) -> Response:
     return await _decide(request, enterprise_id, "audit")
 
 
 @router.post("/{enterprise_id}/disable", summary="Suspend an approved enterprise (node administrator)")
-async def disable(enterprise_id: int, request: Request) -> Response:
+async def disable(enterprise_id: RowId, request: Request) -> Response:
     return await _decide(request, enterprise_id, "disable")
 
 
 @router.post("/{enterprise_id}/enable", summary="Lift a suspension (node administrator)")
-async def enable(enterprise_id: int, request: Request) -> Response:
+async def enable(enterprise_id: RowId, request: Request) -> Response:
     return await _decide(request, enterprise_id, "enable")

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from node.config import Settings
 from node.errors import DomainError, Forbidden, InvalidRequest, Unauthenticated
-from node.faces import JSONBody, handle_error, read_json
+from node.faces import DATABASE_INT_MAX, JSONBody, handle_error, read_json
 from registry.accounts.actor import Actor
 from registry.accounts.endpoints import handle_actor
 from registry.handles import repository, syntax
@@ -107,7 +107,7 @@ async def list_handles(request: Request) -> Response:
         syntax.check_prefix(prefix)
         page = int(request.query_params.get("page", "0"))
         page_size = int(request.query_params.get("pageSize", "1000"))
-        if page < 0 or not 1 <= page_size <= 10000:
+        if not 0 <= page <= DATABASE_INT_MAX // 10000 or not 1 <= page_size <= 10000:
             raise InvalidRequest("page must be >= 0 and pageSize 1..10000", name="request.bad_page")
     except ValueError:
         return handle_error(InvalidRequest("page and pageSize must be integers", name="request.bad_page"))

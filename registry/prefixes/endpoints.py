@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from node.errors import DomainError
-from node.faces import parse_model, read_json, snms_error, snms_ok
+from node.faces import DATABASE_INT_MAX, page_window, parse_model, read_json, snms_error, snms_ok
 from registry.accounts import repository as accounts
 from registry.accounts.endpoints import business_actor
 from registry.enterprises.schemas import Audit
@@ -20,7 +22,7 @@ router = APIRouter(prefix="/snms/api/v5/prefixes", tags=["business: prefixes"])
 class PrefixApplication(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    enterprise_id: int | None = Field(default=None, alias="enterpriseId")
+    enterprise_id: int | None = Field(default=None, alias="enterpriseId", ge=1, le=DATABASE_INT_MAX)
     code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{1,32}$",
                              description="a requested free code; the next free number when absent")
     admin_password: str | None = Field(default=None, alias="adminPassword", min_length=8, max_length=128,
@@ -48,14 +50,15 @@ async def apply(request: Request) -> Response:
 
 
 @router.get("", summary="List prefixes (the node administrator sees all, an enterprise its own)")
-async def list_prefixes(request: Request, state: int | None = None, page: int = 0,
+async def list_prefixes(request: Request, state: Annotated[int | None, Query(ge=0, le=99)] = None, page: int = 0,
                         pageSize: int = 100) -> Response:  # noqa: N803 (SNMS parameter names)
     try:
         async with request.app.state.db.unit_of_work() as session:
             actor = await business_actor(request, session)
+            limit, offset = page_window(page, pageSize)
             rows = await repository.list_all(
                 session, state=state, enterprise_id=None if actor.is_node_admin else (actor.enterprise_id or -1),
-                limit=max(1, min(pageSize, 1000)), offset=max(0, page) * pageSize)
+                limit=limit, offset=offset)
             out = [prefix_out(p) for p in rows]
     except DomainError as exc:
         return snms_error(exc)
