@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.config import Settings
@@ -54,6 +56,11 @@ def _owner_or_admin(actor: Actor, prefix: Prefix) -> None:
         raise Forbidden(f"prefix {prefix.prefix} belongs to another enterprise", name="prefix.forbidden")
 
 
+# Transaction advisory lock taken while the next free code is chosen (0001 is the journal's, 0002 the reporter's,
+# 0003 the audit log's): two enterprises applying at once get two codes.
+NEXT_CODE_LOCK_ID = 0x5EC0DE_0004
+
+
 async def _next_code(session: AsyncSession) -> str:
     numbers = [int(code) for code in await repository.numeric_codes(session) if code.isdigit()]
     return str(max([FIRST_CODE - 1, *numbers]) + 1)
@@ -75,6 +82,8 @@ async def apply(session: AsyncSession, settings: Settings, actor: Actor, *, ente
         raise Conflict(f"enterprise {enterprise_id} is {enterprise.state}; only approved enterprises get prefixes",
                        name="enterprise.not_approved")
     if code is None:
+        if session.bind.dialect.name == "postgresql":  # SQLite has one writer at a time already
+            await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": NEXT_CODE_LOCK_ID})
         code = await _next_code(session)
     if not code.isascii() or not code.isalnum() or len(code) > 32:
         raise InvalidRequest("prefix code must be 1-32 characters of A-Z a-z 0-9", name="prefix.code_invalid")
@@ -97,7 +106,10 @@ async def apply(session: AsyncSession, settings: Settings, actor: Actor, *, ente
                         state=PrefixState.AWAITING_AUDIT, pending_secret_hash=secret_hash, created_at=now,
                         updated_at=now)
         session.add(prefix)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:  # the same code applied for by another enterprise in a concurrent transaction
+        raise Conflict(f"prefix {full} is taken", name="prefix.taken") from None
     await journal.append(session, [journal.entry("prefix.applied", full, prefix.prefix_key, actor.name,
                                                  enterprise=enterprise_id, creditCode=enterprise.credit_code)])
     return prefix

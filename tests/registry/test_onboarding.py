@@ -1,5 +1,7 @@
 """Enterprises and prefixes through the business API, on PostgreSQL."""
 
+import asyncio
+
 from sqlalchemy import select
 
 from registry.journal.models import JournalEntry
@@ -130,3 +132,24 @@ async def test_business_api_requires_a_valid_token(client):
     assert response.status_code == 401 and response.json()["error"] == "auth.bad_token"
     wrong = await client.post("/identity/token", json={"username": "admin", "password": "wrong"})
     assert wrong.status_code == 401 and wrong.json()["status"] == -1
+
+
+async def test_concurrent_applications_for_the_next_free_code_get_distinct_prefixes(client):
+    admin = await admin_headers(client)
+    applicants = []
+    for n in range(6):
+        form = application(f"racer{n}")
+        enterprise_id = (await client.post("/snms/api/v5/enterprises", json=form)).json()["data"]["id"]
+        await client.post(f"/snms/api/v5/enterprises/{enterprise_id}/audit", json={"approve": True}, headers=admin)
+        applicants.append(await login(client, form["username"], form["password"]))
+
+    answers = await asyncio.gather(*(client.post("/snms/api/v5/prefixes", json={}, headers=headers)
+                                     for headers in applicants))
+    assert [a.status_code for a in answers] == [201] * 6, [a.text for a in answers]
+    assert len({a.json()["data"]["prefix"] for a in answers}) == 6
+
+    # the same explicit code asked for twice at once: one gets it, the other a clear refusal, not a 500
+    both = await asyncio.gather(*(client.post("/snms/api/v5/prefixes", json={"code": "7777"}, headers=headers)
+                                  for headers in applicants[:2]))
+    assert sorted(a.status_code for a in both) == [201, 409], [a.text for a in both]
+    assert [a.json()["error"] for a in both if a.status_code == 409] == ["prefix.taken"]
