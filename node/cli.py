@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -136,9 +137,15 @@ def serve(
     workers: int = typer.Option(1, help="worker processes (more than one needs PostgreSQL and Redis)"),
     access_log: bool = typer.Option(False, help="log every request (costs throughput on the hot path)"),
     server: str = typer.Option("granian", help="HTTP server: granian (default, faster here) or uvicorn"),
+    tls_cert: Path | None = typer.Option(None, help="serve HTTPS with this certificate chain (PEM)"),
+    tls_key: Path | None = typer.Option(None, help="the certificate's private key (PEM)"),
 ) -> None:
-    """Migrate and initialise if needed, then serve HTTP."""
+    """Migrate and initialise if needed, then serve HTTP (HTTPS with --tls-cert and --tls-key)."""
     import uvicorn
+
+    if (tls_cert is None) != (tls_key is None):
+        console.print("[red]--tls-cert and --tls-key go together[/red]")
+        raise typer.Exit(2)
 
     settings = get_settings()
     if workers > 1 and (settings.is_sqlite or not settings.redis_url):
@@ -146,12 +153,14 @@ def serve(
                       "(SECNODE_REDIS_URL): the embedded default's cache lives in one process[/red]")
         raise typer.Exit(2)
     _announce(initialise(settings), settings)
-    console.print(f"secnode {settings.node_prefix} on http://{host}:{port}  (OpenAPI at /docs)")
+    scheme = "https" if tls_cert else "http"
+    console.print(f"secnode {settings.node_prefix} on {scheme}://{host}:{port}  (OpenAPI at /docs)")
     if server == "granian":
         from granian import Granian
 
         Granian("node.app:create_asgi", factory=True, address=host, port=port, workers=workers, interface="asgi",
-                log_access=access_log, log_level=settings.log_level.lower(), respawn_failed_workers=True).serve()
+                log_access=access_log, log_level=settings.log_level.lower(), respawn_failed_workers=True,
+                ssl_cert=tls_cert, ssl_key=tls_key).serve()
         return
     if server != "uvicorn":
         console.print(f"[red]unknown server {server!r}: uvicorn or granian[/red]")
@@ -159,7 +168,8 @@ def serve(
     uvicorn.run("node.app:create_asgi", factory=True, host=host, port=port, workers=workers,
                 log_level=settings.log_level.lower(), access_log=access_log,
                 proxy_headers=bool(settings.trusted_proxies),
-                forwarded_allow_ips=",".join(settings.trusted_proxies) or None)
+                forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
+                ssl_certfile=tls_cert, ssl_keyfile=tls_key)
 
 
 # ---- enterprises --------------------------------------------------------------------------------------------
