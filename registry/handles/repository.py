@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,14 +70,29 @@ async def primary_wal_position(db: Database) -> int:
     return await pool.fetchval("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint")
 
 
+# One look-up per key, pruned to its partition when it runs: an IN list would probe every partition with every key
+# (measured for 2000 keys over 32 partitions: 62 ms, against 13.5 ms this way under a generic plan).
+_PG_GET_MANY = ("SELECT h.* FROM unnest(CAST(:keys AS text[])) AS k(key), LATERAL "
+                "(SELECT * FROM handles WHERE handle_key = k.key OFFSET 0{lock}) AS h")
+
+
 async def get_many(session: AsyncSession, keys: Sequence[str], *, for_update: bool = False) -> dict[str, HandleRecord]:
     if not keys:
         return {}
-    query: Select = select(HandleRecord).where(HandleRecord.handle_key.in_(list(keys)))
-    if for_update:
-        query = query.with_for_update()
+    postgres = session.bind.dialect.name == "postgresql"
+    if postgres:
+        query = select(HandleRecord).from_statement(
+            text(_PG_GET_MANY.format(lock=" FOR UPDATE" if for_update else "")).bindparams(keys=list(keys)))
+        # as a custom plan it would plan every partition for every key; only for this statement
+        await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+    else:
+        query = select(HandleRecord).where(HandleRecord.handle_key.in_(list(keys)))
+        if for_update:
+            query = query.with_for_update()
     # populate_existing: rows locked FOR UPDATE must be read fresh, not taken from the identity map.
-    rows = (await session.execute(query.execution_options(populate_existing=True))).scalars()
+    rows = (await session.execute(query.execution_options(populate_existing=True))).scalars().all()
+    if postgres:
+        await session.execute(text("SET LOCAL plan_cache_mode = auto"))
     return {row.handle_key: row for row in rows}
 
 
