@@ -28,9 +28,9 @@ LEASE_MARGIN = 0.25
 HEARTBEAT_SECONDS = 0.5
 REDIS_READ_TIMEOUT = 0.25  # a slow Redis is treated as a miss, not waited for
 JOURNAL_TAIL_SECONDS = 0.25
-# redis-py's cluster client (8.1) can also fail with AttributeError when a node's connection is torn down under a
-# command in flight (a failover): that is Redis trouble too, never a reason to answer 500.
-_REDIS_TROUBLE = (RedisError, RedisClusterException, OSError, asyncio.TimeoutError, AttributeError)
+# redis-py's cluster client (8.1) can also fail with AttributeError (asyncio) or RuntimeError (uvloop) when a node's
+# connection is torn down under a pipeline in flight (a failover): Redis trouble too, never a reason to answer 500.
+_REDIS_TROUBLE = (RedisError, RedisClusterException, OSError, asyncio.TimeoutError, AttributeError, RuntimeError)
 
 
 class CacheCoordinator:
