@@ -1,7 +1,7 @@
-"""The cache on a real Redis Cluster (three masters, one replica each, on loopback ports of the test's own): every
-script and lookup stays within one hash slot, and the consistency guarantee holds through a master failover —
-after a write returns, no worker answers with the old record — while reads never fail and writes are refused only
-for a bounded time."""
+"""The cache and the budgets on a real Redis Cluster (three masters, one replica each, on loopback ports of the
+test's own): every script and lookup stays within one hash slot, and the consistency guarantee holds through a
+master failover — after a write returns, no worker answers with the old record — while reads never fail and writes
+are refused only for a bounded time."""
 
 import asyncio
 import subprocess
@@ -12,6 +12,7 @@ import pytest
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
+from node.ratelimit import Budget
 from registry.handles.syntax import canonical
 from resolver.cache.keys import KeyLayout
 from resolver.cache.redis_tier import record_key
@@ -142,3 +143,21 @@ async def test_failover_keeps_the_guarantee(fresh_node, database_url, tmp_path):
                     for _ in range(4):
                         assert (await http.get(f"/api/handles/{handle}")).json()["values"][0]["data"]["value"] \
                             == "https://example.com/after"
+
+
+async def test_budgets_are_shared_through_the_cluster():
+    """The budgets' counters (node.ratelimit) on a cluster: what one worker charged, another one refuses."""
+    with redis_cluster() as cluster:
+        redis = RedisCluster.from_url(cluster.url)
+        first, second = Budget("ip", 5, 3600), Budget("ip", 5, 3600)  # two workers' views of one budget
+        try:
+            for address in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):  # keys in different slots
+                assert all(first.charge(address) is None for _ in range(4))
+            await first.synchronise(redis)
+            for address in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):
+                assert second.charge(address) is None  # the 5th: its view was empty, so it counts on
+            await second.synchronise(redis)  # and learns the totals
+            for address in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):
+                assert second.charge(address) is not None
+        finally:
+            await redis.aclose()
