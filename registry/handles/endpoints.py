@@ -9,14 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from node.config import Settings
-from node.errors import DomainError, Forbidden, InvalidRequest, Unauthenticated
+from node.errors import AlreadyExists, DomainError, Forbidden, InvalidRequest, Unauthenticated
 from node.faces import DATABASE_INT_MAX, JSONBody, handle_error, read_json
 from registry.accounts.actor import Actor
 from registry.accounts.endpoints import handle_actor
 from registry.handles import repository, syntax
 from registry.handles.permissions import Perm, is_admin
-from registry.handles.service import RecordWriter, charge_registrations
-from registry.handles.values import parse_values
+from registry.handles.service import CREATED_CONCURRENTLY, Outcome, RecordWriter, charge_registrations
+from registry.handles.syntax import Identifier
+from registry.handles.values import Value, parse_values
 
 router = APIRouter(tags=["Handle REST"])
 
@@ -65,20 +66,34 @@ async def put_handle(handle: str, request: Request) -> Response:
         ident = parse_identifier(settings, handle)
         indexes = _indexes(request)
         values = parse_values(await read_json(request), max_ttl=settings.max_ttl, default_ttl=settings.default_ttl)
-        async with request.app.state.db.unit_of_work() as session:
-            writer = RecordWriter(session, settings, await _writer_actor(request, session))
-            if indexes:
-                outcome = await writer.patch(ident, values, indexes, overwrite=overwrite)
-            elif overwrite:
-                outcome = (await writer.replace([(ident, values)], create_missing=True))[0]
-            else:
-                outcome = (await writer.create([(ident, values)], identical_ok=False))[0]
-            if outcome.error is not None:
-                raise outcome.error
-            charge_registrations(request.app.state.budgets, [outcome])
+        for attempt in (1, 2):
+            try:
+                outcome = await _put_once(request, ident, values, indexes, overwrite)
+                break
+            except AlreadyExists as exc:
+                # an upsert that lost the race to create the record: the second attempt replaces it
+                if exc.name != CREATED_CONCURRENTLY or not overwrite or attempt == 2:
+                    raise
     except DomainError as exc:
         return handle_error(exc, handle)
     return JSONBody({"responseCode": 1, "handle": handle}, status_code=201 if outcome.created else 200)
+
+
+async def _put_once(request: Request, ident: Identifier, values: list[Value], indexes: set[int],
+                    overwrite: bool) -> Outcome:
+    settings = _settings(request)
+    async with request.app.state.db.unit_of_work() as session:
+        writer = RecordWriter(session, settings, await _writer_actor(request, session))
+        if indexes:
+            outcome = await writer.patch(ident, values, indexes, overwrite=overwrite)
+        elif overwrite:
+            outcome = (await writer.replace([(ident, values)], create_missing=True))[0]
+        else:
+            outcome = (await writer.create([(ident, values)], identical_ok=False))[0]
+        if outcome.error is not None:
+            raise outcome.error
+        charge_registrations(request.app.state.budgets, [outcome])
+    return outcome
 
 
 @router.delete("/api/handles/{handle:path}", summary="Delete an identifier, or some of its values")

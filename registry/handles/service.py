@@ -38,6 +38,8 @@ from registry.templates.validation import CompiledTemplate, read_binding, templa
 NA_PREFIX_KEY = "0.na"
 
 
+CREATED_CONCURRENTLY = "handle.created_concurrently"  # another transaction created it after this one looked
+
 @dataclass
 class Outcome:
     """What happened to one item of a write."""
@@ -225,7 +227,7 @@ class RecordWriter:
                     note_record_change(self.session, RecordChange(row["handle_key"], 1, False, row["record_values"]))
                 else:  # created by a concurrent transaction after our look-up
                     outcome.error = AlreadyExists(f"{row['handle']} was created concurrently; retry",
-                                                  name="handle.exists")
+                                                  name=CREATED_CONCURRENTLY)
         await repository.save_history(self.session, pending.history)
         await repository.update_many(self.session, pending.updates)
         inserted_or_updated = {k: v for k, v in pending.references.items()

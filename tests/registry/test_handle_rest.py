@@ -1,5 +1,7 @@
 """Handle REST writes and resolution (Handle.Net v9 bodies and codes), on PostgreSQL."""
 
+import asyncio
+
 from tests.conftest import ADMIN_PASSWORD
 from tests.factories import basic, onboard
 
@@ -237,3 +239,12 @@ async def test_recreation_setting_reuses_a_deleted_name_with_a_new_version(fresh
 
     async with fresh_node.read_session() as session:
         assert (await repository.get(session, handle.lower())).version == 3
+
+
+async def test_concurrent_upserts_of_a_new_identifier_all_succeed(client):
+    tenant = await onboard(client, "upserts")
+    handle = f"{tenant.prefix}/RACE-1"
+    answers = await asyncio.gather(*(client.put(f"/api/handles/{handle}", headers=tenant.handle_admin,
+                                                json=[{"index": 1, "type": "URL", "data": f"https://example.com/{n}"}])
+                                     for n in range(8)))
+    assert sorted(a.status_code for a in answers) == [200] * 7 + [201], [a.text for a in answers]
