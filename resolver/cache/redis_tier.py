@@ -15,7 +15,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from resolver.cache.entry import Entry, encode
-from resolver.cache.keys import KeyLayout
+from resolver.cache.keys import KeyLayout, ShardKeys
 
 record_key = KeyLayout.record
 
@@ -135,24 +135,22 @@ class RedisTier:
 
     async def lookup(self, key: str) -> tuple[bytes | None, bytes | None, int | None]:
         """The entry, the epoch token and the WAL watermark of its slot, in one round trip."""
-        record = record_key(key)
-        shard = self.keys.shard(record)
-        raw, epoch, wal = await self.redis.mget(record, shard.epoch, shard.wal)
+        shard = self._shard_of(key)
+        raw, epoch, wal = await self.redis.mget(record_key(key), shard.epoch, shard.wal)
         return raw, epoch, None if wal is None else int(wal)
 
     async def raise_wal(self, position: int, keys: Iterable[str]) -> None:
         """Move the WAL watermark of the slots of ``keys`` up to ``position`` (never down)."""
         await self._pipelined((self._raise_wal, [wal], [position])
-                              for wal in {self.keys.shard(record_key(key)).wal for key in keys})
+                              for wal in {self._shard_of(key).wal for key in keys})
 
-    async def fill(self, key: str, entry: Entry, epoch: bytes) -> bool:
-        return bool(await self._fill(keys=self._fill_keys(key),
-                                     args=[epoch, entry.version, encode(entry), self._ttl(entry)]))
+    def _shard_of(self, key: str) -> ShardKeys:
+        """The guard keys in the slot of ``key``'s record."""
+        return self.keys.shard(record_key(key))
 
     def _fill_keys(self, key: str) -> list[str]:
-        record = record_key(key)
-        shard = self.keys.shard(record)
-        return [record, shard.epoch, shard.young]
+        shard = self._shard_of(key)
+        return [record_key(key), shard.epoch, shard.young]
 
     async def fill_all(self, fills: Iterable[tuple[str, Entry, bytes]]) -> None:
         await self._pipelined((self._fill, self._fill_keys(key), [epoch, entry.version, encode(entry),
@@ -161,7 +159,7 @@ class RedisTier:
 
     async def epochs(self, keys: Iterable[str]) -> dict[str, bytes]:
         """The epoch token of each slot of ``keys`` (by epoch key), creating the ones Redis lost."""
-        shards = {shard.epoch: shard for shard in (self.keys.shard(record_key(key)) for key in keys)}
+        shards = {shard.epoch: shard for shard in map(self._shard_of, keys)}
         tokens = await self._pipelined((self._ensure_epoch, [shard.epoch, shard.young],
                                         [secrets.token_hex(8), self.grace_ms]) for shard in shards.values())
         return dict(zip(shards, tokens))
