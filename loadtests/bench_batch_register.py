@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 ADMIN_URL = os.environ.get("SECNODE_BENCH_DATABASE_URL",
                            os.environ.get("SECNODE_TEST_DATABASE_URL",
                                           "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres"))
-PASSWORD = "bench-admin-password"
+PASSWORD = "Bench-Secret-2026"
 
 
 def coil_item(prefix: str, serial: int) -> dict:

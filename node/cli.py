@@ -57,7 +57,7 @@ def _in_transaction(work: Callable[[Any, Settings], Awaitable[T]]) -> T:
             exit_code = 0
             return result
         finally:
-            await _audit_command(db, action, exit_code)
+            await _audit_command(db, settings, action, exit_code)
             await db.dispose()
 
     try:
@@ -77,18 +77,36 @@ def _command_action() -> str:
     return "CLI " + " ".join(words)
 
 
-async def _audit_command(db: Database, action: str, exit_code: int) -> None:
+async def _audit_command(db: Database, settings: Settings, action: str, exit_code: int) -> None:
     """Administrative commands go to the audit log as requests do (result: the exit code)."""
     from registry.audit import chain
 
     async with db.unit_of_work() as session:
-        await chain.append(session, actor=_cli_actor().name, action=action, source="local", result=exit_code)
+        await chain.append(session, actor=_cli_actor().name, action=action, source="local", result=exit_code,
+                           algorithm=settings.audit_hash)
+
+
+def _audit_finished(words: list[str], exit_code: int) -> None:
+    """The audit entry of a command that opens its own database (``secnode import``, ``export``), once it has
+    ended: ``words`` are the command and its positional arguments, which it names itself."""
+    settings = get_settings()
+    action = "CLI " + " ".join(words)
+
+    async def run() -> None:
+        db = Database.from_settings(settings, with_replica=False)
+        try:
+            await _audit_command(db, settings, action, exit_code)
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
 
 
 def initialise(settings: Settings) -> str | None:
     """Migrate the database, create the node's signing key, the node administrator and seed templates
     (idempotent)."""
     from node.crypto import ensure_signing_key
+    from node.errors import DomainError
     from registry.bootstrap import ensure_node
 
     upgrade(settings.database_url)
@@ -104,7 +122,11 @@ def initialise(settings: Settings) -> str | None:
         finally:
             await db.dispose()
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except DomainError as exc:  # e.g. a weak SECNODE_BOOTSTRAP_ADMIN_PASSWORD: nothing was created
+        console.print(f"[red]error[/red] {exc.name}: {exc.message}")
+        raise typer.Exit(1) from None
 
 
 def _announce(password: str | None, settings: Settings) -> None:
@@ -370,7 +392,7 @@ async def _writing_database(settings: Settings) -> AsyncIterator[Database]:
         await db.dispose()
 
 
-bulk_commands.register(app, _writing_database)
+bulk_commands.register(app, _writing_database, _audit_finished)
 
 
 # ---- upward sync -------------------------------------------------------------------------------------------
@@ -406,7 +428,8 @@ def audit_verify() -> None:
     report = asyncio.run(run())
     for problem in report.problems:
         console.print(f"[red]tampered[/red] {problem}")
-    console.print(f"{report.entries} entries; head: entry {report.head_seq}, hash {report.head_hash}")
+    console.print(f"{report.entries} entries; head: entry {report.head_seq}, hash {report.head_hash} "
+                  f"({report.head_algorithm})")
     if report.problems:
         raise typer.Exit(1)
     console.print("[green]the chain is intact[/green]")

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     limit_requests_per_identity_daily: int = 0  # authenticated requests a day per identity: then IDIS 603
     limit_registrations_per_prefix_daily: int = 0  # identifiers registered a day per enterprise prefix: then IDIS 604
 
+    # Hash of the audit log's chain for new entries; each entry is verified with the one it was written with.
+    audit_hash: Literal["sha256", "sm3"] = "sha256"
+
     log_level: str = "INFO"
 
     @field_validator("node_prefix")

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.config import Settings
 from node.crypto import hash_secret, new_password
+from node.errors import InvalidRequest
+from node.passwords import check_password_strength
 from registry.accounts import repository as accounts
 from registry.accounts.actor import SYSTEM
 from registry.accounts.service import NODE_ADMIN_ROLE, NODE_ADMIN_USERNAME, create_account
@@ -29,13 +31,24 @@ def seed_templates() -> list[dict]:
             if f.name.endswith(".json")]
 
 
+def _check_chosen(password: str) -> None:
+    try:
+        check_password_strength(password, NODE_ADMIN_USERNAME)
+    except InvalidRequest as exc:  # the operator learns which setting to change
+        raise InvalidRequest("SECNODE_BOOTSTRAP_ADMIN_PASSWORD is too weak: " + "; ".join(exc.details["rules"]),
+                             name=exc.name) from None
+
+
 async def ensure_node(session: AsyncSession, settings: Settings) -> str | None:
-    """Create the node administrator on first start. Returns the password when one was generated."""
+    """Create the node administrator on first start. Returns the password when one was generated. A chosen
+    password that is weak is refused (``auth.weak_password``) and nothing is created."""
     node_na = na_handle(settings.node_prefix)
     generated = None
     if await handles.get(session, canonical(node_na)) is None:
         password = settings.bootstrap_admin_password
-        if not password:
+        if password:
+            _check_chosen(password)
+        else:
             password = generated = new_password()
         secret_hash = hash_secret(password)
         stamp = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -29,7 +29,7 @@ from resolver.asgi import ResolverFastPath
 ADMIN_URL = os.environ.get("SECNODE_TEST_DATABASE_URL",
                            "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("SECNODE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-ADMIN_PASSWORD = "node-admin-secret"
+ADMIN_PASSWORD = "Node-Secret-2026"
 TABLES = ["sync_cursors", "remote_links", "trace_links", "event_items", "events", "trace_grants", "partner_grants",
           "resolution_counts", "journal", "handle_history", "handles", "template_items", "templates", "tokens",
           "accounts", "prefixes", "enterprises"]

@@ -328,7 +328,7 @@ def test_an_upstream_needs_the_node_key_secret(helm: str) -> None:
 
 def test_the_charts_secret_holds_what_is_set(helm: str) -> None:
     docs = render(helm, "--set", "database.readUrl=postgresql+asyncpg://ro@replica/secnode",
-                  "--set", "redis.url=redis://redis:6379/0", "--set", "bootstrapAdminPassword=s3cret-admin")
+                  "--set", "redis.url=redis://redis:6379/0", "--set", "bootstrapAdminPassword=S3cret-Root-2026")
     secret = one([s for s in of_kind(docs, "Secret") if "annotations" not in s["metadata"]], "Secret")
     assert set(secret["data"]) == {"database-url", "database-read-url", "redis-url", "bootstrap-admin-password"}
     env = env_of(one(docs, "Deployment", "api"))

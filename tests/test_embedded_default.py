@@ -5,7 +5,7 @@ import httpx
 from registry.enterprises.credit_code import check_character
 from tests.servers import running_node
 
-PASSWORD = "embedded-admin-1"
+PASSWORD = "Embedded-Secret-1"
 
 
 def _code() -> str:

@@ -50,7 +50,7 @@ class AuditMiddleware:
                  "source": client_address(scope, state.settings), "result": status}
         try:
             async with self._lock, state.db.unit_of_work() as session:
-                await chain.append(session, **entry)
+                await chain.append(session, **entry, algorithm=state.settings.audit_hash)
         except Exception as exc:
             # The request has been handled either way; its answer is not held back, and the log keeps the entry.
             log.error("secnode.audit.append_failed error=%s entry=%s", type(exc).__name__, entry)

@@ -32,11 +32,14 @@ NOTHING = "nothing was committed"
 console = Console(stderr=True, soft_wrap=True)  # paths and identifiers are never broken
 
 OpenDatabase = Callable[[Settings], AbstractAsyncContextManager[Any]]
+Audit = Callable[[list[str], int], None]
 
 
-def register(app: typer.Typer, open_database: OpenDatabase) -> None:
+def register(app: typer.Typer, open_database: OpenDatabase, audit: Audit) -> None:
     """Add the commands to ``app``; ``open_database(settings)`` gives the database to write through (the
-    application's assembly wires its commit hooks)."""
+    application's assembly wires its commit hooks), and ``audit(words, exit_code)`` writes a command's entry in
+    the audit log, as for the node administrator's other commands: the command and its positional arguments, never
+    its options (they may carry secrets)."""
 
     @app.command("import")
     def import_file(
@@ -63,7 +66,7 @@ def register(app: typer.Typer, open_database: OpenDatabase) -> None:
                                 mapping=mapping, format=fmt, batch=batch, errors=errors, checkpoint=checkpoint,
                                 acting_as=acting_as, operator=getpass.getuser(), encoding=encoding,
                                 restart=restart)
-        raise typer.Exit(_run_import(request, open_database))
+        raise typer.Exit(_audited(audit, ["import", str(file)], lambda: _run_import(request, open_database)))
 
     @app.command("export")
     def export_prefix(
@@ -79,7 +82,17 @@ def register(app: typer.Typer, open_database: OpenDatabase) -> None:
 
         fmt = fmt or ("csv" if output is not None and output.suffix.lower() == ".csv" else "jsonl")
         request = ExportRequest(prefix=prefix, format=fmt, template=template, template_prefix=template_prefix)
-        raise typer.Exit(_run_export(request, output))
+        raise typer.Exit(_audited(audit, ["export"], lambda: _run_export(request, output)))
+
+
+def _audited(audit: Audit, words: list[str], run: Callable[[], int]) -> int:
+    """Run a command, then audit it with its exit code (1 when it crashed)."""
+    exit_code = FAILED
+    try:
+        exit_code = run()
+    finally:
+        audit(words, exit_code)
+    return exit_code
 
 
 def _run_import(request, open_database: OpenDatabase) -> int:

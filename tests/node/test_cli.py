@@ -7,7 +7,7 @@ from tests.factories import credit_code
 
 
 def _secnode(tmp_path, *args, input_text=None):
-    env = {"PATH": "/usr/bin:/bin", "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": "cli-admin-pass", "HOME": str(tmp_path)}
+    env = {"PATH": "/usr/bin:/bin", "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": "Cli-Secret-2026", "HOME": str(tmp_path)}
     return subprocess.run([sys.executable, "-m", "node.cli", *args], cwd=tmp_path, env=env, capture_output=True,
                           text=True, input=input_text, timeout=120)
 

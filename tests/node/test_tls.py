@@ -19,7 +19,7 @@ from cryptography.x509.oid import NameOID
 
 from tests.servers import free_port
 
-PASSWORD = "tls-admin-secret"
+PASSWORD = "Tls-Secret-2026"
 
 
 def _self_signed(directory: Path) -> tuple[Path, Path]:

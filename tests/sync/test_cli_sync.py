@@ -10,7 +10,7 @@ def test_sync_once_reports_the_whole_journal(tmp_path):
     node_dir = tmp_path / "node"
     node_dir.mkdir()
     with running_toplevel(tmp_path) as top:
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(node_dir), "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": "sync-admin-1",
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(node_dir), "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": "Sync-Secret-2026",
                "SECNODE_UPSTREAM_URL": top}
         result = subprocess.run([sys.executable, "-m", "node.cli", "sync", "run", "--once"], cwd=node_dir, env=env,
                                 capture_output=True, text=True, timeout=120)

@@ -18,10 +18,10 @@ async def test_foreign_identifiers_resolve_through_their_home_node(fresh_node, d
     other_dir.mkdir()
     port = free_port()
     with running_toplevel(tmp_path) as top:
-        env = {"SECNODE_NODE_PREFIX": "88.119", "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": "auto-admin-1",
+        env = {"SECNODE_NODE_PREFIX": "88.119", "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": "Auto-Secret-2026",
                "SECNODE_UPSTREAM_URL": top, "SECNODE_PUBLIC_URL": f"http://127.0.0.1:{port}"}
         with running_node(env, other_dir, port=port) as other:
-            created = httpx.put(f"{other}/api/handles/88.119/PART-1", headers=basic("300:0.NA/88.119", "auto-admin-1"),
+            created = httpx.put(f"{other}/api/handles/88.119/PART-1", headers=basic("300:0.NA/88.119", "Auto-Secret-2026"),
                                 json=[{"index": 1, "type": "URL", "data": "https://auto.example/part/1"}])
             assert created.status_code == 201, created.text
             registered = subprocess.run([sys.executable, "-m", "node.cli", "sync", "run", "--once"], cwd=other_dir,
