@@ -30,11 +30,14 @@ from node.metrics import (
 )
 from node.ratelimit import AddressRateLimit, Budgets
 from registry.accounts.endpoints import router as identity_router
+from registry.accounts.session_endpoints import router as sessions_router
+from registry.accounts.user_endpoints import router as users_router
 from registry.audit.middleware import AuditMiddleware
 from registry.enterprises.endpoints import router as enterprises_router
 from registry.events.endpoints import federation_router as capture_federation_router
 from registry.events.endpoints import router as capture_router
 from registry.handles.endpoints import router as handles_router
+from registry.handles.reader_endpoints import router as readers_router
 from registry.handles.snms_endpoints import router as identifiers_router
 from registry.journal import repository as journal
 from registry.prefixes.endpoints import router as prefixes_router
@@ -168,9 +171,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         body, content_type = render()
         return PlainTextResponse(body, media_type=content_type)
 
-    for router in (identity_router, enterprises_router, prefixes_router, templates_router, identifiers_router,
-                   capture_router, capture_federation_router, trace_router, resolver_router, handles_router,
-                   console_router, proxy_router):  # the proxy's catch-all route comes last
+    for router in (identity_router, sessions_router, users_router, enterprises_router, prefixes_router,
+                   templates_router, readers_router, identifiers_router, capture_router, capture_federation_router,
+                   trace_router, resolver_router, handles_router, console_router,
+                   proxy_router):  # the proxy's catch-all route comes last
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuditMiddleware)

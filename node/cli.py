@@ -17,6 +17,7 @@ from rich.table import Table
 
 from node.config import Settings, get_settings
 from node.db import Database
+from node import verify_command
 from node.migrate import upgrade
 from registry.bulk import commands as bulk_commands
 
@@ -31,6 +32,7 @@ audit_app = typer.Typer(help="The tamper-evident audit log", no_args_is_help=Tru
 app.add_typer(sync_app, name="sync")
 app.add_typer(toplevel_app, name="toplevel")
 app.add_typer(audit_app, name="audit")
+app.command("verify")(verify_command.verify)
 console = Console()
 T = TypeVar("T")
 

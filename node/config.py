@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 16 * 1024 * 1024
     batch_max_items: int = 2000
     token_ttl_seconds: int = 24 * 3600
+    session_ttl_seconds: int = 1800  # Handle public-key sessions (POST /api/sessions)
+    key_token_ttl_seconds: int = 900  # tokens a signed challenge gives (GET /identity/challenge)
+    login_max_failures: int = 5  # wrong passwords in a row before an account is locked
+    login_lockout_seconds: int = 900
+    signature_lifetime_seconds: int = 86400  # how long a signed answer (GET /api/handles/...?signed=true) is valid
 
     # Credentials (Basic auth, passwords, tokens) are accepted over TLS, from loopback clients, or through a
     # trusted TLS-terminating proxy that sets X-Forwarded-Proto: https.

@@ -8,7 +8,7 @@ MIN_LENGTH = 12
 MIN_CLASSES = 3  # of lower case, upper case, digits and other characters
 # The example passwords of README.md and docs/: copied as they stand, they are the first ones an attacker tries.
 DOCUMENTED_EXAMPLES = frozenset({"ADMIN-PASSWORD", "A-LONG-RANDOM-PASSWORD", "THE-PRINTED-ADMIN-PASSWORD",
-                                 "hzsteel-pass-1"})
+                                 "hzsteel-pass-1", "Clerk-Password-2026"})
 _EXAMPLES = frozenset(example.casefold() for example in DOCUMENTED_EXAMPLES)
 
 

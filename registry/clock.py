@@ -5,3 +5,8 @@ from datetime import UTC, datetime
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored time as aware UTC: SQLite hands times back without their zone."""
+    return moment if moment is None or moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -1,6 +1,6 @@
 """A raw ASGI route in front of the application for anonymous ``GET /api/handles/{handle}``: the hot path skips
 the framework's routing and validation (about 2x cheaper per request, PERFORMANCE.md). Everything else, and any
-request with credentials or ``auth=true``, goes on to the application."""
+request with credentials, ``auth=true`` or ``signed=true``, goes on to the application."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class ResolverFastPath:
         query = None
         if raw_query:
             params = parse_qsl(raw_query, keep_blank_values=True)
-            if any(k == "auth" and v.lower() in ("true", "1", "") for k, v in params):
+            if any(k in ("auth", "signed") and v.lower() in ("true", "1", "") for k, v in params):
                 await self.app(scope, receive, send)
                 return
             types = [v for k, v in params if k == "type"]

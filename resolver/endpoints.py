@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from node.errors import DomainError, Forbidden, HandleNotFound, InvalidRequest
+from node.crypto import key_id, load_signing_key, public_key_raw
+from node.errors import DomainError, Forbidden, HandleNotFound, InvalidRequest, Unavailable
+from node.record_signatures import sign_values
 from node.faces import JSONBody, handle_error, snms_error, snms_ok
 from registry.accounts.actor import ANONYMOUS
 from registry.accounts.endpoints import business_actor, handle_actor
@@ -42,13 +45,39 @@ async def resolve(handle: str, request: Request) -> Response:
         async with request.app.state.db.read_session() as session:
             actor = await handle_actor(request, session) if "authorization" in request.headers else ANONYMOUS
             record = await load(session, ident)
-            values = query.select(await visible_values(session, actor, ident, record, query.public_only))
+            visible = [render(v) for v in await visible_values(session, actor, ident, record, query.public_only)]
+        values = query.select(visible)
+        if _flag(request, "signed") and values:
+            values.append(sign_values(handle, visible, node_signing_key(request.app), settings.node_prefix,
+                                      settings.signature_lifetime_seconds))
     except DomainError as exc:
         return handle_error(exc, handle)
     if not values:
         return JSONBody({"responseCode": 200, "handle": handle, "values": [],
                          "message": "no value matches the query"}, status_code=200)
-    return JSONBody({"responseCode": 1, "handle": handle, "values": [render(v) for v in values]})
+    return JSONBody({"responseCode": 1, "handle": handle, "values": values})
+
+
+@router.get("/.well-known/secnode/signing-key", summary="The public key this node signs records with")
+async def signing_key(request: Request) -> Response:
+    try:
+        public = node_signing_key(request.app).public_key()
+    except DomainError as exc:
+        return snms_error(exc)
+    return JSONBody({"nodePrefix": request.app.state.settings.node_prefix, "keyId": key_id(public),
+                     "publicKey": base64.b64encode(public_key_raw(public)).decode("ascii")})
+
+
+def node_signing_key(app):
+    """The node's Ed25519 key (``secnode init`` makes it), read once."""
+    key = getattr(app.state, "signing_key", None)
+    if key is None:
+        try:
+            key = app.state.signing_key = load_signing_key(app.state.settings.node_key_file)
+        except OSError:
+            raise Unavailable("this node has no signing key yet (secnode init makes it)",
+                              name="signature.no_key") from None
+    return key
 
 
 def _handle_parameter(request: Request) -> tuple[str, Identifier]:

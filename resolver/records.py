@@ -8,10 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.errors import HandleNotFound, InvalidRequest
 from registry.accounts.actor import Actor
-from registry.handles import repository
+from registry.handles import readers, repository
 from registry.handles.models import HandleRecord
-from registry.handles.permissions import Perm, is_admin
-from registry.handles.syntax import Identifier, canonical, na_handle
+from registry.handles.permissions import Perm
+from registry.handles.syntax import Identifier
 from registry.handles.values import Value, admin_view, public_view
 
 MAX_FILTERS = 16
@@ -53,26 +53,21 @@ async def load(session: AsyncSession, ident: Identifier) -> HandleRecord:
 
 
 async def visible_values(session: AsyncSession, actor: Actor, ident: Identifier, record: HandleRecord,
-                         public_only: bool) -> list[Value]:
-    """Public values for everyone; all but secrets for an administrator of the record who asked with credentials."""
+                         public_only: bool, grantees: set[str] | None = None) -> list[Value]:
+    """Public values for everyone; all but secrets for an administrator of the record who asked with credentials;
+    for other authenticated readers, the public values and the restricted ones granted to them (read grants)."""
     if public_only or not actor.authenticated:
         return public_view(record.record_values)
     if await may_read_all(session, actor, ident, record):
         return admin_view(record.record_values)
-    return public_view(record.record_values)
+    if grantees is None:
+        grantees = await readers.grantee_names(session, actor)
+    indexes = (await readers.granted(session, [ident.key], grantees)).get(ident.key, set())
+    extra = readers.restricted_view(record.record_values, indexes)
+    return sorted(public_view(record.record_values) + extra, key=lambda v: v["index"]) if extra else \
+        public_view(record.record_values)
 
 
 async def may_read_all(session: AsyncSession, actor: Actor, ident: Identifier, record: HandleRecord) -> bool:
     """The actor holds the read-value permission of the record (its HS_ADMIN values, or its prefix's)."""
-    if not actor.authenticated:
-        return False
-    admins = [v for v in record.record_values if v["type"] == "HS_ADMIN"]
-    if not admins:
-        na = await repository.get(session, canonical(na_handle(ident.prefix)))
-        admins = [v for v in (na.record_values if na and not na.deleted else []) if v["type"] == "HS_ADMIN"]
-
-    async def load_values(key: str) -> list[Value] | None:
-        found = await repository.get(session, key)
-        return None if found is None or found.deleted else found.record_values
-
-    return await is_admin(actor, admins, [Perm.READ_VALUE], load_values)
+    return await readers.holds(session, actor, ident, record.record_values, [Perm.READ_VALUE])

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.accounts.models import Account, Token
+from registry.accounts.models import Account, ApiKey, Token
 
 
 async def by_username(session: AsyncSession, username: str) -> Account | None:
@@ -25,3 +25,18 @@ async def purge_expired_tokens(session: AsyncSession, now: datetime) -> None:
 async def of_enterprise(session: AsyncSession, enterprise_id: int) -> list[Account]:
     query = select(Account).where(Account.enterprise_id == enterprise_id).order_by(Account.username)
     return list((await session.execute(query)).scalars())
+
+
+async def api_key_by_digest(session: AsyncSession, digest: str, now: datetime) -> ApiKey | None:
+    query = select(ApiKey).where(ApiKey.digest == digest, ApiKey.revoked_at.is_(None),
+                                 or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now))
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def api_keys_of(session: AsyncSession, enterprise_id: int) -> list[ApiKey]:
+    query = select(ApiKey).where(ApiKey.enterprise_id == enterprise_id).order_by(ApiKey.id)
+    return list((await session.execute(query)).scalars())
+
+
+async def drop_tokens_of(session: AsyncSession, account_id: int) -> None:
+    await session.execute(delete(Token).where(Token.account_id == account_id))

@@ -1,28 +1,31 @@
-"""Authentication: business-API accounts and bearer tokens, Handle Basic auth against HS_SECKEY values."""
+"""Authentication: business-API accounts (with lockout) and bearer tokens, API keys, Handle Basic auth against
+HS_SECKEY values, and the actors public-key authentication yields."""
 
 from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import unquote
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.crypto import hash_secret, new_token, token_digest, verify_secret
-from node.errors import Unauthenticated
-from registry.accounts import repository
-from registry.accounts.actor import Actor
-from registry.accounts.models import Account, Token
-from registry.clock import utcnow
+from node.errors import DomainError, Unauthenticated
+from registry.accounts import keyauth, repository
+from registry.accounts.actor import ENTERPRISE_ADMIN, NODE_ADMIN, REGISTRAR, Actor
+from registry.accounts.models import Account, ApiKey, Token
+from registry.clock import as_utc, utcnow
 from registry.handles import repository as handles
 from registry.handles.permissions import identity_key
 from registry.handles.syntax import canonical, na_handle
 from registry.prefixes import repository as prefixes
 from registry.prefixes.states import PrefixState
 
-NODE_ADMIN_ROLE = "node_admin"
-ENTERPRISE_ROLE = "enterprise_admin"
+NODE_ADMIN_ROLE = NODE_ADMIN
+ENTERPRISE_ROLE = ENTERPRISE_ADMIN
+API_KEY_PREFIX = "snk_"
 NODE_ADMIN_USERNAME = "admin"
 
 # Successful secret checks, remembered briefly so Basic auth does not pay scrypt on every request.
@@ -57,38 +60,92 @@ async def create_account(session: AsyncSession, username: str, password: str, ro
     return account
 
 
+async def _enterprise_identities(session: AsyncSession, enterprise_id: int | None) -> frozenset[str]:
+    """The ``<prefix>/admin`` identities of an enterprise's enabled prefixes: what its users act as."""
+    identities: set[str] = set()
+    if enterprise_id is not None:
+        for prefix in await prefixes.of_enterprise(session, enterprise_id):
+            if prefix.state == PrefixState.ENABLED:
+                identities.add(identity_key(300, f"{prefix.prefix}/admin"))
+    return frozenset(identities)
+
+
 async def actor_for_account(session: AsyncSession, account: Account, node_prefix: str) -> Actor:
     if account.role == NODE_ADMIN_ROLE:
         return Actor(name=f"user:{account.username}", identities=frozenset({node_admin_identity(node_prefix)}),
-                     is_node_admin=True)
-    identities: set[str] = set()
-    if account.enterprise_id is not None:
-        for prefix in await prefixes.of_enterprise(session, account.enterprise_id):
-            if prefix.state == PrefixState.ENABLED:
-                identities.add(identity_key(300, f"{prefix.prefix}/admin"))
-    return Actor(name=f"user:{account.username}", identities=frozenset(identities),
-                 enterprise_id=account.enterprise_id)
+                     is_node_admin=True, role=NODE_ADMIN)
+    return Actor(name=f"user:{account.username}",
+                 identities=await _enterprise_identities(session, account.enterprise_id),
+                 enterprise_id=account.enterprise_id, role=account.role)
 
 
-async def login(session: AsyncSession, username: str, password: str, ttl_seconds: int) -> tuple[str, int]:
-    """Check a username and password; returns a new bearer token and its lifetime in seconds."""
+async def actor_for_identity(session: AsyncSession, identity: str, node_prefix: str) -> Actor:
+    """A Handle identity (``300:88.118.1042/admin``), authenticated by secret or key. It acts for the enterprise
+    owning its prefix (as that enterprise's administrator when it is the prefix's ``admin`` handle); what it may
+    write is bounded by the HS_ADMIN values of each record."""
+    if identity == node_admin_identity(node_prefix):
+        return Actor(name=identity, identities=frozenset({identity}), is_node_admin=True, role=NODE_ADMIN)
+    _, _, handle = identity.partition(":")
+    prefix_key, _, suffix = handle.partition("/")
+    prefix = await prefixes.get(session, prefix_key)
+    enterprise_id = prefix.enterprise_id if prefix is not None else None
+    role = ENTERPRISE_ADMIN if suffix == "admin" and identity.startswith("300:") else REGISTRAR
+    return Actor(name=identity, identities=frozenset({identity}), enterprise_id=enterprise_id, role=role)
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    """A login's result. A refusal is returned, not raised, so that the failure count it changed is committed."""
+
+    token: str | None = None
+    ttl: int = 0
+    refusal: DomainError | None = None
+
+
+async def login(session: AsyncSession, username: str, password: str, ttl_seconds: int, *,
+                max_failures: int, lockout_seconds: int) -> LoginOutcome:
+    """Check a username and password. ``max_failures`` wrong passwords in a row lock the account for
+    ``lockout_seconds``; while locked even the right password is refused."""
     account = await repository.by_username(session, username)
-    if account is None or account.disabled or not verify_secret(password, account.password_hash):
-        raise Unauthenticated("wrong username or password", name="auth.bad_credentials")
-    token = new_token()
     now = utcnow()
+    if account is None or account.disabled:
+        return LoginOutcome(refusal=Unauthenticated("wrong username or password", name="auth.bad_credentials"))
+    locked_until = as_utc(account.locked_until)
+    if locked_until is not None and locked_until > now:
+        return LoginOutcome(refusal=Unauthenticated(
+            f"the account is locked after {max_failures} failed logins until {locked_until.isoformat()}",
+            name="auth.locked"))
+    if not verify_secret(password, account.password_hash):
+        account.failed_logins += 1
+        if account.failed_logins >= max_failures:
+            account.failed_logins, account.locked_until = 0, now + timedelta(seconds=lockout_seconds)
+        await session.flush()
+        return LoginOutcome(refusal=Unauthenticated("wrong username or password", name="auth.bad_credentials"))
+    account.failed_logins, account.locked_until = 0, None
+    token = new_token()
     session.add(Token(digest=token_digest(token), account_id=account.id, created_at=now,
                       expires_at=now + timedelta(seconds=ttl_seconds)))
     await repository.purge_expired_tokens(session, now)
     await session.flush()
-    return token, ttl_seconds
+    return LoginOutcome(token=token, ttl=ttl_seconds)
 
 
 async def actor_for_token(session: AsyncSession, token: str, node_prefix: str) -> Actor:
+    """A business bearer token: an API key, a login's token, or the token a signed challenge gave."""
+    if token.startswith(API_KEY_PREFIX):
+        key = await repository.api_key_by_digest(session, token_digest(token), utcnow())
+        if key is None:
+            raise Unauthenticated("the API key is unknown, revoked or expired", name="auth.bad_api_key")
+        return Actor(name=f"key:{key.name}#{key.id}", identities=await _enterprise_identities(session,
+                                                                                               key.enterprise_id),
+                     enterprise_id=key.enterprise_id, role=key.role)
     account = await repository.by_token(session, token_digest(token), utcnow())
-    if account is None or account.disabled:
-        raise Unauthenticated("token is unknown or expired; log in again", name="auth.bad_token")
-    return await actor_for_account(session, account, node_prefix)
+    if account is not None and not account.disabled:
+        return await actor_for_account(session, account, node_prefix)
+    identity = await keyauth.identity_of_token(session, token)
+    if identity is not None:
+        return await actor_for_identity(session, identity, node_prefix)
+    raise Unauthenticated("token is unknown or expired; log in again", name="auth.bad_token")
 
 
 async def actor_for_handle_credentials(session: AsyncSession, username: str, secret: str,
@@ -108,5 +165,4 @@ async def actor_for_handle_credentials(session: AsyncSession, username: str, sec
     identity = identity_key(index, handle)
     if stored is None or not _check_secret_cached(identity, secret, stored):
         raise Unauthenticated("authentication failed for " + username, name="auth.bad_credentials")
-    is_admin = identity == node_admin_identity(node_prefix)
-    return Actor(name=f"{index}:{handle}", identities=frozenset({identity}), is_node_admin=is_admin)
+    return await actor_for_identity(session, identity, node_prefix)

@@ -144,6 +144,7 @@ async def grant(session: AsyncSession, actor: Actor, grantee: int | str, *, revo
     node or the unified social credit code of an enterprise on any node."""
     if actor.enterprise_id is None:
         raise Forbidden("grants are given by an enterprise", name="event.grant_forbidden")
+    actor.require_admin("granting partners")
     if isinstance(grantee, str):
         if not credit_code_valid(grantee):
             raise InvalidRequest(f"{grantee} is not a valid unified social credit code (GB 32100)",

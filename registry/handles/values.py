@@ -14,6 +14,7 @@ from typing import Any
 
 from node.crypto import hash_secret, is_secret_hash, verify_secret
 from node.errors import InvalidValue
+from node.pubkeys import check_public_key
 
 MAX_INDEX = 2**32 - 1
 MAX_TYPE_BYTES = 64
@@ -72,7 +73,9 @@ def _data(value_type: str, raw: Any, where: str) -> dict[str, Any]:
         raise InvalidValue(f"{where}: HS_ADMIN data must have format 'admin'", name="value.admin_invalid")
     if value_type == "HS_VLIST" and fmt != "vlist":
         raise InvalidValue(f"{where}: HS_VLIST data must have format 'vlist'", name="value.vlist_invalid")
-    if fmt in ("string", "key"):
+    if fmt == "key" and isinstance(value, dict):  # a JWK object
+        pass
+    elif fmt in ("string", "key"):
         if not isinstance(value, str):
             raise InvalidValue(f"{where}: {fmt} data must be a string", name="value.data_invalid")
         if "\x00" in value:
@@ -95,6 +98,10 @@ def _data(value_type: str, raw: Any, where: str) -> dict[str, Any]:
     elif fmt == "site":
         if not isinstance(value, (dict, str)):
             raise InvalidValue(f"{where}: site data must be an object", name="value.data_invalid")
+    if value_type == "HS_PUBKEY":
+        if fmt != "key":
+            raise InvalidValue(f"{where}: HS_PUBKEY data must have format 'key'", name="value.key_invalid")
+        check_public_key(value, where)
     if value_type == "HS_SECKEY":
         if fmt != "string":
             raise InvalidValue(f"{where}: HS_SECKEY data must be a string", name="value.data_invalid")
@@ -104,7 +111,7 @@ def _data(value_type: str, raw: Any, where: str) -> dict[str, Any]:
 
 
 _PLAIN_KEYS = frozenset({"index", "type", "data", "ttl", "auth"})
-_SPECIAL_TYPES = frozenset({"HS_ADMIN", "HS_VLIST", "HS_SECKEY"})
+_SPECIAL_TYPES = frozenset({"HS_ADMIN", "HS_VLIST", "HS_SECKEY", "HS_PUBKEY"})
 
 
 def _plain_string_value(raw: Any, max_ttl: int, default_ttl: int) -> Value | None:
@@ -194,10 +201,12 @@ def hash_secrets(values: list[Value], previous: list[Value] | None = None) -> No
         if value["type"] != "HS_SECKEY":
             continue
         plain = value["data"]["value"]
+        kept = old.get(value["index"])
+        if kept is not None and plain == kept["data"]["value"]:  # carried over unchanged (a PUT with index=)
+            continue
         if is_secret_hash(plain):
             raise InvalidValue(f"value at index {value['index']}: HS_SECKEY must be the secret itself",
                                name="value.data_invalid")
-        kept = old.get(value["index"])
         if kept is not None and verify_secret(plain, kept["data"]["value"]):
             value["data"] = kept["data"]
         else:
@@ -235,7 +244,7 @@ def same_values(stored: list[Value], incoming: list[Value]) -> bool:
         if old is None:
             return False
         if value["type"] == "HS_SECKEY" and old["type"] == "HS_SECKEY":
-            if not verify_secret(value["data"]["value"], old["data"]["value"]):
+            if value["data"] != old["data"] and not verify_secret(value["data"]["value"], old["data"]["value"]):
                 return False
             continue
         if not same_value(old, value):

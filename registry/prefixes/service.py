@@ -75,6 +75,7 @@ async def apply(session: AsyncSession, settings: Settings, actor: Actor, *, ente
         raise InvalidRequest("enterpriseId is required", name="prefix.enterprise_required")
     if not actor.is_node_admin and actor.enterprise_id != enterprise_id:
         raise Forbidden("an enterprise applies for prefixes only for itself", name="prefix.forbidden")
+    actor.require_admin("applying for prefixes")
     enterprise = await enterprises.get(session, enterprise_id, for_update=True)
     if enterprise is None:
         raise NotFound(f"enterprise {enterprise_id} does not exist", name="enterprise.not_found")
@@ -222,6 +223,7 @@ async def request_delete(session: AsyncSession, actor: Actor, prefix_text: str, 
     """Deletion is refused while live identifiers remain (nothing is lost by a prefix deletion)."""
     prefix = await _locked(session, prefix_text)
     _owner_or_admin(actor, prefix)
+    actor.require_admin("deleting prefixes")
     live = await repository.live_identifier_count(session, prefix.prefix_key)
     if live:
         raise Conflict(f"prefix {prefix.prefix} still has {live} live identifiers; delete them first",

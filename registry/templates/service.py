@@ -20,6 +20,7 @@ from registry.templates.validation import CompiledTemplate
 
 
 def _authorise(actor: Actor, prefix: str) -> None:
+    actor.require_admin("managing templates")
     if actor.is_node_admin or identity_key(300, f"{prefix}/admin") in actor.identities:
         return
     raise Forbidden(f"only the node administrator or the administrator of {prefix} manages its templates",

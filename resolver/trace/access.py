@@ -1,5 +1,5 @@
 """Who may read the events of which identifiers: the owner of its prefix, enterprises the owner granted (by id here,
-or by credit code on any node), and the node administrator. An enterprise of another node asks through its node,
+or by credit code on any node), readers granted the identifier itself (read grants), and the node administrator. An enterprise of another node asks through its node,
 which vouches for its credit code in a signed request."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from node.config import Settings
 from registry.accounts.actor import Actor
 from registry.enterprises import repository as enterprises
 from registry.events import repository as events
+from registry.handles import readers
 from registry.handles import repository as handles
 from registry.handles.syntax import canonical, is_under
 from registry.prefixes import repository as prefixes
@@ -24,6 +25,7 @@ class Access:
         self.node_key = canonical(settings.node_prefix)
         self._allowed: set[int] | None = None
         self._owners: dict[str, int | None] = {}  # prefix key -> owning enterprise
+        self._grantees: set[str] | None = None
 
     def is_local(self, key: str) -> bool:
         return is_under(key.partition("/")[0], self.node_key)
@@ -67,4 +69,15 @@ class Access:
                 out[key] = ("found", record[0])
             else:
                 out[key] = ("unauthorised", record[0])
+        refused = [k for k, (status, _) in out.items() if status == "unauthorised"]
+        if refused:  # read grants of single identifiers open them too
+            grants = await readers.granted(self.session, refused, await self.grantees())
+            for key in refused:
+                if readers.WHOLE_IDENTIFIER in grants.get(key, ()):
+                    out[key] = ("found", out[key][1])
         return out
+
+    async def grantees(self) -> set[str]:
+        if self._grantees is None:
+            self._grantees = await readers.grantee_names(self.session, self.actor, self.credit_code)
+        return self._grantees

@@ -15,7 +15,10 @@ from registry.accounts.endpoints import business_actor
 from registry.enterprises.credit_code import is_valid as credit_code_valid
 from registry.events import repository as events_repository
 from registry.events.models import Event
+from registry.handles import repository as handles
 from registry.handles.endpoints import parse_identifier
+from registry.handles.values import render
+from resolver.records import visible_values
 from resolver.trace.access import Access
 from resolver.trace.federation import MAX_HANDLES, NEIGHBOURS_PATH, neighbours_answer
 from resolver.trace.graph import expand_local, trace
@@ -112,9 +115,29 @@ async def _trace(request: Request, direction: str) -> Response:
         async with request.app.state.db.read_session() as session:
             access = Access(session, settings, await business_actor(request, session))
             graph = await trace(session, access, ident.key, direction, depth, request.app.state.resolver.remote_trace)
+            if request.query_params.get("values", "false").lower() in ("true", "1"):
+                await _attach_values(session, access, graph)
     except DomainError as exc:
         return epcis_problem(exc)
     return JSONBody(graph)
+
+
+async def _attach_values(session, access: Access, graph: dict) -> None:
+    """Each readable node of this node gets the values its reader may see: public ones, restricted ones granted to
+    it, all of them for its administrators."""
+    nodes = {}
+    for node in graph["nodes"]:
+        if node["status"] == "found":
+            ident = parse_identifier(access.settings, node["id"])
+            if access.is_local(ident.key):
+                nodes[ident.key] = (node, ident)
+    records = await handles.get_many(session, list(nodes))
+    grantees = await access.grantees()
+    for key, (node, ident) in nodes.items():
+        record = records.get(key)
+        if record is not None and not record.deleted:
+            node["values"] = [render(v) for v in await visible_values(session, access.actor, ident, record,
+                                                                      False, grantees)]
 
 
 @router.get("/trace/upstream", summary="What went into this identifier (transformation, aggregation inputs)")

@@ -1,0 +1,190 @@
+"""Enterprise users with roles, API keys, login lockout and password rotation, attacked."""
+
+from __future__ import annotations
+
+from tests.factories import admin_headers, coil, login, onboard
+
+STRONG = "Registrar-Pass-2026"
+
+
+async def add_user(client, tenant, username: str, role: str, password: str = STRONG):
+    response = await client.post("/identity/users", headers=tenant.headers,
+                                 json={"username": username, "password": password, "role": role})
+    assert response.status_code == 201, response.text
+    return await login(client, username, password)
+
+
+async def test_roles_bound_what_each_user_may_do(client):
+    tenant = await onboard(client, "roles")
+    registrar = await add_user(client, tenant, "roles-registrar", "registrar")
+    auditor = await add_user(client, tenant, "roles-auditor", "auditor")
+
+    created = await client.post("/identityv2/data", json=coil(tenant.prefix, 1), headers=registrar)
+    assert created.json()["status"] == 1, created.text
+    handle = f"{tenant.prefix}/COIL-2026-000001"
+    # the auditor reads everything of its enterprise, even the history, and writes nothing
+    history = await client.get("/identityv2/data/history", params={"handle": handle}, headers=auditor)
+    assert history.json()["status"] == 1, history.text
+    for method, url, body in [("POST", "/identityv2/data", coil(tenant.prefix, 2)),
+                              ("DELETE", f"/identityv2/data?handle={handle}", None),
+                              ("PUT", f"/api/handles/{tenant.prefix}/x", [{"index": 1, "type": "URL", "data": "u"}]),
+                              ("POST", "/identity/api-keys", {"name": "sneaky"})]:
+        refused = await client.request(method, url, json=body, headers=auditor)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"] == "auth.read_only"
+    # the registrar registers but administers nothing: no users, keys, grants, templates or prefixes
+    for method, url, body in [("POST", "/identity/users", {"username": "mine", "password": STRONG,
+                                                           "role": "enterprise_admin"}),
+                              ("PUT", "/identity/users/roles-registrar", {"role": "enterprise_admin"}),
+                              ("POST", "/identity/api-keys", {"name": "erp"}),
+                              ("PUT", "/epcis/grants/1", None),
+                              ("POST", "/snms/api/v5/prefixes", {})]:
+        refused = await client.request(method, url, json=body, headers=registrar)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"] == "auth.role_forbidden"
+    users = (await client.get("/identity/users", headers=tenant.headers)).json()["data"]
+    assert {u["username"]: u["role"] for u in users} == {
+        "roles": "enterprise_admin", "roles-registrar": "registrar", "roles-auditor": "auditor"}
+
+
+async def test_no_user_reaches_beyond_its_enterprise_or_its_role(client):
+    owner = await onboard(client, "usrowner")
+    stranger = await onboard(client, "usrstranger")
+    await add_user(client, owner, "usrowner-clerk", "registrar")
+    # another enterprise's administrator neither sees nor changes our users
+    assert (await client.put("/identity/users/usrowner-clerk", json={"disabled": True},
+                             headers=stranger.headers)).status_code == 404
+    assert (await client.get("/identity/users", params={"enterpriseId": owner.enterprise_id},
+                             headers=stranger.headers)).status_code == 404
+    # nobody grants node administration, and the last administrator cannot be demoted or disabled
+    response = await client.post("/identity/users", headers=owner.headers,
+                                 json={"username": "usrowner-root", "password": STRONG, "role": "node_admin"})
+    assert response.status_code == 400
+    for change in ({"role": "registrar"}, {"disabled": True}):
+        response = await client.put("/identity/users/usrowner", json=change, headers=owner.headers)
+        assert response.status_code == 409 and response.json()["error"] == "account.last_admin", response.text
+    # weak passwords are refused
+    response = await client.post("/identity/users", headers=owner.headers,
+                                 json={"username": "usrowner-weak", "password": "password", "role": "auditor"})
+    assert response.status_code == 400 and response.json()["error"] == "auth.weak_password"
+    # the node administrator manages any enterprise's users by naming it
+    admin = await admin_headers(client)
+    listed = await client.get("/identity/users", params={"enterpriseId": owner.enterprise_id}, headers=admin)
+    assert {u["username"] for u in listed.json()["data"]} == {"usrowner", "usrowner-clerk"}
+
+
+async def test_api_keys_work_until_revoked_and_rotate(client):
+    tenant = await onboard(client, "keyed")
+    issued = await client.post("/identity/api-keys", json={"name": "erp", "role": "registrar"},
+                               headers=tenant.headers)
+    assert issued.status_code == 201, issued.text
+    key = issued.json()["data"]
+    bearer = {"Authorization": f"Bearer {key['key']}"}
+    assert (await client.post("/identityv2/data", json=coil(tenant.prefix, 1), headers=bearer)).json()["status"] == 1
+    listed = (await client.get("/identity/api-keys", headers=tenant.headers)).json()["data"]
+    assert [k["name"] for k in listed] == ["erp"] and "key" not in listed[0]
+    assert key["key"] not in (await client.get("/identity/api-keys", headers=tenant.headers)).text
+
+    rotated = (await client.post(f"/identity/api-keys/{key['id']}/rotate", headers=tenant.headers)).json()["data"]
+    new_bearer = {"Authorization": f"Bearer {rotated['key']}"}
+    old = await client.post("/identityv2/data", json=coil(tenant.prefix, 2), headers=bearer)
+    assert old.status_code == 401 and old.json()["error"] == "auth.bad_api_key"
+    assert (await client.post("/identityv2/data", json=coil(tenant.prefix, 2),
+                              headers=new_bearer)).json()["status"] == 1
+    assert (await client.delete(f"/identity/api-keys/{rotated['id']}", headers=tenant.headers)).status_code == 200
+    revoked = await client.post("/identityv2/data", json=coil(tenant.prefix, 3), headers=new_bearer)
+    assert revoked.status_code == 401
+    # an application key is never an administrator, and another enterprise cannot revoke ours
+    response = await client.post("/identity/api-keys", json={"name": "root", "role": "enterprise_admin"},
+                                 headers=tenant.headers)
+    assert response.status_code == 400
+    other = await onboard(client, "keythief")
+    assert (await client.delete(f"/identity/api-keys/{key['id']}", headers=other.headers)).status_code == 404
+
+
+async def test_repeated_wrong_passwords_lock_the_account(client):
+    tenant = await onboard(client, "lockme")
+    for _ in range(5):
+        wrong = await client.post("/identity/token", json={"username": "lockme", "password": "guess"})
+        assert wrong.status_code == 401 and wrong.json()["error"] == "auth.bad_credentials"
+    locked = await client.post("/identity/token", json={"username": "lockme", "password": tenant.password})
+    assert locked.status_code == 401 and locked.json()["error"] == "auth.locked"
+    # the node administrator lifts the lock by re-enabling the user
+    admin = await admin_headers(client)
+    response = await client.put("/identity/users/lockme", json={"disabled": False}, headers=admin)
+    assert response.status_code == 200, response.text
+    assert (await client.post("/identity/token", json={"username": "lockme",
+                                                        "password": tenant.password})).status_code == 200
+
+
+async def test_password_rotation_ends_old_tokens(client):
+    tenant = await onboard(client, "rotator")
+    body = {"oldPassword": tenant.password, "newPassword": "Rotated-Pass-2026"}
+    assert (await client.put("/identity/password", json=body | {"oldPassword": "wrong"},
+                             headers=tenant.headers)).status_code == 401
+    weak = await client.put("/identity/password", json=body | {"newPassword": "short"}, headers=tenant.headers)
+    assert weak.status_code == 400 and weak.json()["error"] == "auth.weak_password"
+    assert (await client.put("/identity/password", json=body, headers=tenant.headers)).status_code == 200
+    assert (await client.get("/identity/users", headers=tenant.headers)).status_code == 401
+    assert (await client.post("/identity/token", json={"username": "rotator",
+                                                        "password": tenant.password})).status_code == 401
+    await login(client, "rotator", "Rotated-Pass-2026")
+
+
+async def test_the_embedded_default_sqlite_locks_keys_and_signs_in_by_key(tmp_path):
+    """The same flows on SQLite, which hands stored times back without their zone."""
+    import base64
+
+    import httpx
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from node.app import create_app
+    from node.db import Database
+    from node.migrate import upgrade
+    from node.pubkeys import public_jwk, sign
+    from registry.bootstrap import ensure_node
+    from tests.conftest import ADMIN_PASSWORD, make_settings
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/node.db"
+    upgrade(url)
+    settings = make_settings(url, redis_url=None)
+    db = Database(url)
+    async with db.unit_of_work() as session:
+        await ensure_node(session, settings)
+    app = create_app(settings, db=db)
+    try:
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+                assert ADMIN_PASSWORD and (await admin_headers(client))
+                tenant = await onboard(client, "embedded")
+                for _ in range(5):
+                    await client.post("/identity/token", json={"username": "embedded", "password": "guess"})
+                locked = await client.post("/identity/token", json={"username": "embedded",
+                                                                     "password": tenant.password})
+                assert locked.json()["error"] == "auth.locked", locked.text
+                users = (await client.get("/identity/users", headers=tenant.headers)).json()["data"]
+                assert users[0]["lockedUntil"] is not None
+
+                key = (await client.post("/identity/api-keys", json={"name": "erp", "expiresInDays": 30},
+                                         headers=tenant.headers)).json()["data"]
+                bearer = {"Authorization": f"Bearer {key['key']}"}
+                assert (await client.post("/identityv2/data", json=coil(tenant.prefix, 1),
+                                          headers=bearer)).json()["status"] == 1
+                rotated = await client.post(f"/identity/api-keys/{key['id']}/rotate", headers=tenant.headers)
+                assert rotated.status_code == 200, rotated.text
+
+                private_key = ed25519.Ed25519PrivateKey.generate()
+                value = {"index": 300, "type": "HS_PUBKEY", "data": {"format": "key",
+                                                                     "value": public_jwk(private_key)}}
+                assert (await client.put(f"/api/handles/{tenant.prefix}/admin?index=300", json=[value],
+                                         headers=tenant.handle_admin)).status_code == 200
+                opened = (await client.post("/api/sessions")).json()
+                cnonce = b"client-nonce-16b"
+                signature = sign(private_key, base64.b64decode(opened["nonce"]) + cnonce)
+                header = {"Authorization": f'Handle sessionId="{opened["sessionId"]}", '
+                                           f'id="300:{tenant.prefix}/admin", type="HS_PUBKEY", '
+                                           f'cnonce="{base64.b64encode(cnonce).decode()}", '
+                                           f'signature="{base64.b64encode(signature).decode()}"'}
+                assert (await client.put("/api/sessions/this", headers=header)).json()["authenticated"] is True
+    finally:
+        await db.dispose()
