@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.accounts.models import Account, ApiKey, Token
@@ -40,3 +40,13 @@ async def api_keys_of(session: AsyncSession, enterprise_id: int) -> list[ApiKey]
 
 async def drop_tokens_of(session: AsyncSession, account_id: int) -> None:
     await session.execute(delete(Token).where(Token.account_id == account_id))
+
+
+async def count_failed_login(session: AsyncSession, account_id: int, max_failures: int,
+                             lock_until: datetime) -> None:
+    """One more wrong password, counted in the database so that concurrent failures all count; the last allowed
+    one locks the account and starts the count again."""
+    reached = Account.failed_logins + 1 >= max_failures
+    await session.execute(update(Account).where(Account.id == account_id).values(
+        locked_until=case((reached, lock_until), else_=Account.locked_until),
+        failed_logins=case((reached, 0), else_=Account.failed_logins + 1)))

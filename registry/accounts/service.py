@@ -116,10 +116,8 @@ async def login(session: AsyncSession, username: str, password: str, ttl_seconds
             f"the account is locked after {max_failures} failed logins until {locked_until.isoformat()}",
             name="auth.locked"))
     if not verify_secret(password, account.password_hash):
-        account.failed_logins += 1
-        if account.failed_logins >= max_failures:
-            account.failed_logins, account.locked_until = 0, now + timedelta(seconds=lockout_seconds)
-        await session.flush()
+        await repository.count_failed_login(session, account.id, max_failures,
+                                            now + timedelta(seconds=lockout_seconds))
         return LoginOutcome(refusal=Unauthenticated("wrong username or password", name="auth.bad_credentials"))
     account.failed_logins, account.locked_until = 0, None
     token = new_token()
