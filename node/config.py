@@ -55,7 +55,7 @@ class Settings(BaseSettings):
 
     # Credentials (Basic auth, passwords, tokens) are accepted over TLS, from loopback clients, or through a
     # trusted TLS-terminating proxy that sets X-Forwarded-Proto: https.
-    trusted_proxies: list[str] = Field(default_factory=list)
+    trusted_proxies: list[str] = Field(default_factory=list)  # addresses or CIDR ranges
     allow_insecure_credentials: bool = False
 
     # Budgets (node.ratelimit), 0 = off. Shared by all workers through Redis; daily ones reset at 00:00 UTC.
@@ -76,6 +76,15 @@ class Settings(BaseSettings):
         if not all(p.isascii() and p.isalnum() for p in parts):
             raise ValueError("node prefix must be alphanumeric segments joined by '.'")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_shape(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        # a ValueError names an entry that is neither; ranges are normalised ("10.42.7.1/16" -> "10.42.0.0/16")
+        return [str(ipaddress.ip_network(e, strict=False)) if "/" in e else str(ipaddress.ip_address(e))
+                for e in value]
 
     @property
     def is_sqlite(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 from typing import Annotated, Any
@@ -110,10 +111,26 @@ def _is_loopback(host: str | None) -> bool:
         return host == "localhost"
 
 
+@functools.lru_cache(maxsize=16)
+def _proxy_networks(entries: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def is_trusted_proxy(client: str | None, settings: Settings) -> bool:
+    """``client`` is one of ``SECNODE_TRUSTED_PROXIES``: an address or a CIDR range (``10.42.0.0/16``)."""
+    if not client or not settings.trusted_proxies:
+        return False
+    try:
+        address = ipaddress.ip_address(client)
+    except ValueError:
+        return False
+    return any(address in network for network in _proxy_networks(tuple(settings.trusted_proxies)))
+
+
 def client_address(scope: Scope, settings: Settings) -> str:
     """The client's address; behind a trusted proxy, the last address it added to X-Forwarded-For."""
     client = scope["client"][0] if scope.get("client") else "unknown"
-    if client in settings.trusted_proxies:
+    if is_trusted_proxy(client, settings):
         for name, value in scope["headers"]:
             if name == b"x-forwarded-for":
                 return value.decode("latin-1").rsplit(",", 1)[-1].strip() or client
@@ -126,7 +143,7 @@ def credentials_allowed(request: Request, settings: Settings) -> bool:
     if settings.allow_insecure_credentials or request.url.scheme == "https":
         return True
     client = request.client.host if request.client else None
-    if client in settings.trusted_proxies and request.headers.get("x-forwarded-proto", "").lower() == "https":
+    if is_trusted_proxy(client, settings) and request.headers.get("x-forwarded-proto", "").lower() == "https":
         return True
     return _is_loopback(client)
 

@@ -71,6 +71,13 @@ def test_the_source_behind_a_trusted_proxy_is_the_forwarded_address():
     forwarded = [(b"x-forwarded-for", b"203.0.113.9, 10.0.0.77")]
     assert client_address({"client": ("10.0.0.5", 1), "headers": forwarded}, settings) == "10.0.0.77"
     assert client_address({"client": ("198.51.100.1", 1), "headers": forwarded}, settings) == "198.51.100.1"
+    ranges = Settings(trusted_proxies=["10.42.7.1/16", "fd00::/8"])
+    assert ranges.trusted_proxies == ["10.42.0.0/16", "fd00::/8"]
+    assert client_address({"client": ("10.42.200.3", 1), "headers": forwarded}, ranges) == "10.0.0.77"
+    assert client_address({"client": ("fd12::1", 1), "headers": forwarded}, ranges) == "10.0.0.77"
+    assert client_address({"client": ("10.43.0.1", 1), "headers": forwarded}, ranges) == "10.43.0.1"
+    with pytest.raises(ValueError, match="proxy-host"):
+        Settings(trusted_proxies=["proxy-host"])
 
 
 def _command(url: str, *args: str, **settings: str) -> subprocess.CompletedProcess:
