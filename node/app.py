@@ -77,7 +77,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         stats = ResolutionStats(app.state.db)
         locator = HomingLocator(settings.upstream_url) if settings.upstream_url else None
         app.state.resolver = Resolver(settings, cache, stats, locator)
-        app.state.node_requests = NodeRequestVerifier(locator)  # other nodes' signed requests (trace federation)
+        # other nodes' signed requests (trace federation); nonces shared by the workers through Redis
+        app.state.node_requests = NodeRequestVerifier(locator, redis=app.state.redis)
         app.state.db.hooks = cache
         app.state.budgets = Budgets(app.state.redis, settings)
         app.state.budgets.start()

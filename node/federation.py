@@ -4,6 +4,7 @@ configured. Also the signed node-to-node request both sides of a federated query
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections import OrderedDict
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from node.errors import InvalidRequest, Unauthenticated
 from node.signing import sign, verify
 
+log = logging.getLogger("secnode")
 NODE_HEADER = "X-Secnode-Node"
 MAX_SKEW_SECONDS = 300  # a signed request is accepted this long after (and before) it was issued
 
@@ -37,10 +39,13 @@ def node_request(payload: dict[str, Any], node_prefix: str, key: Ed25519PrivateK
 
 
 class NodeRequestVerifier:
-    """Checks a signed node request: a node the top-level knows, its key, fresh, and not seen before."""
+    """Checks a signed node request: a node the top-level knows, its key, fresh, and not seen before — by this
+    worker, and with Redis by any worker of the node (``SET NX`` of the nonce for as long as it could be replayed).
+    Without Redis, or while it cannot be reached, each worker remembers alone."""
 
-    def __init__(self, locator: PrefixLocator | None, *, remember: int = 100_000):
+    def __init__(self, locator: PrefixLocator | None, *, redis: Any = None, remember: int = 100_000):
         self.locator = locator
+        self.redis = redis
         self._seen: OrderedDict[str, float] = OrderedDict()  # nonce -> expiry, oldest first
         self._remember = remember
 
@@ -66,10 +71,20 @@ class NodeRequestVerifier:
         if sender != node_prefix or abs(now - issued) > MAX_SKEW_SECONDS:
             raise Unauthenticated("the request is stale or names another sender", name="federation.stale")
         self._forget_expired(now)
-        if nonce in self._seen:
+        if nonce in self._seen or not await self._first_in_node(sender, nonce):
             raise Unauthenticated("the request was already received", name="federation.replayed")
         self._seen[nonce] = now + 2 * MAX_SKEW_SECONDS
         return payload
+
+    async def _first_in_node(self, sender: str, nonce: str) -> bool:
+        if self.redis is None:
+            return True
+        try:
+            return bool(await self.redis.set(f"secnode:nonce:{sender}:{nonce}", 1, nx=True,
+                                             ex=2 * MAX_SKEW_SECONDS))
+        except Exception:  # noqa: BLE001 - Redis trouble of any kind: this worker's memory still holds
+            log.warning("secnode.federation.nonce_unshared sender=%s", sender)
+            return True
 
     def _forget_expired(self, now: float) -> None:
         while self._seen and (next(iter(self._seen.values())) < now or len(self._seen) > self._remember):
