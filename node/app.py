@@ -143,7 +143,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     async def healthz() -> Response:
         return JSONBody({"status": "ok", "version": __version__})
 
-    @app.get("/readyz", tags=["operations"], summary="Readiness: database reachable, cache reachable or in-process")
+    @app.get("/readyz", tags=["operations"],
+             summary="Readiness: the database answers (503 if not); an unreachable Redis only degrades (200)")
     async def readyz(request: Request) -> Response:
         checks: dict[str, str] = {}
         try:
@@ -161,9 +162,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 checks["cache"] = "ok"
             except Exception as exc:
                 checks["cache"] = f"error: {type(exc).__name__}"
-        ready = not any(v.startswith("error") for v in checks.values())
-        return JSONBody({"status": "ready" if ready else "not ready", "checks": checks},
-                        status_code=200 if ready else 503)
+        # Without Redis the node still resolves from the database (writes are refused until it is back), so a
+        # Redis outage must not take every pod out of the Service: it degrades readiness, it does not fail it.
+        ready = not checks["database"].startswith("error")
+        status = "not ready" if not ready else "degraded" if checks["cache"].startswith("error") else "ready"
+        return JSONBody({"status": status, "checks": checks}, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=PlainTextResponse)
     async def metrics(request: Request) -> Response:

@@ -21,7 +21,7 @@ async def test_readiness_reports_an_unreachable_redis(fresh_node, database_url):
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
             ready = await http.get("/readyz")
-            assert ready.status_code == 503
+            assert ready.status_code == 200 and ready.json()["status"] == "degraded"  # the pod stays in the Service
             assert ready.json()["checks"]["cache"].startswith("error")
             # resolution does not depend on Redis
             assert (await http.get("/api/handles/0.NA/88.118")).status_code == 200
