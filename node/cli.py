@@ -443,21 +443,29 @@ def sync_run(once: bool = typer.Option(False, help="ship what is committed now, 
     settings = get_settings()
     initialise(settings)
 
+    from sync.background import ReporterBusy, reporter_lock
+
     async def run() -> None:
         db = Database.from_settings(settings, with_replica=False)
         reporter, upstream = _reporter(settings, db)
         try:
-            await upstream.register(settings.public_url)
-            if once:
-                await reporter.drain()
-                await reporter.report_health()
-            else:
-                await reporter.run_forever()
+            # one reporter per node: --once refuses while another holds the role, a continuous run waits for it
+            async with reporter_lock(db, settings, wait=not once):
+                await upstream.register(settings.public_url)
+                if once:
+                    await reporter.drain()
+                    await reporter.report_health()
+                else:
+                    await reporter.run_forever()
         finally:
             await upstream.aclose()
             await db.dispose()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except ReporterBusy as exc:
+        console.print(f"[red]{exc}; nothing was sent[/red]")
+        raise typer.Exit(1) from None
     if once:
         sync_status()
 

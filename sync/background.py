@@ -4,7 +4,9 @@ workers and replicas — on PostgreSQL the one holding a session advisory lock; 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 
@@ -21,30 +23,44 @@ REPORTER_LOCK_ID = 0x5EC0DE_0002
 TAKEOVER_SECONDS = 15.0
 
 
+class ReporterBusy(Exception):
+    """Another process of the node holds the reporter's lock."""
+
+
+@contextlib.asynccontextmanager
+async def reporter_lock(db: Database, settings: Settings, *, wait: bool = True) -> AsyncIterator[None]:
+    """Hold the node's one reporter role: on PostgreSQL a session advisory lock, waited for (``wait``) or tried once
+    (``ReporterBusy``); SQLite serves one process anyway."""
+    if db.dialect != "postgresql":
+        yield
+        return
+    # A session lock needs a session of its own: behind PgBouncer's transaction pooling, take it directly.
+    lock_engine = make_engine(settings.database_direct_url, pool_size=1) if settings.database_direct_url \
+        else db.engine
+    try:
+        async with lock_engine.connect() as connection:
+            while not (await connection.execute(text("SELECT pg_try_advisory_lock(:id)"),
+                                                {"id": REPORTER_LOCK_ID})).scalar_one():
+                await connection.rollback()
+                if not wait:
+                    raise ReporterBusy("another process of this node is reporting (secnode serve, or sync run)")
+                await asyncio.sleep(TAKEOVER_SECONDS)
+            await connection.commit()  # the lock belongs to the session and lives as long as this connection
+            log.info("secnode.sync.reporter_active")
+            yield
+    finally:
+        if lock_engine is not db.engine:
+            await lock_engine.dispose()
+
+
 async def run_reporter(db: Database, settings: Settings) -> None:
     upstream = HttpUpstream(settings.upstream_url, settings.node_prefix, load_signing_key(settings.node_key_file))
     reporter = Reporter(db, settings, upstream)
     locator = HomingLocator(settings.upstream_url)
     backlinks = BacklinkSender(db, settings, locator)
     try:
-        if db.dialect != "postgresql":
+        async with reporter_lock(db, settings):
             await _report(reporter, backlinks, upstream, settings)
-            return
-        # A session lock needs a session of its own: behind PgBouncer's transaction pooling, take it directly.
-        lock_engine = make_engine(settings.database_direct_url, pool_size=1) if settings.database_direct_url \
-            else db.engine
-        try:
-            async with lock_engine.connect() as connection:
-                while not (await connection.execute(text("SELECT pg_try_advisory_lock(:id)"),
-                                                    {"id": REPORTER_LOCK_ID})).scalar_one():
-                    await connection.rollback()
-                    await asyncio.sleep(TAKEOVER_SECONDS)
-                await connection.commit()  # the lock belongs to the session and lives as long as this connection
-                log.info("secnode.sync.reporter_active")
-                await _report(reporter, backlinks, upstream, settings)
-        finally:
-            if lock_engine is not db.engine:
-                await lock_engine.dispose()
     finally:
         await upstream.aclose()
         await backlinks.aclose()
