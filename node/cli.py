@@ -451,7 +451,7 @@ def sync_run(once: bool = typer.Option(False, help="ship what is committed now, 
         try:
             # one reporter per node: --once refuses while another holds the role, a continuous run waits for it
             async with reporter_lock(db, settings, wait=not once):
-                await upstream.register(settings.public_url)
+                await reporter.register(settings.public_url)
                 if once:
                     await reporter.drain()
                     await reporter.report_health()

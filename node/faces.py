@@ -21,6 +21,16 @@ DATABASE_INT_MAX = 2**63 - 1  # a row id beyond this cannot exist: refuse it as 
 RowId = Annotated[int, Path(ge=1, le=DATABASE_INT_MAX)]
 
 
+def is_true(text: str) -> bool:
+    """A query flag that is on: ``?flag``, ``=true``, ``=1`` or ``=yes`` (any case)."""
+    return text.lower() in ("true", "1", "yes", "")
+
+
+def is_decimal(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts "²" and "①", which ``int`` then refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def page_window(page: int, page_size: int, *, largest: int = 1000) -> tuple[int, int]:
     """(limit, offset) of a listing page: the size clamped to 1..``largest``, the page to what a database counts."""
     size = max(1, min(page_size, largest))

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
@@ -60,7 +60,7 @@ class PublicKey:
                 self.key.verify(signature, message, padding.PKCS1v15(), _digest(alg)())
             else:
                 return alg == "SM3" and _sm2_verify(self.key, signature, message)
-        except (InvalidSignature, ValueError):
+        except (InvalidSignature, ValueError, TypeError, OverflowError):
             return False
         return True
 
@@ -123,7 +123,7 @@ def _checked_rsa(key: rsa.RSAPublicKey) -> PublicKey:
 
 
 def _from_pem(text: str) -> PublicKey:
-    key = serialization.load_pem_public_key(text.encode("ascii"))
+    key = _pem_key(text)
     if isinstance(key, ed25519.Ed25519PublicKey):
         return PublicKey("Ed25519", key)
     if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
@@ -133,16 +133,28 @@ def _from_pem(text: str) -> PublicKey:
     raise ValueError("unsupported key in PEM (Ed25519, P-256 or RSA; SM2 keys are written as JWK)")
 
 
+def _pem_key(text: str):
+    try:
+        return serialization.load_pem_public_key(text.encode("utf-8"))
+    except UnsupportedAlgorithm:
+        raise ValueError("unsupported key in PEM (SM2 keys are written as JWK: kty EC, crv SM2)") from None
+
+
 def load_public_key(raw: Any) -> PublicKey:
     """A key from ``HS_PUBKEY`` data (its ``value``): JWK object, JWK JSON text or PEM. ValueError when unusable."""
     try:
-        if isinstance(raw, dict):
-            return _from_jwk(raw)
         if isinstance(raw, str) and raw.lstrip().startswith("{"):
-            return _from_jwk(json.loads(raw))
+            raw = json.loads(raw)
+        if isinstance(raw, dict):
+            if not all(isinstance(raw.get(k, ""), str) for k in ("kty", "crv", "x", "y", "n", "e")):
+                raise ValueError("JWK members are strings")
+            return _from_jwk(raw)
         if isinstance(raw, str) and "BEGIN PUBLIC KEY" in raw:
             return _from_pem(raw)
-    except (KeyError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+    except ValueError:
+        raise
+    except (KeyError, TypeError, AttributeError, RecursionError, binascii.Error, UnsupportedAlgorithm) as exc:
+        # untrusted text: every way it can be malformed is the client's mistake, never the node's
         raise ValueError(f"malformed key ({type(exc).__name__})") from None
     raise ValueError("a key is a JWK (object or JSON text) or a PEM public key")
 

@@ -77,10 +77,20 @@ class Verified:
     expires: int
 
 
-def verify_answer(answer: dict[str, Any], public_key: Ed25519PublicKey, *, now: float | None = None) -> Verified:
+def verify_answer(answer: dict[str, Any], public_key: Ed25519PublicKey, *, expected_handle: str | None = None,
+                  require_complete: bool = False, now: float | None = None) -> Verified:
     """Check a Handle REST answer (``{"handle", "values": [...]}``) that carries an ``HS_SIGNATURE`` value: the JWS
-    verifies with ``public_key``, is about this identifier, has not expired, was issued by the node whose prefix
-    the identifier lives under, and every other value of the answer has exactly its signed digest."""
+    verifies with ``public_key``, is about this identifier (the one asked for: ``expected_handle``), has not
+    expired, was issued by the node whose prefix the identifier lives under, and every other value of the answer
+    has exactly its signed digest. ``require_complete``: no signed value may be missing (an unfiltered answer)."""
+    try:
+        return _verify(answer, public_key, expected_handle, require_complete, now)
+    except (AttributeError, TypeError, KeyError, RecursionError):  # an answer shaped like no signed answer
+        raise SignatureInvalid("the answer or its HS_SIGNATURE value is malformed") from None
+
+
+def _verify(answer: dict[str, Any], public_key: Ed25519PublicKey, expected_handle: str | None,
+            require_complete: bool, now: float | None) -> Verified:
     values = answer.get("values") or []
     signatures = [v for v in values if v.get("type") == SIGNATURE_TYPE]
     if len(signatures) != 1:
@@ -96,6 +106,8 @@ def verify_answer(answer: dict[str, Any], public_key: Ed25519PublicKey, *, now: 
     if header.get("alg") != "EdDSA" or payload.get("digests", {}).get("alg") != DIGEST_ALG:
         raise SignatureInvalid("unsupported signature or digest algorithm")
     handle = _canonical_handle(str(answer.get("handle", "")))
+    if expected_handle is not None and handle != _canonical_handle(expected_handle):
+        raise SignatureInvalid(f"the answer is about {handle}, not {expected_handle}")
     if payload.get("sub") != handle:
         raise SignatureInvalid(f"the signature is about {payload.get('sub')}, not {handle}")
     issuer = str(payload.get("iss", ""))
@@ -112,4 +124,9 @@ def verify_answer(answer: dict[str, Any], public_key: Ed25519PublicKey, *, now: 
         if signed.get(value.get("index")) != value_digest(value):
             raise SignatureInvalid(f"the value at index {value.get('index')} is not the one signed")
         covered.append(value["index"])
+    if len(covered) != len(set(covered)):
+        raise SignatureInvalid("the answer carries an index twice")
+    missing = sorted(set(signed) - set(covered))
+    if require_complete and missing:
+        raise SignatureInvalid(f"signed values are missing from the answer: indexes {missing}")
     return Verified(issuer, header.get("kid", ""), tuple(covered), payload["exp"])

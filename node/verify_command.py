@@ -57,7 +57,7 @@ def verify(handle: str = typer.Argument(..., help="the identifier, e.g. 88.118.1
                 own = http.get(f"{url.rstrip('/')}/.well-known/secnode/signing-key").json()
                 key, source = _key(own["publicKey"]), "the node's own word (pass --toplevel or --public-key to " \
                                                       "check against a key you trust)"
-            verified = verify_answer(answer, key)
+            verified = verify_answer(answer, key, expected_handle=handle, require_complete=True)
         except SignatureInvalid as exc:
             console.print(f"[red]{handle}: NOT VERIFIED: {exc}[/red]")
             raise typer.Exit(1) from None

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from node.errors import DomainError
+from node.faces import is_true
 from node.metrics import REQUESTS
 from resolver.records import Query
 from resolver.service import _error
@@ -35,7 +36,7 @@ class ResolverFastPath:
         query = None
         if raw_query:
             params = parse_qsl(raw_query, keep_blank_values=True)
-            if any(k in ("auth", "signed") and v.lower() in ("true", "1", "") for k, v in params):
+            if any(k in ("auth", "signed") and is_true(v) for k, v in params):
                 await self.app(scope, receive, send)
                 return
             types = [v for k, v in params if k == "type"]

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from node.crypto import key_id, load_signing_key, public_key_raw
 from node.errors import DomainError, Forbidden, HandleNotFound, InvalidRequest, Unavailable
 from node.record_signatures import sign_values
-from node.faces import JSONBody, handle_error, snms_error, snms_ok
+from node.faces import JSONBody, handle_error, is_true, snms_error, snms_ok
 from registry.accounts.actor import ANONYMOUS
 from registry.accounts.endpoints import business_actor, handle_actor
 from registry.handles import repository
@@ -28,7 +28,7 @@ router = APIRouter(tags=["resolution"])
 
 
 def _flag(request: Request, name: str) -> bool:
-    return request.query_params.get(name, "false").lower() in ("true", "1", "yes", "")
+    return is_true(request.query_params.get(name, "false"))
 
 
 @router.get("/api/handles/{handle:path}", summary="Resolve an identifier (Handle.Net v9)")

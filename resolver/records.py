@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.errors import HandleNotFound, InvalidRequest
+from node.faces import is_decimal
 from registry.accounts.actor import Actor
 from registry.handles import readers, repository
 from registry.handles.models import HandleRecord
@@ -27,7 +28,7 @@ class Query:
     def from_params(cls, types: list[str], indexes: list[str], public_only: bool) -> "Query":
         if len(types) + len(indexes) > MAX_FILTERS:
             raise InvalidRequest(f"at most {MAX_FILTERS} type and index filters per query", name="request.filters")
-        if not all(i.isdigit() for i in indexes):
+        if not all(is_decimal(i) for i in indexes):
             raise InvalidRequest("index filters must be integers", name="request.bad_index")
         return cls(tuple(types), tuple(int(i) for i in indexes), public_only)
 

@@ -47,7 +47,14 @@ async def reporter_lock(db: Database, settings: Settings, *, wait: bool = True) 
                 await asyncio.sleep(TAKEOVER_SECONDS)
             await connection.commit()  # the lock belongs to the session and lives as long as this connection
             log.info("secnode.sync.reporter_active")
-            yield
+            try:
+                yield
+            finally:  # the connection goes back to the pool: it must not take the lock along
+                try:
+                    await connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": REPORTER_LOCK_ID})
+                    await connection.commit()
+                except Exception:  # noqa: BLE001 - whatever went wrong, this connection must not be reused
+                    await connection.invalidate()
     finally:
         if lock_engine is not db.engine:
             await lock_engine.dispose()
@@ -60,18 +67,18 @@ async def run_reporter(db: Database, settings: Settings) -> None:
     backlinks = BacklinkSender(db, settings, locator)
     try:
         async with reporter_lock(db, settings):
-            await _report(reporter, backlinks, upstream, settings)
+            await _report(reporter, backlinks, settings)
     finally:
         await upstream.aclose()
         await backlinks.aclose()
         await locator.aclose()
 
 
-async def _report(reporter: Reporter, backlinks: BacklinkSender, upstream: HttpUpstream, settings: Settings) -> None:
+async def _report(reporter: Reporter, backlinks: BacklinkSender, settings: Settings) -> None:
     delay = 1.0
     while True:  # the top-level may be down when we start
         try:
-            await upstream.register(settings.public_url)
+            await reporter.register(settings.public_url)
             break
         except UpstreamError as exc:
             log.warning("secnode.sync.register_failed error=%s", exc)

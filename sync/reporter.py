@@ -39,6 +39,16 @@ class Reporter:
     def __init__(self, db: Database, settings: Settings, upstream: Upstream, *, batch: int = 500):
         self.db, self.settings, self.upstream, self.batch = db, settings, upstream, batch
 
+    async def register(self, service_url: str) -> int:
+        """Register with the top-level node, and keep the journal's numbers above what it acknowledged: after a
+        restore the journal would hand out numbers again that the top-level takes for repeats and drops."""
+        acknowledged = await self.upstream.register(service_url)
+        async with self.db.unit_of_work() as session:
+            before = await journal.advance_past(session, acknowledged)
+        if before is not None:
+            log.warning("secnode.sync.journal_advanced last=%d acknowledged=%d", before, acknowledged)
+        return acknowledged
+
     async def status(self) -> Status:
         async with self.db.unit_of_work() as session:
             cursor = await journal.cursor_of(session, CURSOR)

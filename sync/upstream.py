@@ -26,7 +26,9 @@ class Acknowledgement:
 
 
 class Upstream(Protocol):
-    async def register(self, service_url: str) -> None: ...
+    async def register(self, service_url: str) -> int:
+        """Register (or re-register) the node; returns the journal number the top-level acknowledged last."""
+        ...
 
     async def send_journal(self, after: int, entries: list[dict[str, Any]]) -> Acknowledgement: ...
 
@@ -55,9 +57,11 @@ class HttpUpstream:
             raise UpstreamError(f"top-level node answered {response.status_code}: {response.text[:300]}")
         return response.json() if response.content else {}
 
-    async def register(self, service_url: str) -> None:
-        await self._post("/v1/nodes", {"nodePrefix": self.node_prefix, "serviceUrl": service_url,
-                                       "publicKey": base64.b64encode(public_key_raw(self.key.public_key())).decode()})
+    async def register(self, service_url: str) -> int:
+        answer = await self._post("/v1/nodes", {
+            "nodePrefix": self.node_prefix, "serviceUrl": service_url,
+            "publicKey": base64.b64encode(public_key_raw(self.key.public_key())).decode()})
+        return int(answer.get("acknowledged", 0))
 
     async def send_journal(self, after: int, entries: list[dict[str, Any]]) -> Acknowledgement:
         answer = await self._post(f"/v1/nodes/{self.node_prefix}/journal",

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.config import Settings
 from node.errors import Forbidden, Unauthenticated
-from node.faces import credentials_allowed, parse_model, read_json, snms_ok
+from node.faces import credentials_allowed, is_decimal, parse_model, read_json, snms_ok
 from registry.accounts import keyauth, service
 from registry.accounts.actor import ANONYMOUS, Actor
 from registry.accounts.handle_auth import parse_handle_authorization
@@ -85,9 +85,13 @@ async def session_actor(request: Request, session: AsyncSession, credentials: st
         if fields.get("type", "HS_PUBKEY") != "HS_PUBKEY":
             raise Unauthenticated("only type=\"HS_PUBKEY\" signatures are accepted; secrets go by Basic auth",
                                   name="auth.unsupported_type")
-        state = await keyauth.authenticate_session(session, session_id, fields.get("id", ""),
-                                                   fields.get("cnonce", ""), fields["signature"], fields.get("alg"))
-        identity = state.identity
+        # committed on its own, whatever the request: a used client nonce stays used even on a GET (whose session
+        # never commits, and may read a replica)
+        async with request.app.state.db.unit_of_work() as own:
+            state = await keyauth.authenticate_session(own, session_id, fields.get("id", ""),
+                                                       fields.get("cnonce", ""), fields["signature"],
+                                                       fields.get("alg"))
+            identity = state.identity
     else:
         identity = await keyauth.identity_of_session(session, session_id)
     if identity is None:
@@ -115,7 +119,7 @@ def _authenticated(request: Request, actor: Actor) -> Actor:
 def _split_basic(decoded: str) -> tuple[str, str]:
     """``300:88.118.1042/admin:secret`` or ``300%3A88.118.1042%2Fadmin:secret`` -> (username, secret)."""
     index, sep, rest = decoded.partition(":")
-    if index.isdigit() and sep:  # raw "index:handle:secret": the handle has no ':' in strict mode
+    if is_decimal(index) and sep:  # raw "index:handle:secret": the handle has no ':' in strict mode
         handle, _, secret = rest.partition(":")
         return f"{index}:{handle}", secret
     username, _, secret = decoded.partition(":")

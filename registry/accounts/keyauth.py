@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import secrets
 from datetime import timedelta
 
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.crypto import new_token, token_digest
 from node.errors import InvalidRequest, Unauthenticated
+from node.faces import is_decimal
 from node.pubkeys import b64decode_any, load_public_key
 from registry.accounts.models import KeySession
 from registry.clock import utcnow
@@ -27,8 +29,9 @@ from registry.handles.permissions import identity_key
 from registry.handles.syntax import canonical
 
 SESSION, CHALLENGE, TOKEN = "session", "challenge", "token"
+MAX_IDENTITY = 300  # characters of index:handle, as stored
 CHALLENGE_TTL = timedelta(seconds=120)
-MAX_CNONCES = 64  # remembered per session; a session that needs more is re-opened
+MAX_CNONCES = 64  # authentications per session, each with a client nonce of its own; then a new session
 
 
 def _new_nonce() -> str:
@@ -38,7 +41,7 @@ def _new_nonce() -> str:
 def parse_identity(text: str) -> tuple[int, str]:
     """``300:88.118.1042/admin`` -> (300, handle)."""
     index_text, _, handle = text.partition(":")
-    if not index_text.isdigit() or not handle or int(index_text) > 2**32 - 1:
+    if len(text) > MAX_IDENTITY or not is_decimal(index_text) or not handle or int(index_text) > 2**32 - 1:
         raise InvalidRequest("an identity is index:handle, e.g. 300:88.118.1042/admin", name="auth.bad_identity")
     return int(index_text), handle
 
@@ -110,12 +113,15 @@ async def authenticate_session(session: AsyncSession, session_id: str, identity:
         raise Unauthenticated("the session is unknown or expired; POST /api/sessions for a new one",
                               name="auth.session_unknown")
     client_nonce = _decode(cnonce, "cnonce")
-    digest = token_digest(cnonce)
+    digest = hashlib.sha256(client_nonce).hexdigest()  # of the bytes: another spelling of them is no new nonce
     if digest in row.used_cnonces:
         raise Unauthenticated("this client nonce was already used in this session", name="auth.replayed")
+    if len(row.used_cnonces) >= MAX_CNONCES:
+        raise Unauthenticated(f"a session is authenticated at most {MAX_CNONCES} times; open a new one",
+                              name="auth.session_used_up")
     message = _decode(row.nonce, "nonce") + client_nonce
     row.identity = await _verify(session, identity, message, _decode(signature, "signature"), alg)
-    row.used_cnonces = [*row.used_cnonces[-(MAX_CNONCES - 1):], digest]
+    row.used_cnonces = [*row.used_cnonces, digest]
     await session.flush()
     return row
 

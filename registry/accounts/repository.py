@@ -22,9 +22,9 @@ async def purge_expired_tokens(session: AsyncSession, now: datetime) -> None:
     await session.execute(delete(Token).where(Token.expires_at <= now))
 
 
-async def of_enterprise(session: AsyncSession, enterprise_id: int) -> list[Account]:
+async def of_enterprise(session: AsyncSession, enterprise_id: int, *, for_update: bool = False) -> list[Account]:
     query = select(Account).where(Account.enterprise_id == enterprise_id).order_by(Account.username)
-    return list((await session.execute(query)).scalars())
+    return list((await session.execute(query.with_for_update() if for_update else query)).scalars())
 
 
 async def api_key_by_digest(session: AsyncSession, digest: str, now: datetime) -> ApiKey | None:

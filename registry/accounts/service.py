@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.crypto import hash_secret, new_token, token_digest, verify_secret
 from node.errors import DomainError, Unauthenticated
+from node.faces import is_decimal
 from registry.accounts import keyauth, repository
 from registry.accounts.actor import ENTERPRISE_ADMIN, NODE_ADMIN, REGISTRAR, Actor
 from registry.accounts.models import Account, ApiKey, Token
@@ -80,17 +81,20 @@ async def actor_for_account(session: AsyncSession, account: Account, node_prefix
 
 
 async def actor_for_identity(session: AsyncSession, identity: str, node_prefix: str) -> Actor:
-    """A Handle identity (``300:88.118.1042/admin``), authenticated by secret or key. It acts for the enterprise
-    owning its prefix (as that enterprise's administrator when it is the prefix's ``admin`` handle); what it may
-    write is bounded by the HS_ADMIN values of each record."""
+    """A Handle identity, authenticated by secret or key; what it may write is bounded by the HS_ADMIN values of
+    each record. The administrator identity of an enabled prefix (``300:88.118.1042/admin``) also acts for the
+    enterprise owning it, as its administrator. Any other identity acts for nobody: records of one enterprise may
+    name identities of others, and a name under a prefix says nothing about who holds its key."""
     if identity == node_admin_identity(node_prefix):
         return Actor(name=identity, identities=frozenset({identity}), is_node_admin=True, role=NODE_ADMIN)
-    _, _, handle = identity.partition(":")
+    index, _, handle = identity.partition(":")
     prefix_key, _, suffix = handle.partition("/")
-    prefix = await prefixes.get(session, prefix_key)
-    enterprise_id = prefix.enterprise_id if prefix is not None else None
-    role = ENTERPRISE_ADMIN if suffix == "admin" and identity.startswith("300:") else REGISTRAR
-    return Actor(name=identity, identities=frozenset({identity}), enterprise_id=enterprise_id, role=role)
+    if index == "300" and suffix == "admin":
+        prefix = await prefixes.get(session, prefix_key)
+        if prefix is not None and prefix.state == PrefixState.ENABLED:
+            return Actor(name=identity, identities=frozenset({identity}), enterprise_id=prefix.enterprise_id,
+                         role=ENTERPRISE_ADMIN)
+    return Actor(name=identity, identities=frozenset({identity}), role=REGISTRAR)
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,7 @@ async def actor_for_handle_credentials(session: AsyncSession, username: str, sec
     """Handle Basic auth: ``index:handle`` (URL-encoded or not) and the secret held in its HS_SECKEY."""
     username = unquote(username)
     index_text, _, handle = username.partition(":")
-    if not index_text.isdigit() or not handle:
+    if not is_decimal(index_text) or not handle:
         raise Unauthenticated("username must be index:handle, e.g. 300:88.118.1042/admin",
                               name="auth.bad_username")
     index = int(index_text)

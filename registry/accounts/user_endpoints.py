@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from node.faces import DATABASE_INT_MAX, RowId, parse_model, read_json, snms_ok
+from node.faces import DATABASE_INT_MAX, RowId, is_decimal, parse_model, read_json, snms_ok
 from registry.accounts import users
 from registry.accounts.actor import AUDITOR, ENTERPRISE_ADMIN, REGISTRAR
 from registry.accounts.endpoints import business_actor
@@ -45,7 +45,7 @@ class NewApiKey(BaseModel):
 
 def _enterprise_param(request: Request) -> int | None:
     raw = request.query_params.get("enterpriseId")
-    return int(raw) if raw and raw.isdigit() and int(raw) <= DATABASE_INT_MAX else None
+    return int(raw) if raw and is_decimal(raw) and int(raw) <= DATABASE_INT_MAX else None
 
 
 @router.get("/users", summary="The enterprise's users (its administrators; the node administrator names one)")

@@ -84,6 +84,8 @@ async def change_user(session: AsyncSession, actor: Actor, username: str, *, rol
     password (which ends its sessions)."""
     actor.require_admin("managing users")
     account = await _user_of(session, actor, username)
+    # one change per enterprise at a time, so the last-administrator rule below holds against concurrent demotions
+    await repository.of_enterprise(session, account.enterprise_id, for_update=True)
     if role is not None:
         _check_role(role, ENTERPRISE_ROLES)
         account.role = role
@@ -141,6 +143,8 @@ async def issue_api_key(session: AsyncSession, actor: Actor, enterprise_id: int 
     """A new key; the key itself is returned once and stored only as its digest."""
     enterprise_id = _enterprise_of(actor, enterprise_id)
     _check_role(role, API_KEY_ROLES)
+    if await enterprises.get(session, enterprise_id) is None:
+        raise NotFound(f"enterprise {enterprise_id} not found", name="enterprise.not_found")
     secret, now = API_KEY_PREFIX + new_token(), utcnow()
     key = ApiKey(enterprise_id=enterprise_id, name=name, role=role, digest=token_digest(secret),
                  hint=secret[:len(API_KEY_PREFIX) + 6], created_by=actor.name, created_at=now,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from node.errors import DomainError, InvalidRequest, TooLarge
-from node.faces import JSONBody, epcis_problem, read_json
+from node.faces import JSONBody, epcis_problem, is_decimal, read_json
 from registry.accounts.endpoints import business_actor
 from registry.events import repository, service
 from registry.events.service import CaptureRejected, CaptureResult
@@ -82,7 +82,7 @@ def _grantee(raw: str) -> int | str:
     """An enterprise id of this node, or an 18-character unified social credit code."""
     if len(raw) == 18:
         return raw.upper()
-    if raw.isdigit():
+    if is_decimal(raw):
         return int(raw)
     raise InvalidRequest("the grantee is an enterprise id or an 18-character unified social credit code",
                          name="event.bad_grantee")

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from node.config import Settings
 from node.errors import AlreadyExists, DomainError, Forbidden, InvalidRequest, Unauthenticated
-from node.faces import DATABASE_INT_MAX, JSONBody, handle_error, read_json
+from node.faces import DATABASE_INT_MAX, JSONBody, handle_error, is_decimal, is_true, read_json
 from registry.accounts.actor import Actor
 from registry.accounts.endpoints import handle_actor
 from registry.handles import repository, syntax
@@ -35,7 +35,7 @@ def _flag(request: Request, name: str, default: bool) -> bool:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if raw.lower() in ("true", "1", "yes", ""):
+    if is_true(raw):
         return True
     if raw.lower() in ("false", "0", "no"):
         return False
@@ -44,7 +44,7 @@ def _flag(request: Request, name: str, default: bool) -> bool:
 
 def _indexes(request: Request) -> set[int]:
     raw = request.query_params.getlist("index")
-    if not all(r.isdigit() for r in raw):
+    if not all(is_decimal(r) for r in raw):
         raise InvalidRequest("index parameters must be integers", name="request.bad_index")
     return {int(r) for r in raw}
 

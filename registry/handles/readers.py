@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.errors import Forbidden, HandleNotFound, InvalidRequest
+from node.faces import is_decimal
 from registry.accounts.actor import Actor
 from registry.accounts.models import ReadGrant
 from registry.clock import utcnow
@@ -51,13 +52,13 @@ async def holds(session: AsyncSession, actor: Actor, ident: Identifier, values: 
 def parse_grantee(text: str) -> str:
     """A grantee in its stored spelling, or InvalidRequest."""
     kind, _, name = text.partition(":")
-    if kind == "enterprise" and name.isdigit():
+    if kind == "enterprise" and is_decimal(name):
         return f"enterprise:{int(name)}"
     if kind == "code" and credit_code_valid(name):
         return f"code:{name}"
     if kind == "identity":
         index, _, handle = name.partition(":")
-        if index.isdigit() and "/" in handle:
+        if is_decimal(index) and "/" in handle:
             return "identity:" + identity_key(int(index), handle)
     raise InvalidRequest(f"reader {text!r}: write enterprise:<id>, code:<credit code> or identity:<index:handle>",
                          name="readers.bad_grantee")

@@ -20,7 +20,7 @@ from node.db import RecordChange, note_record_change
 from node.errors import (AlreadyExists, Conflict, DomainError, Forbidden, HandleNotFound, NotResponsible,
                          ValueExists, ValuesNotFound)
 from node.ratelimit import Budgets
-from registry.accounts.actor import Actor
+from registry.accounts.actor import ENTERPRISE_ADMIN, Actor
 from registry.clock import utcnow
 from registry.events import repository as trace_links
 from registry.enterprises.states import EnterpriseState
@@ -39,6 +39,7 @@ NA_PREFIX_KEY = "0.na"
 
 
 CREATED_CONCURRENTLY = "handle.created_concurrently"  # another transaction created it after this one looked
+SECURITY_TYPES = frozenset({"HS_SECKEY", "HS_PUBKEY", "HS_ADMIN", "HS_VLIST"})
 
 @dataclass
 class Outcome:
@@ -176,7 +177,21 @@ class RecordWriter:
 
     # ---- collected writes ---------------------------------------------------------------------------------
 
+    def _guard_security_values(self, ident: Identifier, old: list[Value], new: list[Value]) -> None:
+        """Who authenticates and who administers (HS_SECKEY, HS_PUBKEY, HS_ADMIN, HS_VLIST) is changed only by an
+        enterprise's administrators: a registrar acts as its prefix's admin identity, and must not make itself one
+        (for good, with a key of its own) nor lock the administrators out."""
+        if self.actor.is_node_admin or self.actor.role == ENTERPRISE_ADMIN:
+            return
+        before = {v["index"]: v for v in old if v["type"] in SECURITY_TYPES}
+        after = {v["index"]: v for v in new if v["type"] in SECURITY_TYPES}
+        if before.keys() != after.keys() or not all(same_values([before[i]], [after[i]]) for i in before):
+            raise Forbidden(f"{self.actor.name} is a {self.actor.role}: secrets, keys and administrators of "
+                            f"{ident.handle} are changed by the enterprise's administrators",
+                            name="auth.role_forbidden")
+
     def _stage_insert(self, ident: Identifier, values: list[Value], tkey: str | None, outcome: Outcome) -> None:
+        self._guard_security_values(ident, [], values)
         hash_secrets(values)
         stamp(values, None, self.now_iso)
         self._pending.inserts.append({
@@ -192,6 +207,7 @@ class RecordWriter:
 
     def _stage_update(self, ident: Identifier, record: HandleRecord, values: list[Value], tkey: str | None,
                       deleted: bool, outcome: Outcome) -> None:
+        self._guard_security_values(ident, [] if record.deleted else record.record_values, [] if deleted else values)
         if not deleted:
             hash_secrets(values, record.record_values)
             stamp(values, record.record_values, self.now_iso)

@@ -14,6 +14,7 @@ from typing import Any
 
 from node.crypto import hash_secret, is_secret_hash, verify_secret
 from node.errors import InvalidValue
+from node.faces import is_decimal
 from node.pubkeys import check_public_key
 
 MAX_INDEX = 2**32 - 1
@@ -37,7 +38,7 @@ Value = dict[str, Any]
 def _index(raw: Any, where: str) -> int:
     if isinstance(raw, bool):
         raise InvalidValue(f"{where}: index must be an integer", name="value.index_invalid")
-    if isinstance(raw, str) and raw.isdigit():
+    if isinstance(raw, str) and is_decimal(raw):
         raw = int(raw)
     if not isinstance(raw, int):
         raise InvalidValue(f"{where}: index must be an integer", name="value.index_invalid")
@@ -154,7 +155,7 @@ def parse_value(raw: Any, *, max_ttl: int, default_ttl: int, position: int = 0) 
         raise InvalidValue(f"{where}: data is missing", name="value.data_invalid")
     value: Value = {"index": index, "type": value_type, "data": _data(value_type, raw["data"], where)}
     ttl = raw.get("ttl", default_ttl)
-    if isinstance(ttl, str) and ttl.isdigit():
+    if isinstance(ttl, str) and is_decimal(ttl):
         ttl = int(ttl)
     if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 0 or ttl > max_ttl:
         raise InvalidValue(f"{where}: ttl must be an integer from 0 to {max_ttl}", name="value.ttl_invalid")

@@ -50,6 +50,23 @@ def entry(kind: str, subject: str, subject_key: str, actor: str, version: int | 
             "payload": payload}
 
 
+async def advance_past(session: AsyncSession, seq: int) -> int | None:
+    """Make the next journal number greater than ``seq`` (the top-level's acknowledgement). Returns the last number
+    before, when it had to move; None when the journal was already beyond."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": JOURNAL_LOCK_ID})
+    last = await last_seq(session)
+    if last >= seq:
+        return None
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT setval(pg_get_serial_sequence('journal', 'seq'), :seq)"), {"seq": seq})
+    else:  # SQLite numbers max + 1: a marker row at ``seq`` moves it (the top-level takes it for a repeat)
+        await session.execute(insert(JournalEntry.__table__), [{
+            "seq": seq, "kind": "journal.advanced", "subject": "journal", "subject_key": "journal", "version": None,
+            "actor": "system", "payload": {"from": last}, "created_at": utcnow()}])
+    return last
+
+
 async def after(session: AsyncSession, seq: int, limit: int = 1000) -> list[JournalEntry]:
     result = await session.execute(
         select(JournalEntry).where(JournalEntry.seq > seq).order_by(JournalEntry.seq).limit(limit))

@@ -9,9 +9,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.config import Settings
-from node.db import RecordChange, note_record_change
 from node.crypto import hash_secret
+from node.db import RecordChange, note_record_change
 from node.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from node.faces import is_decimal
 from registry.accounts.actor import Actor
 from registry.accounts.models import Account
 from registry.clock import utcnow
@@ -62,7 +63,7 @@ NEXT_CODE_LOCK_ID = 0x5EC0DE_0004
 
 
 async def _next_code(session: AsyncSession) -> str:
-    numbers = [int(code) for code in await repository.numeric_codes(session) if code.isdigit()]
+    numbers = [int(code) for code in await repository.numeric_codes(session) if is_decimal(code)]
     return str(max([FIRST_CODE - 1, *numbers]) + 1)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from node.errors import DomainError, Forbidden, InvalidRequest, NotFound, TooLarge
-from node.faces import JSONBody, epcis_problem
+from node.faces import JSONBody, epcis_problem, is_decimal, is_true
 from registry.accounts.actor import Actor
 from registry.accounts.endpoints import business_actor
 from registry.enterprises.credit_code import is_valid as credit_code_valid
@@ -43,7 +43,7 @@ def _time(request: Request, name: str) -> datetime | None:
 
 def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name, str(default))
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not is_decimal(raw) or not low <= int(raw) <= high:
         raise InvalidRequest(f"{name} must be an integer from {low} to {high}", name="query.bad_parameter")
     return int(raw)
 
@@ -115,7 +115,7 @@ async def _trace(request: Request, direction: str) -> Response:
         async with request.app.state.db.read_session() as session:
             access = Access(session, settings, await business_actor(request, session))
             graph = await trace(session, access, ident.key, direction, depth, request.app.state.resolver.remote_trace)
-            if request.query_params.get("values", "false").lower() in ("true", "1"):
+            if is_true(request.query_params.get("values", "false")):
                 await _attach_values(session, access, graph)
     except DomainError as exc:
         return epcis_problem(exc)

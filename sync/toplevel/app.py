@@ -88,7 +88,8 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
             else:
                 await connection.execute(update(nodes).where(nodes.c.node_prefix == node_prefix)
                                          .values(service_url=service_url))
-        return JSONBody({"nodePrefix": node_prefix, "keyId": key_id(key)}, status_code=201)
+        return JSONBody({"nodePrefix": node_prefix, "keyId": key_id(key),
+                         "acknowledged": known.acknowledged if known is not None else 0}, status_code=201)
 
     async def _signed(connection, node_prefix: str, request: Request) -> tuple[Any, Any, Response | None]:
         """(node, parsed body, None) for a request signed by the registered node's key, else a refusal."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.factories import admin_headers, coil, login, onboard
+from tests.factories import admin_headers, basic, coil, login, onboard
 
 STRONG = "Registrar-Pass-2026"
 
@@ -188,3 +188,65 @@ async def test_the_embedded_default_sqlite_locks_keys_and_signs_in_by_key(tmp_pa
                 assert (await client.put("/api/sessions/this", headers=header)).json()["authenticated"] is True
     finally:
         await db.dispose()
+
+
+async def test_a_registrar_cannot_make_itself_an_administrator(client):
+    """A registrar acts as its prefix's admin identity under Handle rules; it still must not give that identity
+    (or any other) a secret or key of its own, nor change who administers."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from node.pubkeys import public_jwk
+
+    tenant = await onboard(client, "escalator")
+    registrar = await add_user(client, tenant, "escalator-clerk", "registrar")
+    key = (await client.post("/identity/api-keys", json={"name": "erp"}, headers=tenant.headers)).json()["data"]
+    application = {"Authorization": f"Bearer {key['key']}"}
+    own_key = {"index": 300, "type": "HS_PUBKEY",
+               "data": {"format": "key", "value": public_jwk(ed25519.Ed25519PrivateKey.generate())}}
+    own_secret = {"index": 300, "type": "HS_SECKEY", "data": "Taken-Over-2026-x"}
+    admin_value = {"index": 100, "type": "HS_ADMIN", "data": {"format": "admin", "value": {
+        "handle": f"{tenant.prefix}/clerk", "index": 300, "permissions": "111111111111"}}}
+    for headers in (registrar, application):
+        for method, url, body in [("PUT", f"/api/handles/{tenant.prefix}/admin?index=300", [own_key]),
+                                  ("PUT", f"/api/handles/{tenant.prefix}/admin?index=300", [own_secret]),
+                                  ("DELETE", f"/api/handles/{tenant.prefix}/admin", None),
+                                  ("PUT", f"/api/handles/{tenant.prefix}/clerk", [own_secret]),
+                                  ("PUT", f"/api/handles/{tenant.prefix}/doc", [admin_value])]:
+            response = await client.request(method, url, json=body, headers=headers)
+            assert response.status_code == 403, (method, url, response.text)
+            # the admin identity's record is not deletable by anyone but the node (handle.reserved)
+            assert response.json()["error"] in ("auth.role_forbidden", "handle.reserved"), response.text
+    # the administrators' identity still works, and so do the registrar's ordinary writes
+    assert (await client.put(f"/api/handles/{tenant.prefix}/doc", headers=registrar,
+                             json=[{"index": 1, "type": "URL", "data": "https://example.com"}])).status_code == 201
+    assert (await client.put(f"/api/handles/{tenant.prefix}/doc2", headers=tenant.handle_admin,
+                             json=[{"index": 1, "type": "URL", "data": "https://example.com"}])).status_code == 201
+
+
+async def test_only_the_prefix_admin_identity_acts_for_the_enterprise(client):
+    """An identity named under an enterprise's prefix (here one the enterprise made for a partner's key) reads
+    nothing of the enterprise's traceability: a name says nothing about who holds its key."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from node.pubkeys import public_jwk, sign
+
+    tenant = await onboard(client, "namesake")
+    partner_key = ed25519.Ed25519PrivateKey.generate()
+    identity = [{"index": 300, "type": "HS_PUBKEY", "data": {"format": "key", "value": public_jwk(partner_key)}}]
+    assert (await client.put(f"/api/handles/{tenant.prefix}/partner", json=identity,
+                             headers=tenant.handle_admin)).status_code == 201
+    coil_handle = f"{tenant.prefix}/COIL-1"
+    assert (await client.put(f"/api/handles/{coil_handle}", json=[{"index": 1, "type": "URL", "data": "u"}],
+                             headers=tenant.handle_admin)).status_code == 201
+    name = f"300:{tenant.prefix}/partner"
+    nonce = (await client.get("/identity/challenge", params={"handle": name})).json()["data"]["nonce"]
+    answer = {"handle": name, "nonce": nonce,
+              "signature": base64.b64encode(sign(partner_key, base64.b64decode(nonce))).decode()}
+    token = (await client.post("/identity/verify-response", json=answer)).json()["data"]["token"]
+    partner = {"Authorization": f"Bearer {token}"}
+    owner = await client.get("/epcis/events", params={"MATCH_anyEPC": coil_handle}, headers=tenant.headers)
+    assert owner.status_code == 200
+    namesake = await client.get("/epcis/events", params={"MATCH_anyEPC": coil_handle}, headers=partner)
+    assert namesake.status_code == 403, namesake.text

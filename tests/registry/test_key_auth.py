@@ -104,11 +104,15 @@ async def test_session_refusals(client, fresh_node):
     # an unauthenticated session cannot write
     await refused(session_header(session_id), "auth.session_unauthenticated", f"/api/handles/{handle}")
 
-    # a replayed client nonce: the same signed header a second time
+    # a replayed client nonce: the same signed header a second time, also with the nonce spelt otherwise (URL-safe
+    # base64 without padding); a GET authenticates for good too, although its own transaction never commits
     cnonce = secrets.token_bytes(16)
     header = signed_header(session_id, nonce, identity, owner_key, cnonce=cnonce)
-    assert (await client.put("/api/sessions/this", headers=header)).status_code == 200
+    assert (await client.get("/api/handles/88.118/none", headers=header)).status_code == 404
     await refused(header, "auth.replayed")
+    respelt = header["Authorization"].replace(f'cnonce="{b64(cnonce)}"',
+                                              f'cnonce="{base64.urlsafe_b64encode(cnonce).decode().rstrip("=")}"')
+    await refused({"Authorization": respelt}, "auth.replayed")
 
     # the owner's session writes only under the owner's prefix, never under another enterprise's
     intrusion = await client.put(f"/api/handles/{other.prefix}/planted", json=[URL_VALUE],
@@ -131,6 +135,10 @@ async def test_session_refusals(client, fresh_node):
 async def test_hs_pubkey_values_must_be_usable_keys(client):
     tenant = await onboard(client, "badkey")
     for data in ({"format": "key", "value": {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"}},
+                 {"format": "key", "value": {"kty": "OKP", "crv": "Ed25519", "x": 5}},
+                 {"format": "key", "value": '{"a":' * 5000 + "1" + "}" * 5000},
+                 {"format": "key", "value": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoEcz1UBgi0DQgAEz5s1"
+                                            "\n-----END PUBLIC KEY-----"},
                  {"format": "key", "value": {"kty": "RSA", "n": "AQAB", "e": "AQAB"}},  # far too short
                  {"format": "key", "value": "not a key"},
                  {"format": "string", "value": "-----BEGIN PUBLIC KEY-----"}):
@@ -182,3 +190,12 @@ async def test_challenge_response_gives_a_short_lived_token(client, fresh_node):
         await session.execute(update(KeySession).values(expires_at=utcnow()))
     expired = await client.put(f"/api/handles/{tenant.prefix}/late", json=[URL_VALUE], headers=bearer)
     assert expired.status_code == 401 and expired.json()["error"] == "auth.bad_token"
+
+
+async def test_odd_identities_are_refused_not_crashed(client):
+    for handle in ("\u00b2:88.118/admin", "300:" + "x" * 400 + "/admin", "admin"):
+        response = await client.get("/identity/challenge", params={"handle": handle})
+        assert response.status_code == 400 and response.json()["error"] == "auth.bad_identity", response.text
+    superscript = {"Authorization": "Basic " + b64("\u00b2:88.118/admin:secret".encode())}
+    assert (await client.put("/api/handles/88.118/x", json=[URL_VALUE], headers=superscript)).status_code == 401
+    assert (await client.get("/api/handles/88.118/x", params={"index": "\u00b2"})).status_code == 400

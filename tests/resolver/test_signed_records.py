@@ -63,6 +63,14 @@ async def test_signed_answers_verify_value_by_value_and_refuse_tampering(signing
                                   "ttl": 86400, "timestamp": answer["values"][0]["timestamp"]})
     with pytest.raises(SignatureInvalid, match="index 9"):
         verify_answer(smuggled, public)
+    # an intermediary answering with another identifier's (correctly signed) record, or leaving a value out
+    with pytest.raises(SignatureInvalid, match="not " + f"{tenant.prefix}/COIL-6"):
+        verify_answer(answer, public, expected_handle=f"{tenant.prefix}/COIL-6")
+    assert verify_answer(answer, public, expected_handle=handle, require_complete=True).indexes == (1, 2)
+    with pytest.raises(SignatureInvalid, match=r"missing from the answer: indexes \[1\]"):
+        verify_answer(filtered, public, require_complete=True)
+    with pytest.raises(SignatureInvalid, match="not a JWS"):
+        verify_answer({"handle": handle, "values": [{"type": "HS_SIGNATURE", "data": "x.y.z"}]}, public)
     other_handle = copy.deepcopy(answer) | {"handle": f"{tenant.prefix}/COIL-8"}
     with pytest.raises(SignatureInvalid, match="is about"):
         verify_answer(other_handle, public)

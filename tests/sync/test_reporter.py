@@ -98,3 +98,65 @@ async def test_reporter_round_trip_outage_and_refusals(fresh_node, database_url,
     assert node["entries"]["handle.created"] == created_before + 1 + 40
     assert (await reporter.status()).lag == 0
     await upstream.aclose()
+
+
+async def test_a_restored_journal_moves_past_what_the_top_level_acknowledged(fresh_node, database_url, tmp_path):
+    """After a restore to an earlier point, the journal would hand out numbers the top-level already acknowledged
+    (and drops as repeats): registering moves the journal past them, so new changes still arrive."""
+    from sqlalchemy import text
+
+    key_path = str(tmp_path / "node.key")
+    ensure_signing_key(key_path)
+    with running_toplevel(tmp_path) as top:
+        settings = make_settings(database_url, upstream_url=top, node_key_file=key_path, sync_in_serve=False)
+        app = create_app(settings, db=fresh_node)
+        upstream = HttpUpstream(top, settings.node_prefix, load_signing_key(key_path))
+        reporter = Reporter(fresh_node, settings, upstream, batch=100)
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ResolverFastPath(app)),
+                                         base_url="http://t") as client:
+                prefix, form = await _tenant_awaiting_upstream(client)
+                assert await reporter.register("http://127.0.0.1:8000") == 0
+                await reporter.drain()
+                basic = httpx.BasicAuth(f"300:{prefix}/admin", form["password"])
+                for n in range(5):
+                    assert (await client.put(f"/api/handles/{prefix}/R{n}", json=[URL], auth=basic)).status_code == 201
+                await reporter.drain()
+                acknowledged = httpx.get(f"{top}/v1/nodes/{settings.node_prefix}").json()["acknowledged"]
+                created = httpx.get(f"{top}/v1/nodes/{settings.node_prefix}").json()["entries"]["handle.created"]
+
+                # the database goes back to before the last three changes (as a point-in-time restore would)
+                async with fresh_node.unit_of_work() as session:
+                    await session.execute(text("DELETE FROM journal WHERE seq > :s"), {"s": acknowledged - 3})
+                    await session.execute(text("SELECT setval(pg_get_serial_sequence('journal', 'seq'), :s)"),
+                                          {"s": acknowledged - 3})
+                    await session.execute(text("UPDATE sync_cursors SET cursor = :s WHERE name = 'upstream'"),
+                                          {"s": acknowledged - 3})
+                assert await reporter.register("http://127.0.0.1:8000") == acknowledged
+                for n in range(2):
+                    assert (await client.put(f"/api/handles/{prefix}/AFTER{n}", json=[URL],
+                                             auth=basic)).status_code == 201
+                await reporter.drain()
+                node = httpx.get(f"{top}/v1/nodes/{settings.node_prefix}").json()
+                assert node["entries"]["handle.created"] == created + 2  # the new changes were not taken for repeats
+                assert node["acknowledged"] == acknowledged + 2 and (await reporter.status()).lag == 0
+        await upstream.aclose()
+
+
+async def test_the_journal_moves_past_a_number_on_sqlite_too(tmp_path):
+    from node.db import Database
+    from node.migrate import upgrade
+    from registry.journal import repository as journal
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/node.db"
+    upgrade(url)
+    db = Database(url)
+    try:
+        async with db.unit_of_work() as session:
+            await journal.append(session, [journal.entry("handle.created", "88.118/a", "88.118/a", "test", 1)])
+            assert await journal.advance_past(session, 10) == 1
+            assert await journal.advance_past(session, 5) is None  # already beyond
+            await journal.append(session, [journal.entry("handle.created", "88.118/b", "88.118/b", "test", 1)])
+            assert [e.seq for e in await journal.after(session, 0)] == [1, 10, 11]
+    finally:
+        await db.dispose()
