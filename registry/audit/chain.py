@@ -79,17 +79,27 @@ def switched_to(actor: str, action: str) -> str | None:
 
 async def append(session: AsyncSession, *, actor: str, action: str, source: str, result: int,
                  algorithm: str = DEFAULT_ALGORITHM) -> AuditEntry:
-    """Add the next entry, hashed with ``algorithm`` (the node's ``audit_hash`` setting); the caller commits.
-    Concurrent writers are ordered by the lock (PostgreSQL) or by the database's single writer (SQLite; the
-    caller also serialises its own tasks)."""
+    """Add the next entry, hashed with ``algorithm`` (the node's ``audit_hash`` setting); the caller commits."""
+    return (await append_many(session, [{"actor": actor, "action": action, "source": source, "result": result}],
+                              algorithm))[-1]
+
+
+async def append_many(session: AsyncSession, entries: list[dict], algorithm: str = DEFAULT_ALGORITHM) -> list[AuditEntry]:
+    """Add entries (``actor``, ``action``, ``source``, ``result``) in this order, in one statement; the caller
+    commits. Concurrent writers are ordered by the lock (PostgreSQL) or by the database's single writer (SQLite;
+    the caller also serialises its own tasks)."""
     if session.bind.dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": AUDIT_LOCK_ID})
     last = (await session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))).scalar()
     if not _written_with(last, algorithm):
-        last = await _insert(session, last, actor=SWITCH_ACTOR, action=SWITCH_ACTION + algorithm, source="local",
-                             result=0, algorithm=algorithm)
-    return await _insert(session, last, actor=actor, action=action, source=source, result=result,
-                         algorithm=algorithm)
+        entries = [{"actor": SWITCH_ACTOR, "action": SWITCH_ACTION + algorithm, "source": "local", "result": 0},
+                   *entries]
+    rows = []
+    for entry in entries:
+        last = _next(last, algorithm, **entry)
+        rows.append(last)
+    await session.execute(insert(AuditEntry), [_columns(row) for row in rows])
+    return rows
 
 
 def _written_with(last: AuditEntry | None, algorithm: str) -> bool:
@@ -101,14 +111,18 @@ def _written_with(last: AuditEntry | None, algorithm: str) -> bool:
     return _matches(last, algorithm)
 
 
-async def _insert(session: AsyncSession, last: AuditEntry | None, *, actor: str, action: str, source: str,
-                  result: int, algorithm: str) -> AuditEntry:
+def _next(last: AuditEntry | None, algorithm: str, *, actor: str, action: str, source: str,
+          result: int) -> AuditEntry:
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
     row = {"seq": seq, "at": utcnow(), "actor": actor[:300], "action": action, "source": source[:64],
            "result": result, "prev_hash": prev_hash}
     row["hash"] = entry_hash(prev_hash, seq, row["at"], row["actor"], action, row["source"], result, algorithm)
-    await session.execute(insert(AuditEntry), [row])
     return AuditEntry(**row)
+
+
+def _columns(entry: AuditEntry) -> dict:
+    return {name: getattr(entry, name) for name in ("seq", "at", "actor", "action", "source", "result",
+                                                      "prev_hash", "hash")}
 
 
 @dataclass

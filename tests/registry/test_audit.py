@@ -2,6 +2,7 @@
 from where and the result; hash-chained, append-only on PostgreSQL, and `secnode audit verify` names an edited or
 deleted entry."""
 
+import asyncio
 import getpass
 import os
 import subprocess
@@ -64,6 +65,21 @@ async def test_writes_and_refusals_are_audited_and_reads_are_not(client, fresh_n
     async with fresh_node.read_session() as session:
         report = await chain.verify(session)
     assert report.problems == [] and report.head_seq == before + 5
+
+
+async def test_concurrent_writes_are_each_audited_in_one_unbroken_chain(client, fresh_node):
+    """The middleware appends in groups (one transaction for whoever arrived meanwhile): every request still gets
+    its own entry, written before its answer, and the chain stays whole."""
+    tenant = await onboard(client, "grouped")
+    before = await _head(fresh_node)
+    answers = await asyncio.gather(*(client.put(f"/api/handles/{tenant.prefix}/G-{n}", json=URL,
+                                                headers=tenant.handle_admin) for n in range(40)))
+    assert [a.status_code for a in answers] == [201] * 40
+    got = sorted(e.action for e in await _entries_after(fresh_node, before))
+    assert got == sorted(f"PUT /api/handles/{tenant.prefix}/G-{n}" for n in range(40))
+    async with fresh_node.read_session() as session:
+        report = await chain.verify(session)
+    assert report.problems == [] and report.head_seq == before + 40
 
 
 def test_the_source_behind_a_trusted_proxy_is_the_forwarded_address():
