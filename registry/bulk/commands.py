@@ -1,4 +1,4 @@
-"""``secnode import`` and ``secnode export``: options, progress display and exit codes.
+"""``secnode import``, ``secnode export`` and ``secnode export-events``: options, progress display and exit codes.
 
 Exit codes: 0 done; 1 refused or stopped by an error (what was committed stays; rerun to resume); 3 done, but some
 rows are in the error report (import) or some records could not be written as rows (export); 130 interrupted.
@@ -84,6 +84,14 @@ def register(app: typer.Typer, open_database: OpenDatabase, audit: Audit) -> Non
         request = ExportRequest(prefix=prefix, format=fmt, template=template, template_prefix=template_prefix)
         raise typer.Exit(_audited(audit, ["export"], lambda: _run_export(request, output)))
 
+    @app.command("export-events")
+    def export_events(
+        prefix: str = typer.Option(..., help="enterprise prefix whose identifiers' events are written"),
+        output: Path = typer.Option(..., help="file to write: one EPCIS 2.0 document (JSON)"),
+    ) -> None:
+        """Write every event touching a prefix's identifiers, in time order, as an EPCIS 2.0 document."""
+        raise typer.Exit(_audited(audit, ["export-events"], lambda: _run_export_events(prefix, output)))
+
 
 def _audited(audit: Audit, words: list[str], run: Callable[[], int]) -> int:
     """Run a command, then audit it with its exit code (1 when it crashed)."""
@@ -157,6 +165,37 @@ def _after_batch(state: dict[str, Any], progress) -> None:
     elapsed = max(time.monotonic() - state["started"], 1e-9)
     state["bar"].update(state["task"], completed=progress.position, rows=progress.counts.rows,
                         rate=progress.rows_this_run / elapsed)
+
+
+def _run_export_events(prefix: str, output: Path) -> int:
+    from node.db import Database
+    from node.errors import DomainError
+    from registry.bulk.events_export import export_events
+
+    settings = get_settings()
+    partial = output.with_name(output.name + ".partial")
+
+    async def run() -> int:
+        db = Database.from_settings(settings, with_replica=False)
+        try:
+            with partial.open("wb") as out:
+                return await export_events(db, prefix, out, lambda n: console.print(f"{n:,} events", end="\r"))
+        finally:
+            await db.dispose()
+
+    try:
+        count = asyncio.run(run())
+    except KeyboardInterrupt:
+        _discard(partial)
+        console.print(f"[yellow]interrupted[/yellow]: {output} was not written")
+        return INTERRUPTED
+    except DomainError as exc:
+        _discard(partial)
+        console.print(f"[red]error[/red] {exc.name}: {escape(exc.message)}")
+        return FAILED
+    os.replace(partial, output)  # only a complete export takes the file's name
+    console.print(f"exported {count:,} events touching {prefix} to {output}")
+    return DONE
 
 
 def _committed(state: dict[str, Any]) -> str:

@@ -367,3 +367,37 @@ async def test_a_prefix_disabled_during_an_import_stops_it_resumably(client, fre
     done = await Importer(fresh_node, settings, request).run()
     assert (done.counts.created, done.counts.failed) == (100 - len(bad), len(bad))
     assert await live_count(fresh_node, tenant.prefix) == 100 - len(bad)
+
+
+# ---- secnode export-events -----------------------------------------------------------------------------------
+
+async def test_an_enterprise_that_leaves_takes_its_events_along(client, database_url, tmp_path):
+    mill = await onboard(client, "leaver")
+    other = await onboard(client, "stayer")
+    url = {"index": 1, "type": "URL", "data": "https://example.com"}
+    for tenant, suffix in ((mill, "HEAT-1"), (mill, "COIL-1"), (other, "PART-1")):
+        response = await client.put(f"/api/handles/{tenant.prefix}/{suffix}", json=[url],
+                                    headers=tenant.handle_admin)
+        assert response.status_code == 201, response.text
+    events = [({"type": "TransformationEvent", "eventTime": "2026-11-21T08:00:00Z",
+                "inputEPCList": [f"{mill.prefix}/HEAT-1"], "outputEPCList": [f"{mill.prefix}/COIL-1"],
+                "bizStep": "commissioning"}, mill),
+              ({"type": "ObjectEvent", "eventTime": "2026-11-20T08:00:00Z", "action": "ADD",
+                "epcList": [f"{mill.prefix}/HEAT-1"], "bizStep": "commissioning"}, mill),
+              ({"type": "ObjectEvent", "eventTime": "2026-11-22T08:00:00Z", "action": "ADD",
+                "epcList": [f"{other.prefix}/PART-1"], "bizStep": "commissioning"}, other)]
+    for event, tenant in events:
+        assert (await client.post("/epcis/events", json=event, headers=tenant.headers)).status_code == 201
+
+    target = tmp_path / "events.json"
+    code, output = await finished(await cli("export-events", "--prefix", mill.prefix, "--output", str(target),
+                                            cwd=tmp_path, database_url=database_url))
+    assert code == 0, output
+    document = orjson.loads(target.read_bytes())
+    assert document["type"] == "EPCISDocument" and document["schemaVersion"] == "2.0"
+    exported = document["epcisBody"]["eventList"]
+    assert [e["type"] for e in exported] == ["ObjectEvent", "TransformationEvent"]  # its own, in time order
+    assert all(e["eventID"] for e in exported)
+    code, output = await finished(await cli("export-events", "--prefix", "88.118.999999", "--output",
+                                            str(tmp_path / "none.json"), cwd=tmp_path, database_url=database_url))
+    assert code == 1 and "prefix.not_found" in output and not (tmp_path / "none.json").exists()
