@@ -195,12 +195,11 @@ def parse_values(raw: Any, *, max_ttl: int, default_ttl: int) -> list[Value]:
 
 def hash_secrets(values: list[Value], previous: list[Value] | None = None) -> None:
     """Replace plaintext HS_SECKEY data by a hash (in place); keep the old hash when the secret is unchanged."""
-    if not any(v["type"] == "HS_SECKEY" for v in values):
+    secrets = [v for v in values if v["type"] == "HS_SECKEY"]
+    if not secrets:
         return
     old = {v["index"]: v for v in previous or () if v["type"] == "HS_SECKEY"}
-    for value in values:
-        if value["type"] != "HS_SECKEY":
-            continue
+    for value in secrets:
         plain = value["data"]["value"]
         kept = old.get(value["index"])
         if kept is not None and plain == kept["data"]["value"]:  # carried over unchanged (a PUT with index=)
@@ -216,7 +215,11 @@ def hash_secrets(values: list[Value], previous: list[Value] | None = None) -> No
 
 def stamp(values: list[Value], previous: list[Value] | None, now_iso: str) -> None:
     """Set timestamps: unchanged values keep theirs, new or changed values get ``now_iso`` (in place)."""
-    old = {v["index"]: v for v in previous or ()}
+    if not previous:
+        for value in values:
+            value["timestamp"] = now_iso
+        return
+    old = {v["index"]: v for v in previous}
     for value in values:
         before = old.get(value["index"])
         if before is not None and same_value(before, value):

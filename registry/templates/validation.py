@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -53,6 +54,11 @@ class Item:
     rule: dict[str, Any]
     pattern: re.Pattern | None
 
+    @functools.cached_property
+    def where(self) -> str:
+        """How errors name the item (made once: validation runs for every value of every record)."""
+        return f"item '{self.id_type}' ({self.name})"
+
 
 @dataclass(frozen=True)
 class CompiledTemplate:
@@ -79,22 +85,25 @@ class CompiledTemplate:
             if value["index"] < TEMPLATE_ITEMS_FROM:
                 continue
             item = self.items.get(value["index"])
-            label = f"item at index {value['index']} ({value['type']})"
-            if item is None:
-                raise InvalidValue(f"{label} is not in template {self.prefix} {self.version}",
-                                   name="template.unknown_item", item=value["type"])
-            if not item.enabled:
-                raise InvalidValue(f"{label} is disabled in template {self.prefix} {self.version}",
-                                   name="template.disabled_item", item=value["type"])
-            if value["type"] != item.id_type:
-                raise InvalidValue(f"{label}: the template names index {item.index} '{item.id_type}'",
-                                   name="template.type_mismatch", item=value["type"])
+            if item is None or not item.enabled or value["type"] != item.id_type:
+                self._refuse_item(item, value)
             self._check(item, value, identifier_mode)
             present.add(item.index)
         for item in self.items.values():
             if item.required and item.enabled and item.index not in present:
                 raise InvalidValue(f"required item '{item.id_type}' ({item.name}, index {item.index}) is missing",
                                    name="template.required_missing", item=item.id_type)
+
+    def _refuse_item(self, item: Item | None, value: Value) -> None:
+        label = f"item at index {value['index']} ({value['type']})"
+        if item is None:
+            raise InvalidValue(f"{label} is not in template {self.prefix} {self.version}",
+                               name="template.unknown_item", item=value["type"])
+        if not item.enabled:
+            raise InvalidValue(f"{label} is disabled in template {self.prefix} {self.version}",
+                               name="template.disabled_item", item=value["type"])
+        raise InvalidValue(f"{label}: the template names index {item.index} '{item.id_type}'",
+                           name="template.type_mismatch", item=value["type"])
 
     def references(self, values: list[Value]) -> list[str]:
         """Canonical identifiers named by the record's reference items: what went into it (ADR 0003)."""
@@ -108,45 +117,44 @@ class CompiledTemplate:
 
     def _check(self, item: Item, value: Value, identifier_mode: syntax.Mode) -> None:
         data = value["data"]
-        where = f"item '{item.id_type}' ({item.name})"
         if data["format"] != "string" or not isinstance(data["value"], str):
-            raise InvalidValue(f"{where} must be a string value", name="template.value_invalid", item=item.id_type)
+            raise InvalidValue(f"{item.where} must be a string value", name="template.value_invalid", item=item.id_type)
         text = data["value"]
         rule = item.rule
         kind = rule["type"]
         if kind == "string":
             if len(text) < rule.get("minLength", 0) or len(text) > rule.get("maxLength", 1024):
-                raise InvalidValue(f"{where} must be {rule.get('minLength', 0)} to {rule.get('maxLength', 1024)} "
+                raise InvalidValue(f"{item.where} must be {rule.get('minLength', 0)} to {rule.get('maxLength', 1024)} "
                                    "characters long", name="template.value_invalid", item=item.id_type)
             if item.pattern is not None and not item.pattern.fullmatch(text):
-                raise InvalidValue(f"{where} does not match {item.pattern.pattern}", name="template.value_invalid",
+                raise InvalidValue(f"{item.where} does not match {item.pattern.pattern}", name="template.value_invalid",
                                    item=item.id_type)
             if rule.get("enum") and text not in rule["enum"]:
-                raise InvalidValue(f"{where} must be one of {', '.join(rule['enum'])}",
+                raise InvalidValue(f"{item.where} must be one of {', '.join(rule['enum'])}",
                                    name="template.value_invalid", item=item.id_type)
             if rule.get("check") == "vin" and not vin.is_valid(text):
-                raise InvalidValue(f"{where}: {text!r} is not a VIN with a valid check digit",
+                raise InvalidValue(f"{item.where}: {text!r} is not a VIN with a valid check digit",
                                    name="template.value_invalid", item=item.id_type)
         elif kind == "number":
             try:
                 number = float(text)
             except ValueError:
-                raise InvalidValue(f"{where} must be a number", name="template.value_invalid",
+                raise InvalidValue(f"{item.where} must be a number", name="template.value_invalid",
                                    item=item.id_type) from None
             if number != number or number in (float("inf"), float("-inf")):
-                raise InvalidValue(f"{where} must be a finite number", name="template.value_invalid",
+                raise InvalidValue(f"{item.where} must be a finite number", name="template.value_invalid",
                                    item=item.id_type)
             if rule.get("integer") and not number.is_integer():
-                raise InvalidValue(f"{where} must be an integer", name="template.value_invalid", item=item.id_type)
+                raise InvalidValue(f"{item.where} must be an integer", name="template.value_invalid", item=item.id_type)
             low, high = rule.get("minimum"), rule.get("maximum")
             if (low is not None and number < low) or (high is not None and number > high):
-                raise InvalidValue(f"{where} must be between {low} and {high}", name="template.value_invalid",
+                raise InvalidValue(f"{item.where} must be between {low} and {high}", name="template.value_invalid",
                                    item=item.id_type)
         elif kind in ("date", "datetime"):
             try:
                 date.fromisoformat(text) if kind == "date" else datetime.fromisoformat(text)
             except ValueError:
-                raise InvalidValue(f"{where} must be an ISO 8601 {kind}", name="template.value_invalid",
+                raise InvalidValue(f"{item.where} must be an ISO 8601 {kind}", name="template.value_invalid",
                                    item=item.id_type) from None
         elif kind == "reference":
             refs = text.split(",") if rule.get("multiple") else [text]
@@ -154,5 +162,5 @@ class CompiledTemplate:
                 try:
                     syntax.parse(ref.strip(), mode=identifier_mode)
                 except InvalidHandle as exc:
-                    raise InvalidValue(f"{where}: {ref.strip()!r} is not an identifier ({exc})",
+                    raise InvalidValue(f"{item.where}: {ref.strip()!r} is not an identifier ({exc})",
                                        name="template.value_invalid", item=item.id_type) from None

@@ -187,7 +187,10 @@ class CacheCoordinator:
         epoch_before = self._epochs.pop(id(changes), None)
         keys = [key for key, _ in entries]
         try:
-            await self.tier.install_all(entries)
+            # A new record keeps its marker (until its first read fills it, or a minute): registered in bulk, it is
+            # rarely read soon, and installing every new record cost a quarter of a batch's time. The marker is
+            # enough for consistency: it refuses older fills, and the first reader's fill replaces it.
+            await self.tier.install_all((key, entry) for key, entry in entries if entry.version != 1)
             if self.db.read_url is not None and self.db.dialect == "postgresql":
                 await self.tier.raise_wal(await records.primary_wal_position(self.db), keys)
             await self.tier.replicate(self._record_keys(keys))  # a failover keeps what the client is told

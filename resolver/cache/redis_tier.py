@@ -170,9 +170,8 @@ class RedisTier:
                               for key, entry in entries)
 
     def _install_ttl(self, entry: Entry, marker: bool) -> int:
-        """A new record (version 1) stays only as long as a marker: registered in bulk, it is rarely read soon, and
-        a full lifetime would keep every registration of the day in Redis. A read fills it for the full lifetime."""
-        return min(self.marker_ttl_ms, self._ttl(entry)) if marker or entry.version == 1 else self._ttl(entry)
+        """A write's marker lives a minute at most (a crashed writer's marker must not outlive it for long)."""
+        return min(self.marker_ttl_ms, self._ttl(entry)) if marker else self._ttl(entry)
 
     async def unmark_all(self, markers: Iterable[tuple[str, Entry]]) -> None:
         await self._pipelined((self._unmark, [record_key(key)], [encode(marker)]) for key, marker in markers)
