@@ -67,8 +67,8 @@ async def _verify(session: AsyncSession, identity: str, message: bytes, signatur
         try:
             if load_public_key(raw).verify(signature, message, alg):
                 return identity_key(index, handle)
-        except ValueError:  # an unusable digest name for this key kind
-            break
+        except ValueError:  # a stored key no longer readable: the others may still verify
+            continue
     raise Unauthenticated(f"the signature does not verify with the HS_PUBKEY of {identity}",
                           name="auth.bad_signature")
 
@@ -97,8 +97,8 @@ async def open_session(session: AsyncSession, ttl_seconds: int) -> tuple[str, st
     return session_id, nonce
 
 
-async def session_state(session: AsyncSession, session_id: str) -> KeySession:
-    row = await _row(session, session_id, SESSION)
+async def session_state(session: AsyncSession, session_id: str, *, for_update: bool = False) -> KeySession:
+    row = await _row(session, session_id, SESSION, for_update=for_update)
     if row is None:
         raise Unauthenticated("the session is unknown or expired; POST /api/sessions for a new one",
                               name="auth.session_unknown")
@@ -108,10 +108,7 @@ async def session_state(session: AsyncSession, session_id: str) -> KeySession:
 async def authenticate_session(session: AsyncSession, session_id: str, identity: str, cnonce: str,
                                signature: str, alg: str | None) -> KeySession:
     """Check a signature of server nonce ‖ client nonce; the session then acts as ``identity``."""
-    row = await _row(session, session_id, SESSION, for_update=True)
-    if row is None:
-        raise Unauthenticated("the session is unknown or expired; POST /api/sessions for a new one",
-                              name="auth.session_unknown")
+    row = await session_state(session, session_id, for_update=True)
     client_nonce = _decode(cnonce, "cnonce")
     digest = hashlib.sha256(client_nonce).hexdigest()  # of the bytes: another spelling of them is no new nonce
     if digest in row.used_cnonces:

@@ -28,15 +28,19 @@ async def _tenant_awaiting_upstream(client):
     return prefix, form
 
 
-async def test_reporter_round_trip_outage_and_refusals(fresh_node, database_url, tmp_path):
-    port = free_port()
+def _reporting_node(db, database_url: str, tmp_path, top: str):
+    """A node (not started) reporting to ``top``: its settings, application, upstream client and reporter."""
     key_path = str(tmp_path / "node.key")
     ensure_signing_key(key_path)
+    settings = make_settings(database_url, upstream_url=top, node_key_file=key_path, sync_in_serve=False)
+    upstream = HttpUpstream(top, settings.node_prefix, load_signing_key(key_path))
+    return settings, create_app(settings, db=db), upstream, Reporter(db, settings, upstream, batch=100)
+
+
+async def test_reporter_round_trip_outage_and_refusals(fresh_node, database_url, tmp_path):
+    port = free_port()
     with running_toplevel(tmp_path, port) as top:
-        settings = make_settings(database_url, upstream_url=top, node_key_file=key_path, sync_in_serve=False)
-        app = create_app(settings, db=fresh_node)
-        upstream = HttpUpstream(top, settings.node_prefix, load_signing_key(key_path))
-        reporter = Reporter(fresh_node, settings, upstream, batch=100)
+        settings, app, upstream, reporter = _reporting_node(fresh_node, database_url, tmp_path, top)
         async with app.router.lifespan_context(app):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ResolverFastPath(app)),
                                          base_url="http://t") as client:
@@ -105,13 +109,8 @@ async def test_a_restored_journal_moves_past_what_the_top_level_acknowledged(fre
     (and drops as repeats): registering moves the journal past them, so new changes still arrive."""
     from sqlalchemy import text
 
-    key_path = str(tmp_path / "node.key")
-    ensure_signing_key(key_path)
     with running_toplevel(tmp_path) as top:
-        settings = make_settings(database_url, upstream_url=top, node_key_file=key_path, sync_in_serve=False)
-        app = create_app(settings, db=fresh_node)
-        upstream = HttpUpstream(top, settings.node_prefix, load_signing_key(key_path))
-        reporter = Reporter(fresh_node, settings, upstream, batch=100)
+        settings, app, upstream, reporter = _reporting_node(fresh_node, database_url, tmp_path, top)
         async with app.router.lifespan_context(app):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ResolverFastPath(app)),
                                          base_url="http://t") as client:
