@@ -52,6 +52,12 @@ class Budget:
         self._pending[subject] += units
         return None
 
+    async def refresh(self, redis: Redis | RedisCluster, subject: str) -> None:
+        """Read the node's total for ``subject`` now: for a process that charges without the periodic
+        synchronisation (``secnode import``)."""
+        value = await redis.get(self.key(self._roll(time.time()), subject))
+        self._known[subject] = int(value or 0)
+
     def key(self, window: int, subject: str) -> str:
         return f"secnode:limit:{self.name}:{window}:{subject}"
 
@@ -109,6 +115,16 @@ class Budgets:
                     await budget.synchronise(self.redis)
                 except Exception as exc:  # Redis trouble: keep counting locally, try again
                     log.warning("secnode.limits.sync_failed budget=%s error=%s", budget.name, type(exc).__name__)
+
+    async def refresh_registrations(self, prefix: str) -> None:
+        if self.redis is not None and self.per_prefix is not None:
+            await self.per_prefix.refresh(self.redis, prefix)
+
+    async def flush(self) -> None:
+        """Add what this process charged to the node's totals now (without the periodic task)."""
+        if self.redis is not None:
+            for budget in self.all:
+                await budget.synchronise(self.redis)
 
     def charge_identity(self, identity: str) -> None:
         """An authenticated request: IDIS 603 once the identity's requests of the day (UTC) are used up."""

@@ -116,18 +116,28 @@ def _run_import(request, open_database: OpenDatabase) -> int:
     gc.set_threshold(50_000, 20, 20)
 
     async def run():
-        async with open_database(settings) as db:
-            importer = Importer(db, settings, request, on_progress=lambda p: _after_batch(state, p))
-            state["importer"] = importer
-            start = await importer.prepare()
-            if start.resumed_from_row:
-                console.print(f"resuming {request.path.name} after row {start.resumed_from_row:,} "
-                              f"(checkpoint {start.checkpoint_path.name})")
-            with _import_progress() as bar:
-                state["bar"], state["started"] = bar, time.monotonic()
-                state["task"] = bar.add_task("import", total=start.size or 1, completed=start.position,
-                                             rows=start.counts.rows, rate=0.0)
-                return await importer.run()
+        from node.cache import make_redis
+        from node.ratelimit import Budgets
+
+        # the prefix's daily registration quota, counted with the node's: through Redis, else for this run alone
+        redis = make_redis(settings)
+        try:
+            async with open_database(settings) as db:
+                importer = Importer(db, settings, request, on_progress=lambda p: _after_batch(state, p),
+                                    budgets=Budgets(redis, settings))
+                state["importer"] = importer
+                start = await importer.prepare()
+                if start.resumed_from_row:
+                    console.print(f"resuming {request.path.name} after row {start.resumed_from_row:,} "
+                                  f"(checkpoint {start.checkpoint_path.name})")
+                with _import_progress() as bar:
+                    state["bar"], state["started"] = bar, time.monotonic()
+                    state["task"] = bar.add_task("import", total=start.size or 1, completed=start.position,
+                                                 rows=start.counts.rows, rate=0.0)
+                    return await importer.run()
+        finally:
+            if redis is not None:
+                await redis.aclose()
 
     try:
         done = asyncio.run(run())

@@ -17,6 +17,7 @@ from typing import Any
 from node.config import Settings
 from node.db import Database
 from node.errors import InvalidRequest
+from node.ratelimit import Budgets
 from registry.accounts.actor import Actor
 from registry.bulk import acting
 from registry.bulk.checkpoint import Checkpoint, Counts, remove
@@ -24,6 +25,7 @@ from registry.bulk.mapping import RowMapper, RowProblem, load_mapping
 from registry.bulk.report import ErrorReport
 from registry.bulk.source import Source, format_of
 from registry.handles.endpoints import parse_identifier
+from registry.handles.service import charge_registrations
 from registry.handles.snms import TemplateLocator, write_items
 from registry.handles.syntax import Identifier, canonical
 from registry.templates import service as templates
@@ -77,8 +79,9 @@ class Importer:
     """One run of an import (``prepare`` checks everything that can be checked before the first row)."""
 
     def __init__(self, db: Database, settings: Settings, request: ImportRequest,
-                 on_progress: Callable[[Progress], None] | None = None):
+                 on_progress: Callable[[Progress], None] | None = None, budgets: Budgets | None = None):
         self.db = db
+        self.budgets = budgets  # the prefix's daily registration quota, shared with the node through Redis
         self.settings = settings
         self.request = request
         self.on_progress = on_progress or (lambda _: None)
@@ -141,6 +144,8 @@ class Importer:
         if self.progress is None:
             await self.prepare()
         assert self.source and self.mapper and self.report and self.progress
+        if self.budgets is not None:
+            await self.budgets.refresh_registrations(canonical(self.request.prefix))
         items: list[dict[str, Any]] = []
         numbers: list[int] = []
         problems: list[tuple[int, str, str, str]] = []
@@ -177,6 +182,10 @@ class Importer:
         if items:
             async with self.db.unit_of_work() as session:
                 outcomes = await write_items(session, self.settings, self.actor, items, "create", parse_identifier)
+                if self.budgets is not None:  # over the quota the batch rolls back and the import stops, resumable
+                    charge_registrations(self.budgets, outcomes)
+            if self.budgets is not None:
+                await self.budgets.flush()
             stop = next((o.error for o in outcomes if o.error is not None and o.error.name in _STOPS), None)
             if stop is not None:  # the prefix refuses every row now: stop here, resumable, not a report of them all
                 raise stop

@@ -70,10 +70,12 @@ def report(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-async def cli(*args: str, cwd: Path, database_url: str) -> asyncio.subprocess.Process:
-    """``secnode`` in a subprocess against the test database and Redis (the test's own node is a worker there)."""
+async def cli(*args: str, cwd: Path, database_url: str, **settings: str) -> asyncio.subprocess.Process:
+    """``secnode`` in a subprocess against the test database and Redis (the test's own node is a worker there);
+    ``settings`` are more ``SECNODE_*`` variables (``limit_registrations_per_prefix_daily="25"``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SECNODE_")}
     env |= {"SECNODE_DATABASE_URL": database_url, "SECNODE_REDIS_URL": REDIS_URL}
+    env |= {f"SECNODE_{name.upper()}": value for name, value in settings.items()}
     return await asyncio.create_subprocess_exec(sys.executable, "-m", "node.cli", *args, cwd=cwd, env=env,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
 
@@ -401,3 +403,27 @@ async def test_an_enterprise_that_leaves_takes_its_events_along(client, database
     code, output = await finished(await cli("export-events", "--prefix", "88.118.999999", "--output",
                                             str(tmp_path / "none.json"), cwd=tmp_path, database_url=database_url))
     assert code == 1 and "prefix.not_found" in output and not (tmp_path / "none.json").exists()
+
+
+async def test_import_counts_against_the_prefix_daily_quota(client, fresh_node, database_url, tmp_path):
+    """The quota is the node's: a second run the same day starts from what the first registered (through Redis)."""
+    tenant = await onboard(client, "quota")
+    rows = [row for n, row in enumerate(sheet(40)[0]) if n % 100 != 37]  # good rows only
+    source = tmp_path / "coils.csv"
+    write_csv(source, rows)
+    mapping = write_mapping(tmp_path / "mapping.json")
+    command = ("import", "--prefix", tenant.prefix, "--template", "steel-coil-1.0", "--mapping", str(mapping),
+               "--batch", "10", str(source))
+
+    code, output = await finished(await cli(*command, cwd=tmp_path, database_url=database_url,
+                                            limit_registrations_per_prefix_daily="25"))
+    assert code == 1 and "limit.registrations" in output, output
+    assert await live_count(fresh_node, tenant.prefix) == 20  # two whole batches; the third rolled back
+    code, output = await finished(await cli(*command, cwd=tmp_path, database_url=database_url,
+                                            limit_registrations_per_prefix_daily="25"))
+    assert code == 1 and "limit.registrations" in output, output  # the day's 20 are counted: 10 more exceed 25
+    assert await live_count(fresh_node, tenant.prefix) == 20
+    code, output = await finished(await cli(*command, cwd=tmp_path, database_url=database_url,
+                                            limit_registrations_per_prefix_daily="100"))
+    assert code == 0, output  # a larger quota: the import resumes where it stopped
+    assert await live_count(fresh_node, tenant.prefix) == len(rows)
