@@ -7,7 +7,8 @@ for the whole node (ADR 0007). This measures that ceiling directly on PostgreSQL
 concurrent requests, over as many connections) append entries as fast as they can. The baseline, in the same run
 on the same server, is the same tasks committing one-row inserts of the same size into a table of their own without
 the lock: what the database gives when nothing is serialised. Two audited phases: a transaction per entry (how
-the CLI appends), and the middleware's group appender (whoever arrives while a group is written goes in the next). It creates (and drops) a database of its own on the
+the CLI appends), and the middleware's group appender (whoever arrives while a group is written goes in the next).
+It creates (and drops) a database of its own on the
 server of ``SECNODE_BENCH_DATABASE_URL`` (default: the local server, as in the test suite).
 """
 

@@ -202,7 +202,8 @@ def public_jwk(private_key: Any) -> dict[str, str]:
     """The JWK of a private key's public half: what goes into ``HS_PUBKEY``."""
     if isinstance(private_key, str):
         point = sm2_public_point(private_key)
-        return {"kty": "EC", "crv": "SM2", "x": b64url(bytes.fromhex(point[:64])), "y": b64url(bytes.fromhex(point[64:]))}
+        return {"kty": "EC", "crv": "SM2", "x": b64url(bytes.fromhex(point[:64])),
+                "y": b64url(bytes.fromhex(point[64:]))}
     public = private_key.public_key()
     if isinstance(public, ed25519.Ed25519PublicKey):
         raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)

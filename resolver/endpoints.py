@@ -45,11 +45,11 @@ async def resolve(handle: str, request: Request) -> Response:
         async with request.app.state.db.read_session() as session:
             actor = await handle_actor(request, session) if "authorization" in request.headers else ANONYMOUS
             record = await load(session, ident)
-            visible = [render(v) for v in await visible_values(session, actor, ident, record, query.public_only)]
-        values = query.select(visible)
-        if _flag(request, "signed") and values:
-            values.append(sign_values(handle, visible, node_signing_key(request.app), settings.node_prefix,
-                                      settings.signature_lifetime_seconds))
+            visible = await visible_values(session, actor, ident, record, query.public_only)
+        values = [render(v) for v in query.select(visible)]
+        if _flag(request, "signed") and values:  # the digests cover every value this reader may see
+            values.append(sign_values(handle, [render(v) for v in visible], node_signing_key(request.app),
+                                      settings.node_prefix, settings.signature_lifetime_seconds))
     except DomainError as exc:
         return handle_error(exc, handle)
     if not values:

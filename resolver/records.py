@@ -64,9 +64,8 @@ async def visible_values(session: AsyncSession, actor: Actor, ident: Identifier,
     if grantees is None:
         grantees = await readers.grantee_names(session, actor)
     indexes = (await readers.granted(session, [ident.key], grantees)).get(ident.key, set())
-    extra = readers.restricted_view(record.record_values, indexes)
-    return sorted(public_view(record.record_values) + extra, key=lambda v: v["index"]) if extra else \
-        public_view(record.record_values)
+    public, extra = public_view(record.record_values), readers.restricted_view(record.record_values, indexes)
+    return sorted(public + extra, key=lambda v: v["index"]) if extra else public
 
 
 async def may_read_all(session: AsyncSession, actor: Actor, ident: Identifier, record: HandleRecord) -> bool:

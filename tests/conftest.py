@@ -52,6 +52,16 @@ async def scratch_database() -> AsyncIterator[str]:
         await admin.close()
 
 
+@contextlib.asynccontextmanager
+async def migrated_database(dialect: str, directory) -> AsyncIterator[str]:
+    """A database of its own built by the migrations, PostgreSQL (a scratch database) or SQLite (a file in
+    ``directory``); yields its URL."""
+    async with scratch_database() as pg_url:
+        url = pg_url if dialect == "postgresql" else f"sqlite+aiosqlite:///{directory}/node.db"
+        upgrade(url)
+        yield url
+
+
 def redis_database(number: int) -> str:
     """The test Redis server, another logical database."""
     return REDIS_URL.rsplit("/", 1)[0] + f"/{number}"

@@ -1,4 +1,4 @@
-"""Short runs of the registration and audit benchmarks, so they keep working (the full runs: `python -m loadtests...`)."""
+"""Short runs of the registration and audit benchmarks, so they keep working (full runs: `python -m loadtests...`)."""
 
 import os
 import subprocess

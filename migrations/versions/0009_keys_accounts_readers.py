@@ -45,7 +45,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["enterprise_id"], ["enterprises.id"], name=op.f("fk_api_keys_enterprise_id_enterprises")),
+        sa.ForeignKeyConstraint(["enterprise_id"], ["enterprises.id"],
+                                name=op.f("fk_api_keys_enterprise_id_enterprises")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("digest", name=op.f("uq_api_keys_digest")),
     )

@@ -28,7 +28,8 @@ def _enterprise_of(actor: Actor, requested: int | None) -> int:
     actor.require_admin("managing users and API keys")
     if actor.is_node_admin:
         if requested is None:
-            raise InvalidRequest("enterpriseId is required for the node administrator", name="request.missing_parameter")
+            raise InvalidRequest("enterpriseId is required for the node administrator",
+                                 name="request.missing_parameter")
         return requested
     if requested is not None and requested != actor.enterprise_id:
         raise NotFound(f"enterprise {requested} not found", name="enterprise.not_found")

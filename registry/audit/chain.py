@@ -84,7 +84,8 @@ async def append(session: AsyncSession, *, actor: str, action: str, source: str,
                               algorithm))[-1]
 
 
-async def append_many(session: AsyncSession, entries: list[dict], algorithm: str = DEFAULT_ALGORITHM) -> list[AuditEntry]:
+async def append_many(session: AsyncSession, entries: list[dict],
+                      algorithm: str = DEFAULT_ALGORITHM) -> list[AuditEntry]:
     """Add entries (``actor``, ``action``, ``source``, ``result``) in this order, in one statement; the caller
     commits. Concurrent writers are ordered by the lock (PostgreSQL) or by the database's single writer (SQLite;
     the caller also serialises its own tasks)."""

@@ -36,10 +36,9 @@ from registry.templates import service as templates
 from registry.templates.validation import CompiledTemplate, read_binding, template_key
 
 NA_PREFIX_KEY = "0.na"
-
-
 CREATED_CONCURRENTLY = "handle.created_concurrently"  # another transaction created it after this one looked
 SECURITY_TYPES = frozenset({"HS_SECKEY", "HS_PUBKEY", "HS_ADMIN", "HS_VLIST"})
+
 
 @dataclass
 class Outcome:

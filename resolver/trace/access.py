@@ -1,6 +1,6 @@
 """Who may read the events of which identifiers: the owner of its prefix, enterprises the owner granted (by id here,
-or by credit code on any node), readers granted the identifier itself (read grants), and the node administrator. An enterprise of another node asks through its node,
-which vouches for its credit code in a signed request."""
+or by credit code on any node), readers granted the identifier itself (read grants), and the node administrator.
+An enterprise of another node asks through its node, which vouches for its credit code in a signed request."""
 
 from __future__ import annotations
 

@@ -12,12 +12,11 @@ from sqlalchemy import func, select
 from node.config import Settings
 from node.db import Database
 from node.errors import InvalidRequest
-from node.migrate import upgrade
 from node.passwords import check_password_strength
 from registry.accounts.models import Account
 from registry.bootstrap import ensure_node
 from registry.handles.models import HandleRecord
-from tests.conftest import scratch_database
+from tests.conftest import migrated_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,9 +66,7 @@ async def _counts(db: Database) -> tuple[int, int]:
 
 @pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
 async def test_a_weak_bootstrap_password_creates_no_administrator(dialect, tmp_path):
-    async with scratch_database() as pg_url:
-        url = pg_url if dialect == "postgresql" else f"sqlite+aiosqlite:///{tmp_path}/node.db"
-        upgrade(url)
+    async with migrated_database(dialect, tmp_path) as url:
         db = Database(url)
         try:
             with pytest.raises(InvalidRequest) as caught:

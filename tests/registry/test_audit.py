@@ -21,7 +21,7 @@ from node.faces import client_address
 from node.migrate import upgrade
 from registry.audit import chain
 from registry.audit.models import AuditEntry
-from tests.conftest import _asyncpg_dsn, scratch_database
+from tests.conftest import _asyncpg_dsn, migrated_database
 from tests.factories import basic, onboard
 from tests.registry.test_bulk_import import cli, finished, sheet, write_csv, write_mapping
 
@@ -124,9 +124,7 @@ async def _switch_off_append_only(url: str) -> None:
 
 @pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
 async def test_an_edited_or_deleted_entry_is_named(dialect, tmp_path):
-    async with scratch_database() as pg_url:
-        url = pg_url if dialect == "postgresql" else f"sqlite+aiosqlite:///{tmp_path}/audit.db"
-        upgrade(url)
+    async with migrated_database(dialect, tmp_path) as url:
         db = Database(url)
         try:
             await _five_entries(db)
@@ -173,9 +171,7 @@ async def _chain(db: Database) -> list[tuple[int, str, str]]:
 
 @pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
 async def test_an_sm3_chain_verifies_and_an_edited_sm3_entry_is_named(dialect, tmp_path):
-    async with scratch_database() as pg_url:
-        url = pg_url if dialect == "postgresql" else f"sqlite+aiosqlite:///{tmp_path}/audit.db"
-        upgrade(url)
+    async with migrated_database(dialect, tmp_path) as url:
         db = Database(url)
         try:
             await _five_entries(db, "sm3")
@@ -206,9 +202,7 @@ async def test_an_sm3_chain_verifies_and_an_edited_sm3_entry_is_named(dialect, t
 
 @pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
 async def test_a_chain_that_switches_algorithm_verifies(dialect, tmp_path):
-    async with scratch_database() as pg_url:
-        url = pg_url if dialect == "postgresql" else f"sqlite+aiosqlite:///{tmp_path}/audit.db"
-        upgrade(url)
+    async with migrated_database(dialect, tmp_path) as url:
         db = Database(url)
         try:
             for algorithm in ("sha256", "sha256", "sm3", "sm3", "sha256", "sm3"):
