@@ -83,13 +83,20 @@ def _raw_rs(signature: bytes, size: int) -> tuple[int, int]:
     return decode_dss_signature(signature)
 
 
-def _sm2_verify(point_hex: str, signature: bytes, message: bytes) -> bool:
+def _gmssl_sm2(private_hex: str | None, point_hex: str) -> Any:
     from gmssl import sm2
 
+    engine = sm2.CryptSM2(private_key=private_hex, public_key="")
+    # set after construction: the constructor lstrip("04")s the key, which eats a point whose x begins 04 or 4
+    engine.public_key = point_hex
+    return engine
+
+
+def _sm2_verify(point_hex: str, signature: bytes, message: bytes) -> bool:
     r, s = _raw_rs(signature, 32)
     if not (0 < r < _SM2_N and 0 < s < _SM2_N):
         return False
-    return bool(sm2.CryptSM2(private_key=None, public_key=point_hex).verify_with_sm3(f"{r:064x}{s:064x}", message))
+    return bool(_gmssl_sm2(None, point_hex).verify_with_sm3(f"{r:064x}{s:064x}", message))
 
 
 def _sm2_point(x: bytes, y: bytes) -> str:
@@ -172,10 +179,7 @@ def check_public_key(raw: Any, where: str) -> None:
 def sign(private_key: Any, message: bytes, alg: str | None = None) -> bytes:
     """Sign as a client would: a ``cryptography`` private key, or an SM2 private key as 64 hex digits."""
     if isinstance(private_key, str):
-        from gmssl import sm2
-
-        point = sm2_public_point(private_key)
-        signature = sm2.CryptSM2(private_key=private_key, public_key=point).sign_with_sm3(message)
+        signature = _gmssl_sm2(private_key, sm2_public_point(private_key)).sign_with_sm3(message)
         return binascii.unhexlify(signature)
     if isinstance(private_key, ed25519.Ed25519PrivateKey):
         return private_key.sign(message)
@@ -188,8 +192,7 @@ def sign(private_key: Any, message: bytes, alg: str | None = None) -> bytes:
 def sm2_public_point(private_hex: str) -> str:
     from gmssl import sm2
 
-    curve = sm2.default_ecc_table
-    return sm2.CryptSM2(private_key=private_hex, public_key="")._kg(int(private_hex, 16), curve["g"])
+    return _gmssl_sm2(private_hex, "")._kg(int(private_hex, 16), sm2.default_ecc_table["g"])
 
 
 def new_sm2_private_key() -> str:
