@@ -190,6 +190,12 @@ class Database:
         async with self.read_sessions() as session:
             yield session
 
+    @asynccontextmanager
+    async def primary_read_session(self) -> AsyncIterator[AsyncSession]:
+        """Reads that must not lag behind a replica (credentials), without SQLite's single write connection."""
+        async with (self.write_sessions if self.read_url else self.read_sessions)() as session:
+            yield session
+
     async def dispose(self) -> None:
         for pool in self._driver_pools.values():
             await pool.close()

@@ -23,15 +23,15 @@ def test_embedded_node_registers_resolves_and_keeps_data_across_restarts(tmp_pat
         enterprise = http.post("/snms/api/v5/enterprises", json={
             "name": "绿色包装示范公司", "creditCode": _code(), "industry": "packaging", "industryCode": "C2231",
             "contactName": "李四", "contactPhone": "021-5555-0000", "contactEmail": "ops@example.com",
-            "username": "greenpack", "password": "greenpack-pass"}).json()["data"]
+            "username": "greenpack", "password": "Green-Pack-2026"}).json()["data"]
         http.post(f"/snms/api/v5/enterprises/{enterprise['id']}/audit", json={"approve": True}, headers=admin)
         user = {"Authorization": "Bearer " + http.post("/identity/token", json={
-            "username": "greenpack", "password": "greenpack-pass"}).json()["data"]["token"]}
+            "username": "greenpack", "password": "Green-Pack-2026"}).json()["data"]["token"]}
         prefix = http.post("/snms/api/v5/prefixes", json={}, headers=user).json()["data"]["prefix"]
         assert http.post(f"/snms/api/v5/prefixes/{prefix}/audit", json={"approve": True},
                          headers=admin).json()["data"]["state"] == 1
         user = {"Authorization": "Bearer " + http.post("/identity/token", json={
-            "username": "greenpack", "password": "greenpack-pass"}).json()["data"]["token"]}
+            "username": "greenpack", "password": "Green-Pack-2026"}).json()["data"]["token"]}
         crates = [{"handle": f"{prefix}/CRATE-{i:05d}", "templateVersion": "pack-unit-1.0", "value": [
             {"index": 2000, "type": "packagingType", "data": "crate"},
             {"index": 2001, "type": "material", "data": "HDPE"},

@@ -21,13 +21,13 @@ def _tenant(url: str) -> tuple[str, str]:
     enterprise = http.post("/snms/api/v5/enterprises", json={
         "name": "Handle client test", "creditCode": credit_code(), "industry": "automotive",
         "industryCode": "C3670", "contactName": "王五", "contactPhone": "010-1234-5678",
-        "contactEmail": "h@example.com", "username": name, "password": "pyhandle-secret"}).json()["data"]
+        "contactEmail": "h@example.com", "username": name, "password": "PyHandle-Secret-2026"}).json()["data"]
     http.post(f"/snms/api/v5/enterprises/{enterprise['id']}/audit", json={"approve": True}, headers=admin)
     prefix = http.post("/snms/api/v5/prefixes", json={"enterpriseId": enterprise["id"],
-                                                      "adminPassword": "pyhandle-secret"},
+                                                      "adminPassword": "PyHandle-Secret-2026"},
                        headers=admin).json()["data"]["prefix"]
     http.post(f"/snms/api/v5/prefixes/{prefix}/audit", json={"approve": True}, headers=admin)
-    return prefix, "pyhandle-secret"
+    return prefix, "PyHandle-Secret-2026"
 
 
 def test_pyhandle_registers_reads_modifies_and_deletes(fresh_node, database_url, tmp_path):

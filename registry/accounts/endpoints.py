@@ -67,8 +67,11 @@ async def handle_actor(request: Request, session: AsyncSession) -> Actor:
         raise Unauthenticated("malformed Basic credentials", name="auth.bad_basic") from None
     username, secret = _split_basic(decoded)
     request.state.claimed = username
-    return _authenticated(request, await service.actor_for_handle_credentials(session, username, secret,
-                                                                               settings_of(request).node_prefix))
+    settings = settings_of(request)
+    identity = await service.check_handle_secret(request.app.state.db, username, secret,
+                                                 max_failures=settings.login_max_failures,
+                                                 lockout_seconds=settings.login_lockout_seconds)
+    return _authenticated(request, await service.actor_for_identity(session, identity, settings.node_prefix))
 
 
 async def session_actor(request: Request, session: AsyncSession, credentials: str) -> Actor:

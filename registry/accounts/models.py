@@ -79,3 +79,14 @@ class ReadGrant(Base):
     grantee: Mapped[str] = mapped_column(String(320), primary_key=True)
     granted_by: Mapped[str] = mapped_column(String(300))
     granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SecretLockout(Base):
+    """Wrong secrets sent for a Handle identity by Basic auth, and the lock they set once too many came in a row.
+    Only identities that hold an ``HS_SECKEY`` get a row: unknown names cost nothing to store."""
+
+    __tablename__ = "secret_lockouts"
+
+    identity: Mapped[str] = mapped_column(String(300), primary_key=True)  # canonical index:handle
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.accounts.models import Account, ApiKey, Token
+from registry.accounts.models import Account, ApiKey, SecretLockout, Token
 
 
 async def by_username(session: AsyncSession, username: str) -> Account | None:
@@ -50,3 +51,23 @@ async def count_failed_login(session: AsyncSession, account_id: int, max_failure
     await session.execute(update(Account).where(Account.id == account_id).values(
         locked_until=case((reached, lock_until), else_=Account.locked_until),
         failed_logins=case((reached, 0), else_=Account.failed_logins + 1)))
+
+
+async def secret_lockout(session: AsyncSession, identity: str) -> SecretLockout | None:
+    return await session.get(SecretLockout, identity)
+
+
+async def count_wrong_secret(session: AsyncSession, identity: str, max_failures: int, lock_until: datetime) -> None:
+    """One more wrong Basic-auth secret for ``identity``, counted as ``count_failed_login`` counts passwords."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    first_locks = max_failures <= 1
+    statement = dialect.insert(SecretLockout).values(identity=identity, failed_attempts=0 if first_locks else 1,
+                                                     locked_until=lock_until if first_locks else None)
+    reached = SecretLockout.failed_attempts + 1 >= max_failures
+    await session.execute(statement.on_conflict_do_update(index_elements=["identity"], set_={
+        "locked_until": case((reached, lock_until), else_=SecretLockout.locked_until),
+        "failed_attempts": case((reached, 0), else_=SecretLockout.failed_attempts + 1)}))
+
+
+async def clear_secret_lockout(session: AsyncSession, identity: str) -> None:
+    await session.execute(delete(SecretLockout).where(SecretLockout.identity == identity))

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.crypto import hash_secret, new_token, token_digest, verify_secret
+from node.db import Database
 from node.errors import DomainError, Unauthenticated
 from node.faces import is_decimal
 from registry.accounts import keyauth, repository
@@ -35,17 +36,18 @@ _VERIFIED: dict[str, float] = {}
 _VERIFIED_TTL = 60.0
 
 
-def _check_secret_cached(identity: str, secret: str, stored: str) -> bool:
-    key = hashlib.sha256(f"{identity}\0{secret}\0{stored}".encode()).hexdigest()
-    now = time.monotonic()
-    if _VERIFIED.get(key, 0.0) > now:
-        return True
-    if not verify_secret(secret, stored):
-        return False
+def _verification_key(identity: str, secret: str, stored: str) -> str:
+    return hashlib.sha256(f"{identity}\0{secret}\0{stored}".encode()).hexdigest()
+
+
+def _recently_verified(key: str) -> bool:
+    return _VERIFIED.get(key, 0.0) > time.monotonic()
+
+
+def _remember_verified(key: str) -> None:
     if len(_VERIFIED) > 10_000:
         _VERIFIED.clear()
-    _VERIFIED[key] = now + _VERIFIED_TTL
-    return True
+    _VERIFIED[key] = time.monotonic() + _VERIFIED_TTL
 
 
 def node_admin_identity(node_prefix: str) -> str:
@@ -150,21 +152,42 @@ async def actor_for_token(session: AsyncSession, token: str, node_prefix: str) -
     raise Unauthenticated("token is unknown or expired; log in again", name="auth.bad_token")
 
 
-async def actor_for_handle_credentials(session: AsyncSession, username: str, secret: str,
-                                       node_prefix: str) -> Actor:
-    """Handle Basic auth: ``index:handle`` (URL-encoded or not) and the secret held in its HS_SECKEY."""
+async def check_handle_secret(db: Database, username: str, secret: str, *, max_failures: int,
+                              lockout_seconds: int) -> str:
+    """Handle Basic auth: ``index:handle`` (URL-encoded or not) and the secret held in its HS_SECKEY; returns the
+    identity. Checked in sessions of its own, before the request's has begun, so that a wrong secret stays counted
+    whatever becomes of the request. ``max_failures`` wrong secrets in a row lock the identity for
+    ``lockout_seconds``, as they lock a business account; a secret this worker verified in the last minute is not
+    checked again, so the lock stops guessing, not a client already holding the secret."""
     username = unquote(username)
     index_text, _, handle = username.partition(":")
     if not is_decimal(index_text) or not handle:
         raise Unauthenticated("username must be index:handle, e.g. 300:88.118.1042/admin",
                               name="auth.bad_username")
-    index = int(index_text)
-    record = await handles.get(session, canonical(handle))
-    stored = None
-    if record is not None and not record.deleted:
-        stored = next((v["data"]["value"] for v in record.record_values
-                       if v["index"] == index and v["type"] == "HS_SECKEY"), None)
-    identity = identity_key(index, handle)
-    if stored is None or not _check_secret_cached(identity, secret, stored):
-        raise Unauthenticated("authentication failed for " + username, name="auth.bad_credentials")
-    return await actor_for_identity(session, identity, node_prefix)
+    identity = identity_key(int(index_text), handle)
+    refused = Unauthenticated("authentication failed for " + username, name="auth.bad_credentials")
+    async with db.primary_read_session() as session:
+        record = await handles.get(session, canonical(handle))
+        stored = None
+        if record is not None and not record.deleted:
+            stored = next((v["data"]["value"] for v in record.record_values
+                           if v["index"] == int(index_text) and v["type"] == "HS_SECKEY"), None)
+        if stored is None:
+            raise refused
+        key = _verification_key(identity, secret, stored)
+        if _recently_verified(key):
+            return identity
+        lockout = await repository.secret_lockout(session, identity)
+    now = utcnow()
+    if lockout is not None and lockout.locked_until is not None and as_utc(lockout.locked_until) > now:
+        raise Unauthenticated(f"{identity} is locked after {max_failures} wrong secrets until "
+                              f"{as_utc(lockout.locked_until).isoformat()}", name="auth.locked")
+    if not verify_secret(secret, stored):
+        async with db.unit_of_work() as own:
+            await repository.count_wrong_secret(own, identity, max_failures, now + timedelta(seconds=lockout_seconds))
+        raise refused
+    _remember_verified(key)
+    if lockout is not None:
+        async with db.unit_of_work() as own:
+            await repository.clear_secret_lockout(own, identity)
+    return identity

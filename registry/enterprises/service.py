@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.errors import AlreadyExists, Conflict, Forbidden, NotFound
+from node.passwords import check_password_strength
 from registry.accounts import repository as accounts
 from registry.accounts.actor import Actor
 from registry.accounts.service import ENTERPRISE_ROLE, create_account
@@ -25,6 +26,7 @@ def enterprise_out(enterprise: Enterprise) -> dict[str, Any]:
 
 async def apply(session: AsyncSession, data: EnterpriseApplication, actor_name: str = "anonymous") -> Enterprise:
     """Record an application and the account the enterprise logs in with; the node administrator audits it."""
+    check_password_strength(data.password, data.username)
     if await repository.by_credit_code(session, data.credit_code) is not None:
         raise AlreadyExists(f"an enterprise with credit code {data.credit_code} is already registered",
                             name="enterprise.exists")

@@ -13,6 +13,7 @@ from node.crypto import hash_secret
 from node.db import RecordChange, note_record_change
 from node.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from node.faces import is_decimal
+from node.passwords import check_password_strength
 from registry.accounts.actor import Actor
 from registry.accounts.models import Account
 from registry.clock import utcnow
@@ -70,6 +71,8 @@ async def _next_code(session: AsyncSession) -> str:
 async def apply(session: AsyncSession, settings: Settings, actor: Actor, *, enterprise_id: int | None,
                 code: str | None, admin_password: str | None, account: Account | None = None) -> Prefix:
     """An enterprise applies for a prefix under the node prefix (next free code, or the code it asks for)."""
+    if admin_password:
+        check_password_strength(admin_password, "")
     if enterprise_id is None:
         enterprise_id = actor.enterprise_id
     if enterprise_id is None:

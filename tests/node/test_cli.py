@@ -17,11 +17,11 @@ def test_init_enterprise_and_prefix_administration(tmp_path):
     added = _secnode(tmp_path, "enterprise", "add", "--name", "宝钢示范", "--credit-code", credit_code(),
                      "--industry", "steel", "--industry-code", "C3120", "--contact-name", "赵六",
                      "--contact-phone", "021-6666-0000", "--contact-email", "a@example.com", "--username", "baosteel",
-                     "--password", "baosteel-pass")
+                     "--password", "Bao-Steel-2026")
     assert added.returncode == 0, added.stdout + added.stderr
     assert "approved" in added.stdout
     allocated = _secnode(tmp_path, "prefix", "allocate", "--enterprise-id", "1", "--code", "1042",
-                         "--admin-password", "prefix-admin-pass")
+                         "--admin-password", "Prefix-Admin-2026")
     assert allocated.returncode == 0, allocated.stdout + allocated.stderr
     assert "88.118.1042: enabled (state 1)" in allocated.stdout
     assert "88.118.1042" in _secnode(tmp_path, "prefix", "list").stdout
@@ -30,7 +30,7 @@ def test_init_enterprise_and_prefix_administration(tmp_path):
     assert refused.returncode == 1 and "prefix.bad_transition" in refused.stdout
     bad = _secnode(tmp_path, "enterprise", "add", "--name", "x", "--credit-code", "91330100716105852E",
                    "--industry", "steel", "--industry-code", "C3120", "--contact-name", "x", "--contact-phone",
-                   "021-6666-0000", "--contact-email", "a@example.com", "--username", "xx", "--password", "p" * 8)
+                   "021-6666-0000", "--contact-email", "a@example.com", "--username", "xx", "--password", "Strong-Pass-2026")
     assert bad.returncode == 1 and "GB 32100" in bad.stdout
 
 

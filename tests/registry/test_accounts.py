@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from sqlalchemy import select, update
+
+from registry.accounts.models import SecretLockout
+from registry.clock import utcnow
 from tests.factories import admin_headers, basic, coil, login, onboard
 
 STRONG = "Registrar-Pass-2026"
+URL_VALUE = [{"index": 1, "type": "URL", "data": {"format": "string", "value": "https://example.com/coil"}}]
 
 
 async def add_user(client, tenant, username: str, role: str, password: str = STRONG):
@@ -117,6 +124,26 @@ async def test_repeated_wrong_passwords_lock_the_account(client):
                                                         "password": tenant.password})).status_code == 200
 
 
+async def test_repeated_wrong_secrets_lock_the_handle_identity(client, fresh_node):
+    tenant = await onboard(client, "seclock")
+    identity, url = f"300:{tenant.prefix}/admin", f"/api/handles/{tenant.prefix}/after-lockout"
+    # concurrent guesses all count
+    wrong = await asyncio.gather(*(client.put(url, json=URL_VALUE, headers=basic(identity, f"guess-{n}"))
+                                   for n in range(5)))
+    assert {(r.status_code, r.json()["error"]) for r in wrong} == {(401, "auth.bad_credentials")}
+    locked = await client.put(url, json=URL_VALUE, headers=tenant.handle_admin)
+    assert locked.status_code == 401 and locked.json()["error"] == "auth.locked", locked.text
+    assert (await client.get(url)).status_code == 404  # nothing written
+    # the bearer login of the same enterprise is another credential, not locked
+    assert (await client.get("/identity/users", headers=tenant.headers)).status_code == 200
+
+    async with fresh_node.unit_of_work() as session:  # the lock's time runs out
+        await session.execute(update(SecretLockout).values(locked_until=utcnow()))
+    assert (await client.put(url, json=URL_VALUE, headers=tenant.handle_admin)).status_code == 201
+    async with fresh_node.read_session() as session:  # and the right secret clears the count
+        assert (await session.execute(select(SecretLockout))).scalars().all() == []
+
+
 async def test_password_rotation_ends_old_tokens(client):
     tenant = await onboard(client, "rotator")
     body = {"oldPassword": tenant.password, "newPassword": "Rotated-Pass-2026"}
@@ -172,6 +199,14 @@ async def test_the_embedded_default_sqlite_locks_keys_and_signs_in_by_key(tmp_pa
                                           headers=bearer)).json()["status"] == 1
                 rotated = await client.post(f"/identity/api-keys/{key['id']}/rotate", headers=tenant.headers)
                 assert rotated.status_code == 200, rotated.text
+
+                # a wrong Basic-auth secret is counted in a transaction of its own while the request's write
+                # session (SQLite's one write connection) waits unused; the right one then clears the count
+                url, identity = f"/api/handles/{tenant.prefix}/basic", f"300:{tenant.prefix}/admin"
+                wrong = await client.put(url, json=URL_VALUE, headers=basic(identity, "guess"))
+                assert wrong.json()["error"] == "auth.bad_credentials", wrong.text
+                right = await client.put(url, json=URL_VALUE, headers=tenant.handle_admin)
+                assert right.status_code == 201, right.text
 
                 private_key = ed25519.Ed25519PrivateKey.generate()
                 value = {"index": 300, "type": "HS_PUBKEY", "data": {"format": "key",

@@ -50,6 +50,17 @@ async def test_bad_credit_code_and_duplicates_are_refused(client):
     assert garbage.status_code == 400 and garbage.json()["error"] == "request.malformed_json"
 
 
+async def test_weak_enterprise_and_prefix_passwords_are_refused(client):
+    for weak in ("hzsteel-pass-1", "weakling-2026", "all-lower-case"):  # a documented example, the user name, 2 kinds
+        response = await client.post("/snms/api/v5/enterprises", json=application("weakling", password=weak))
+        assert response.status_code == 400 and response.json()["error"] == "auth.weak_password", weak
+    assert (await client.get("/snms/api/v5/enterprises", headers=await admin_headers(client))).json()["data"] == []
+
+    tenant = await onboard(client, "strongone")
+    weak = await client.post("/snms/api/v5/prefixes", json={"adminPassword": "password1234"}, headers=tenant.headers)
+    assert weak.status_code == 400 and weak.json()["error"] == "auth.weak_password"
+
+
 async def test_prefix_lifecycle_creates_na_handle_and_admin_identity(client):
     tenant = await onboard(client, "autoparts", industry="automotive")
     assert tenant.prefix == "88.118.1001"
@@ -83,7 +94,7 @@ async def test_requested_code_next_code_and_state_machine(client, fresh_node):
     taken = await client.post("/snms/api/v5/prefixes", json={"code": "7788"}, headers=tenant.headers)
     assert taken.status_code == 409 and taken.json()["error"] == "prefix.taken"
 
-    second = await client.post("/snms/api/v5/prefixes", json={"adminPassword": "another-secret"},
+    second = await client.post("/snms/api/v5/prefixes", json={"adminPassword": "Another-Secret-2026"},
                                headers=tenant.headers)
     assert second.json()["data"]["prefix"] == "88.118.7789" and second.json()["data"]["state"] == 4
     rejected = await client.post("/snms/api/v5/prefixes/88.118.7789/audit",
