@@ -179,18 +179,20 @@ class CacheCoordinator:
                               name="cache.unavailable") from None
 
     async def after_commit(self, changes: list[RecordChange]) -> None:
-        entries = [(c.key, from_record(c.version, c.deleted, c.values)) for c in changes]
+        # A new record (version 1) is not installed: registered in bulk, it is rarely read soon, and rendering and
+        # installing every new record cost a quarter of a batch's time. In Redis it keeps its marker (until its
+        # first read fills it, or a minute), which refuses older fills; here it is only dropped, like the writes of
+        # other workers.
+        self.local.invalidate([c.key for c in changes if c.version == 1])
+        entries = [(c.key, from_record(c.version, c.deleted, c.values)) for c in changes if c.version != 1]
         for key, entry in entries:
             self.local.install(key, entry)
         if self.tier is None:
             return
         epoch_before = self._epochs.pop(id(changes), None)
-        keys = [key for key, _ in entries]
+        keys = [c.key for c in changes]
         try:
-            # A new record keeps its marker (until its first read fills it, or a minute): registered in bulk, it is
-            # rarely read soon, and installing every new record cost a quarter of a batch's time. The marker is
-            # enough for consistency: it refuses older fills, and the first reader's fill replaces it.
-            await self.tier.install_all((key, entry) for key, entry in entries if entry.version != 1)
+            await self.tier.install_all(entries)
             if self.db.read_url is not None and self.db.dialect == "postgresql":
                 await self.tier.raise_wal(await records.primary_wal_position(self.db), keys)
             await self.tier.replicate(self._record_keys(keys))  # a failover keeps what the client is told

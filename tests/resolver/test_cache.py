@@ -177,3 +177,25 @@ async def test_resolution_counts_reach_the_database(fresh_node, settings):
     async with fresh_node.read_session() as session:
         counts = await resolutions_on(session, datetime.now(UTC).date())
     assert counts[tenant.prefix] == 7
+
+
+async def test_installing_many_records_keeps_the_version_rule_of_one(fresh_node):
+    """A batch's markers and versions go in a few scripts; each record still follows the rule of ADR 0002: an older
+    version never replaces a newer one, and only a write's own marker gives way to the same version."""
+    from resolver.cache.entry import PENDING, VALUES, Entry, decode
+    from resolver.cache.redis_tier import _INSTALLS_PER_SCRIPT, RedisTier
+
+    redis = Redis.from_url(REDIS_URL)
+    tier = RedisTier(redis, ttl_ms=60_000, negative_ttl_ms=5_000)
+    try:
+        keys = [f"88.118.9/many-{n}" for n in range(_INSTALLS_PER_SCRIPT + 7)]  # more than one script's worth
+        await tier.install_all(((k, Entry(3, VALUES, b"[3]")) for k in keys[:3]))
+        await tier.install_all(((k, Entry(3, PENDING)) for k in keys[3:6]))
+        await tier.install_all(((k, Entry(2 if n < 3 else 3, VALUES, b"[new]")) for n, k in enumerate(keys)))
+        stored = [decode(raw) for raw in await redis.mget([record_key(k) for k in keys])]
+        assert [e.body for e in stored[:3]] == [b"[3]"] * 3  # version 2 did not replace version 3
+        assert all(e == Entry(3, VALUES, b"[new]") for e in stored[3:6])  # the marker gave way to its version
+        assert all(e == Entry(3, VALUES, b"[new]") for e in stored[6:])  # absent: installed, past the first script
+        assert 0 < await redis.pttl(record_key(keys[-1])) <= 60_000
+    finally:
+        await redis.aclose()
