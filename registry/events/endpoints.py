@@ -120,15 +120,18 @@ async def list_grants(request: Request) -> Response:
     return JSONBody({"grants": [{"grantee": grantee, "since": since.isoformat()} for grantee, since in grants]})
 
 
-@federation_router.post("/federation/v1/trace/links", summary="For other nodes: report links their events made to "
-                                                               "identifiers of this node (signed request)")
+@federation_router.post("/federation/v1/trace/links", summary="For other nodes: report links their events and "
+                                                               "reference items made to identifiers of this node "
+                                                               "(signed request)")
 async def receive_links(request: Request) -> Response:
     try:
         payload = await request.app.state.node_requests.verify(await request.body(), dict(request.headers))
-        rows = service.remote_links(request.app.state.settings, payload["fromNode"], payload.get("links"),
-                                    datetime.now(UTC))
+        settings, sender, now = request.app.state.settings, payload["fromNode"], datetime.now(UTC)
+        rows = service.remote_links(settings, sender, payload.get("links", []), now)
+        sources, references = service.remote_references(settings, sender, payload.get("references", []), now)
         async with request.app.state.db.unit_of_work() as session:
             await repository.add_remote_links(session, rows)
+            await repository.replace_remote_references(session, sender, sources, references)
     except DomainError as exc:
         return epcis_problem(exc)
-    return JSONBody({"accepted": len(rows)})
+    return JSONBody({"accepted": len(rows) + len(references)})

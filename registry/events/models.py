@@ -61,11 +61,21 @@ class RemoteLink(Base):
 
     handle_key: Mapped[str] = mapped_column(Text, primary_key=True)
     direction: Mapped[str] = mapped_column(String(4), primary_key=True)
-    neighbor_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    neighbor_key: Mapped[str] = mapped_column(Text, primary_key=True, index=True)  # a report replaces by source
     event_id: Mapped[str] = mapped_column(Text, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     source_node: Mapped[str] = mapped_column(String(128))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReferenceReport(Base):
+    """A prefix of another node that one of our records references, as last reported to that node's home: what
+    must be withdrawn there when the record stops referencing it (ADR 0005)."""
+
+    __tablename__ = "reference_reports"
+
+    source_key: Mapped[str] = mapped_column(Text, primary_key=True)  # our record
+    target_prefix: Mapped[str] = mapped_column(String(128), primary_key=True)  # canonical, e.g. 88.119.1002
 
 
 class TraceGrant(Base):

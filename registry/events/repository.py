@@ -11,7 +11,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.enterprises import repository as enterprises
-from registry.events.models import Event, EventItem, PartnerGrant, RemoteLink, TraceGrant, TraceLink
+from registry.events.models import (Event, EventItem, PartnerGrant, ReferenceReport, RemoteLink, TraceGrant,
+                                    TraceLink)
 from registry.events.parsing import ParsedEvent
 from registry.handles import repository as handles
 
@@ -86,6 +87,50 @@ async def foreign_ends(session: AsyncSession, event_ids: list[str], is_local) ->
     return [{"handle": key, "direction": direction, "neighbour": neighbour, "event": event_id, "kind": kind}
             for key, direction, neighbour, event_id, kind in (await session.execute(query)).all()
             if not is_local(key) and is_local(neighbour)]
+
+
+async def foreign_references(session: AsyncSession, keys: list[str], is_local) -> dict[str, list[str]]:
+    """The identifiers of other nodes that these records' reference items name (ADR 0003), by record."""
+    found: dict[str, list[str]] = {}
+    if keys:
+        query = select(TraceLink.handle_key, TraceLink.neighbor_key).where(
+            TraceLink.handle_key.in_(keys), TraceLink.direction == "up", TraceLink.kind == "reference")
+        for key, target in (await session.execute(query)).all():
+            if not is_local(target):
+                found.setdefault(key, []).append(target)
+    return found
+
+
+async def reported_prefixes(session: AsyncSession, keys: list[str]) -> dict[str, set[str]]:
+    """The target prefixes last reported for these records' references."""
+    found: dict[str, set[str]] = {}
+    if keys:
+        query = select(ReferenceReport.source_key, ReferenceReport.target_prefix).where(
+            ReferenceReport.source_key.in_(keys))
+        for key, prefix in (await session.execute(query)).all():
+            found.setdefault(key, set()).add(prefix)
+    return found
+
+
+async def record_reported_prefixes(session: AsyncSession, reported: dict[str, set[str]]) -> None:
+    """What each record's references were reported as, replacing what was recorded before."""
+    if reported:
+        await session.execute(delete(ReferenceReport).where(ReferenceReport.source_key.in_(list(reported))))
+        rows = [{"source_key": key, "target_prefix": prefix} for key, prefixes in reported.items()
+                for prefix in prefixes]
+        if rows:
+            await session.execute(insert(ReferenceReport.__table__), rows)
+
+
+async def replace_remote_references(session: AsyncSession, sender: str, sources: list[str],
+                                    links: list[dict[str, Any]]) -> None:
+    """The reference back-links of the sender's records ``sources`` become ``links`` (all of them: a record no
+    longer referencing one of ours has its link withdrawn)."""
+    if sources:
+        await session.execute(delete(RemoteLink).where(
+            RemoteLink.source_node == sender, RemoteLink.kind == "reference", RemoteLink.direction == "down",
+            RemoteLink.neighbor_key.in_(sources)))
+    await add_remote_links(session, links)
 
 
 _PG_EVENT_IDS = "SELECT seq, event_id FROM events WHERE seq = ANY($1::bigint[])"

@@ -165,7 +165,7 @@ def remote_links(settings: Settings, sender: str, links: Any, now) -> list[dict[
     the sender's, through one of the sender's events. Returns the rows to store, or refuses the whole report."""
     if not isinstance(links, list) or len(links) > 10_000:
         raise InvalidRequest("links is a list of at most 10,000 links", name="federation.bad_links")
-    node_key, sender_key = canonical(settings.node_prefix), canonical(sender)
+    sender_key = canonical(sender)
     rows = []
     for link in links:
         if not isinstance(link, dict) or link.get("direction") not in ("up", "down") or \
@@ -173,12 +173,42 @@ def remote_links(settings: Settings, sender: str, links: Any, now) -> list[dict[
                                                              for f in ("handle", "neighbour", "event")):
             raise InvalidRequest("each link has handle, direction (up or down), neighbour, event and kind",
                                  name="federation.bad_links")
-        handle, neighbour = canonical(link["handle"]), canonical(link["neighbour"])
-        if not is_under(handle.partition("/")[0], node_key):
-            raise InvalidRequest(f"{link['handle']} is not an identifier of this node", name="federation.not_ours")
+        handle, neighbour = _our(settings, link["handle"]), canonical(link["neighbour"])
         if not is_under(neighbour.partition("/")[0], sender_key):
             raise Forbidden(f"node {sender} reports a link of {link['neighbour']}, which is not its own",
                             name="federation.not_theirs")
         rows.append({"handle_key": handle, "direction": link["direction"], "neighbor_key": neighbour,
                      "event_id": link["event"], "kind": link["kind"], "source_node": sender, "received_at": now})
     return rows
+
+
+def _our(settings: Settings, handle: Any) -> str:
+    if not isinstance(handle, str) or not 0 < len(handle) <= 300:
+        raise InvalidRequest("identifiers are strings of 1 to 300 characters", name="federation.bad_links")
+    key = canonical(handle)
+    if not is_under(key.partition("/")[0], canonical(settings.node_prefix)):
+        raise InvalidRequest(f"{handle} is not an identifier of this node", name="federation.not_ours")
+    return key
+
+
+def remote_references(settings: Settings, sender: str, references: Any, now) -> tuple[list[str], list[dict]]:
+    """Validate reference back-links reported by node ``sender``: ``[{"source", "targets"}]``, each a record of
+    the sender and every identifier of ours its reference items now name (an empty list withdraws them all).
+    Returns the sources and the rows to store, or refuses the whole report."""
+    if not isinstance(references, list) or len(references) > 10_000 or not all(
+            isinstance(r, dict) and isinstance(r.get("source"), str) and 0 < len(r["source"]) <= 300
+            and isinstance(r.get("targets"), list) and len(r["targets"]) <= 10_000 for r in references):
+        raise InvalidRequest("references is a list of at most 10,000 {source, targets}, at most 10,000 targets each",
+                             name="federation.bad_links")
+    sender_key = canonical(sender)
+    sources, rows = [], []
+    for reference in references:
+        source = canonical(reference["source"])
+        if not is_under(source.partition("/")[0], sender_key):
+            raise Forbidden(f"node {sender} reports references of {reference['source']}, which is not its own",
+                            name="federation.not_theirs")
+        sources.append(source)
+        rows += [{"handle_key": target, "direction": "down", "neighbor_key": source, "event_id": "",
+                  "kind": "reference", "source_node": sender, "received_at": now}
+                 for target in dict.fromkeys(_our(settings, t) for t in reference["targets"])]
+    return sources, rows

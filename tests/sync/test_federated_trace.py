@@ -3,7 +3,8 @@
 approved through the top-level; a coil made from a slab on the steel node goes into a part on the automotive node;
 the part resolves on the steel node and its upstream trace, asked on the automotive node, reaches the slab once
 the steel enterprise grants the part maker; the slab's downstream trace, asked on the steel node, reaches the part
-through the back-link the automotive node reported. Node requests that are unsigned, signed by a stranger, stale
+through the back-link the automotive node reported, and a door whose materialIds name the coil through a reference
+back-link, until the door stops naming it. Node requests that are unsigned, signed by a stranger, stale
 or replayed, and back-links of identifiers a node does not own, are refused."""
 
 import asyncio
@@ -106,7 +107,36 @@ async def test_trace_follows_edges_into_another_node(tmp_path: Path):
                 down = (await s.get(f"/trace/downstream?handle={slab}", headers=mill.headers)).json()
                 assert {n["id"]: n["status"] for n in down["nodes"]}[part] == "found"
 
+                await _reference_backlinks(s, a, mill, maker, coil_id)
                 await _refusals(s, auto_dir / "secnode-node.key", tmp_path, coil_id)
+
+
+def _door(handle: str, materials: str) -> dict:
+    fields = [(2000, "partNo", "DR-FL-01"), (2001, "partName", "door"), (2002, "batchNo", "B00042"),
+              (2003, "supplierCode", "SUP-0042"), (2004, "productionDate", "2026-11-22"), (2005, "materialIds", materials)]
+    return {"handle": handle, "templateVersion": "auto-part-1.0",
+            "value": [{"index": i, "type": t, "data": v} for i, t, v in fields]}
+
+
+async def _reference_backlinks(s: httpx.AsyncClient, a: httpx.AsyncClient, mill, maker, coil_id: str) -> None:
+    """A part whose materialIds name the coil is reported to the steel node as a reference link; when the part
+    stops naming the coil the link is withdrawn there."""
+    door = f"{maker.prefix}/DOOR-1"
+    created = await a.post("/identityv2/data", json=_door(door, coil_id), headers=maker.headers)
+    assert created.json()["status"] == 1, created.text
+
+    def reaches_door(graph: dict) -> bool:
+        return door in {n["id"] for n in graph["nodes"]}
+
+    down = await _until(lambda: s.get(f"/trace/downstream?handle={coil_id}", headers=mill.headers), reaches_door)
+    edges = {(e["from"], e["to"]): e for e in down["edges"]}
+    assert edges[(coil_id, door)]["kind"] == "reference" and edges[(coil_id, door)]["events"] == []
+
+    updated = await a.post("/identityv2/data/batchUpdate", json=[_door(door, f"{maker.prefix}/SHEET-9")],
+                           headers=maker.headers)
+    assert updated.json()["data"][0]["code"] == 1, updated.text
+    await _until(lambda: s.get(f"/trace/downstream?handle={coil_id}", headers=mill.headers),
+                 lambda graph: not reaches_door(graph))
 
 
 async def _until(ask, done, timeout: float = 30.0) -> dict:
@@ -154,6 +184,13 @@ async def _refusals(steel: httpx.AsyncClient, auto_key_file: Path, tmp_path: Pat
                         ({"handle": "88.119.9/Y", "neighbour": "88.119.9/Z"}, "federation.not_ours")]:
         body, headers = node_request({"links": [{**link, "direction": "down", "event": "e-1",
                                                  "kind": "transformation"}]}, "88.119", auto_key)
+        refused = await steel.post("/federation/v1/trace/links", content=body, headers=headers)
+        assert refused.json()["error"] == error, refused.text
+    # references: only of the sender's own records (it cannot withdraw another node's), only to ours
+    for reference, error in [({"source": "88.118.9/X", "targets": []}, "federation.not_theirs"),
+                             ({"source": "88.119.9/Y", "targets": ["88.119.9/Z"]}, "federation.not_ours"),
+                             ({"source": "88.119.9/Y", "targets": "88.118.1/A"}, "federation.bad_links")]:
+        body, headers = node_request({"references": [reference]}, "88.119", auto_key)
         refused = await steel.post("/federation/v1/trace/links", content=body, headers=headers)
         assert refused.json()["error"] == error, refused.text
 
