@@ -14,13 +14,12 @@ from registry.clock import utcnow
 from registry.enterprises import repository as enterprises
 from registry.enterprises.credit_code import is_valid as credit_code_valid
 from registry.events import repository
+from registry.events.cycles import CycleGuard
 from registry.events.parsing import ParsedEvent, parse_event
 from registry.handles import repository as handles
 from registry.handles.syntax import canonical, is_under
 from registry.journal import repository as journal
 from registry.prefixes import repository as prefixes
-
-CYCLE_SEARCH_DEPTH = 64
 
 
 @dataclass
@@ -88,13 +87,6 @@ class _Context:
                             "an owner", name="event.forbidden")
 
 
-async def _check_cycles(session: AsyncSession, event: ParsedEvent) -> None:
-    for up, down, _ in event.edges:
-        if await repository.reaches(session, up, down, "up", CYCLE_SEARCH_DEPTH):
-            raise InvalidRequest(f"{down} already went into {up}: this event would make a cycle",
-                                 name="event.cycle")
-
-
 async def capture(session: AsyncSession, settings: Settings, actor: Actor, raw_events: list[Any], *,
                   proceed: bool) -> list[CaptureResult]:
     """Store events in order. ``proceed``: keep the valid ones and report the others (GS1-Capture-Error-
@@ -112,30 +104,33 @@ async def capture(session: AsyncSession, settings: Settings, actor: Actor, raw_e
     context = _Context(session, settings, actor)
     await context.load(list(parsed.values()))
     stored_before = await repository.existing_ids(session, (e.event_id for e in parsed.values()))
-    seen: set[str] = set()
+    cycles = CycleGuard(session)
+    await cycles.prefetch(list(parsed.values()))
     record_time = utcnow()
-    journal_rows = []
+    stamp = record_time.isoformat().replace("+00:00", "Z")
+    accepted: dict[str, ParsedEvent] = {}
     for index, event in parsed.items():
         result = results[index]
         try:
-            if event.event_id in stored_before or event.event_id in seen:
+            if event.event_id in stored_before or event.event_id in accepted:
                 raise AlreadyExists(f"event {event.event_id} was already captured", name="event.duplicate")
             context.check(event)
             if not proceed and any(r.error for r in results):
                 continue  # the capture will be rejected: stop writing, keep checking for the report
-            await _check_cycles(session, event)
+            await cycles.check(event)
         except DomainError as exc:
             result.error = exc
             continue
-        seen.add(event.event_id)
-        event.body["recordTime"] = record_time.isoformat().replace("+00:00", "Z")
-        await repository.insert_event(session, event, record_time=record_time, enterprise_id=actor.enterprise_id,
-                                      captured_by=actor.name)
-        journal_rows.append(journal.entry("event.captured", event.event_id, event.event_id, actor.name,
-                                          type=event.event_type, identifiers=sorted(event.identifiers)))
+        cycles.add(event)
+        event.body["recordTime"] = stamp
+        accepted[event.event_id] = event
     if not proceed and any(r.error for r in results):
         raise CaptureRejected(results)
-    await journal.append(session, journal_rows)
+    await repository.insert_events(session, list(accepted.values()), record_time=record_time,
+                                   enterprise_id=actor.enterprise_id, captured_by=actor.name)
+    await journal.append(session, [journal.entry("event.captured", e.event_id, e.event_id, actor.name,
+                                                 type=e.event_type, identifiers=sorted(e.identifiers))
+                                   for e in accepted.values()])
     return results
 
 

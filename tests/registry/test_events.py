@@ -80,6 +80,31 @@ async def test_bad_events_are_refused_by_name(client):
     assert (await client.post("/epcis/events", json=_object([coil1]))).status_code == 401
 
 
+async def test_a_capture_sees_the_links_of_its_own_earlier_events(client):
+    """A capture's events are stored together at its end; cycles through earlier events of the same capture, and
+    through stored links, are refused all the same, as are duplicates within it."""
+    mill = await onboard(client, "looper")
+    a, b, c, d = await _register(client, mill, "A", "B", "C", "D")
+    assert (await client.post("/epcis/events", headers=mill.headers, json=_transform([a], [b]))).status_code == 201
+
+    def document(*events):
+        return {"type": "EPCISDocument", "epcisBody": {"eventList": list(events)}}
+
+    loop = document(_transform([b], [c], eventID="urn:uuid:b-c"), _transform([c, d], [a], eventID="urn:uuid:cd-a"))
+    rejected = await client.post("/epcis/capture", headers=mill.headers, json=loop)
+    assert rejected.status_code == 400, rejected.text
+    assert [(e["index"], e["error"]) for e in rejected.json()["errors"]] == [(1, "event.cycle")]
+    proceed = mill.headers | {"GS1-Capture-Error-Behaviour": "proceed"}
+    kept = await client.post("/epcis/capture", headers=proceed, json=loop)
+    assert kept.json()["eventIDs"] == ["urn:uuid:b-c"] and kept.json()["errors"][0]["error"] == "event.cycle"
+    twice = await client.post("/epcis/capture", headers=proceed,
+                              json=document(_object([d], eventID="urn:uuid:d"), _object([d], eventID="urn:uuid:d")))
+    assert [(e["index"], e["error"]) for e in twice.json()["errors"]] == [(1, "event.duplicate")]
+
+    upstream = (await client.get(f"/trace/upstream?handle={c}", headers=mill.headers)).json()
+    assert {n["id"]: n["level"] for n in upstream["nodes"]} == {c: 0, b: 1, a: 2}
+
+
 async def test_capture_needs_ownership_or_a_grant(client):
     mill = await onboard(client, "owner")
     stranger = await onboard(client, "stranger", industry="automotive")
