@@ -41,14 +41,15 @@ def test_embedded_node_registers_resolves_and_keeps_data_across_restarts(tmp_pat
         result = http.post("/identityv2/data/batchCreate", json=crates, headers=user).json()
         assert result["message"] == "50 succeeded, 0 failed"
         assert http.get(f"/api/handles/{prefix}/crate-00007").json()["values"][1]["type"] == "packagingType"
-        packed = http.post("/epcis/events", headers=user, json={
-            "type": "AggregationEvent", "eventTime": "2026-11-20T08:00:00+08:00", "action": "ADD",
-            "parentID": f"{prefix}/CRATE-00001", "childEPCs": [f"{prefix}/CRATE-00002"], "bizStep": "packing"})
-        assert packed.status_code == 201, packed.text
+        packed = http.post("/epcis/capture", headers=user, json={"type": "EPCISDocument", "epcisBody": {
+            "eventList": [{"type": "AggregationEvent", "eventTime": f"2026-11-20T08:0{n}:00+08:00", "action": "ADD",
+                           "parentID": f"{prefix}/CRATE-0000{n}", "childEPCs": [f"{prefix}/CRATE-0000{n + 1}"],
+                           "bizStep": "packing"} for n in (1, 2)]}})
+        assert packed.status_code == 201 and len(packed.json()["eventIDs"]) == 2, packed.text
         trace = http.get("/trace/upstream", params={"handle": f"{prefix}/CRATE-00001"}, headers=user).json()
-        assert {n["status"] for n in trace["nodes"]} == {"found"} and len(trace["edges"]) == 1
+        assert {n["status"] for n in trace["nodes"]} == {"found"} and len(trace["edges"]) == 2
         life = http.get("/epcis/events", params={"MATCH_anyEPC": f"{prefix}/CRATE-00002"}, headers=user).json()
-        assert len(life["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 1
+        assert len(life["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 2
     assert (tmp_path / "secnode.db").exists()
     with running_node(env, tmp_path) as url:
         detail = httpx.get(f"{url}/identityv2/data/detail", params={"handle": f"{prefix}/CRATE-00049"}).json()
