@@ -1,8 +1,8 @@
-"""Benchmark report: resolution, registration and trace benchmarks in one run, written as Markdown and a plot.
+"""Benchmark report: resolution, registration, capture and trace benchmarks in one run, as Markdown and a plot.
 
     .venv/bin/python -m loadtests.report --output docs/benchmarks/
 
-Runs ``bench_resolve``, ``bench_batch_register`` and ``bench_trace`` one after the other on PostgreSQL
+Runs ``bench_resolve``, ``bench_batch_register``, ``bench_capture`` and ``bench_trace`` one after the other on PostgreSQL
 (``SECNODE_BENCH_DATABASE_URL``, an admin connection; each benchmark creates and drops its own database) with a Redis
 server of each benchmark's own, then writes ``REPORT.md`` and ``benchmarks.png`` into ``--output``, with the scale benchmark's saved output
 (``scale.txt`` there, see ``bench_scale``) as its last section. Every figure
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import asyncpg
 
-from loadtests import bench_batch_register, bench_resolve, bench_trace
+from loadtests import bench_batch_register, bench_capture, bench_resolve, bench_trace
 from loadtests.bench_batch_register import ADMIN_URL, _dsn
 from loadtests.report_markdown import render
 from loadtests.report_plot import plot
@@ -92,7 +92,7 @@ async def machine_facts() -> dict[str, str]:
 
 
 async def collect(args: argparse.Namespace) -> dict:
-    """Run the three benchmarks in turn; each returns its figures with its same-run baselines."""
+    """Run the benchmarks in turn; each returns its figures with its same-run baselines."""
     results: dict = {"started": datetime.now(UTC), "load_start": os.getloadavg()}
     results["machine"] = await machine_facts()
     timings = {}
@@ -100,6 +100,7 @@ async def collect(args: argparse.Namespace) -> dict:
         ("resolve", lambda: bench_resolve.run(args.records, args.seconds, args.connections, args.workers,
                                               args.working_set, args.server, args.rounds)),
         ("register", lambda: bench_batch_register.run(args.count, args.batch, args.concurrency)),
+        ("capture", lambda: bench_capture.run(args.pairs, args.capture_batch, args.concurrency)),
         ("trace", lambda: bench_trace.run(args.events, args.queries)),
     ]:
         print(f"running the {name} benchmark ...", flush=True)
@@ -130,6 +131,9 @@ def parser() -> argparse.ArgumentParser:
     register.add_argument("--count", type=int, default=100_000, help="identifiers registered")
     register.add_argument("--batch", type=int, default=2000)
     register.add_argument("--concurrency", type=int, default=2, help="batches in flight")
+    capture = p.add_argument_group("capture (bench_capture)")
+    capture.add_argument("--pairs", type=int, default=10_000, help="slab/coil pairs: two events each")
+    capture.add_argument("--capture-batch", type=int, default=500, help="events per EPCIS document")
     trace = p.add_argument_group("traceability (bench_trace)")
     trace.add_argument("--events", type=int, default=1_000_000, help="events bulk-loaded (about)")
     trace.add_argument("--queries", type=int, default=200, help="sequential queries of each kind")

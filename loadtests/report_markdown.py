@@ -39,6 +39,8 @@ def _parameters(params: dict, results: dict) -> list[str]:
              f"{results['timings']['resolve']:.0f} s"],
             ["registration", f"{params['count']:,} identifiers, batches of {params['batch']}, "
                              f"{params['concurrency']} in flight", f"{results['timings']['register']:.0f} s"],
+            ["capture", f"{results['capture']['events']:,} events, documents of {params['capture_batch']}, "
+                        f"{params['concurrency']} in flight", f"{results['timings']['capture']:.0f} s"],
             ["traceability", f"{results['trace']['events']:,} events over {results['trace']['identifiers']:,} "
                              f"identifiers, {params['queries']} sequential queries each",
              f"{results['timings']['trace']:.0f} s"]]
@@ -86,6 +88,18 @@ def _registration(r: dict) -> list[str]:
             ""]
 
 
+def _capture(r: dict) -> list[str]:
+    rows = [["baseline: asyncpg COPY of the same event, item, link and journal rows", f"{r['copy_rate']:,.0f}",
+             f"{r['copy_seconds']:.2f} (runs {', '.join(f'{s:.2f}' for s in r['copy_runs'])})"],
+            ["node: `POST /epcis/capture`", f"{r['api_rate']:,.0f}", f"{r['api_seconds']:.2f}"]]
+    return ["## Capture", "",
+            f"{r['events']:,} EPCIS events, half of them transformations (slab into coil) and half observations, in "
+            f"documents of {r['batch']}, {r['concurrency']} in flight; the baseline runs before and after the API "
+            "run (median).", "",
+            *_table(["path", "events/s", "seconds"], rows), "",
+            f"- capture API / COPY: **{r['ratio']:.1%}** (no target set)", ""]
+
+
 def _traceability(r: dict) -> list[str]:
     rows = [[label, f"{row['p50']:.2f}", f"{row['p99']:.2f}"] for label, row in r["rows"].items()]
     worst = r["worst_trace_p99"]
@@ -112,10 +126,11 @@ def _scale(scale_output: str | None) -> list[str]:
 
 def render(results: dict, params: dict, command: str, png_name: str, scale_output: str | None = None) -> str:
     lines = ["# Benchmark report", "", "```sh", command, "```", "",
-             "Resolution, registration and traceability benchmarks of one run (`loadtests/report.py`). Each figure "
+             "Resolution, registration, capture and traceability benchmarks of one run (`loadtests/report.py`). Each figure "
              "stands next to a baseline measured in the same run on the same machine, since absolute figures drift "
              "with other work on a shared machine.", "",
              *_machine(results), *_parameters(params, results), *_resolution(results["resolve"]),
-             *_registration(results["register"]), *_traceability(results["trace"]), *_scale(scale_output),
+             *_registration(results["register"]), *_capture(results["capture"]), *_traceability(results["trace"]),
+             *_scale(scale_output),
              "## Plot", "", f"![throughput and latency against their baselines]({png_name})", ""]
     return "\n".join(lines)

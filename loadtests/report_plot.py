@@ -58,10 +58,13 @@ def plot(results: dict, path: Path) -> None:
              "Resolution latency (wrk)")
 
     ax = axes[1][0]
-    _bars(ax, ["COPY\n(baseline)", "batchCreate\n(node)"], [register["copy_rate"], register["api_rate"]],
-          [BASELINE, NODE], "{:,.0f}")
-    ax.set_ylabel("identifiers/s")
-    ax.set_title(f"Registration throughput: batch API {register['ratio']:.0%} of COPY", fontsize=10)
+    capture = results["capture"]
+    _bars(ax, ["COPY of\nrecords", "batchCreate\n(node)", "COPY of\nevents", "capture\n(node)"],
+          [register["copy_rate"], register["api_rate"], capture["copy_rate"], capture["api_rate"]],
+          [BASELINE, NODE, BASELINE, NODE], "{:,.0f}")
+    ax.set_ylabel("identifiers or events/s")
+    ax.set_title(f"Write throughput: batch API {register['ratio']:.0%} of COPY, capture {capture['ratio']:.0%} of COPY",
+                 fontsize=10)
     ax.margins(y=0.15)
 
     labels = {"downstream trace, depth 10": "downstream\ntrace", "upstream trace, depth 10": "upstream\ntrace",

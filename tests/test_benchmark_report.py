@@ -14,7 +14,7 @@ from loadtests.report_markdown import ROUTES
 from tests.conftest import ADMIN_URL
 
 SMALL = ["--records", "4000", "--working-set", "500", "--seconds", "1", "--rounds", "1", "--count", "2000",
-         "--batch", "500", "--events", "6000", "--queries", "5"]
+         "--batch", "500", "--pairs", "300", "--capture-batch", "200", "--events", "6000", "--queries", "5"]
 NUMBER = r"[\d,]+(?:\.\d+)?"
 
 
@@ -30,7 +30,7 @@ def test_benchmark_report_writes_every_section_and_a_plot(tmp_path):
 
     assert ".venv/bin/python -m loadtests.report --output" in report
     for heading in ["# Benchmark report", "## Machine", "## Parameters", "## Resolution", "## Registration",
-                    "## Traceability", "## Scale", "## Plot"]:
+                    "## Capture", "## Traceability", "## Scale", "## Plot"]:
         assert f"\n{heading}\n" in f"\n{report}", heading
     for fact in ["date", "CPU", "memory", "Python", "PostgreSQL", "Redis", "granian", "wrk", "code"]:
         assert re.search(rf"^\| {fact} \| .+ \|$", report, re.M), fact
@@ -40,6 +40,8 @@ def test_benchmark_report_writes_every_section_and_a_plot(tmp_path):
                          report, re.M), label
     assert re.search(r"^\| baseline: asyncpg COPY .* \| [\d,]+ \| [\d.]+ \(runs [\d., ]+\) \|$", report, re.M)
     assert re.search(r"^\| node: `POST /identityv2/data/batchCreate` \| [\d,]+ \| [\d.]+ \|$", report, re.M)
+    assert re.search(r"^\| node: `POST /epcis/capture` \| [\d,]+ \| [\d.]+ \|$", report, re.M)
+    assert re.search(rf"^- capture API / COPY: \*\*{NUMBER}%\*\* \(no target set\)$", report, re.M)
     for query in ["downstream trace, depth 10", "upstream trace, depth 10", "lifecycle query",
                   "baseline: one trace-link look-up", "baseline: one lifecycle range scan"]:
         assert re.search(rf"^\| {re.escape(query)} \| {NUMBER} \| {NUMBER} \|$", report, re.M), query
