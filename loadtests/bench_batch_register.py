@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -88,27 +90,35 @@ async def copy_baseline(dsn: str, prefix: str, count: int, tag: str) -> float:
         await conn.close()
 
 
-async def api_run(url: str, token: str, prefix: str, count: int, batch: int, concurrency: int) -> tuple[float, int]:
-    bodies = [orjson.dumps([coil_item(prefix, s) for s in range(start, min(start + batch, count))])
-              for start in range(0, count, batch)]
-    headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
+async def post_all(url: str, path: str, bodies: list[bytes], headers: dict[str, str], concurrency: int,
+                   accepted) -> tuple[float, int]:
+    """POST every body to ``path``, ``concurrency`` at a time; returns the seconds taken and the sum of
+    ``accepted(response)`` (what each answer says it stored)."""
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(body)
-    succeeded = 0
+    total = 0
 
     async def worker(http: httpx.AsyncClient) -> None:
-        nonlocal succeeded
+        nonlocal total
         while not queue.empty():
-            body = queue.get_nowait()
-            response = await http.post("/identityv2/data/batchCreate", content=body, headers=headers)
-            response.raise_for_status()
-            succeeded += sum(1 for r in response.json()["data"] if r["code"] == 1)
+            response = await http.post(path, content=queue.get_nowait(), headers=headers)
+            if response.status_code not in (200, 201):
+                raise RuntimeError(f"{path} refused: {response.status_code} {response.text[:300]}")
+            total += accepted(response)
 
     async with httpx.AsyncClient(base_url=url, timeout=300) as http:
         started = time.perf_counter()
         await asyncio.gather(*(worker(http) for _ in range(concurrency)))
-        return time.perf_counter() - started, succeeded
+        return time.perf_counter() - started, total
+
+
+async def api_run(url: str, token: str, prefix: str, count: int, batch: int, concurrency: int) -> tuple[float, int]:
+    bodies = [orjson.dumps([coil_item(prefix, s) for s in range(start, min(start + batch, count))])
+              for start in range(0, count, batch)]
+    headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
+    return await post_all(url, "/identityv2/data/batchCreate", bodies, headers, concurrency,
+                          lambda response: sum(1 for r in response.json()["data"] if r["code"] == 1))
 
 
 async def setup_tenant(url: str) -> tuple[str, str]:
@@ -129,8 +139,10 @@ async def setup_tenant(url: str) -> tuple[str, str]:
     return prefix, token
 
 
-async def run(count: int, batch: int, concurrency: int, redis: bool = True) -> dict:
-    """Register ``count`` coils through the batch API and COPY the same rows; returns the figures."""
+@contextlib.asynccontextmanager
+async def benchmark_node(redis: bool = True) -> AsyncIterator[tuple[str, str]]:
+    """A database and (unless ``redis`` is false) a Redis server of the benchmark's own, and ``secnode serve`` on
+    them; yields (node URL, database URL) and removes all of it afterwards."""
     from loadtests.bench_resolve import start_redis  # bench_resolve imports this module
     from tests.servers import running_node
 
@@ -147,17 +159,23 @@ async def run(count: int, batch: int, concurrency: int, redis: bool = True) -> d
             if redis:  # writes then go through the cross-worker invalidation protocol, as in production
                 redis_process, env["SECNODE_REDIS_URL"] = start_redis(tmp)
             with running_node(env, tmp) as node_url:
-                prefix, token = await setup_tenant(node_url)
-                # baseline before and after the API run, so both see a table of about the same size on average
-                baselines = [await copy_baseline(_dsn(url), prefix, count, "a")]
-                api_seconds, succeeded = await api_run(node_url, token, prefix, count, batch, concurrency)
-                baselines.append(await copy_baseline(_dsn(url), prefix, count, "b"))
+                yield node_url, url
     finally:
         if redis_process is not None:
             redis_process.kill()
             redis_process.wait()
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def run(count: int, batch: int, concurrency: int, redis: bool = True) -> dict:
+    """Register ``count`` coils through the batch API and COPY the same rows; returns the figures."""
+    async with benchmark_node(redis) as (node_url, url):
+        prefix, token = await setup_tenant(node_url)
+        # baseline before and after the API run, so both see a table of about the same size on average
+        baselines = [await copy_baseline(_dsn(url), prefix, count, "a")]
+        api_seconds, succeeded = await api_run(node_url, token, prefix, count, batch, concurrency)
+        baselines.append(await copy_baseline(_dsn(url), prefix, count, "b"))
     if succeeded != count:
         raise RuntimeError(f"only {succeeded} of {count} identifiers were registered")
     baseline = statistics.median(baselines)

@@ -14,18 +14,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import asyncpg
 import httpx
 import orjson
-from sqlalchemy.engine import make_url
 
-from loadtests.bench_batch_register import ADMIN_URL, PASSWORD, _dsn, setup_tenant
+from loadtests.bench_batch_register import _dsn, benchmark_node, post_all, setup_tenant
 
 STEP = "https://ref.gs1.org/cbv/BizStep-"
 START = datetime(2026, 11, 20, tzinfo=UTC)
@@ -111,53 +107,18 @@ async def api_run(url: str, token: str, prefix: str, pairs: int, batch: int, con
     documents = [orjson.dumps({"type": "EPCISDocument", "epcisBody": {"eventList": events[start:start + batch]}})
                  for start in range(0, len(events), batch)]
     headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    for document in documents:
-        queue.put_nowait(document)
-    captured = 0
-
-    async def worker(http: httpx.AsyncClient) -> None:
-        nonlocal captured
-        while not queue.empty():
-            response = await http.post("/epcis/capture", content=queue.get_nowait(), headers=headers)
-            if response.status_code != 201:
-                raise RuntimeError(f"capture refused: {response.status_code} {response.text[:300]}")
-            captured += len(response.json()["eventIDs"])
-
-    async with httpx.AsyncClient(base_url=url, timeout=300) as http:
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
-        return time.perf_counter() - started, captured
+    return await post_all(url, "/epcis/capture", documents, headers, concurrency,
+                          lambda response: len(response.json()["eventIDs"]))
 
 
 async def run(pairs: int, batch: int, concurrency: int) -> dict:
     """Capture ``2 * pairs`` events through the API and COPY the same rows; returns the figures."""
-    from loadtests.bench_resolve import start_redis
-    from tests.servers import running_node
-
-    name = f"secnode_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(_dsn(ADMIN_URL))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    redis_process = None
-    try:
-        with tempfile.TemporaryDirectory() as tmp_dir:
-            tmp = Path(tmp_dir)
-            redis_process, redis_url = start_redis(tmp)
-            env = {"SECNODE_DATABASE_URL": url, "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
-                   "SECNODE_LOG_LEVEL": "WARNING", "SECNODE_REDIS_URL": redis_url}
-            with running_node(env, tmp) as node_url:
-                prefix, token = await setup_tenant(node_url)
-                await register(node_url, token, prefix, pairs)
-                baselines = [await copy_baseline(_dsn(url), prefix, pairs, "a")]
-                api_seconds, captured = await api_run(node_url, token, prefix, pairs, batch, concurrency)
-                baselines.append(await copy_baseline(_dsn(url), prefix, pairs, "b"))
-    finally:
-        if redis_process is not None:
-            redis_process.kill()
-            redis_process.wait()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with benchmark_node() as (node_url, url):
+        prefix, token = await setup_tenant(node_url)
+        await register(node_url, token, prefix, pairs)
+        baselines = [await copy_baseline(_dsn(url), prefix, pairs, "a")]
+        api_seconds, captured = await api_run(node_url, token, prefix, pairs, batch, concurrency)
+        baselines.append(await copy_baseline(_dsn(url), prefix, pairs, "b"))
     events = 2 * pairs
     if captured != events:
         raise RuntimeError(f"only {captured} of {events} events were captured")
