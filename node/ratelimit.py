@@ -35,11 +35,12 @@ class Budget:
         self._current = -1  # the window the counts below belong to
         self._known: dict[str, int] = {}  # totals of all workers, as last read back
         self._pending: dict[str, int] = defaultdict(int)  # charged here since the last synchronisation
+        self._in_flight: dict[str, int] = {}  # charged here, on its way to Redis: still counted until read back
 
     def _roll(self, now: float) -> int:
         current = int(now // self.window)
         if current != self._current:
-            self._current, self._known, self._pending = current, {}, defaultdict(int)
+            self._current, self._known, self._pending, self._in_flight = current, {}, defaultdict(int), {}
         return current
 
     def charge(self, subject: str, units: int = 1) -> float | None:
@@ -47,7 +48,8 @@ class Budget:
         charged then)."""
         now = time.time()
         current = self._roll(now)
-        if self._known.get(subject, 0) + self._pending[subject] + units > self.limit:
+        used = self._known.get(subject, 0) + self._in_flight.get(subject, 0) + self._pending[subject]
+        if used + units > self.limit:
             return (current + 1) * self.window - now
         self._pending[subject] += units
         return None
@@ -67,6 +69,7 @@ class Budget:
         pending = {subject: units for subject, units in pending.items() if units}
         if not pending:
             return
+        self._in_flight = pending
         pipe = redis.pipeline(transaction=False)
         for subject, units in pending.items():
             pipe.incrby(self.key(current, subject), units)
@@ -74,11 +77,14 @@ class Budget:
         try:
             results = await pipe.execute()
         except Exception:
-            for subject, units in pending.items():  # counted again at the next synchronisation
-                self._pending[subject] += units
+            if current == self._current:
+                self._in_flight = {}
+                for subject, units in pending.items():  # counted again at the next synchronisation
+                    self._pending[subject] += units
             raise
         if current == self._current:
-            self._known.update(zip(pending, results[::2]))
+            self._known.update(zip(pending, results[::2]))  # the totals now hold what was in flight
+            self._in_flight = {}
 
 
 class Budgets:

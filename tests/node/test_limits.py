@@ -3,15 +3,18 @@ excepted), counted across two workers through Redis; an identity over its daily 
 over its daily registrations gets IDIS 604 and nothing of the refused request is written."""
 
 import asyncio
+import time
+import uuid
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
+from redis.asyncio import Redis
 
 from node.app import create_app
 from node.metrics import LIMIT_REFUSED
-from node.ratelimit import SYNC_SECONDS, AddressRateLimit
+from node.ratelimit import SYNC_SECONDS, AddressRateLimit, Budget
 from resolver.asgi import ResolverFastPath
-from tests.conftest import make_settings
+from tests.conftest import REDIS_URL, make_settings
 from tests.factories import admin_headers, coil, onboard
 
 URL = [{"index": 1, "type": "URL", "data": "https://example.com/a"}]
@@ -92,3 +95,23 @@ async def test_a_prefix_over_its_daily_registrations_gets_604_and_nothing_is_wri
                                                                                      "data": "q@example.com"}],
                                  headers=tenant.handle_admin)
         assert changed.status_code == 200  # changing an identifier is not a registration
+
+
+async def test_units_on_their_way_to_redis_still_count():
+    """A worker's charges stay counted while its synchronisation is in flight: a request charged meanwhile must not
+    see the budget as if they had never been made (found by a registration quota overshot by one)."""
+    budget, subject = Budget("test", limit=5, window=86400), f"prefix-{uuid.uuid4().hex}"
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        assert budget.charge(subject, 4) is None
+        syncing = asyncio.create_task(budget.synchronise(redis))
+        await asyncio.sleep(0)  # the synchronisation has taken the 4 units and waits for Redis
+        assert not syncing.done()
+        assert budget.charge(subject, 2) is not None
+        await syncing
+        assert budget.charge(subject, 2) is not None
+        assert budget.charge(subject, 1) is None
+        assert budget.charge(subject, 1) is not None
+    finally:
+        await redis.delete(budget.key(int(time.time() // 86400), subject))
+        await redis.aclose()
