@@ -164,14 +164,15 @@ async def check_handle_secret(db: Database, username: str, secret: str, *, max_f
     if not is_decimal(index_text) or not handle:
         raise Unauthenticated("username must be index:handle, e.g. 300:88.118.1042/admin",
                               name="auth.bad_username")
-    identity = identity_key(int(index_text), handle)
+    index = int(index_text)
+    identity = identity_key(index, handle)
     refused = Unauthenticated("authentication failed for " + username, name="auth.bad_credentials")
     async with db.primary_read_session() as session:
         record = await handles.get(session, canonical(handle))
         stored = None
         if record is not None and not record.deleted:
             stored = next((v["data"]["value"] for v in record.record_values
-                           if v["index"] == int(index_text) and v["type"] == "HS_SECKEY"), None)
+                           if v["index"] == index and v["type"] == "HS_SECKEY"), None)
         if stored is None:
             raise refused
         key = _verification_key(identity, secret, stored)

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from enum import IntEnum
 
 from registry.accounts.actor import Actor
-from registry.handles.syntax import canonical
+from registry.handles.syntax import Identifier, canonical, governing_na_handle
 from registry.handles.values import Value
 
 
@@ -41,6 +41,14 @@ def identity_key(index: int, handle: str) -> str:
 
 
 RecordLoader = Callable[[str], Awaitable[list[Value] | None]]  # canonical handle -> values (None if absent)
+
+
+async def governing_admins(ident: Identifier, values: list[Value] | None, load: RecordLoader) -> list[Value]:
+    """The HS_ADMIN values that govern a record: its own, or else those of its NA handle."""
+    admins = [v for v in values or () if v["type"] == "HS_ADMIN"]
+    if admins:
+        return admins
+    return [v for v in await load(canonical(governing_na_handle(ident))) or () if v["type"] == "HS_ADMIN"]
 
 
 async def is_admin(actor: Actor, admin_values: list[Value], perms: list[Perm], load: RecordLoader) -> bool:

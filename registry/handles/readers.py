@@ -22,8 +22,8 @@ from registry.clock import utcnow
 from registry.enterprises import repository as enterprises
 from registry.enterprises.credit_code import is_valid as credit_code_valid
 from registry.handles import repository
-from registry.handles.permissions import Perm, identity_key, is_admin
-from registry.handles.syntax import Identifier, canonical, na_handle
+from registry.handles.permissions import Perm, governing_admins, identity_key, is_admin
+from registry.handles.syntax import Identifier
 from registry.handles.values import Value
 
 WHOLE_IDENTIFIER = 0
@@ -37,16 +37,12 @@ async def holds(session: AsyncSession, actor: Actor, ident: Identifier, values: 
         return True
     if not actor.authenticated:
         return False
-    admins = [v for v in values if v["type"] == "HS_ADMIN"]
-    if not admins:
-        na = await repository.get(session, canonical(na_handle(ident.prefix)))
-        admins = [v for v in (na.record_values if na and not na.deleted else []) if v["type"] == "HS_ADMIN"]
 
     async def load_values(key: str) -> list[Value] | None:
         found = await repository.get(session, key)
         return None if found is None or found.deleted else found.record_values
 
-    return await is_admin(actor, admins, perms, load_values)
+    return await is_admin(actor, await governing_admins(ident, values, load_values), perms, load_values)
 
 
 def parse_grantee(text: str) -> str:

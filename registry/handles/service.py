@@ -26,8 +26,8 @@ from registry.events import repository as trace_links
 from registry.enterprises.states import EnterpriseState
 from registry.handles import repository
 from registry.handles.models import HandleRecord
-from registry.handles.permissions import Perm, is_admin
-from registry.handles.syntax import Identifier, canonical, is_under, na_handle
+from registry.handles.permissions import Perm, governing_admins, is_admin
+from registry.handles.syntax import NA_PREFIX_KEY, Identifier, canonical, is_under
 from registry.handles.values import Value, hash_secrets, same_values, stamp
 from registry.journal import repository as journal
 from registry.prefixes import repository as prefixes
@@ -35,7 +35,6 @@ from registry.prefixes.states import LABELS, PrefixState
 from registry.templates import service as templates
 from registry.templates.validation import CompiledTemplate, read_binding, template_key
 
-NA_PREFIX_KEY = "0.na"
 CREATED_CONCURRENTLY = "handle.created_concurrently"  # another transaction created it after this one looked
 SECURITY_TYPES = frozenset({"HS_SECKEY", "HS_PUBKEY", "HS_ADMIN", "HS_VLIST"})
 
@@ -137,10 +136,7 @@ class RecordWriter:
         """The actor holds ``perms`` through the record's HS_ADMIN values, or else its prefix's NA handle."""
         if self.actor.is_node_admin:
             return
-        admins = [v for v in current or () if v["type"] == "HS_ADMIN"]
-        if not admins:
-            na = na_handle(ident.suffix) if ident.prefix_key == NA_PREFIX_KEY else na_handle(ident.prefix)
-            admins = [v for v in await self._load_values(canonical(na)) or () if v["type"] == "HS_ADMIN"]
+        admins = await governing_admins(ident, current, self._load_values)
         decision_key = (tuple(sorted((v["data"]["value"]["handle"], v["data"]["value"]["index"],
                                       v["data"]["value"].get("permissions", "")) for v in admins)), tuple(perms))
         if decision_key not in self._admin_decisions:

@@ -90,9 +90,18 @@ def parse(handle: str, *, mode: Mode = "strict", max_length: int = 128, max_byte
     return Identifier(handle=handle, key=canonical(handle), prefix=prefix, suffix=suffix)
 
 
+NA_PREFIX_KEY = "0.na"
+
+
 def na_handle(prefix: str) -> str:
     """The NA handle of a prefix: ``0.NA/<prefix>``."""
     return f"0.NA/{prefix}"
+
+
+def governing_na_handle(ident: Identifier) -> str:
+    """The NA handle whose HS_ADMIN values govern a record without its own: its prefix's, and for an NA handle
+    (``0.NA/88.118.1042``) the one of the prefix it names, as the node administrator's 0.NA/<node prefix> does."""
+    return na_handle(ident.suffix) if ident.prefix_key == NA_PREFIX_KEY else na_handle(ident.prefix)
 
 
 def is_under(prefix_key: str, parent_key: str) -> bool:
