@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
@@ -58,7 +59,12 @@ class Budget:
         """Read the node's total for ``subject`` now: for a process that charges without the periodic
         synchronisation (``secnode import``)."""
         value = await redis.get(self.key(self._roll(time.time()), subject))
-        self._known[subject] = int(value or 0)
+        self.start_from(subject, int(value or 0))
+
+    def start_from(self, subject: str, total: int) -> None:
+        """Count from ``total`` units already used in the current window."""
+        self._roll(time.time())
+        self._known[subject] = total
 
     def key(self, window: int, subject: str) -> str:
         return f"secnode:limit:{self.name}:{window}:{subject}"
@@ -122,9 +128,16 @@ class Budgets:
                 except Exception as exc:  # Redis trouble: keep counting locally, try again
                     log.warning("secnode.limits.sync_failed budget=%s error=%s", budget.name, type(exc).__name__)
 
-    async def refresh_registrations(self, prefix: str) -> None:
-        if self.redis is not None and self.per_prefix is not None:
+    async def refresh_registrations(self, prefix: str, registered_today: Callable[[], Awaitable[int]]) -> None:
+        """Start from the day's registrations of ``prefix`` so far, for a process that charges without the periodic
+        synchronisation (``secnode import``): the node's count in Redis, or without Redis the identifiers the
+        database holds as registered today (``registered_today``)."""
+        if self.per_prefix is None:
+            return
+        if self.redis is not None:
             await self.per_prefix.refresh(self.redis, prefix)
+        else:
+            self.per_prefix.start_from(prefix, await registered_today())
 
     async def flush(self) -> None:
         """Add what this process charged to the node's totals now (without the periodic task)."""

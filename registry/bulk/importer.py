@@ -24,10 +24,12 @@ from registry.bulk.checkpoint import Checkpoint, Counts, remove
 from registry.bulk.mapping import RowMapper, RowProblem, load_mapping
 from registry.bulk.report import ErrorReport
 from registry.bulk.source import Source, format_of
+from registry.clock import utcnow
 from registry.handles.endpoints import parse_identifier
 from registry.handles.service import charge_registrations
 from registry.handles.snms import TemplateLocator, write_items
 from registry.handles.syntax import Identifier, canonical
+from registry.statistics import repository as statistics
 from registry.templates import service as templates
 
 # Errors that are a state of the prefix or the enterprise, not of a row (e.g. the prefix was disabled meanwhile).
@@ -145,7 +147,7 @@ class Importer:
             await self.prepare()
         assert self.source and self.mapper and self.report and self.progress
         if self.budgets is not None:
-            await self.budgets.refresh_registrations(canonical(self.request.prefix))
+            await self.budgets.refresh_registrations(canonical(self.request.prefix), self._registered_today)
         items: list[dict[str, Any]] = []
         numbers: list[int] = []
         problems: list[tuple[int, str, str, str]] = []
@@ -171,6 +173,11 @@ class Importer:
         self.progress.done = True
         self.on_progress(self.progress)
         return self.progress
+
+    async def _registered_today(self) -> int:
+        async with self.db.read_session() as session:
+            today = await statistics.registrations_on(session, utcnow().date())
+        return today.get(canonical(self.request.prefix), 0)
 
     async def _commit(self, items: list[dict[str, Any]], numbers: list[int],
                       problems: list[tuple[int, str, str, str]]) -> None:

@@ -405,8 +405,10 @@ async def test_an_enterprise_that_leaves_takes_its_events_along(client, database
     assert code == 1 and "prefix.not_found" in output and not (tmp_path / "none.json").exists()
 
 
-async def test_import_counts_against_the_prefix_daily_quota(client, fresh_node, database_url, tmp_path):
-    """The quota is the node's: a second run the same day starts from what the first registered (through Redis)."""
+@pytest.mark.parametrize("redis", [True, False], ids=["through Redis", "without Redis"])
+async def test_import_counts_against_the_prefix_daily_quota(client, fresh_node, database_url, tmp_path, redis):
+    """The quota is the node's: a second run the same day starts from what the first registered (through Redis, or
+    without it from what the database holds as registered today)."""
     tenant = await onboard(client, "quota")
     rows = [row for n, row in enumerate(sheet(40)[0]) if n % 100 != 37]  # good rows only
     source = tmp_path / "coils.csv"
@@ -414,16 +416,17 @@ async def test_import_counts_against_the_prefix_daily_quota(client, fresh_node, 
     mapping = write_mapping(tmp_path / "mapping.json")
     command = ("import", "--prefix", tenant.prefix, "--template", "steel-coil-1.0", "--mapping", str(mapping),
                "--batch", "10", str(source))
+    without = {} if redis else {"redis_url": ""}
 
     code, output = await finished(await cli(*command, cwd=tmp_path, database_url=database_url,
-                                            limit_registrations_per_prefix_daily="25"))
+                                            limit_registrations_per_prefix_daily="25", **without))
     assert code == 1 and "limit.registrations" in output, output
     assert await live_count(fresh_node, tenant.prefix) == 20  # two whole batches; the third rolled back
     code, output = await finished(await cli(*command, cwd=tmp_path, database_url=database_url,
-                                            limit_registrations_per_prefix_daily="25"))
+                                            limit_registrations_per_prefix_daily="25", **without))
     assert code == 1 and "limit.registrations" in output, output  # the day's 20 are counted: 10 more exceed 25
     assert await live_count(fresh_node, tenant.prefix) == 20
     code, output = await finished(await cli(*command, cwd=tmp_path, database_url=database_url,
-                                            limit_registrations_per_prefix_daily="100"))
+                                            limit_registrations_per_prefix_daily="100", **without))
     assert code == 0, output  # a larger quota: the import resumes where it stopped
     assert await live_count(fresh_node, tenant.prefix) == len(rows)
