@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = 24 * 3600
     session_ttl_seconds: int = 1800  # Handle public-key sessions (POST /api/sessions)
     key_token_ttl_seconds: int = 900  # tokens a signed challenge gives (GET /identity/challenge)
+    key_sessions_max_open: int = 100_000  # Handle sessions and challenges open at once; beyond, new ones get 429
     login_max_failures: int = 5  # wrong passwords in a row before an account is locked
     login_lockout_seconds: int = 900
     signature_lifetime_seconds: int = 86400  # how long a signed answer (GET /api/handles/...?signed=true) is valid

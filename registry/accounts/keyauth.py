@@ -15,11 +15,11 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from node.crypto import new_token, token_digest
-from node.errors import InvalidRequest, Unauthenticated
+from node.errors import InvalidRequest, LimitExceeded, Unauthenticated
 from node.faces import is_decimal
 from node.pubkeys import b64decode_any, load_public_key
 from registry.accounts.models import KeySession
@@ -81,16 +81,23 @@ async def _row(session: AsyncSession, secret: str, kind: str, *, for_update: boo
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def _purge_expired(session: AsyncSession) -> None:
+async def _make_room(session: AsyncSession, max_open: int) -> None:
+    """Drop what expired; refuse a new session or challenge while ``max_open`` are open. Anyone may open them
+    without credentials: this bounds the rows a crowd of addresses, each within its own budget, can make."""
     await session.execute(delete(KeySession).where(KeySession.expires_at <= utcnow()))
+    open_now = (await session.execute(select(func.count()).select_from(KeySession).where(
+        KeySession.kind.in_((SESSION, CHALLENGE))))).scalar_one()
+    if open_now >= max_open:
+        raise LimitExceeded(f"{open_now} sessions and challenges are open, the most this node keeps; retry later",
+                            name="auth.too_many_open", retry_after=60)
 
 
 # ---- Handle sessions ----------------------------------------------------------------------------------------------
 
-async def open_session(session: AsyncSession, ttl_seconds: int) -> tuple[str, str]:
+async def open_session(session: AsyncSession, ttl_seconds: int, max_open: int) -> tuple[str, str]:
     """A new session: (session id, server nonce)."""
     session_id, nonce, now = new_token(), _new_nonce(), utcnow()
-    await _purge_expired(session)
+    await _make_room(session, max_open)
     session.add(KeySession(digest=token_digest(session_id), kind=SESSION, nonce=nonce, identity=None,
                            used_cnonces=[], created_at=now, expires_at=now + timedelta(seconds=ttl_seconds)))
     await session.flush()
@@ -136,12 +143,12 @@ async def identity_of_session(session: AsyncSession, session_id: str) -> str | N
 
 # ---- challenge-response tokens ------------------------------------------------------------------------------------
 
-async def open_challenge(session: AsyncSession, identity: str) -> tuple[str, int]:
+async def open_challenge(session: AsyncSession, identity: str, max_open: int) -> tuple[str, int]:
     """A nonce for ``identity`` to sign: (nonce, lifetime in seconds). Issued whether the identity exists or not, so
     challenges reveal nothing."""
     index, handle = parse_identity(identity)
     nonce, now = _new_nonce(), utcnow()
-    await _purge_expired(session)
+    await _make_room(session, max_open)
     session.add(KeySession(digest=token_digest(nonce), kind=CHALLENGE, nonce=nonce,
                            identity=identity_key(index, handle), used_cnonces=[], created_at=now,
                            expires_at=now + CHALLENGE_TTL))

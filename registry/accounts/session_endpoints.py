@@ -37,7 +37,9 @@ def _state(session_id: str, nonce: str, identity: str | None) -> dict:
 async def open_session(request: Request) -> JSONBody:
     refuse_plain_http(request)
     async with request.app.state.db.unit_of_work() as session:
-        session_id, nonce = await keyauth.open_session(session, settings_of(request).session_ttl_seconds)
+        settings = settings_of(request)
+        session_id, nonce = await keyauth.open_session(session, settings.session_ttl_seconds,
+                                                       settings.key_sessions_max_open)
     return JSONBody(_state(session_id, nonce, None), status_code=201)
 
 
@@ -82,7 +84,7 @@ async def challenge(request: Request) -> JSONBody:
     refuse_plain_http(request)
     identity = request.query_params.get("handle", "")
     async with request.app.state.db.unit_of_work() as session:
-        nonce, ttl = await keyauth.open_challenge(session, identity)
+        nonce, ttl = await keyauth.open_challenge(session, identity, settings_of(request).key_sessions_max_open)
     return snms_ok({"handle": identity, "nonce": nonce, "expiresIn": ttl})
 
 

@@ -199,3 +199,30 @@ async def test_odd_identities_are_refused_not_crashed(client):
     superscript = {"Authorization": "Basic " + b64("\u00b2:88.118/admin:secret".encode())}
     assert (await client.put("/api/handles/88.118/x", json=[URL_VALUE], headers=superscript)).status_code == 401
     assert (await client.get("/api/handles/88.118/x", params={"index": "\u00b2"})).status_code == 400
+
+
+async def test_open_sessions_and_challenges_are_bounded(fresh_node, database_url):
+    """Anyone may open sessions and challenges; the node keeps a bounded number open and refuses more with 429
+    until some expire."""
+    import httpx
+
+    from node.app import create_app
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(database_url, key_sessions_max_open=3), db=fresh_node)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+            await open_session(client)
+            await open_session(client)
+            assert (await client.get("/identity/challenge", params={"handle": "300:88.118.1/admin"})).status_code \
+                == 200
+            full = await client.post("/api/sessions")
+            assert full.status_code == 429 and full.json()["error"] == "auth.too_many_open", full.text
+            assert int(full.headers["Retry-After"]) > 0
+            refused = await client.get("/identity/challenge", params={"handle": "300:88.118.1/admin"})
+            assert refused.status_code == 429 and refused.json()["error"] == "auth.too_many_open"
+
+            async with fresh_node.unit_of_work() as session:  # one of them expires
+                await session.execute(update(KeySession).where(KeySession.kind == "challenge")
+                                      .values(expires_at=utcnow()))
+            await open_session(client)
