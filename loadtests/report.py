@@ -2,10 +2,10 @@
 
     .venv/bin/python -m loadtests.report --output docs/benchmarks/
 
-Runs ``bench_resolve``, ``bench_batch_register``, ``bench_capture`` and ``bench_trace`` one after the other on PostgreSQL
-(``SECNODE_BENCH_DATABASE_URL``, an admin connection; each benchmark creates and drops its own database) with a Redis
-server of each benchmark's own, then writes ``REPORT.md`` and ``benchmarks.png`` into ``--output``, with the scale benchmark's saved output
-(``scale.txt`` there, see ``bench_scale``) as its last section. Every figure
+Runs ``bench_resolve``, ``bench_batch_register``, ``bench_capture`` and ``bench_trace`` one after the other on
+PostgreSQL (``SECNODE_BENCH_DATABASE_URL``, an admin connection; each benchmark creates and drops its own database)
+with a Redis server of each benchmark's own, then writes ``REPORT.md`` and ``benchmarks.png`` into ``--output``, with
+the scale benchmark's saved output (``scale.txt`` there, see ``bench_scale``) as its last section. Every figure
 stands next to its baseline measured in the same run, because absolute figures drift on a shared machine. The
 defaults finish in about ten minutes on two cores; every size is a parameter.
 """

@@ -30,7 +30,8 @@ def test_init_enterprise_and_prefix_administration(tmp_path):
     assert refused.returncode == 1 and "prefix.bad_transition" in refused.stdout
     bad = _secnode(tmp_path, "enterprise", "add", "--name", "x", "--credit-code", "91330100716105852E",
                    "--industry", "steel", "--industry-code", "C3120", "--contact-name", "x", "--contact-phone",
-                   "021-6666-0000", "--contact-email", "a@example.com", "--username", "xx", "--password", "Strong-Pass-2026")
+                   "021-6666-0000", "--contact-email", "a@example.com", "--username", "xx",
+                   "--password", "Strong-Pass-2026")
     assert bad.returncode == 1 and "GB 32100" in bad.stdout
 
 

@@ -113,7 +113,8 @@ async def test_trace_follows_edges_into_another_node(tmp_path: Path):
 
 def _door(handle: str, materials: str) -> dict:
     fields = [(2000, "partNo", "DR-FL-01"), (2001, "partName", "door"), (2002, "batchNo", "B00042"),
-              (2003, "supplierCode", "SUP-0042"), (2004, "productionDate", "2026-11-22"), (2005, "materialIds", materials)]
+              (2003, "supplierCode", "SUP-0042"), (2004, "productionDate", "2026-11-22"),
+              (2005, "materialIds", materials)]
     return {"handle": handle, "templateVersion": "auto-part-1.0",
             "value": [{"index": i, "type": t, "data": v} for i, t, v in fields]}
 
