@@ -181,13 +181,14 @@ class CacheCoordinator:
     async def after_commit(self, changes: list[RecordChange]) -> None:
         # A new record (version 1) is not installed: registered in bulk, it is rarely read soon, and rendering and
         # installing every new record cost a quarter of a batch's time. In Redis it keeps its marker (until its
-        # first read fills it, or a minute), which refuses older fills; here it is only dropped, like the writes of
-        # other workers.
-        self.local.invalidate([c.key for c in changes if c.version == 1])
+        # first read fills it, or a minute), which refuses older fills; the broadcast before commit dropped it from
+        # every worker's tier, this one's too. Without Redis there was no broadcast: it is dropped here.
         entries = [(c.key, from_record(c.version, c.deleted, c.values)) for c in changes if c.version != 1]
         for key, entry in entries:
             self.local.install(key, entry)
         if self.tier is None:
+            if fresh := [c.key for c in changes if c.version == 1]:
+                self.local.invalidate(fresh)
             return
         epoch_before = self._epochs.pop(id(changes), None)
         keys = [c.key for c in changes]
