@@ -24,8 +24,8 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from node.db import Database
-from node.migrate import upgrade
+from foundation.db import Database
+from foundation.migrate import upgrade
 from registry.audit import chain
 from registry.audit.middleware import GroupAppender
 

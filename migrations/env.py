@@ -7,7 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from node.db import make_engine
+from foundation.db import make_engine
 from registry.models import metadata
 
 config = context.config
@@ -16,7 +16,7 @@ config = context.config
 def _database_url() -> str:
     url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
     if not url:
-        from node.config import get_settings
+        from foundation.config import get_settings
 
         url = get_settings().database_url
     return url

@@ -1,3 +1,6 @@
-"""secnode foundation: settings, database, cache, errors, crypto, and the application assembly."""
+"""secnode: the assembled node (application factory, lifespan, CLI). It includes the faces and the contexts;
+nothing imports it."""
 
-__version__ = "0.1.0"
+from foundation import __version__
+
+__all__ = ["__version__"]

@@ -13,43 +13,43 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import PlainTextResponse, Response
 
-from node import __version__
-from node.cache import make_redis, replicas_to_wait
-from node.config import Settings, get_settings
-from node.db import Database
-from node.errors import DomainError, InvalidRequest, Kind
-from node.federation import NodeRequestVerifier
-from node.faces import JSONBody, handle_error, is_handle_face, snms_error
-from node.limits import BodyLimitMiddleware
-from node.metrics import (
+from foundation import __version__
+from foundation.redis_client import make_redis, replicas_to_wait
+from foundation.config import Settings, get_settings
+from foundation.db import Database
+from foundation.errors import DomainError, InvalidRequest, Kind
+from foundation.federation import NodeRequestVerifier
+from foundation.http.faces import JSONBody, handle_error, is_handle_face, snms_error
+from foundation.http.body_limit import BodyLimitMiddleware
+from foundation.metrics import (
     SYNC_FAILING,
     SYNC_LAG,
     SYNC_LAST_SUCCESS,
     MetricsMiddleware,
     render,
 )
-from node.ratelimit import AddressRateLimit, Budgets
-from registry.accounts.endpoints import router as identity_router
-from registry.accounts.session_endpoints import router as sessions_router
-from registry.accounts.user_endpoints import router as users_router
+from foundation.http.budgets import AddressRateLimit, Budgets
+from faces.actors import router as identity_router
+from faces.handle_rest.sessions import router as sessions_router
+from faces.business.users import router as users_router
 from registry.audit.middleware import AuditMiddleware
-from registry.enterprises.endpoints import router as enterprises_router
-from registry.events.endpoints import federation_router as capture_federation_router
-from registry.events.endpoints import router as capture_router
-from registry.handles.endpoints import router as handles_router
-from registry.handles.reader_endpoints import router as readers_router
-from registry.handles.snms_endpoints import router as identifiers_router
+from faces.business.enterprises import router as enterprises_router
+from faces.epcis.capture import federation_router as capture_federation_router
+from faces.epcis.capture import router as capture_router
+from faces.handle_rest.write import router as handles_router
+from faces.business.read_grants import router as readers_router
+from faces.business.identifiers import router as identifiers_router
 from registry.journal import repository as journal
-from registry.prefixes.endpoints import router as prefixes_router
-from registry.templates.endpoints import router as templates_router
-from resolver.asgi import ResolverFastPath
+from faces.business.prefixes import router as prefixes_router
+from faces.business.templates import router as templates_router
+from faces.handle_rest.hot_path import ResolverFastPath
 from resolver.cache.coordinator import CacheCoordinator
-from resolver.console.endpoints import router as console_router
-from resolver.endpoints import router as resolver_router
-from resolver.proxy import router as proxy_router
+from faces.console.endpoints import router as console_router
+from faces.handle_rest.resolve import router as resolver_router
+from faces.proxy import router as proxy_router
 from resolver.service import Resolver
 from resolver.stats import ResolutionStats
-from resolver.trace.endpoints import router as trace_router
+from faces.epcis.queries import router as trace_router
 from sync.background import run_reporter
 from sync.homing import HomingLocator
 from sync.reporter import CURSOR as SYNC_CURSOR

@@ -15,10 +15,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from node.config import Settings, get_settings
-from node.db import Database
+from foundation.config import Settings, get_settings
+from foundation.db import Database
 from node import verify_command
-from node.migrate import upgrade
+from foundation.migrate import upgrade
 from registry.bulk import commands as bulk_commands
 
 app = typer.Typer(help="secnode: industrial internet identifier resolution secondary node", no_args_is_help=True)
@@ -38,14 +38,14 @@ T = TypeVar("T")
 
 
 def _cli_actor():
-    from registry.accounts.actor import Actor
+    from registry.kernel.actor import Actor
 
     return Actor(name=f"cli:{getpass.getuser()}", is_node_admin=True)
 
 
 def _in_transaction(work: Callable[[Any, Settings], Awaitable[T]]) -> T:
     """Run ``work(session, settings)`` in one unit of work; domain errors become a clean exit."""
-    from node.errors import DomainError
+    from foundation.errors import DomainError
 
     settings = get_settings()
     action = _command_action()
@@ -107,8 +107,8 @@ def _audit_finished(words: list[str], exit_code: int) -> None:
 def initialise(settings: Settings) -> str | None:
     """Migrate the database, create the node's signing key, the node administrator and seed templates
     (idempotent)."""
-    from node.crypto import ensure_signing_key
-    from node.errors import DomainError
+    from foundation.crypto.keys import ensure_signing_key
+    from foundation.errors import DomainError
     from registry.bootstrap import ensure_node
 
     upgrade(settings.database_url)
@@ -218,7 +218,7 @@ def enterprise_add(
     approve: bool = typer.Option(True, help="approve at once"),
 ) -> None:
     """Register an enterprise (and its login account), approved by default."""
-    from node.faces import parse_model
+    from foundation.http.faces import parse_model
     from registry.enterprises import service
     from registry.enterprises.schemas import EnterpriseApplication
 
@@ -374,7 +374,7 @@ async def _writing_database(settings: Settings) -> AsyncIterator[Database]:
     """The database for a long write from the command line. With Redis, commits go through the same cache
     coordination as the server's (ADR 0002), so no worker keeps answering with what a batch replaced; without
     it, the serving process learns of the changes from the journal."""
-    from node.cache import make_redis, replicas_to_wait
+    from foundation.redis_client import make_redis, replicas_to_wait
     from resolver.cache.coordinator import CacheCoordinator
 
     db = Database.from_settings(settings, with_replica=False)
@@ -400,7 +400,7 @@ bulk_commands.register(app, _writing_database, _audit_finished)
 # ---- upward sync -------------------------------------------------------------------------------------------
 
 def _reporter(settings: Settings, db: Database):
-    from node.crypto import load_signing_key
+    from foundation.crypto.keys import load_signing_key
     from sync.reporter import Reporter
     from sync.upstream import HttpUpstream
 
@@ -474,7 +474,7 @@ def sync_run(once: bool = typer.Option(False, help="ship what is committed now, 
 def sync_snapshot(output: str = typer.Option("secnode-snapshot.jsonl", help="file to write"),
                   send: bool = typer.Option(False, help="also send it to the top-level node")) -> None:
     """Write a signed snapshot of every record (for emergency takeover), and optionally send it upward."""
-    from node.crypto import load_signing_key
+    from foundation.crypto.keys import load_signing_key
     from sync.snapshot import write_snapshot
 
     settings = get_settings()

@@ -11,8 +11,8 @@ import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.console import Console
 
-from node.crypto import key_id
-from node.record_signatures import SIGNATURE_TYPE, SignatureInvalid, verify_answer
+from foundation.crypto.keys import key_id
+from foundation.crypto.record_signatures import SIGNATURE_TYPE, SignatureInvalid, verify_answer
 
 console = Console()
 

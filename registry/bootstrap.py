@@ -7,18 +7,18 @@ from importlib import resources
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from node.config import Settings
-from node.crypto import hash_secret, new_password
-from node.errors import InvalidRequest
-from node.passwords import check_password_strength
+from foundation.config import Settings
+from foundation.crypto.keys import hash_secret, new_password
+from foundation.errors import InvalidRequest
+from foundation.crypto.passwords import check_password_strength
 from registry.accounts import repository as accounts
-from registry.accounts.actor import SYSTEM
+from registry.kernel.actor import SYSTEM
 from registry.accounts.service import NODE_ADMIN_ROLE, NODE_ADMIN_USERNAME, create_account
-from registry.clock import utcnow
-from registry.handles import repository as handles
-from registry.handles.permissions import ALL_PERMISSIONS
-from registry.handles.syntax import canonical, na_handle
-from registry.handles.values import ADMIN_INDEX, SECKEY_INDEX
+from registry.kernel.clock import utcnow
+from registry.kernel import records as handles
+from registry.kernel.permissions import ALL_PERMISSIONS
+from registry.kernel.syntax import canonical, na_handle
+from registry.kernel.values import ADMIN_INDEX, SECKEY_INDEX
 from registry.prefixes.service import write_system_record
 from registry.templates import repository as templates_repo
 from registry.templates import service as templates

@@ -1,11 +1,11 @@
 """Every table of the registry, gathered for the migrations."""
 
-from node.db import Base
+from foundation.db import Base
 from registry.accounts.models import Account, Token
 from registry.audit.models import AuditEntry
 from registry.enterprises.models import Enterprise
 from registry.events.models import Event, EventItem, TraceGrant, TraceLink
-from registry.handles.models import HandleRecord, HandleVersion
+from registry.kernel.models import HandleRecord, HandleVersion
 from registry.journal.models import JournalEntry, SyncCursor
 from registry.prefixes.models import Prefix
 from registry.statistics.models import ResolutionCount

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.handles.values import public_view, render, same_value
+from registry.kernel.values import public_view, render, same_value
 
 
 def describe_changes(versions: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -6,14 +6,15 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from node.errors import HandleNotFound, InvalidRequest
-from node.faces import is_decimal
-from registry.accounts.actor import Actor
-from registry.handles import readers, repository
-from registry.handles.models import HandleRecord
-from registry.handles.permissions import Perm
-from registry.handles.syntax import Identifier
-from registry.handles.values import Value, admin_view, public_view
+from foundation.errors import HandleNotFound, InvalidRequest
+from foundation.http.faces import is_decimal
+from registry.kernel.actor import Actor
+from registry.handles import read_grants as readers
+from registry.kernel import records as repository
+from registry.kernel.models import HandleRecord
+from registry.kernel.permissions import Perm
+from registry.kernel.syntax import Identifier
+from registry.kernel.values import Value, admin_view, public_view
 
 MAX_FILTERS = 16
 

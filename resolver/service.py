@@ -7,11 +7,11 @@ from urllib.parse import parse_qsl, urlencode
 import httpx
 import orjson
 
-from node.config import Settings
-from node.errors import DomainError
-from node.faces import HANDLE_CODES
-from node.federation import PrefixLocator
-from registry.handles.syntax import canonical, is_under, parse
+from foundation.config import Settings
+from foundation.errors import DomainError
+from foundation.http.faces import HANDLE_CODES
+from foundation.federation import PrefixLocator
+from registry.kernel.syntax import canonical, is_under, parse
 from resolver.cache.coordinator import CacheCoordinator
 from resolver.records import Query
 from resolver.stats import ResolutionStats

@@ -8,7 +8,7 @@ import logging
 from collections import Counter
 from datetime import UTC, date, datetime
 
-from node.db import Database
+from foundation.db import Database
 from registry.statistics import repository
 
 log = logging.getLogger("secnode.stats")

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 
-from node.config import Settings
-from node.crypto import load_signing_key
-from node.db import Database, make_engine
+from foundation.config import Settings
+from foundation.crypto.keys import load_signing_key
+from foundation.db import Database, make_engine
 from sync.backlinks import BacklinkSender
 from sync.homing import HomingLocator
 from sync.reporter import Reporter

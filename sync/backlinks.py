@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from node.config import Settings
-from node.crypto import load_signing_key
-from node.db import Database
-from node.federation import PrefixLocator, node_request
-from registry.clock import utcnow
+from foundation.config import Settings
+from foundation.crypto.keys import load_signing_key
+from foundation.db import Database
+from foundation.federation import PrefixLocator, node_request
+from registry.kernel.clock import utcnow
 from registry.events import repository as events
-from registry.handles.syntax import canonical, is_under
+from registry.kernel.syntax import canonical, is_under
 from registry.journal import repository as journal
 
 CURSOR = "backlinks"

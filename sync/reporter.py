@@ -9,11 +9,11 @@ import random
 import time
 from dataclasses import dataclass
 
-from node import __version__
-from node.config import Settings
-from node.db import Database
-from registry.accounts.actor import Actor
-from registry.clock import utcnow
+from foundation import __version__
+from foundation.config import Settings
+from foundation.db import Database
+from registry.kernel.actor import Actor
+from registry.kernel.clock import utcnow
 from registry.journal import repository as journal
 from registry.prefixes.service import apply_upstream_decision
 from registry.statistics import repository as statistics

@@ -13,11 +13,11 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
 
-from node.crypto import key_id
-from node.db import Database
-from registry.clock import utcnow
-from registry.handles.models import HandleRecord
-from registry.handles.values import admin_view
+from foundation.crypto.keys import key_id
+from foundation.db import Database
+from registry.kernel.clock import utcnow
+from registry.kernel.models import HandleRecord
+from registry.kernel.values import admin_view
 from registry.journal import repository as journal
 
 

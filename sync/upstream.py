@@ -11,8 +11,8 @@ import httpx
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from node.crypto import public_key_raw
-from node.signing import sign
+from foundation.crypto.keys import public_key_raw
+from foundation.crypto.signing import sign
 
 
 class UpstreamError(Exception):

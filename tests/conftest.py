@@ -20,11 +20,11 @@ from sqlalchemy.engine import make_url
 from redis.asyncio import Redis
 
 from node.app import create_app
-from node.config import Settings
-from node.db import Database
-from node.migrate import upgrade
+from foundation.config import Settings
+from foundation.db import Database
+from foundation.migrate import upgrade
 from registry.bootstrap import ensure_node
-from resolver.asgi import ResolverFastPath
+from faces.handle_rest.hot_path import ResolverFastPath
 
 ADMIN_URL = os.environ.get("SECNODE_TEST_DATABASE_URL",
                            "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres")
@@ -58,7 +58,7 @@ async def migrated_database(dialect: str, directory) -> AsyncIterator[str]:
     """A database of its own built by the migrations, PostgreSQL (a scratch database) or SQLite (a file in
     ``directory``); yields its URL."""
     async with scratch_database() as pg_url:
-        url = pg_url if dialect == "postgresql" else f"sqlite+aiosqlite:///{directory}/node.db"
+        url = pg_url if dialect == "postgresql" else f"sqlite+aiosqlite:///{directory}/foundation.db"
         upgrade(url)
         yield url
 

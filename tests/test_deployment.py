@@ -17,9 +17,9 @@ import pytest
 import typer.main
 import yaml
 
-import node.migrate
+import foundation.migrate
 from node.cli import app as cli_app
-from node.config import Settings
+from foundation.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CHART = ROOT / "helm" / "secnode"
@@ -439,7 +439,7 @@ def test_dockerfile_runtime_stage() -> None:
     assert 'CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]' in stage
     assert not any(re.search(r"apt-get|gcc|build-essential|pip install", line) for line in stage)
     # the wheel holds the packages only; the Alembic scripts go where node/migrate.py looks for them
-    assert node.migrate.MIGRATIONS_DIR == Path(node.migrate.__file__).resolve().parent.parent / "migrations"
+    assert foundation.migrate.MIGRATIONS_DIR == Path(foundation.migrate.__file__).resolve().parent.parent / "migrations"
     assert "COPY migrations /opt/venv/lib/python3.11/site-packages/migrations" in stage
 
 

@@ -25,7 +25,7 @@ TABLES = {
 
 
 def _partitions() -> int:
-    from node.config import Settings
+    from foundation.config import Settings
 
     count = Settings().database_partitions  # read now, from the environment
     if not 1 <= count <= 1024:

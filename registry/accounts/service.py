@@ -1,57 +1,23 @@
-"""Authentication: business-API accounts (with lockout) and bearer tokens, API keys, Handle Basic auth against
-HS_SECKEY values, and the actors public-key authentication yields."""
+"""Business-API accounts: creating them, and logins (with lockout) that give bearer tokens."""
 
 from __future__ import annotations
 
-import hashlib
-import time
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import unquote
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from node.crypto import hash_secret, new_token, token_digest, verify_secret
-from node.db import Database
-from node.errors import DomainError, Unauthenticated
-from node.faces import is_decimal
-from registry.accounts import keyauth, repository
-from registry.accounts.actor import ENTERPRISE_ADMIN, NODE_ADMIN, REGISTRAR, Actor
-from registry.accounts.models import Account, ApiKey, Token
-from registry.clock import as_utc, utcnow
-from registry.handles import repository as handles
-from registry.handles.permissions import identity_key
-from registry.handles.syntax import canonical, na_handle
-from registry.prefixes import repository as prefixes
-from registry.prefixes.states import PrefixState
+from foundation.crypto.keys import hash_secret, new_token, token_digest, verify_secret
+from foundation.errors import DomainError, Unauthenticated
+from registry.accounts import repository
+from registry.accounts.models import Account, Token
+from registry.kernel.actor import ENTERPRISE_ADMIN, NODE_ADMIN
+from registry.kernel.clock import as_utc, utcnow
 
 NODE_ADMIN_ROLE = NODE_ADMIN
 ENTERPRISE_ROLE = ENTERPRISE_ADMIN
 API_KEY_PREFIX = "snk_"
 NODE_ADMIN_USERNAME = "admin"
-
-# Successful secret checks, remembered briefly so Basic auth does not pay scrypt on every request.
-# Keyed by a digest of (identity, secret, stored hash): a changed secret never matches an old entry.
-_VERIFIED: dict[str, float] = {}
-_VERIFIED_TTL = 60.0
-
-
-def _verification_key(identity: str, secret: str, stored: str) -> str:
-    return hashlib.sha256(f"{identity}\0{secret}\0{stored}".encode()).hexdigest()
-
-
-def _recently_verified(key: str) -> bool:
-    return _VERIFIED.get(key, 0.0) > time.monotonic()
-
-
-def _remember_verified(key: str) -> None:
-    if len(_VERIFIED) > 10_000:
-        _VERIFIED.clear()
-    _VERIFIED[key] = time.monotonic() + _VERIFIED_TTL
-
-
-def node_admin_identity(node_prefix: str) -> str:
-    return identity_key(300, na_handle(node_prefix))
 
 
 async def create_account(session: AsyncSession, username: str, password: str, role: str,
@@ -61,42 +27,6 @@ async def create_account(session: AsyncSession, username: str, password: str, ro
     session.add(account)
     await session.flush()
     return account
-
-
-async def _enterprise_identities(session: AsyncSession, enterprise_id: int | None) -> frozenset[str]:
-    """The ``<prefix>/admin`` identities of an enterprise's enabled prefixes: what its users act as."""
-    identities: set[str] = set()
-    if enterprise_id is not None:
-        for prefix in await prefixes.of_enterprise(session, enterprise_id):
-            if prefix.state == PrefixState.ENABLED:
-                identities.add(identity_key(300, f"{prefix.prefix}/admin"))
-    return frozenset(identities)
-
-
-async def actor_for_account(session: AsyncSession, account: Account, node_prefix: str) -> Actor:
-    if account.role == NODE_ADMIN_ROLE:
-        return Actor(name=f"user:{account.username}", identities=frozenset({node_admin_identity(node_prefix)}),
-                     is_node_admin=True, role=NODE_ADMIN)
-    return Actor(name=f"user:{account.username}",
-                 identities=await _enterprise_identities(session, account.enterprise_id),
-                 enterprise_id=account.enterprise_id, role=account.role)
-
-
-async def actor_for_identity(session: AsyncSession, identity: str, node_prefix: str) -> Actor:
-    """A Handle identity, authenticated by secret or key; what it may write is bounded by the HS_ADMIN values of
-    each record. The administrator identity of an enabled prefix (``300:88.118.1042/admin``) also acts for the
-    enterprise owning it, as its administrator. Any other identity acts for nobody: records of one enterprise may
-    name identities of others, and a name under a prefix says nothing about who holds its key."""
-    if identity == node_admin_identity(node_prefix):
-        return Actor(name=identity, identities=frozenset({identity}), is_node_admin=True, role=NODE_ADMIN)
-    index, _, handle = identity.partition(":")
-    prefix_key, _, suffix = handle.partition("/")
-    if index == "300" and suffix == "admin":
-        prefix = await prefixes.get(session, prefix_key)
-        if prefix is not None and prefix.state == PrefixState.ENABLED:
-            return Actor(name=identity, identities=frozenset({identity}), enterprise_id=prefix.enterprise_id,
-                         role=ENTERPRISE_ADMIN)
-    return Actor(name=identity, identities=frozenset({identity}), role=REGISTRAR)
 
 
 @dataclass(frozen=True)
@@ -132,63 +62,3 @@ async def login(session: AsyncSession, username: str, password: str, ttl_seconds
     await repository.purge_expired_tokens(session, now)
     await session.flush()
     return LoginOutcome(token=token, ttl=ttl_seconds)
-
-
-async def actor_for_token(session: AsyncSession, token: str, node_prefix: str) -> Actor:
-    """A business bearer token: an API key, a login's token, or the token a signed challenge gave."""
-    if token.startswith(API_KEY_PREFIX):
-        key = await repository.api_key_by_digest(session, token_digest(token), utcnow())
-        if key is None:
-            raise Unauthenticated("the API key is unknown, revoked or expired", name="auth.bad_api_key")
-        return Actor(name=f"key:{key.name}#{key.id}", identities=await _enterprise_identities(session,
-                                                                                               key.enterprise_id),
-                     enterprise_id=key.enterprise_id, role=key.role)
-    account = await repository.by_token(session, token_digest(token), utcnow())
-    if account is not None and not account.disabled:
-        return await actor_for_account(session, account, node_prefix)
-    identity = await keyauth.identity_of_token(session, token)
-    if identity is not None:
-        return await actor_for_identity(session, identity, node_prefix)
-    raise Unauthenticated("token is unknown or expired; log in again", name="auth.bad_token")
-
-
-async def check_handle_secret(db: Database, username: str, secret: str, *, max_failures: int,
-                              lockout_seconds: int) -> str:
-    """Handle Basic auth: ``index:handle`` (URL-encoded or not) and the secret held in its HS_SECKEY; returns the
-    identity. Checked in sessions of its own, before the request's has begun, so that a wrong secret stays counted
-    whatever becomes of the request. ``max_failures`` wrong secrets in a row lock the identity for
-    ``lockout_seconds``, as they lock a business account; a secret this worker verified in the last minute is not
-    checked again, so the lock stops guessing, not a client already holding the secret."""
-    username = unquote(username)
-    index_text, _, handle = username.partition(":")
-    if not is_decimal(index_text) or not handle:
-        raise Unauthenticated("username must be index:handle, e.g. 300:88.118.1042/admin",
-                              name="auth.bad_username")
-    index = int(index_text)
-    identity = identity_key(index, handle)
-    refused = Unauthenticated("authentication failed for " + username, name="auth.bad_credentials")
-    async with db.primary_read_session() as session:
-        record = await handles.get(session, canonical(handle))
-        stored = None
-        if record is not None and not record.deleted:
-            stored = next((v["data"]["value"] for v in record.record_values
-                           if v["index"] == index and v["type"] == "HS_SECKEY"), None)
-        if stored is None:
-            raise refused
-        key = _verification_key(identity, secret, stored)
-        if _recently_verified(key):
-            return identity
-        lockout = await repository.secret_lockout(session, identity)
-    now = utcnow()
-    if lockout is not None and lockout.locked_until is not None and as_utc(lockout.locked_until) > now:
-        raise Unauthenticated(f"{identity} is locked after {max_failures} wrong secrets until "
-                              f"{as_utc(lockout.locked_until).isoformat()}", name="auth.locked")
-    if not verify_secret(secret, stored):
-        async with db.unit_of_work() as own:
-            await repository.count_wrong_secret(own, identity, max_failures, now + timedelta(seconds=lockout_seconds))
-        raise refused
-    _remember_verified(key)
-    if lockout is not None:
-        async with db.unit_of_work() as own:
-            await repository.clear_secret_lockout(own, identity)
-    return identity

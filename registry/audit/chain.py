@@ -24,7 +24,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.audit.models import AuditEntry
-from registry.clock import utcnow
+from registry.kernel.clock import utcnow
 
 GENESIS = "0" * 64
 # Arbitrary constant naming the audit log's transaction-level advisory lock on PostgreSQL.

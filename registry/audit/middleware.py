@@ -9,7 +9,7 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from node.faces import client_address
+from foundation.http.faces import client_address
 from registry.audit import chain
 
 log = logging.getLogger("secnode.audit")
@@ -18,7 +18,7 @@ READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def actor_of(scope: Scope) -> str:
-    """Set by the authentication of either face (registry.accounts.endpoints) in the request's state."""
+    """Set by the authentication of either face (faces.actors) in the request's state."""
     state = scope.get("state") or {}
     if "actor" in state:
         return state["actor"].name

@@ -12,12 +12,13 @@ import dataclasses
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from node.config import Settings
-from node.errors import Conflict, Forbidden, NotFound
+from foundation.config import Settings
+from foundation.errors import Conflict, Forbidden, NotFound
 from registry.accounts import repository as accounts
-from registry.accounts.actor import Actor
-from registry.accounts.service import ENTERPRISE_ROLE, actor_for_account
-from registry.handles.syntax import canonical
+from registry.kernel.actor import Actor
+from registry.accounts.service import ENTERPRISE_ROLE
+from registry.authentication.service import actor_for_account
+from registry.kernel.syntax import canonical
 from registry.prefixes import repository as prefixes
 from registry.prefixes.states import LABELS, PrefixState
 

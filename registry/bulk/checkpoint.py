@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from node.errors import InvalidRequest
+from foundation.errors import InvalidRequest
 
 _FORMAT = 1
 

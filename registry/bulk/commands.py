@@ -23,7 +23,7 @@ from rich.markup import escape
 from rich.progress import (BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 
-from node.config import Settings, get_settings
+from foundation.config import Settings, get_settings
 
 DONE, FAILED, PARTLY, INTERRUPTED = 0, 1, 3, 130
 NOTHING = "nothing was committed"
@@ -104,7 +104,7 @@ def _audited(audit: Audit, words: list[str], run: Callable[[], int]) -> int:
 
 
 def _run_import(request, open_database: OpenDatabase) -> int:
-    from node.errors import DomainError
+    from foundation.errors import DomainError
     from registry.bulk.importer import Importer
 
     settings = get_settings()
@@ -116,8 +116,8 @@ def _run_import(request, open_database: OpenDatabase) -> int:
     gc.set_threshold(50_000, 20, 20)
 
     async def run():
-        from node.cache import make_redis
-        from node.ratelimit import Budgets
+        from foundation.redis_client import make_redis
+        from foundation.http.budgets import Budgets
 
         # the prefix's daily registration quota, counted with the node's: through Redis, else for this run alone
         redis = make_redis(settings)
@@ -178,8 +178,8 @@ def _after_batch(state: dict[str, Any], progress) -> None:
 
 
 def _run_export_events(prefix: str, output: Path) -> int:
-    from node.db import Database
-    from node.errors import DomainError
+    from foundation.db import Database
+    from foundation.errors import DomainError
     from registry.bulk.events_export import export_events
 
     settings = get_settings()
@@ -216,8 +216,8 @@ def _committed(state: dict[str, Any]) -> str:
 
 
 def _run_export(request, output: Path | None) -> int:
-    from node.db import Database
-    from node.errors import DomainError
+    from foundation.db import Database
+    from foundation.errors import DomainError
     from registry.bulk.exporter import Exporter
 
     settings = get_settings()

@@ -11,10 +11,10 @@ from typing import Any, BinaryIO
 import orjson
 from sqlalchemy import and_, or_, select
 
-from node.db import Database
-from node.errors import NotFound
+from foundation.db import Database
+from foundation.errors import NotFound
 from registry.events.models import Event, EventItem
-from registry.handles.syntax import canonical
+from registry.kernel.syntax import canonical
 from registry.prefixes import repository as prefixes
 
 _PAGE = 1000

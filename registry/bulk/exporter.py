@@ -16,14 +16,14 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from node.config import Settings
-from node.db import Database
-from node.errors import InvalidRequest, NotFound
+from foundation.config import Settings
+from foundation.db import Database
+from foundation.errors import InvalidRequest, NotFound
 from registry.bulk import repository
 from registry.bulk.source import FORMATS
-from registry.handles.snms import TemplateLocator
-from registry.handles.syntax import Identifier, canonical
-from registry.handles.values import DEFAULT_PERMISSIONS, TEMPLATE_INDEX, Value
+from registry.handles.items import TemplateLocator
+from registry.kernel.syntax import Identifier, canonical
+from registry.kernel.values import DEFAULT_PERMISSIONS, TEMPLATE_INDEX, Value
 from registry.prefixes import repository as prefixes
 from registry.templates import service as templates
 from registry.templates.validation import template_key

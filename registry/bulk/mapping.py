@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
-from node.errors import InvalidRequest
-from registry.handles.syntax import canonical
+from foundation.errors import InvalidRequest
+from registry.kernel.syntax import canonical
 
 IDENTIFIER_TARGETS = ("suffix", "handle")
 

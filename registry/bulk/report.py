@@ -7,7 +7,7 @@ import io
 import os
 from pathlib import Path
 
-from node.errors import InvalidRequest
+from foundation.errors import InvalidRequest
 
 HEADER = ("row", "identifier", "error", "reason")
 

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from sqlalchemy import distinct, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from node.db import Database
-from registry.handles.models import HandleRecord
+from foundation.db import Database
+from registry.kernel.models import HandleRecord
 
 
 def _live(prefix_key: str) -> tuple:

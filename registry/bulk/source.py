@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from node.errors import InvalidRequest
+from foundation.errors import InvalidRequest
 
 FORMATS = ("csv", "jsonl")
 _BOM = b"\xef\xbb\xbf"

@@ -7,12 +7,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from node.errors import AlreadyExists, Conflict, Forbidden, NotFound
-from node.passwords import check_password_strength
+from foundation.errors import AlreadyExists, Conflict, Forbidden, NotFound
+from foundation.crypto.passwords import check_password_strength
 from registry.accounts import repository as accounts
-from registry.accounts.actor import Actor
+from registry.kernel.actor import Actor
 from registry.accounts.service import ENTERPRISE_ROLE, create_account
-from registry.clock import utcnow
+from registry.kernel.clock import utcnow
 from registry.enterprises import repository
 from registry.enterprises.models import Enterprise
 from registry.enterprises.schemas import EnterpriseApplication, EnterpriseOut

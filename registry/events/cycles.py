@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from node.errors import InvalidRequest
+from foundation.errors import InvalidRequest
 from registry.events import repository
 from registry.events.parsing import ParsedEvent
 

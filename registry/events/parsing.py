@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from node.config import Settings
-from node.errors import DomainError, InvalidRequest
+from foundation.config import Settings
+from foundation.errors import DomainError, InvalidRequest
 from registry.events import vocabulary
 from registry.events.hashing import event_hash
-from registry.handles import syntax
+from registry.kernel import syntax
 
 EVENT_TYPES = ("ObjectEvent", "AggregationEvent", "TransformationEvent", "AssociationEvent")
 ACTIONS = ("ADD", "OBSERVE", "DELETE")

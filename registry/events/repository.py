@@ -14,7 +14,7 @@ from registry.enterprises import repository as enterprises
 from registry.events.models import (Event, EventItem, PartnerGrant, ReferenceReport, RemoteLink, TraceGrant,
                                     TraceLink)
 from registry.events.parsing import ParsedEvent
-from registry.handles import repository as handles
+from registry.kernel import records as handles
 
 
 async def existing_ids(session: AsyncSession, event_ids: Iterable[str]) -> set[str]:

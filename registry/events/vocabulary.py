@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from node.errors import InvalidRequest
+from foundation.errors import InvalidRequest
 
 BIZ_STEPS = frozenset({
     "accepting", "arriving", "assembling", "collecting", "commissioning", "consigning", "creating_class_instance",

@@ -15,20 +15,20 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from node.config import Settings
-from node.db import RecordChange, note_record_change
-from node.errors import (AlreadyExists, Conflict, DomainError, Forbidden, HandleNotFound, NotResponsible,
+from foundation.config import Settings
+from foundation.db import RecordChange, note_record_change
+from foundation.errors import (AlreadyExists, Conflict, DomainError, Forbidden, HandleNotFound, NotResponsible,
                          ValueExists, ValuesNotFound)
-from node.ratelimit import Budgets
-from registry.accounts.actor import ENTERPRISE_ADMIN, Actor
-from registry.clock import utcnow
+from foundation.http.budgets import Budgets
+from registry.kernel.actor import ENTERPRISE_ADMIN, Actor
+from registry.kernel.clock import utcnow
 from registry.events import repository as trace_links
 from registry.enterprises.states import EnterpriseState
-from registry.handles import repository
-from registry.handles.models import HandleRecord
-from registry.handles.permissions import Perm, governing_admins, is_admin
-from registry.handles.syntax import NA_PREFIX_KEY, Identifier, canonical, is_under
-from registry.handles.values import Value, hash_secrets, same_values, stamp
+from registry.kernel import records as repository
+from registry.kernel.models import HandleRecord
+from registry.kernel.permissions import Perm, governing_admins, is_admin
+from registry.kernel.syntax import NA_PREFIX_KEY, Identifier, canonical, is_under
+from registry.kernel.values import Value, hash_secrets, same_values, stamp
 from registry.journal import repository as journal
 from registry.prefixes import repository as prefixes
 from registry.prefixes.states import LABELS, PrefixState

@@ -8,7 +8,7 @@ import orjson
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.clock import utcnow
+from registry.kernel.clock import utcnow
 from registry.journal.models import JournalEntry, SyncCursor
 
 # Arbitrary constant naming the journal's transaction-level advisory lock on PostgreSQL.

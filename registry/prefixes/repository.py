@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.enterprises.models import Enterprise
-from registry.handles.models import HandleRecord
+from registry.kernel.models import HandleRecord
 from registry.prefixes.models import Prefix
 
 

@@ -8,21 +8,21 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from node.config import Settings
-from node.crypto import hash_secret
-from node.db import RecordChange, note_record_change
-from node.errors import Conflict, Forbidden, InvalidRequest, NotFound
-from node.faces import is_decimal
-from node.passwords import check_password_strength
-from registry.accounts.actor import Actor
+from foundation.config import Settings
+from foundation.crypto.keys import hash_secret
+from foundation.db import RecordChange, note_record_change
+from foundation.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from foundation.http.faces import is_decimal
+from foundation.crypto.passwords import check_password_strength
+from registry.kernel.actor import Actor
 from registry.accounts.models import Account
-from registry.clock import utcnow
+from registry.kernel.clock import utcnow
 from registry.enterprises import repository as enterprises
 from registry.enterprises.states import EnterpriseState
-from registry.handles import repository as handles
-from registry.handles.permissions import ENTERPRISE_ADMIN_PERMISSIONS
-from registry.handles.syntax import canonical, check_prefix, na_handle
-from registry.handles.values import ADMIN_INDEX, SECKEY_INDEX, VLIST_INDEX, Value
+from registry.kernel import records as handles
+from registry.kernel.permissions import ENTERPRISE_ADMIN_PERMISSIONS
+from registry.kernel.syntax import canonical, check_prefix, na_handle
+from registry.kernel.values import ADMIN_INDEX, SECKEY_INDEX, VLIST_INDEX, Value
 from registry.journal import repository as journal
 from registry.prefixes import repository
 from registry.prefixes.models import Prefix

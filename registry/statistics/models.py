@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import BigInteger, Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from node.db import Base
+from foundation.db import Base
 
 
 class ResolutionCount(Base):

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.handles.models import HandleRecord
+from registry.kernel.models import HandleRecord
 from registry.statistics.models import ResolutionCount
 
 

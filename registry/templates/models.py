@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, DateTime, ForeignKey, Identity, Integer, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from node.db import Base, BigId, JsonType
+from foundation.db import Base, BigId, JsonType
 
 
 class Template(Base):

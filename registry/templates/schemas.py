@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from registry.handles.values import MAX_INDEX, TEMPLATE_ITEMS_FROM
+from registry.kernel.values import MAX_INDEX, TEMPLATE_ITEMS_FROM
 
 
 class StringRule(BaseModel):

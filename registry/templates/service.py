@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from node.errors import AlreadyExists, Conflict, Forbidden, InvalidValue, NotFound
-from registry.accounts.actor import Actor
-from registry.clock import utcnow
-from registry.handles import syntax
-from registry.handles.permissions import identity_key
+from foundation.errors import AlreadyExists, Conflict, Forbidden, InvalidValue, NotFound
+from registry.kernel.actor import Actor
+from registry.kernel.clock import utcnow
+from registry.kernel import syntax
+from registry.kernel.permissions import identity_key
 from registry.journal import repository as journal
 from registry.templates import repository
 from registry.templates.models import Template, TemplateItem

@@ -10,9 +10,9 @@ from typing import Any
 
 import orjson
 
-from node.errors import InvalidHandle, InvalidValue
-from registry.handles import syntax
-from registry.handles.values import TEMPLATE_INDEX, TEMPLATE_ITEMS_FROM, Value
+from foundation.errors import InvalidHandle, InvalidValue
+from registry.kernel import syntax
+from registry.kernel.values import TEMPLATE_INDEX, TEMPLATE_ITEMS_FROM, Value
 from registry.templates import vin
 
 

@@ -12,9 +12,9 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
-from node.db import Database, RecordChange
-from node.errors import Unavailable
-from registry.handles import repository as records
+from foundation.db import Database, RecordChange
+from foundation.errors import Unavailable
+from registry.kernel import records
 from registry.journal import repository as journal
 from resolver.cache import metrics
 from resolver.cache.entry import NOT_FOUND, PENDING, Entry, decode, from_record

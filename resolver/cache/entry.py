@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from registry.handles.values import Value, public_view, render
+from registry.kernel.values import Value, public_view, render
 
 VALUES, TOMBSTONE, UNKNOWN, PENDING = b"V", b"T", b"N", b"P"
 

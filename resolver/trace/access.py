@@ -8,13 +8,13 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from node.config import Settings
-from registry.accounts.actor import Actor
+from foundation.config import Settings
+from registry.kernel.actor import Actor
 from registry.enterprises import repository as enterprises
 from registry.events import repository as events
-from registry.handles import readers
-from registry.handles import repository as handles
-from registry.handles.syntax import canonical, is_under
+from registry.handles import read_grants as readers
+from registry.kernel import records as handles
+from registry.kernel.syntax import canonical, is_under
 from registry.prefixes import repository as prefixes
 
 

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import orjson
 
-from node.config import Settings
-from node.crypto import load_signing_key
-from node.federation import PrefixLocator, node_request
+from foundation.config import Settings
+from foundation.crypto.keys import load_signing_key
+from foundation.federation import PrefixLocator, node_request
 
 NEIGHBOURS_PATH = "/federation/v1/trace/neighbours"
 MAX_HANDLES = 1000  # per node request

@@ -10,7 +10,7 @@ import orjson
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from node.errors import InvalidRequest
+from foundation.errors import InvalidRequest
 from registry.events.models import Event, EventItem
 
 MAX_PER_PAGE = 1000

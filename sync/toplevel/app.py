@@ -15,10 +15,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.responses import Response
 
-from node.crypto import key_id
-from node.faces import JSONBody
-from registry.handles.values import public_view, render
-from node.signing import verify
+from foundation.crypto.keys import key_id
+from foundation.http.faces import JSONBody
+from registry.kernel.values import public_view, render
+from foundation.crypto.signing import verify
 from sync.snapshot import SnapshotInvalid, read_snapshot
 from sync.toplevel.storage import decisions, heartbeats, homes, journal, metadata, nodes, records, statistics
 

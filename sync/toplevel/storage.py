@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text
 
-from node.db import JsonType
+from foundation.db import JsonType
 
 metadata = MetaData()
 

@@ -6,10 +6,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from resolver.console.assets import ASSETS
-from resolver.console.page import STATIC
-from resolver.console.endpoints import CSP
-from resolver.console.messages import negotiate
+from faces.console.assets import ASSETS
+from faces.console.page import STATIC
+from faces.console.endpoints import CSP
+from faces.console.messages import negotiate
 from tests.factories import onboard
 
 ZH_TITLE, EN_TITLE = "标识解析二级节点控制台", "Identifier resolution console"

@@ -11,9 +11,9 @@ import httpx
 from redis.asyncio import Redis
 
 from node.app import create_app
-from node.metrics import LIMIT_REFUSED
-from node.ratelimit import SYNC_SECONDS, AddressRateLimit, Budget
-from resolver.asgi import ResolverFastPath
+from foundation.metrics import LIMIT_REFUSED
+from foundation.http.budgets import SYNC_SECONDS, AddressRateLimit, Budget
+from faces.handle_rest.hot_path import ResolverFastPath
 from tests.conftest import REDIS_URL, make_settings
 from tests.factories import admin_headers, coil, onboard
 

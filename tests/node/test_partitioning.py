@@ -4,8 +4,8 @@ look-up by identifier touches one partition, and the migration moves existing ro
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from node.config import Settings
-from node.migrate import downgrade, upgrade
+from foundation.config import Settings
+from foundation.migrate import downgrade, upgrade
 from tests.conftest import scratch_database
 
 PARTITIONED = {"handles", "handle_history"}

@@ -1,4 +1,4 @@
-"""The password strength rule (node.passwords), and the bootstrap administrator password it guards: a weak
+"""The password strength rule (foundation.crypto.passwords), and the bootstrap administrator password it guards: a weak
 SECNODE_BOOTSTRAP_ADMIN_PASSWORD creates nothing, and `secnode init` says which rule it breaks."""
 
 import re
@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from node.config import Settings
-from node.db import Database
-from node.errors import InvalidRequest
-from node.passwords import check_password_strength
+from foundation.config import Settings
+from foundation.db import Database
+from foundation.errors import InvalidRequest
+from foundation.crypto.passwords import check_password_strength
 from registry.accounts.models import Account
 from registry.bootstrap import ensure_node
-from registry.handles.models import HandleRecord
+from registry.kernel.models import HandleRecord
 from tests.conftest import migrated_database
 
 ROOT = Path(__file__).resolve().parents[2]

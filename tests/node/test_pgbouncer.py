@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 from redis.asyncio import Redis
 
 from node.app import create_app
-from resolver.asgi import ResolverFastPath
+from faces.handle_rest.hot_path import ResolverFastPath
 from tests.conftest import ADMIN_URL, REDIS_URL, make_settings
 from tests.factories import coil, onboard
 from tests.postgres_servers import running_pgbouncer

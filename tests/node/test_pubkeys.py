@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from node.pubkeys import load_public_key, public_jwk, sign, sm2_public_point
+from foundation.crypto.pubkeys import load_public_key, public_jwk, sign, sm2_public_point
 
 # private keys chosen so that the public point's hex begins "044" and "04": lstrip("04") would eat 3 and 2 digits
 LEADING_04_KEYS = [

@@ -45,7 +45,7 @@ def test_serve_speaks_https_itself(tmp_path, server):
     cert, key = _self_signed(tmp_path)
     port = free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("SECNODE_")},
-           "SECNODE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/node.db",
+           "SECNODE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/foundation.db",
            "SECNODE_NODE_KEY_FILE": str(tmp_path / "k"), "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD}
     log = open(tmp_path / "serve.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "node.cli", "serve", "--port", str(port), "--server", server,

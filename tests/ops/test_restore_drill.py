@@ -16,12 +16,12 @@ from sqlalchemy.engine import make_url
 from redis.asyncio import Redis
 
 from node.app import create_app
-from node.config import Settings
-from node.db import Database
-from node.migrate import upgrade
+from foundation.config import Settings
+from foundation.db import Database
+from foundation.migrate import upgrade
 from registry.bootstrap import ensure_node
-from registry.handles.syntax import canonical
-from resolver.asgi import ResolverFastPath
+from registry.kernel.syntax import canonical
+from faces.handle_rest.hot_path import ResolverFastPath
 from resolver.cache.entry import decode
 from resolver.cache.keys import KeyLayout
 from resolver.cache.redis_tier import record_key

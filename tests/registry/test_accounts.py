@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import select, update
 
 from registry.accounts.models import SecretLockout
-from registry.clock import utcnow
+from registry.kernel.clock import utcnow
 from tests.factories import admin_headers, basic, coil, login, onboard
 
 STRONG = "Registrar-Pass-2026"
@@ -166,13 +166,13 @@ async def test_the_embedded_default_sqlite_locks_keys_and_signs_in_by_key(tmp_pa
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
     from node.app import create_app
-    from node.db import Database
-    from node.migrate import upgrade
-    from node.pubkeys import public_jwk, sign
+    from foundation.db import Database
+    from foundation.migrate import upgrade
+    from foundation.crypto.pubkeys import public_jwk, sign
     from registry.bootstrap import ensure_node
     from tests.conftest import ADMIN_PASSWORD, make_settings
 
-    url = f"sqlite+aiosqlite:///{tmp_path}/node.db"
+    url = f"sqlite+aiosqlite:///{tmp_path}/foundation.db"
     upgrade(url)
     settings = make_settings(url, redis_url=None)
     db = Database(url)
@@ -230,7 +230,7 @@ async def test_a_registrar_cannot_make_itself_an_administrator(client):
     (or any other) a secret or key of its own, nor change who administers."""
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
-    from node.pubkeys import public_jwk
+    from foundation.crypto.pubkeys import public_jwk
 
     tenant = await onboard(client, "escalator")
     registrar = await add_user(client, tenant, "escalator-clerk", "registrar")
@@ -265,7 +265,7 @@ async def test_only_the_prefix_admin_identity_acts_for_the_enterprise(client):
 
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
-    from node.pubkeys import public_jwk, sign
+    from foundation.crypto.pubkeys import public_jwk, sign
 
     tenant = await onboard(client, "namesake")
     partner_key = ed25519.Ed25519PrivateKey.generate()

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import select, text
 
 from node.app import create_app
-from node.config import Settings
-from node.db import Database
-from node.faces import client_address
-from node.migrate import upgrade
+from foundation.config import Settings
+from foundation.db import Database
+from foundation.http.faces import client_address
+from foundation.migrate import upgrade
 from registry.audit import chain
 from registry.audit.models import AuditEntry
 from tests.conftest import _asyncpg_dsn, migrated_database
@@ -224,7 +224,7 @@ async def test_a_chain_that_switches_algorithm_verifies(dialect, tmp_path):
 
 
 async def test_requests_are_chained_with_sm3_when_the_node_is_set_to_it(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path}/node.db"
+    url = f"sqlite+aiosqlite:///{tmp_path}/foundation.db"
     upgrade(url)
     db = Database(url)
     app = create_app(Settings(database_url=url, audit_hash="sm3"), db=db)

@@ -18,10 +18,10 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from node.errors import DomainError
+from foundation.errors import DomainError
 from registry.bulk.checkpoint import Checkpoint
 from registry.bulk.importer import Importer, ImportRequest
-from registry.handles.models import HandleRecord
+from registry.kernel.models import HandleRecord
 from registry.journal.models import JournalEntry
 from tests.conftest import REDIS_URL
 from tests.factories import admin_headers, coil, onboard

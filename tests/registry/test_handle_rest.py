@@ -235,7 +235,7 @@ async def test_recreation_setting_reuses_a_deleted_name_with_a_new_version(fresh
             await client.delete(f"/api/handles/{handle}", headers=tenant.handle_admin)
             again = await client.put(f"/api/handles/{handle}", json=[URL_VALUE], headers=tenant.handle_admin)
             assert again.status_code == 201
-    from registry.handles import repository
+    from registry.kernel import records as repository
 
     async with fresh_node.read_session() as session:
         assert (await repository.get(session, handle.lower())).version == 3

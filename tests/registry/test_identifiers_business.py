@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, select
 
-from registry.handles.models import HandleRecord
+from registry.kernel.models import HandleRecord
 from registry.journal.models import JournalEntry
 from tests.factories import coil, onboard
 

@@ -5,10 +5,10 @@ import random
 
 from sqlalchemy import insert, select
 
-from registry.accounts.actor import SYSTEM
-from registry.clock import utcnow
+from registry.kernel.actor import SYSTEM
+from registry.kernel.clock import utcnow
 from registry.handles.service import RecordWriter
-from registry.handles.syntax import parse
+from registry.kernel.syntax import parse
 from registry.journal import repository as journal
 from registry.journal.models import JournalEntry
 

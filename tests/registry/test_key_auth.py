@@ -9,9 +9,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from sqlalchemy import update
 
-from node.pubkeys import new_sm2_private_key, public_jwk, sign
+from foundation.crypto.pubkeys import new_sm2_private_key, public_jwk, sign
 from registry.accounts.models import KeySession
-from registry.clock import utcnow
+from registry.kernel.clock import utcnow
 from tests.factories import onboard
 
 URL_VALUE = {"index": 1, "type": "URL", "data": {"format": "string", "value": "https://example.com/coil"}}

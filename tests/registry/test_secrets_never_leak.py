@@ -7,7 +7,7 @@ import logging
 
 from sqlalchemy import text
 
-from node.crypto import is_secret_hash
+from foundation.crypto.keys import is_secret_hash
 from tests.factories import basic, onboard
 
 SECRET = "Plain-Seckey-Text-7f3a91"

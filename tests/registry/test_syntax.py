@@ -1,7 +1,7 @@
 import pytest
 
-from node.errors import InvalidHandle
-from registry.handles.syntax import canonical, parse
+from foundation.errors import InvalidHandle
+from registry.kernel.syntax import canonical, parse
 
 
 def test_strict_identifier_is_parsed_and_keyed_case_insensitively():

@@ -2,9 +2,9 @@
 
 import pytest
 
-from node.errors import InvalidValue
-from registry.handles import values as handle_values
-from registry.handles.values import parse_value, parse_values, same_values
+from foundation.errors import InvalidValue
+from registry.kernel import values as handle_values
+from registry.kernel.values import parse_value, parse_values, same_values
 
 LIMITS = {"max_ttl": 172800, "default_ttl": 86400}
 

@@ -12,8 +12,8 @@ import pytest
 from redis.asyncio import Redis
 
 from node.app import create_app
-from registry.handles.syntax import canonical
-from resolver.asgi import ResolverFastPath
+from registry.kernel.syntax import canonical
+from faces.handle_rest.hot_path import ResolverFastPath
 from resolver.cache import metrics
 from resolver.cache.redis_tier import record_key
 from tests.conftest import ADMIN_PASSWORD, REDIS_URL, make_settings

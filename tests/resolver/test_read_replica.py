@@ -13,11 +13,11 @@ from sqlalchemy.engine import make_url
 from redis.asyncio import Redis
 
 from node.app import create_app
-from node.db import Database
-from node.migrate import upgrade
+from foundation.db import Database
+from foundation.migrate import upgrade
 from registry.bootstrap import ensure_node
-from registry.handles.syntax import canonical
-from resolver.asgi import ResolverFastPath
+from registry.kernel.syntax import canonical
+from faces.handle_rest.hot_path import ResolverFastPath
 from resolver.cache import metrics
 from resolver.cache.redis_tier import record_key
 from tests.conftest import ADMIN_PASSWORD, make_settings, redis_database

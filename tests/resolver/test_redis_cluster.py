@@ -12,8 +12,8 @@ import pytest
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
-from node.ratelimit import Budget
-from registry.handles.syntax import canonical
+from foundation.http.budgets import Budget
+from registry.kernel.syntax import canonical
 from resolver.cache.keys import KeyLayout
 from resolver.cache.redis_tier import record_key
 from tests.conftest import ADMIN_PASSWORD
@@ -146,7 +146,7 @@ async def test_failover_keeps_the_guarantee(fresh_node, database_url, tmp_path):
 
 
 async def test_budgets_are_shared_through_the_cluster():
-    """The budgets' counters (node.ratelimit) on a cluster: what one worker charged, another one refuses."""
+    """The budgets' counters (foundation.http.budgets) on a cluster: what one worker charged, another one refuses."""
     with redis_cluster() as cluster:
         redis = RedisCluster.from_url(cluster.url)
         first, second = Budget("ip", 5, 3600), Budget("ip", 5, 3600)  # two workers' views of one budget

@@ -6,8 +6,8 @@ import time
 import httpx
 
 from node.app import create_app
-from node.crypto import ensure_signing_key
-from resolver.asgi import ResolverFastPath
+from foundation.crypto.keys import ensure_signing_key
+from faces.handle_rest.hot_path import ResolverFastPath
 from tests.conftest import make_settings
 from tests.factories import admin_headers
 from tests.servers import running_toplevel

@@ -7,7 +7,7 @@ import sys
 import httpx
 
 from node.app import create_app
-from resolver.asgi import ResolverFastPath
+from faces.handle_rest.hot_path import ResolverFastPath
 from tests.conftest import make_settings
 from tests.factories import basic
 from tests.servers import free_port, running_node, running_toplevel

@@ -15,10 +15,10 @@ import httpx
 import orjson
 import pytest
 
-from node.crypto import ensure_signing_key, load_signing_key
-from node.federation import NODE_HEADER, node_request
-from node.signing import sign
-from registry.handles.syntax import canonical
+from foundation.crypto.keys import ensure_signing_key, load_signing_key
+from foundation.federation import NODE_HEADER, node_request
+from foundation.crypto.signing import sign
+from registry.kernel.syntax import canonical
 from resolver.trace.federation import NEIGHBOURS_PATH
 from tests.conftest import ADMIN_PASSWORD, redis_database, scratch_database
 from tests.factories import coil, onboard

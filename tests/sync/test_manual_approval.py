@@ -2,7 +2,7 @@
 
 import httpx
 
-from node.crypto import ensure_signing_key, load_signing_key
+from foundation.crypto.keys import ensure_signing_key, load_signing_key
 from sync.toplevel.app import create_toplevel_app
 from sync.upstream import HttpUpstream
 

@@ -12,8 +12,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from redis.asyncio import Redis
 
-from node.errors import Unauthenticated
-from node.federation import NodeRequestVerifier, node_request
+from foundation.errors import Unauthenticated
+from foundation.federation import NodeRequestVerifier, node_request
 from tests.conftest import REDIS_URL
 
 

@@ -8,9 +8,9 @@ import httpx
 from sqlalchemy import func, select
 
 from node.app import create_app
-from node.crypto import ensure_signing_key, load_signing_key
+from foundation.crypto.keys import ensure_signing_key, load_signing_key
 from registry.journal.models import JournalEntry
-from resolver.asgi import ResolverFastPath
+from faces.handle_rest.hot_path import ResolverFastPath
 from sync.reporter import Reporter
 from sync.upstream import HttpUpstream
 from tests.conftest import make_settings

@@ -5,8 +5,8 @@ import httpx
 import pytest
 
 from node.app import create_app
-from node.crypto import ensure_signing_key, load_signing_key
-from resolver.asgi import ResolverFastPath
+from foundation.crypto.keys import ensure_signing_key, load_signing_key
+from faces.handle_rest.hot_path import ResolverFastPath
 from sync.reporter import Reporter
 from sync.upstream import HttpUpstream, UpstreamError
 from tests.conftest import make_settings
@@ -143,11 +143,11 @@ async def test_a_restored_journal_moves_past_what_the_top_level_acknowledged(fre
 
 
 async def test_the_journal_moves_past_a_number_on_sqlite_too(tmp_path):
-    from node.db import Database
-    from node.migrate import upgrade
+    from foundation.db import Database
+    from foundation.migrate import upgrade
     from registry.journal import repository as journal
 
-    url = f"sqlite+aiosqlite:///{tmp_path}/node.db"
+    url = f"sqlite+aiosqlite:///{tmp_path}/foundation.db"
     upgrade(url)
     db = Database(url)
     try:

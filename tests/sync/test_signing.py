@@ -3,8 +3,8 @@
 import os
 import stat
 
-from node.crypto import ensure_signing_key, load_signing_key
-from node.signing import sign, verify
+from foundation.crypto.keys import ensure_signing_key, load_signing_key
+from foundation.crypto.signing import sign, verify
 
 
 def test_init_key_is_private_and_stable(tmp_path):

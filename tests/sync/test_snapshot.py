@@ -4,7 +4,7 @@ a tampered snapshot is refused."""
 import httpx
 import pytest
 
-from node.crypto import ensure_signing_key, load_signing_key
+from foundation.crypto.keys import ensure_signing_key, load_signing_key
 from sync.snapshot import SnapshotInvalid, read_snapshot, write_snapshot
 from sync.upstream import HttpUpstream, UpstreamError
 from tests.conftest import make_settings

@@ -1,0 +1,50 @@
+"""A proxy face like hdl.handle.net: ``GET /{handle}`` redirects to the record's URL; ``?noredirect`` shows it."""
+
+from __future__ import annotations
+
+import html
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from foundation.http.faces import JSONBody
+
+router = APIRouter(tags=["proxy"])
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "application/json" not in accept.split(",")[0]
+
+
+def _page(handle: str, values: list[dict] | None) -> str:
+    title = html.escape(handle)
+    if values is None:
+        body = "<p>This identifier is not registered on this node.</p>"
+    else:
+        rows = "".join(
+            f"<tr><td>{v['index']}</td><td>{html.escape(v['type'])}</td>"
+            f"<td>{html.escape(v['data']['value'] if isinstance(v['data']['value'], str) else orjson.dumps(v['data']['value']).decode())}</td>"
+            f"<td>{html.escape(v.get('timestamp') or '')}</td></tr>" for v in values)
+        body = ("<table><thead><tr><th>Index</th><th>Type</th><th>Data</th><th>Timestamp</th></tr></thead>"
+                f"<tbody>{rows}</tbody></table>")
+    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>"
+            "<style>body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:4px 8px;"
+            "text-align:left}table{border-collapse:collapse}</style></head>"
+            f"<body><h1>{title}</h1>{body}</body></html>")
+
+
+@router.get("/{handle:path}", include_in_schema=True, summary="Proxy: redirect to the identifier's URL value")
+async def proxy(handle: str, request: Request) -> Response:
+    status, body, _ = await request.app.state.resolver.resolve_public(handle, None)
+    record = orjson.loads(body)
+    values = record.get("values") if status == 200 else None
+    show = "noredirect" in request.query_params or not values
+    url = next((v["data"]["value"] for v in values or () if v["type"] == "URL"
+                and isinstance(v["data"]["value"], str)), None)
+    if not show and url is not None:
+        return RedirectResponse(url, status_code=302)
+    if _wants_html(request):
+        return HTMLResponse(_page(handle, values), status_code=200 if values is not None else 404)
+    return JSONBody(record, status_code=status)

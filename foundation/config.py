@@ -1,0 +1,97 @@
+"""Typed settings, read from ``SECNODE_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./secnode.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SECNODE_", extra="ignore")
+
+    database_url: str = DEFAULT_SQLITE_URL
+    database_read_url: str | None = None
+    database_pool_size: int = 10
+    database_partitions: int = 32  # hash partitions of the identifier tables, fixed when migration 0006 runs
+    database_pgbouncer: bool = False  # the URLs point at PgBouncer in transaction pooling: no lasting prepared statements
+    database_direct_url: str | None = None  # the primary itself, for session-level locks (the reporter's); default: database_url
+    redis_url: str | None = None
+    redis_cluster: bool = False  # redis_url names one node of a Redis Cluster (ADR 0006)
+    redis_wait_replicas: int | None = None  # replicas that confirm each cache change (WAIT); default 1 in a cluster, else 0
+    redis_wait_timeout_ms: int = 500
+    cache_capacity: int = 200_000  # records in each worker's in-process tier
+    cache_ttl_seconds: int = 86400  # lifetime of a record in the Redis tier
+
+    node_prefix: str = "88.118"
+    node_key_file: str = "./secnode-node.key"  # Ed25519 key signing upward reports (made by `secnode init`)
+    upstream_url: str | None = None  # the top-level node; unset = standalone (the node administrator enables prefixes)
+    public_url: str = "http://127.0.0.1:8000"  # where other nodes reach this one (reported upward)
+    sync_in_serve: bool = True  # with an upstream, `serve` also runs the reporter (one active per node)
+    toplevel_database_url: str = "sqlite+aiosqlite:///./toplevel.db"  # the reference top-level node's storage
+    toplevel_auto_approve: bool = True
+    bootstrap_admin_password: str | None = None
+
+    # Identifier syntax: "strict" (Chinese nodes: <=128 chars, restricted alphabet) or "rfc" (RFC 3650 UTF-8 suffix).
+    identifier_mode: Literal["strict", "rfc"] = "strict"
+    identifier_max_length: int = 128
+    identifier_max_bytes_rfc: int = 255
+    allow_recreate: bool = False
+
+    default_ttl: int = 86400
+    max_ttl: int = 172800
+    max_body_bytes: int = 16 * 1024 * 1024
+    batch_max_items: int = 2000
+    token_ttl_seconds: int = 24 * 3600
+    session_ttl_seconds: int = 1800  # Handle public-key sessions (POST /api/sessions)
+    key_token_ttl_seconds: int = 900  # tokens a signed challenge gives (GET /identity/challenge)
+    key_sessions_max_open: int = 100_000  # Handle sessions and challenges open at once; beyond, new ones get 429
+    login_max_failures: int = 5  # wrong passwords in a row before an account is locked
+    login_lockout_seconds: int = 900
+    signature_lifetime_seconds: int = 86400  # how long a signed answer (GET /api/handles/...?signed=true) is valid
+
+    # Credentials (Basic auth, passwords, tokens) are accepted over TLS, from loopback clients, or through a
+    # trusted TLS-terminating proxy that sets X-Forwarded-Proto: https.
+    trusted_proxies: list[str] = Field(default_factory=list)  # addresses or CIDR ranges
+    allow_insecure_credentials: bool = False
+
+    # Budgets (foundation.http.budgets), 0 = off. Shared by all workers through Redis; daily ones reset at 00:00 UTC.
+    limit_requests_per_ip: int = 0  # requests per window from one client address: then 429 with Retry-After
+    limit_ip_window_seconds: int = 1
+    limit_requests_per_identity_daily: int = 0  # authenticated requests a day per identity: then IDIS 603
+    limit_registrations_per_prefix_daily: int = 0  # identifiers registered a day per enterprise prefix: then IDIS 604
+
+    # Hash of the audit log's chain for new entries; each entry is verified with the one it was written with.
+    audit_hash: Literal["sha256", "sm3"] = "sha256"
+
+    log_level: str = "INFO"
+
+    @field_validator("node_prefix")
+    @classmethod
+    def _prefix_shape(cls, value: str) -> str:
+        parts = value.split(".")
+        if not all(p.isascii() and p.isalnum() for p in parts):
+            raise ValueError("node prefix must be alphanumeric segments joined by '.'")
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_shape(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        # a ValueError names an entry that is neither; ranges are normalised ("10.42.7.1/16" -> "10.42.0.0/16")
+        return [str(ipaddress.ip_network(e, strict=False)) if "/" in e else str(ipaddress.ip_address(e))
+                for e in value]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
