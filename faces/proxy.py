@@ -8,9 +8,12 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from foundation.http.faces import JSONBody
+from faces.dependencies import NodeResolver
+from faces.handle_rest.answers import public_answer
+from faces.handle_rest.render import HANDLE
+from foundation.http.responses import JSONBody
 
-router = APIRouter(tags=["proxy"])
+router = APIRouter(tags=["proxy"], route_class=HANDLE.route_class)
 
 
 def _wants_html(request: Request) -> bool:
@@ -36,8 +39,8 @@ def _page(handle: str, values: list[dict] | None) -> str:
 
 
 @router.get("/{handle:path}", include_in_schema=True, summary="Proxy: redirect to the identifier's URL value")
-async def proxy(handle: str, request: Request) -> Response:
-    status, body, _ = await request.app.state.resolver.resolve_public(handle, None)
+async def proxy(handle: str, request: Request, resolver: NodeResolver) -> Response:
+    status, body, _ = await public_answer(resolver, handle, None)
     record = orjson.loads(body)
     values = record.get("values") if status == 200 else None
     show = "noredirect" in request.query_params or not values

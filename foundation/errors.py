@@ -25,6 +25,16 @@ class Kind(str, Enum):
     RATE_LIMITED = "rate_limited"  # too many requests from one address (HTTP 429)
     DAILY_LIMIT = "daily_limit"  # IDIS 603: the identity's daily requests are used up (HTTP 429)
     REGISTRATION_LIMIT = "registration_limit"  # IDIS 604: the prefix's daily registrations are used up (HTTP 429)
+    INTERNAL = "internal"  # a fault of the node, not of the request (HTTP 500)
+
+
+# The HTTP status of each kind: the same on every face (each face adds its own code to it).
+HTTP_STATUS: dict[Kind, int] = {
+    Kind.INVALID_HANDLE: 400, Kind.INVALID_VALUE: 400, Kind.INVALID_REQUEST: 400, Kind.NOT_FOUND: 404,
+    Kind.VALUES_NOT_FOUND: 400, Kind.ALREADY_EXISTS: 409, Kind.VALUE_EXISTS: 409, Kind.NOT_RESPONSIBLE: 400,
+    Kind.UNAUTHENTICATED: 401, Kind.FORBIDDEN: 403, Kind.CONFLICT: 409, Kind.TOO_LARGE: 413, Kind.UNAVAILABLE: 503,
+    Kind.RATE_LIMITED: 429, Kind.DAILY_LIMIT: 429, Kind.REGISTRATION_LIMIT: 429, Kind.INTERNAL: 500,
+}
 
 
 class DomainError(Exception):
@@ -41,6 +51,11 @@ class DomainError(Exception):
         if kind is not None:
             self.kind = kind
         self.details = details
+
+    @property
+    def status(self) -> int:
+        """The HTTP status this error is answered with."""
+        return HTTP_STATUS[self.kind]
 
 
 class InvalidHandle(DomainError):

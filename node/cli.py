@@ -218,7 +218,7 @@ def enterprise_add(
     approve: bool = typer.Option(True, help="approve at once"),
 ) -> None:
     """Register an enterprise (and its login account), approved by default."""
-    from foundation.http.faces import parse_model
+    from foundation.http.requests import parse_model
     from registry.enterprises import service
     from registry.enterprises.schemas import EnterpriseApplication
 

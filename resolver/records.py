@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.errors import HandleNotFound, InvalidRequest
-from foundation.http.faces import is_decimal
+from foundation.text import is_decimal
 from registry.kernel.actor import Actor
 from registry.handles import read_grants as readers
 from registry.kernel import records as repository

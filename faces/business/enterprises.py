@@ -5,83 +5,55 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from foundation.errors import DomainError, InvalidRequest
-from foundation.http.faces import RowId, credentials_allowed, page_window, parse_model, read_json, snms_error, snms_ok
-from faces.actors import business_actor
+from faces.business.render import BUSINESS, ok
+from faces.dependencies import BusinessActor, JsonPayload, NodeSettings, UnitOfWork
+from foundation.errors import InvalidRequest
+from foundation.http.dependencies import PageWindow
+from foundation.http.requests import RowId, credentials_allowed, parse_model
 from registry.enterprises import repository, service
 from registry.enterprises.schemas import Audit, EnterpriseApplication
 from registry.enterprises.service import enterprise_out
 
-router = APIRouter(prefix="/snms/api/v5/enterprises", tags=["business: enterprises"])
+router = APIRouter(prefix="/snms/api/v5/enterprises", tags=["business: enterprises"],
+                   route_class=BUSINESS.route_class)
 
 
-@router.post("", summary="Apply: a real-name record and the account to log in with (public)")
-async def apply(request: Request) -> Response:
-    try:
-        if not credentials_allowed(request, request.app.state.settings):
-            raise InvalidRequest("applications carry a password: use HTTPS", name="auth.insecure_transport")
-        data = parse_model(EnterpriseApplication, await read_json(request))
-        async with request.app.state.db.unit_of_work() as session:
-            enterprise = await service.apply(session, data, actor_name=f"user:{data.username}")
-            out = enterprise_out(enterprise)
-    except DomainError as exc:
-        return snms_error(exc)
-    return snms_ok(out, status_code=201)
+@router.post("", status_code=201, summary="Apply: a real-name record and the account to log in with (public)")
+async def apply(request: Request, settings: NodeSettings, body: JsonPayload, session: UnitOfWork) -> Response:
+    if not credentials_allowed(request, settings):
+        raise InvalidRequest("applications carry a password: use HTTPS", name="auth.insecure_transport")
+    data = parse_model(EnterpriseApplication, body)
+    enterprise = await service.apply(session, data, actor_name=f"user:{data.username}")
+    return ok(enterprise_out(enterprise), status_code=201)
 
 
 @router.get("", summary="List enterprises (the node administrator sees all, an enterprise itself)")
-async def list_enterprises(request: Request, state: str | None = None, page: int = 0,
-                           pageSize: int = 100) -> Response:  # noqa: N803 (SNMS parameter names)
-    try:
-        async with request.app.state.db.unit_of_work() as session:
-            actor = await business_actor(request, session)
-            limit, offset = page_window(page, pageSize)
-            rows = await repository.list_all(
-                session, state=state, enterprise_id=None if actor.is_node_admin else (actor.enterprise_id or -1),
-                limit=limit, offset=offset)
-            out = [enterprise_out(e) for e in rows]
-    except DomainError as exc:
-        return snms_error(exc)
-    return snms_ok(out)
+async def list_enterprises(window: PageWindow, actor: BusinessActor, session: UnitOfWork,
+                           state: str | None = None) -> Response:
+    limit, offset = window
+    rows = await repository.list_all(
+        session, state=state, enterprise_id=None if actor.is_node_admin else (actor.enterprise_id or -1),
+        limit=limit, offset=offset)
+    return ok([enterprise_out(e) for e in rows])
 
 
 @router.get("/{enterprise_id}", summary="One enterprise")
-async def get_enterprise(enterprise_id: RowId, request: Request) -> Response:
-    try:
-        async with request.app.state.db.unit_of_work() as session:
-            actor = await business_actor(request, session)
-            out = enterprise_out(await service.get(session, actor, enterprise_id))
-    except DomainError as exc:
-        return snms_error(exc)
-    return snms_ok(out)
-
-
-async def _decide(request: Request, enterprise_id: int, action: str) -> Response:
-    try:
-        raw = await read_json(request) if action == "audit" else {}
-        async with request.app.state.db.unit_of_work() as session:
-            actor = await business_actor(request, session)
-            if action == "audit":
-                decision = parse_model(Audit, raw)
-                enterprise = await service.audit(session, actor, enterprise_id, decision.approve, decision.reason)
-            else:
-                enterprise = await service.set_disabled(session, actor, enterprise_id, action == "disable")
-            out = enterprise_out(enterprise)
-    except DomainError as exc:
-        return snms_error(exc)
-    return snms_ok(out)
+async def get_enterprise(enterprise_id: RowId, actor: BusinessActor, session: UnitOfWork) -> Response:
+    return ok(enterprise_out(await service.get(session, actor, enterprise_id)))
 
 
 @router.post("/{enterprise_id}/audit", summary="Approve or reject an application (node administrator)")
-async def audit(enterprise_id: RowId, request: Request) -> Response:
-    return await _decide(request, enterprise_id, "audit")
+async def audit(enterprise_id: RowId, body: JsonPayload, actor: BusinessActor, session: UnitOfWork) -> Response:
+    decision = parse_model(Audit, body)
+    enterprise = await service.audit(session, actor, enterprise_id, decision.approve, decision.reason)
+    return ok(enterprise_out(enterprise))
 
 
 @router.post("/{enterprise_id}/disable", summary="Suspend an approved enterprise (node administrator)")
-async def disable(enterprise_id: RowId, request: Request) -> Response:
-    return await _decide(request, enterprise_id, "disable")
+async def disable(enterprise_id: RowId, actor: BusinessActor, session: UnitOfWork) -> Response:
+    return ok(enterprise_out(await service.set_disabled(session, actor, enterprise_id, True)))
 
 
 @router.post("/{enterprise_id}/enable", summary="Lift a suspension (node administrator)")
-async def enable(enterprise_id: RowId, request: Request) -> Response:
-    return await _decide(request, enterprise_id, "enable")
+async def enable(enterprise_id: RowId, actor: BusinessActor, session: UnitOfWork) -> Response:
+    return ok(enterprise_out(await service.set_disabled(session, actor, enterprise_id, False)))

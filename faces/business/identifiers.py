@@ -4,28 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from foundation.config import Settings
-from foundation.errors import DomainError, InvalidRequest
-from foundation.http.faces import read_json, snms_error, snms_ok, snms_status
-from faces.actors import business_actor
-from registry.kernel.identifiers import parse_identifier
-from registry.handles.service import Outcome, charge_registrations
+from faces.business.render import BUSINESS, ok, snms_status
+from faces.dependencies import BusinessActor, JsonPayload, NodeSettings, RequestBudgets, UnitOfWork
+from foundation.errors import InvalidRequest
+from foundation.http.requests import read_json
 from registry.handles.items import item_handle, write_items
+from registry.handles.service import Outcome, charge_registrations
+from registry.kernel.identifiers import parse_identifier
 
-router = APIRouter(tags=["business: identifiers"])
-
-
-def _settings(request: Request) -> Settings:
-    return request.app.state.settings
+router = APIRouter(tags=["business: identifiers"], route_class=BUSINESS.route_class)
 
 
 def _item_result(outcome: Outcome) -> dict[str, Any]:
     if outcome.ok:
         return {"handle": outcome.handle, "code": 1, "msg": "success", "version": outcome.version}
     error = outcome.error
+    assert error is not None
     return {"handle": outcome.handle, "code": snms_status(error), "msg": error.message, "error": error.name}
 
 
@@ -41,75 +38,57 @@ def _batch_items(raw: Any, limit: int) -> list[Any]:
     return raw
 
 
-async def _write(request: Request, raw_items: list[Any], operation: str) -> list[Outcome]:
-    """Authenticate the caller and write the items in one transaction; outcomes in request order."""
-    async with request.app.state.db.unit_of_work() as session:
-        actor = await business_actor(request, session)
-        outcomes = await write_items(session, _settings(request), actor, raw_items, operation, parse_identifier)
-        charge_registrations(request.app.state.budgets, outcomes)
+class _Writes:
+    """Writes items in the request's one transaction, charging new registrations to their prefixes' budgets."""
+
+    def __init__(self, session: UnitOfWork, settings: NodeSettings, actor: BusinessActor, budgets: RequestBudgets):
+        self.session, self.settings, self.actor, self.budgets = session, settings, actor, budgets
+
+    async def __call__(self, raw_items: list[Any], operation: str) -> list[Outcome]:
+        outcomes = await write_items(self.session, self.settings, self.actor, raw_items, operation, parse_identifier)
+        charge_registrations(self.budgets, outcomes)
         return outcomes
 
-
-async def _single(request: Request, operation: str, item: Any) -> Response:
-    try:
-        outcome = (await _write(request, [item], operation))[0]
+    async def single(self, operation: str, item: Any) -> Response:
+        outcome = (await self([item], operation))[0]
         if outcome.error is not None:
             raise outcome.error
-    except DomainError as exc:
-        return snms_error(exc)
-    return snms_ok({"handle": outcome.handle, "version": outcome.version})
+        return ok({"handle": outcome.handle, "version": outcome.version})
 
-
-async def _single_from_body(request: Request, operation: str) -> Response:
-    try:
-        item = await read_json(request)
-    except DomainError as exc:
-        return snms_error(exc)
-    return await _single(request, operation, item)
+    async def batch(self, operation: str, body: Any) -> Response:
+        outcomes = await self(_batch_items(body, self.settings.batch_max_items), operation)
+        failed = sum(1 for o in outcomes if not o.ok)
+        return ok([_item_result(o) for o in outcomes], message=f"{len(outcomes) - failed} succeeded, {failed} failed")
 
 
 @router.post("/identityv2/data", summary="Register one identifier")
-async def create(request: Request) -> Response:
-    return await _single_from_body(request, "create")
+async def create(body: JsonPayload, writes: _Writes = Depends()) -> Response:
+    return await writes.single("create", body)
 
 
 @router.put("/identityv2/data", summary="Replace the values of one identifier")
-async def update(request: Request) -> Response:
-    return await _single_from_body(request, "update")
+async def update(body: JsonPayload, writes: _Writes = Depends()) -> Response:
+    return await writes.single("update", body)
 
 
 @router.delete("/identityv2/data", summary="Delete one identifier (its name stays reserved)")
-async def delete(request: Request) -> Response:
+async def delete(request: Request, writes: _Writes = Depends()) -> Response:
     handle = request.query_params.get("handle")
     if handle is None:
-        try:
-            handle = item_handle(await read_json(request))
-        except DomainError as exc:
-            return snms_error(exc)
-    return await _single(request, "delete", handle)
-
-
-async def _batch(request: Request, operation: str) -> Response:
-    try:
-        items = _batch_items(await read_json(request), _settings(request).batch_max_items)
-        outcomes = await _write(request, items, operation)
-    except DomainError as exc:
-        return snms_error(exc)
-    results = [_item_result(o) for o in outcomes]
-    failed = sum(1 for o in outcomes if not o.ok)
-    return snms_ok(results, message=f"{len(outcomes) - failed} succeeded, {failed} failed")
+        handle = item_handle(await read_json(request))
+    return await writes.single("delete", handle)
 
 
 @router.post("/identityv2/data/batchCreate", summary="Register up to 2000 identifiers; per-item results")
-async def batch_create(request: Request) -> Response:
-    return await _batch(request, "create")
+async def batch_create(body: JsonPayload, writes: _Writes = Depends()) -> Response:
+    return await writes.batch("create", body)
 
 
 @router.post("/identityv2/data/batchUpdate", summary="Replace up to 2000 identifiers; per-item results")
-async def batch_update(request: Request) -> Response:
-    return await _batch(request, "update")
+async def batch_update(body: JsonPayload, writes: _Writes = Depends()) -> Response:
+    return await writes.batch("update", body)
 
 
 @router.post("/identityv2/data/batchDelete", summary="Delete up to 2000 identifiers; per-item results")
-async def batch_delete(request: Request) -> Response:
-    return await _batch(request, "delete")
+async def batch_delete(body: JsonPayload, writes: _Writes = Depends()) -> Response:
+    return await writes.batch("delete", body)

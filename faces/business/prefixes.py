@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from foundation.errors import DomainError
-from foundation.http.faces import DATABASE_INT_MAX, page_window, parse_model, read_json, snms_error, snms_ok
+from faces.business.render import BUSINESS, ok
+from faces.dependencies import BusinessActor, JsonPayload, NodeSettings, UnitOfWork
+from foundation.http.dependencies import PageWindow
+from foundation.http.requests import DATABASE_INT_MAX, parse_model
 from registry.accounts import repository as accounts
-from faces.actors import business_actor
 from registry.enterprises.schemas import Audit
 from registry.prefixes import repository, service
 from registry.prefixes.service import prefix_out
 
-router = APIRouter(prefix="/snms/api/v5/prefixes", tags=["business: prefixes"])
+router = APIRouter(prefix="/snms/api/v5/prefixes", tags=["business: prefixes"], route_class=BUSINESS.route_class)
 
 
 class PrefixApplication(BaseModel):
@@ -29,94 +30,51 @@ class PrefixApplication(BaseModel):
                                        description="secret of <prefix>/admin; the applicant's password when absent")
 
 
-def _upstream(request: Request) -> bool:
-    return bool(getattr(request.app.state, "upstream", None))
-
-
-@router.post("", summary="Apply for an enterprise prefix (state 4, awaiting audit)")
-async def apply(request: Request) -> Response:
-    try:
-        data = parse_model(PrefixApplication, await read_json(request))
-        async with request.app.state.db.unit_of_work() as session:
-            actor = await business_actor(request, session)
-            account = await accounts.by_username(session, actor.name.removeprefix("user:"))
-            prefix = await service.apply(session, request.app.state.settings, actor, enterprise_id=data.enterprise_id,
-                                         code=data.code, admin_password=data.admin_password,
-                                         account=account if account and not actor.is_node_admin else None)
-            out = prefix_out(prefix)
-    except DomainError as exc:
-        return snms_error(exc)
-    return snms_ok(out, status_code=201)
+@router.post("", status_code=201, summary="Apply for an enterprise prefix (state 4, awaiting audit)")
+async def apply(settings: NodeSettings, body: JsonPayload, actor: BusinessActor, session: UnitOfWork) -> Response:
+    data = parse_model(PrefixApplication, body)
+    account = await accounts.by_username(session, actor.name.removeprefix("user:"))
+    prefix = await service.apply(session, settings, actor, enterprise_id=data.enterprise_id, code=data.code,
+                                 admin_password=data.admin_password,
+                                 account=account if account and not actor.is_node_admin else None)
+    return ok(prefix_out(prefix), status_code=201)
 
 
 @router.get("", summary="List prefixes (the node administrator sees all, an enterprise its own)")
-async def list_prefixes(request: Request, state: Annotated[int | None, Query(ge=0, le=99)] = None, page: int = 0,
-                        pageSize: int = 100) -> Response:  # noqa: N803 (SNMS parameter names)
-    try:
-        async with request.app.state.db.unit_of_work() as session:
-            actor = await business_actor(request, session)
-            limit, offset = page_window(page, pageSize)
-            rows = await repository.list_all(
-                session, state=state, enterprise_id=None if actor.is_node_admin else (actor.enterprise_id or -1),
-                limit=limit, offset=offset)
-            out = [prefix_out(p) for p in rows]
-    except DomainError as exc:
-        return snms_error(exc)
-    return snms_ok(out)
+async def list_prefixes(window: PageWindow, actor: BusinessActor, session: UnitOfWork,
+                        state: Annotated[int | None, Query(ge=0, le=99)] = None) -> Response:
+    limit, offset = window
+    rows = await repository.list_all(
+        session, state=state, enterprise_id=None if actor.is_node_admin else (actor.enterprise_id or -1),
+        limit=limit, offset=offset)
+    return ok([prefix_out(p) for p in rows])
 
 
 @router.get("/{prefix}", summary="One prefix")
-async def get_prefix(prefix: str, request: Request) -> Response:
-    try:
-        async with request.app.state.db.unit_of_work() as session:
-            actor = await business_actor(request, session)
-            out = prefix_out(await service.get(session, actor, prefix))
-    except DomainError as exc:
-        return snms_error(exc)
-    return snms_ok(out)
+async def get_prefix(prefix: str, actor: BusinessActor, session: UnitOfWork) -> Response:
+    return ok(prefix_out(await service.get(session, actor, prefix)))
 
 
 @router.post("/{prefix}/audit", summary="Approve or reject (node administrator); approval enables it here")
-async def audit(prefix: str, request: Request) -> Response:
-    try:
-        decision = parse_model(Audit, await read_json(request))
-        async with request.app.state.db.unit_of_work() as session:
-            actor = await business_actor(request, session)
-            result = await service.audit(session, request.app.state.settings, actor, prefix,
-                                         approve=decision.approve, reason=decision.reason,
-                                         upstream=_upstream(request))
-            out = prefix_out(result)
-    except DomainError as exc:
-        return snms_error(exc)
-    return snms_ok(out)
-
-
-async def _set(request: Request, prefix: str, enabled: bool) -> Response:
-    try:
-        async with request.app.state.db.unit_of_work() as session:
-            actor = await business_actor(request, session)
-            out = prefix_out(await service.set_enabled(session, request.app.state.settings, actor, prefix, enabled))
-    except DomainError as exc:
-        return snms_error(exc)
-    return snms_ok(out)
+async def audit(prefix: str, settings: NodeSettings, body: JsonPayload, actor: BusinessActor,
+                session: UnitOfWork) -> Response:
+    decision = parse_model(Audit, body)
+    # with a top-level node, an approved prefix waits for its decision
+    result = await service.audit(session, settings, actor, prefix, approve=decision.approve, reason=decision.reason,
+                                 upstream=bool(settings.upstream_url))
+    return ok(prefix_out(result))
 
 
 @router.post("/{prefix}/enable", summary="Enable a disabled prefix (node administrator)")
-async def enable(prefix: str, request: Request) -> Response:
-    return await _set(request, prefix, True)
+async def enable(prefix: str, settings: NodeSettings, actor: BusinessActor, session: UnitOfWork) -> Response:
+    return ok(prefix_out(await service.set_enabled(session, settings, actor, prefix, True)))
 
 
 @router.post("/{prefix}/disable", summary="Disable a prefix: writes under it are refused (node administrator)")
-async def disable(prefix: str, request: Request) -> Response:
-    return await _set(request, prefix, False)
+async def disable(prefix: str, settings: NodeSettings, actor: BusinessActor, session: UnitOfWork) -> Response:
+    return ok(prefix_out(await service.set_enabled(session, settings, actor, prefix, False)))
 
 
 @router.delete("/{prefix}", summary="Request deletion of an empty prefix (its owner or the node administrator)")
-async def delete(prefix: str, request: Request) -> Response:
-    try:
-        async with request.app.state.db.unit_of_work() as session:
-            actor = await business_actor(request, session)
-            out = prefix_out(await service.request_delete(session, actor, prefix, upstream=_upstream(request)))
-    except DomainError as exc:
-        return snms_error(exc)
-    return snms_ok(out)
+async def delete(prefix: str, settings: NodeSettings, actor: BusinessActor, session: UnitOfWork) -> Response:
+    return ok(prefix_out(await service.request_delete(session, actor, prefix, upstream=bool(settings.upstream_url))))

@@ -2,58 +2,37 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from starlette.responses import Response
 
-from foundation.errors import DomainError, InvalidRequest
-from foundation.http.faces import parse_model, read_json, snms_error, snms_ok
-from faces.actors import business_actor
+from faces.business.render import BUSINESS, ok
+from faces.dependencies import BusinessActor, JsonPayload, NodeSettings, ReadSession, UnitOfWork
+from foundation.errors import InvalidRequest
+from foundation.http.requests import parse_model
 from registry.templates import service
 from registry.templates.schemas import TemplateIn
 
-router = APIRouter(prefix="/snms/api/v5/template", tags=["business: templates"])
+router = APIRouter(prefix="/snms/api/v5/template", tags=["business: templates"], route_class=BUSINESS.route_class)
 
 
-async def _write(request: Request, create: bool) -> Response:
-    try:
-        data = parse_model(TemplateIn, await read_json(request))
-        async with request.app.state.db.unit_of_work() as session:
-            actor = await business_actor(request, session)
-            out = await (service.create if create else service.update)(session, actor, data)
-    except DomainError as exc:
-        return snms_error(exc)
-    return snms_ok(out, status_code=201 if create else 200)
-
-
-@router.post("", summary="Publish a template version")
-async def create(request: Request) -> Response:
-    return await _write(request, True)
+@router.post("", status_code=201, summary="Publish a template version")
+async def create(body: JsonPayload, actor: BusinessActor, session: UnitOfWork) -> Response:
+    return ok(await service.create(session, actor, parse_model(TemplateIn, body)), status_code=201)
 
 
 @router.put("", summary="Update a template: add items, disable or rename items (incremental)")
-async def update(request: Request) -> Response:
-    return await _write(request, False)
+async def update(body: JsonPayload, actor: BusinessActor, session: UnitOfWork) -> Response:
+    return ok(await service.update(session, actor, parse_model(TemplateIn, body)))
 
 
 @router.get("", summary="One template by prefix and version (public)")
-async def get_template(request: Request, prefix: str = "", version: str = "") -> Response:
-    try:
-        if not prefix or not version:
-            raise InvalidRequest("prefix and version are required", name="request.missing_parameter")
-        async with request.app.state.db.read_session() as session:
-            out = await service.get(session, prefix, version)
-    except DomainError as exc:
-        return snms_error(exc)
-    return snms_ok(out)
+async def get_template(session: ReadSession, prefix: str = "", version: str = "") -> Response:
+    if not prefix or not version:
+        raise InvalidRequest("prefix and version are required", name="request.missing_parameter")
+    return ok(await service.get(session, prefix, version))
 
 
 @router.get("/list", summary="Templates usable under a prefix: its own and the node's (public)")
-async def list_templates(request: Request, prefix: str = "") -> Response:
-    settings = request.app.state.settings
-    try:
-        async with request.app.state.db.read_session() as session:
-            prefixes = [settings.node_prefix] + ([prefix] if prefix and prefix != settings.node_prefix else [])
-            out = await service.list_for(session, prefixes)
-    except DomainError as exc:
-        return snms_error(exc)
-    return snms_ok(out)
+async def list_templates(settings: NodeSettings, session: ReadSession, prefix: str = "") -> Response:
+    prefixes = [settings.node_prefix] + ([prefix] if prefix and prefix != settings.node_prefix else [])
+    return ok(await service.list_for(session, prefixes))

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.types import Scope
 
-from foundation.errors import DomainError
 from faces.console.assets import ASSETS
 from faces.console.messages import COOKIE, LANGUAGES, negotiate
 from faces.console.page import STATIC, render_page
 from faces.console.qr import qr_svg
-
-router = APIRouter(include_in_schema=False)
+from foundation.errors import DomainError, NotFound
+from foundation.http.node_settings import NodeSettings
+from foundation.http.face import Face
 
 # Scripts, styles, images and API calls from this node only; no inline script or style, no framing, no plugins.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
@@ -24,11 +25,20 @@ SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "n
                     "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
 
 
+def render(error: DomainError, scope: Scope) -> Response:
+    """The console's errors are plain text for a person, under the same headers as its pages."""
+    return PlainTextResponse(error.message, status_code=error.status, headers=SECURITY_HEADERS)
+
+
+CONSOLE = Face("console", render, paths=("/-/console/",))
+router = APIRouter(include_in_schema=False, route_class=CONSOLE.route_class)
+
+
 @router.get("/")
-async def console(request: Request) -> Response:
+async def console(request: Request, settings: NodeSettings) -> Response:
     asked = request.query_params.get("lang")
     lang = negotiate(asked, request.cookies.get(COOKIE), request.headers.get("accept-language", ""))
-    page = render_page(lang, request.app.state.settings.node_prefix, request.query_params.get("handle", "").strip(),
+    page = render_page(lang, settings.node_prefix, request.query_params.get("handle", "").strip(),
                        request.query_params.get("view", "record"))
     response = HTMLResponse(page, headers={**SECURITY_HEADERS, "Cache-Control": "no-store",
                                            "Vary": "Accept-Language, Cookie"})
@@ -41,7 +51,7 @@ async def console(request: Request) -> Response:
 async def asset(name: str, request: Request) -> Response:
     found = ASSETS.get(name)
     if found is None:
-        return PlainTextResponse("not found", status_code=404, headers=SECURITY_HEADERS)
+        raise NotFound("not found")
     headers = {**SECURITY_HEADERS, "ETag": found.etag, "Cache-Control": "no-cache"}
     if request.headers.get("if-none-match") == found.etag:
         return Response(status_code=304, headers=headers)
@@ -50,9 +60,6 @@ async def asset(name: str, request: Request) -> Response:
 
 @router.get("/-/console/qr.svg")
 async def qr(request: Request) -> Response:
-    try:
-        body = qr_svg(request.query_params.get("handle", ""))
-    except DomainError as exc:
-        return PlainTextResponse(exc.message, status_code=400, headers=SECURITY_HEADERS)
+    body = qr_svg(request.query_params.get("handle", ""))
     return Response(body, media_type="image/svg+xml",
                     headers={**SECURITY_HEADERS, "Cache-Control": "public, max-age=86400"})

@@ -9,14 +9,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from faces.dependencies import BusinessActor, JsonPayload, NodeSettings, ReadSession, UnitOfWork
+from faces.epcis.render import EPCIS
 from foundation.errors import DomainError, InvalidRequest, TooLarge
-from foundation.http.faces import JSONBody, epcis_problem, is_decimal, read_json
-from faces.actors import business_actor
+from foundation.http.requests import read_json
+from foundation.http.responses import JSONBody
+from foundation.text import is_decimal
 from registry.events import repository, service
 from registry.events.service import CaptureRejected, CaptureResult
 
-router = APIRouter(prefix="/epcis", tags=["traceability: capture"])
-federation_router = APIRouter(tags=["traceability: federation"])
+router = APIRouter(prefix="/epcis", tags=["traceability: capture"], route_class=EPCIS.route_class)
 
 
 def _events_of(document: Any) -> list[Any]:
@@ -36,22 +38,19 @@ def _report(results: list[CaptureResult]) -> list[dict[str, Any]]:
 
 
 @router.post("/events", status_code=201, summary="Capture one event")
-async def capture_event(request: Request) -> Response:
-    try:
-        raw = await read_json(request)
-        async with request.app.state.db.unit_of_work() as session:
-            actor = await business_actor(request, session)
-            [result] = await service.capture(session, request.app.state.settings, actor, [raw], proceed=True)
-            if result.error is not None:
-                raise result.error
-    except DomainError as exc:
-        return epcis_problem(exc)
+async def capture_event(settings: NodeSettings, body: JsonPayload, actor: BusinessActor,
+                        session: UnitOfWork) -> Response:
+    [result] = await service.capture(session, settings, actor, [body], proceed=True)
+    if result.error is not None:
+        raise result.error
     return JSONBody({"eventID": result.event_id}, status_code=201,
                     headers={"Location": f"/epcis/events/{result.event_id}"})
 
 
-@router.post("/capture", summary="Capture an EPCISDocument of up to 2000 events (GS1-Capture-Error-Behaviour)")
-async def capture_document(request: Request) -> Response:
+@router.post("/capture", status_code=201,
+             summary="Capture an EPCISDocument of up to 2000 events (GS1-Capture-Error-Behaviour)")
+async def capture_document(request: Request, settings: NodeSettings, actor: BusinessActor,
+                           session: UnitOfWork) -> Response:
     behaviour = request.headers.get("GS1-Capture-Error-Behaviour", "rollback").lower()
     capture_id = str(uuid.uuid4())
     started = datetime.now(UTC).isoformat()
@@ -59,18 +58,15 @@ async def capture_document(request: Request) -> Response:
         if behaviour not in ("rollback", "proceed"):
             raise InvalidRequest("GS1-Capture-Error-Behaviour must be rollback or proceed", name="capture.behaviour")
         events = _events_of(await read_json(request))
-        limit = request.app.state.settings.batch_max_items
-        if len(events) > limit:
-            raise TooLarge(f"a capture holds at most {limit} events; this one has {len(events)}",
+        if len(events) > settings.batch_max_items:
+            raise TooLarge(f"a capture holds at most {settings.batch_max_items} events; this one has {len(events)}",
                            name="capture.too_many_events")
-        async with request.app.state.db.unit_of_work() as session:
-            actor = await business_actor(request, session)
-            results = await service.capture(session, request.app.state.settings, actor, events,
-                                            proceed=behaviour == "proceed")
-    except CaptureRejected as exc:
-        return epcis_problem(exc, captureID=capture_id, success=False, errors=_report(exc.results))
-    except DomainError as exc:
-        return epcis_problem(exc, captureID=capture_id, success=False)
+        results = await service.capture(session, settings, actor, events, proceed=behaviour == "proceed")
+    except DomainError as exc:  # the problem names the capture job it refused, and each refused event
+        exc.problem = {"captureID": capture_id, "success": False}
+        if isinstance(exc, CaptureRejected):
+            exc.problem["errors"] = _report(exc.results)
+        raise
     errors = _report(results)
     return JSONBody({"captureID": capture_id, "createdAt": started, "finishedAt": datetime.now(UTC).isoformat(),
                      "running": False, "success": not errors, "captureErrorBehaviour": behaviour,
@@ -88,50 +84,20 @@ def _grantee(raw: str) -> int | str:
                          name="event.bad_grantee")
 
 
-async def _grant(request: Request, grantee: str, revoke: bool) -> Response:
-    try:
-        async with request.app.state.db.unit_of_work() as session:
-            actor = await business_actor(request, session)
-            await service.grant(session, actor, _grantee(grantee), revoke=revoke)
-    except DomainError as exc:
-        return epcis_problem(exc)
-    return JSONBody({"grantee": _grantee(grantee), "granted": not revoke})
-
-
 @router.put("/grants/{grantee}", summary="Let another enterprise (id here, or credit code on any node) capture and "
                                          "read events of our identifiers")
-async def add_grant(grantee: str, request: Request) -> Response:
-    return await _grant(request, grantee, revoke=False)
+async def add_grant(grantee: str, actor: BusinessActor, session: UnitOfWork) -> Response:
+    await service.grant(session, actor, _grantee(grantee), revoke=False)
+    return JSONBody({"grantee": _grantee(grantee), "granted": True})
 
 
 @router.delete("/grants/{grantee}", summary="Withdraw a grant")
-async def remove_grant(grantee: str, request: Request) -> Response:
-    return await _grant(request, grantee, revoke=True)
+async def remove_grant(grantee: str, actor: BusinessActor, session: UnitOfWork) -> Response:
+    await service.grant(session, actor, _grantee(grantee), revoke=True)
+    return JSONBody({"grantee": _grantee(grantee), "granted": False})
 
 
 @router.get("/grants", summary="The grants our enterprise has given")
-async def list_grants(request: Request) -> Response:
-    try:
-        async with request.app.state.db.read_session() as session:
-            actor = await business_actor(request, session)
-            grants = await repository.grants_of(session, actor.enterprise_id or -1)
-    except DomainError as exc:
-        return epcis_problem(exc)
+async def list_grants(actor: BusinessActor, session: ReadSession) -> Response:
+    grants = await repository.grants_of(session, actor.enterprise_id or -1)
     return JSONBody({"grants": [{"grantee": grantee, "since": since.isoformat()} for grantee, since in grants]})
-
-
-@federation_router.post("/federation/v1/trace/links", summary="For other nodes: report links their events and "
-                                                               "reference items made to identifiers of this node "
-                                                               "(signed request)")
-async def receive_links(request: Request) -> Response:
-    try:
-        payload = await request.app.state.node_requests.verify(await request.body(), dict(request.headers))
-        settings, sender, now = request.app.state.settings, payload["fromNode"], datetime.now(UTC)
-        rows = service.remote_links(settings, sender, payload.get("links", []), now)
-        sources, references = service.remote_references(settings, sender, payload.get("references", []), now)
-        async with request.app.state.db.unit_of_work() as session:
-            await repository.add_remote_links(session, rows)
-            await repository.replace_remote_references(session, sender, sources, references)
-    except DomainError as exc:
-        return epcis_problem(exc)
-    return JSONBody({"accepted": len(rows) + len(references)})

@@ -5,26 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 from starlette.responses import Response
 
-from foundation.errors import DomainError, Forbidden, InvalidRequest, NotFound, TooLarge
-from foundation.http.faces import JSONBody, epcis_problem, is_decimal, is_true
-from registry.kernel.actor import Actor
-from faces.actors import business_actor
-from registry.enterprises.credit_code import is_valid as credit_code_valid
+from faces.dependencies import BusinessActor, NodeResolver, NodeSettings, ReadSession
+from faces.epcis.render import EPCIS
+from foundation.errors import Forbidden, InvalidRequest, NotFound
+from foundation.http.responses import JSONBody
+from foundation.text import is_decimal, is_true
 from registry.events import repository as events_repository
-from registry.events.models import Event
 from registry.kernel import records as handles
 from registry.kernel.identifiers import parse_identifier
 from registry.kernel.values import render
 from resolver.records import visible_values
 from resolver.trace.access import Access
-from resolver.trace.federation import MAX_HANDLES, NEIGHBOURS_PATH, neighbours_answer
-from resolver.trace.graph import expand_local, trace
+from resolver.trace.graph import trace
 from resolver.trace.lifecycle import MAX_PER_PAGE, decode_token, events_of
 
-router = APIRouter(tags=["traceability: queries"])
+router = APIRouter(tags=["traceability: queries"], route_class=EPCIS.route_class)
 MAX_TRACE_DEPTH = 50
 
 
@@ -53,30 +50,26 @@ def _list(request: Request, name: str) -> list[str]:
 
 
 @router.get("/epcis/events", summary="Lifecycle: every event touching the identifiers in MATCH_anyEPC")
-async def lifecycle(request: Request) -> Response:
-    settings = request.app.state.settings
-    try:
-        identifiers = [parse_identifier(settings, h) for h in _list(request, "MATCH_anyEPC")]
-        if not identifiers:
-            raise InvalidRequest("MATCH_anyEPC (one or more identifiers) is required", name="query.missing_epc")
-        per_page = _int(request, "perPage", 100, 1, MAX_PER_PAGE)
-        token = request.query_params.get("nextPageToken")
-        location = request.query_params.get("EQ_bizLocation")
-        async with request.app.state.db.read_session() as session:
-            access = Access(session, settings, await business_actor(request, session))
-            status = await access.statuses([i.key for i in identifiers])
-            for ident in identifiers:
-                if status[ident.key][0] == "unauthorised":
-                    raise Forbidden(f"the events of {ident.handle} are for its owner and the partners it granted",
-                                    name="query.forbidden")
-            events, next_token = await events_of(
-                session, [i.key for i in identifiers], event_types=_list(request, "eventType"),
-                biz_steps=_list(request, "EQ_bizStep"), since=_time(request, "GE_eventTime"),
-                until=_time(request, "LT_eventTime"),
-                location=parse_identifier(settings, location).handle if location else None,
-                per_page=per_page, after=decode_token(token) if token else None)
-    except DomainError as exc:
-        return epcis_problem(exc)
+async def lifecycle(request: Request, settings: NodeSettings, actor: BusinessActor,
+                    session: ReadSession) -> Response:
+    identifiers = [parse_identifier(settings, h) for h in _list(request, "MATCH_anyEPC")]
+    if not identifiers:
+        raise InvalidRequest("MATCH_anyEPC (one or more identifiers) is required", name="query.missing_epc")
+    per_page = _int(request, "perPage", 100, 1, MAX_PER_PAGE)
+    token = request.query_params.get("nextPageToken")
+    location = request.query_params.get("EQ_bizLocation")
+    access = Access(session, settings, actor)
+    status = await access.statuses([i.key for i in identifiers])
+    for ident in identifiers:
+        if status[ident.key][0] == "unauthorised":
+            raise Forbidden(f"the events of {ident.handle} are for its owner and the partners it granted",
+                            name="query.forbidden")
+    events, next_token = await events_of(
+        session, [i.key for i in identifiers], event_types=_list(request, "eventType"),
+        biz_steps=_list(request, "EQ_bizStep"), since=_time(request, "GE_eventTime"),
+        until=_time(request, "LT_eventTime"),
+        location=parse_identifier(settings, location).handle if location else None,
+        per_page=per_page, after=decode_token(token) if token else None)
     body = {"type": "EPCISQueryDocument", "epcisBody": {"queryResults": {"resultsBody": {"eventList": events}}}}
     headers = {}
     if next_token:
@@ -86,39 +79,31 @@ async def lifecycle(request: Request) -> Response:
 
 
 @router.get("/epcis/events/{event_id:path}", summary="One event by its eventID")
-async def one_event(event_id: str, request: Request) -> Response:
-    try:
-        async with request.app.state.db.read_session() as session:
-            access = Access(session, request.app.state.settings, await business_actor(request, session))
-            event = (await session.execute(select(Event).where(Event.event_id == event_id))).scalar_one_or_none()
-            if event is None:
-                raise NotFound(f"event {event_id} does not exist", name="event.not_found")
-            keys = [k for role in ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
-                    for k in event.body.get(role, [])] + ([event.body["parentID"]] if "parentID" in event.body
-                                                           else [])
-            statuses = await access.statuses([parse_identifier(access.settings, k).key for k in keys])
-            if not any(s == "found" for s, _ in statuses.values()) and event.captured_by != access.actor.name:
-                raise Forbidden(f"event {event_id} speaks of nothing you may read", name="query.forbidden")
-    except DomainError as exc:
-        return epcis_problem(exc)
+async def one_event(event_id: str, settings: NodeSettings, actor: BusinessActor, session: ReadSession) -> Response:
+    access = Access(session, settings, actor)
+    event = await events_repository.by_event_id(session, event_id)
+    if event is None:
+        raise NotFound(f"event {event_id} does not exist", name="event.not_found")
+    keys = [k for role in ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
+            for k in event.body.get(role, [])] + ([event.body["parentID"]] if "parentID" in event.body
+                                                   else [])
+    statuses = await access.statuses([parse_identifier(access.settings, k).key for k in keys])
+    if not any(s == "found" for s, _ in statuses.values()) and event.captured_by != access.actor.name:
+        raise Forbidden(f"event {event_id} speaks of nothing you may read", name="query.forbidden")
     return JSONBody(event.body)
 
 
-async def _trace(request: Request, direction: str) -> Response:
-    settings = request.app.state.settings
-    try:
-        handle = request.query_params.get("handle", "")
-        if not handle:
-            raise InvalidRequest("handle is required", name="query.missing_handle")
-        ident = parse_identifier(settings, handle)
-        depth = _int(request, "depth", 10, 1, MAX_TRACE_DEPTH)
-        async with request.app.state.db.read_session() as session:
-            access = Access(session, settings, await business_actor(request, session))
-            graph = await trace(session, access, ident.key, direction, depth, request.app.state.resolver.remote_trace)
-            if is_true(request.query_params.get("values", "false")):
-                await _attach_values(session, access, graph)
-    except DomainError as exc:
-        return epcis_problem(exc)
+async def _trace(request: Request, settings: NodeSettings, actor: BusinessActor, session: ReadSession,
+                 resolver: NodeResolver, direction: str) -> Response:
+    handle = request.query_params.get("handle", "")
+    if not handle:
+        raise InvalidRequest("handle is required", name="query.missing_handle")
+    ident = parse_identifier(settings, handle)
+    depth = _int(request, "depth", 10, 1, MAX_TRACE_DEPTH)
+    access = Access(session, settings, actor)
+    graph = await trace(session, access, ident.key, direction, depth, resolver.remote_trace)
+    if is_true(request.query_params.get("values", "false")):
+        await _attach_values(session, access, graph)
     return JSONBody(graph)
 
 
@@ -141,40 +126,12 @@ async def _attach_values(session, access: Access, graph: dict) -> None:
 
 
 @router.get("/trace/upstream", summary="What went into this identifier (transformation, aggregation inputs)")
-async def upstream(request: Request) -> Response:
-    return await _trace(request, "upstream")
+async def upstream(request: Request, settings: NodeSettings, actor: BusinessActor, session: ReadSession,
+                   resolver: NodeResolver) -> Response:
+    return await _trace(request, settings, actor, session, resolver, "upstream")
 
 
 @router.get("/trace/downstream", summary="Where this identifier went (outputs, containers)")
-async def downstream(request: Request) -> Response:
-    return await _trace(request, "downstream")
-
-
-def _neighbours_request(settings, payload: dict) -> tuple[str, list[str], str | None]:
-    direction, handles, credit_code = payload.get("direction"), payload.get("handles"), payload.get("onBehalfOf")
-    if direction not in ("up", "down") or not isinstance(handles, list) or not all(isinstance(h, str)
-                                                                                   for h in handles):
-        raise InvalidRequest("direction (up or down) and handles (a list of identifiers) are required",
-                             name="federation.bad_request")
-    if len(handles) > MAX_HANDLES:
-        raise TooLarge(f"at most {MAX_HANDLES} identifiers per request", name="federation.too_many")
-    if credit_code is not None and not (isinstance(credit_code, str) and credit_code_valid(credit_code)):
-        raise InvalidRequest("onBehalfOf is a unified social credit code or null", name="federation.bad_request")
-    return direction, [parse_identifier(settings, h).key for h in handles], credit_code
-
-
-@router.post(NEIGHBOURS_PATH, summary="For other nodes: statuses and trace links of identifiers of this node, read "
-                                      "on behalf of an enterprise the asking node vouches for (signed request)")
-async def neighbours(request: Request) -> Response:
-    settings = request.app.state.settings
-    try:
-        payload = await request.app.state.node_requests.verify(await request.body(), dict(request.headers))
-        direction, keys, credit_code = _neighbours_request(settings, payload)
-        actor = Actor(name=f"node:{payload['fromNode']}:{credit_code or 'anonymous'}")
-        async with request.app.state.db.read_session() as session:
-            access = Access(session, settings, actor, credit_code=credit_code)
-            statuses, links = await expand_local(session, access, keys, direction)
-            event_ids = await events_repository.event_ids(session, {l[2] for l in links if isinstance(l[2], int)})
-    except DomainError as exc:
-        return epcis_problem(exc)
-    return JSONBody(neighbours_answer(statuses, links, event_ids))
+async def downstream(request: Request, settings: NodeSettings, actor: BusinessActor, session: ReadSession,
+                     resolver: NodeResolver) -> Response:
+    return await _trace(request, settings, actor, session, resolver, "downstream")

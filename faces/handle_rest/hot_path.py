@@ -8,11 +8,12 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from faces.handle_rest.answers import public_answer
+from faces.handle_rest.render import error_answer
 from foundation.errors import DomainError
-from foundation.http.faces import is_true
 from foundation.metrics import REQUESTS
+from foundation.text import is_true
 from resolver.records import Query
-from resolver.service import _error
 
 ROUTE = "/api/handles/"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
@@ -43,11 +44,11 @@ class ResolverFastPath:
             indexes = [v for k, v in params if k == "index"]
             try:
                 query = Query.from_params(types, indexes, False) if types or indexes else None
-            except DomainError as exc:
-                status, body = _error(handle, exc)
+            except DomainError as exc:  # the raw route renders through the Handle face's renderer, as bytes
+                status, body = error_answer(exc, handle)
                 await _respond(send, status, body, scope["method"])
                 return
-        status, body, headers = await self.app.state.resolver.resolve_public(handle, query, raw_query)
+        status, body, headers = await public_answer(self.app.state.resolver, handle, query, raw_query)
         await _respond(send, status, body, scope["method"], headers)
 
 

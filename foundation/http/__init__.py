@@ -1,0 +1,1 @@
+"""HTTP plumbing that knows no face: request reading, the JSON response, the body limit, budgets, the Face type."""

@@ -5,18 +5,18 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from foundation.errors import TooLarge
-from foundation.http.faces import handle_error, is_handle_face, snms_error
+from foundation.http.face import ErrorRenderer
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int, render: ErrorRenderer):
         self.app = app
         self.max_bytes = max_bytes
+        self.render = render  # the assembly's: the error in the face the path belongs to
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = TooLarge(f"request body is larger than {self.max_bytes} bytes")
-        response = handle_error(error) if is_handle_face(scope["path"]) else snms_error(error)
-        await response(scope, receive, send)
+        await self.render(error, scope)(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

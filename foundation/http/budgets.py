@@ -21,7 +21,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from foundation.config import Settings
 from foundation.errors import Kind, LimitExceeded
-from foundation.http.faces import client_address, handle_error, is_handle_face, snms_error
+from foundation.http.face import ErrorRenderer
+from foundation.http.requests import client_address
 from foundation.metrics import LIMIT_REFUSED
 
 log = logging.getLogger("secnode.limits")
@@ -170,7 +171,8 @@ class AddressRateLimit:
 
     def __init__(self, app: ASGIApp, application):
         self.app = app
-        self.application = application  # the FastAPI application: its state holds the budgets once started
+        # the FastAPI application: its state holds the budgets once started, and the assembly's error renderer
+        self.application = application
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         budgets: Budgets | None = getattr(self.application.state, "budgets", None)
@@ -181,7 +183,7 @@ class AddressRateLimit:
                 LIMIT_REFUSED.labels("ip").inc()
                 error = LimitExceeded(f"more than {budgets.per_ip.limit} requests in {budgets.per_ip.window} s "
                                       "from this address", retry_after=retry_after)
-                response = handle_error(error) if is_handle_face(scope["path"]) else snms_error(error)
-                await response(scope, receive, send)
+                render: ErrorRenderer = self.application.state.render_error
+                await render(error, scope)(scope, receive, send)
                 return
         await self.app(scope, receive, send)

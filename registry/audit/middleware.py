@@ -9,7 +9,7 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from foundation.http.faces import client_address
+from foundation.http.requests import client_address
 from registry.audit import chain
 
 log = logging.getLogger("secnode.audit")

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.crypto.keys import new_token, token_digest
 from foundation.errors import InvalidRequest, LimitExceeded, Unauthenticated
-from foundation.http.faces import is_decimal
+from foundation.text import is_decimal
 from foundation.crypto.pubkeys import b64decode_any, load_public_key
 from registry.accounts.models import KeySession
 from registry.kernel.clock import utcnow

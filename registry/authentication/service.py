@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from foundation.crypto.keys import token_digest, verify_secret
 from foundation.db import Database
 from foundation.errors import Unauthenticated
-from foundation.http.faces import is_decimal
+from foundation.text import is_decimal
 from registry.accounts import repository
 from registry.accounts.models import Account
 from registry.accounts.service import API_KEY_PREFIX, NODE_ADMIN_ROLE

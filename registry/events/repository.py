@@ -24,6 +24,10 @@ async def existing_ids(session: AsyncSession, event_ids: Iterable[str]) -> set[s
     return set((await session.execute(select(Event.event_id).where(Event.event_id.in_(ids)))).scalars())
 
 
+async def by_event_id(session: AsyncSession, event_id: str) -> Event | None:
+    return (await session.execute(select(Event).where(Event.event_id == event_id))).scalar_one_or_none()
+
+
 async def insert_events(session: AsyncSession, events: list[ParsedEvent], *, record_time: datetime,
                         enterprise_id: int | None, captured_by: str) -> list[int]:
     """Store events with their items and both ends of each trace edge, in three statements whatever their number;

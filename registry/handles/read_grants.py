@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.errors import Forbidden, HandleNotFound, InvalidRequest
-from foundation.http.faces import is_decimal
+from foundation.text import is_decimal
 from registry.kernel.actor import Actor
 from registry.accounts.models import ReadGrant
 from registry.kernel.clock import utcnow

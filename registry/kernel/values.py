@@ -14,7 +14,7 @@ from typing import Any
 
 from foundation.crypto.keys import hash_secret, is_secret_hash, verify_secret
 from foundation.errors import InvalidValue
-from foundation.http.faces import is_decimal
+from foundation.text import is_decimal
 from foundation.crypto.pubkeys import check_public_key
 
 MAX_INDEX = 2**32 - 1

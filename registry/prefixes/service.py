@@ -12,7 +12,7 @@ from foundation.config import Settings
 from foundation.crypto.keys import hash_secret
 from foundation.db import RecordChange, note_record_change
 from foundation.errors import Conflict, Forbidden, InvalidRequest, NotFound
-from foundation.http.faces import is_decimal
+from foundation.text import is_decimal
 from foundation.crypto.passwords import check_password_strength
 from registry.kernel.actor import Actor
 from registry.accounts.models import Account

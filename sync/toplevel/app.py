@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.responses import Response
 
 from foundation.crypto.keys import key_id
-from foundation.http.faces import JSONBody
+from foundation.http.responses import JSONBody
 from registry.kernel.values import public_view, render
 from foundation.crypto.signing import verify
 from sync.snapshot import SnapshotInvalid, read_snapshot

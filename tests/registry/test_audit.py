@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 from node.app import create_app
 from foundation.config import Settings
 from foundation.db import Database
-from foundation.http.faces import client_address
+from foundation.http.requests import client_address
 from foundation.migrate import upgrade
 from registry.audit import chain
 from registry.audit.models import AuditEntry

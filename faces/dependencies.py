@@ -1,0 +1,79 @@
+"""Request plumbing of the faces as FastAPI dependencies: each kind of actor, the resolver, the verifier of other
+nodes' signed requests, and the identifier a query names; plus the foundation's (settings, sessions, body).
+
+Actors are authenticated in sessions of their own, before the request's unit of work begins (``faces.actors``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from faces import actors
+from foundation.errors import InvalidRequest
+from foundation.federation import NodeRequestVerifier
+from foundation.http.dependencies import (JsonPayload, NodeDatabase, NodeSettings, ReadSession, RequestBudgets,
+                                          UnitOfWork)
+from registry.kernel.actor import Actor
+from registry.kernel.identifiers import parse_identifier
+from registry.kernel.syntax import Identifier
+from resolver.service import Resolver
+
+__all__ = ["Auth", "BusinessActor", "HandleActor", "HandleWriter", "JsonPayload", "NodeDatabase", "NodeRequests",
+           "NodeResolver", "NodeSettings", "OptionalBusinessActor", "QueriedIdentifier", "ReadSession",
+           "RequestBudgets", "UnitOfWork"]
+
+
+def _resolver(request: Request) -> Resolver:
+    return request.app.state.resolver
+
+
+def _node_requests(request: Request) -> NodeRequestVerifier:
+    return request.app.state.node_requests
+
+
+NodeResolver = Annotated[Resolver, Depends(_resolver)]
+NodeRequests = Annotated[NodeRequestVerifier, Depends(_node_requests)]
+
+def _context(request: Request, settings: NodeSettings, db: NodeDatabase, budgets: RequestBudgets) -> actors.AuthContext:
+    return actors.AuthContext(request, settings, db, budgets)
+
+
+Auth = Annotated[actors.AuthContext, Depends(_context)]
+
+
+async def _business_actor(auth: Auth) -> Actor:
+    return await actors.business_actor(auth)
+
+
+async def _optional_business_actor(auth: Auth) -> Actor:
+    return await actors.business_actor(auth) if "authorization" in auth.request.headers else actors.ANONYMOUS
+
+
+async def _handle_actor(auth: Auth) -> Actor:
+    return await actors.handle_actor(auth)
+
+
+async def _handle_writer(auth: Auth) -> Actor:
+    return await actors.handle_writer(auth)
+
+
+BusinessActor = Annotated[Actor, Depends(_business_actor)]
+"""The business API's caller (``Authorization: Bearer``): required."""
+OptionalBusinessActor = Annotated[Actor, Depends(_optional_business_actor)]
+"""The business API's caller when it sent credentials, else the anonymous reader."""
+HandleActor = Annotated[Actor, Depends(_handle_actor)]
+"""The Handle API's caller (Basic, Handle session or Bearer), or the anonymous reader."""
+HandleWriter = Annotated[Actor, Depends(_handle_writer)]
+"""The Handle API's caller, required to be authenticated."""
+
+
+def _queried_identifier(request: Request, settings: NodeSettings) -> Identifier:
+    handle = request.query_params.get("handle", "")
+    if not handle:
+        raise InvalidRequest("handle is required", name="request.missing_parameter")
+    return parse_identifier(settings, handle)
+
+
+QueriedIdentifier = Annotated[Identifier, Depends(_queried_identifier)]
+"""The identifier named by the ``handle`` query parameter (required)."""
