@@ -42,7 +42,7 @@ RUN groupadd --system --gid 10001 secnode \
 
 COPY --from=builder /opt/venv /opt/venv
 # The wheel carries the packages only; `secnode migrate` looks for the Alembic scripts beside them
-# (node/migrate.py: <site-packages>/migrations).
+# (foundation/migrate.py: <site-packages>/migrations).
 COPY migrations /opt/venv/lib/python3.11/site-packages/migrations
 
 # Working directory of the embedded default (./secnode.db, ./secnode-node.key) when the image runs without

@@ -5,12 +5,15 @@ Actors are authenticated in sessions of their own, before the request's unit of 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import Depends, Request
 
 from faces import actors
-from foundation.errors import InvalidRequest
+from foundation.crypto.keys import load_signing_key
+from foundation.errors import InvalidRequest, Unavailable
 from foundation.federation import NodeRequestVerifier
 from foundation.http.dependencies import (JsonPayload, NodeDatabase, NodeSettings, ReadSession, RequestBudgets,
                                           UnitOfWork)
@@ -20,7 +23,7 @@ from registry.kernel.syntax import Identifier
 from resolver.service import Resolver
 
 __all__ = ["Auth", "BusinessActor", "HandleActor", "HandleWriter", "JsonPayload", "NodeDatabase", "NodeRequests",
-           "NodeResolver", "NodeSettings", "OptionalBusinessActor", "QueriedIdentifier", "ReadSession",
+           "NodeResolver", "NodeSettings", "NodeSigningKey", "OptionalBusinessActor", "QueriedIdentifier", "ReadSession",
            "RequestBudgets", "UnitOfWork"]
 
 
@@ -34,6 +37,28 @@ def _node_requests(request: Request) -> NodeRequestVerifier:
 
 NodeResolver = Annotated[Resolver, Depends(_resolver)]
 NodeRequests = Annotated[NodeRequestVerifier, Depends(_node_requests)]
+
+
+def _signing_key(request: Request) -> Callable[[], Ed25519PrivateKey]:
+    state = request.app.state
+
+    def load() -> Ed25519PrivateKey:
+        key: Ed25519PrivateKey | None = getattr(state, "signing_key", None)
+        if key is None:
+            try:
+                key = state.signing_key = load_signing_key(state.settings.node_key_file)
+            except OSError:
+                raise Unavailable("this node has no signing key yet (secnode init makes it)",
+                                  name="signature.no_key") from None
+        return key
+
+    return load
+
+
+NodeSigningKey = Annotated[Callable[[], Ed25519PrivateKey], Depends(_signing_key)]
+"""The node's Ed25519 signing key (``secnode init`` makes it), read once per application and only when a request
+needs it: a node without a key serves everything but signatures."""
+
 
 def _context(request: Request, settings: NodeSettings, db: NodeDatabase, budgets: RequestBudgets) -> actors.AuthContext:
     return actors.AuthContext(request, settings, db, budgets)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from faces.dependencies import NodeRequests, NodeSettings, ReadSession, UnitOfWork
-from faces.epcis.render import render
+from faces.epcis.render import ERROR_BODY, PROBLEM_JSON, render
 from foundation.config import Settings
 from foundation.errors import InvalidRequest, TooLarge
 from foundation.http.face import Face
@@ -25,7 +25,7 @@ from resolver.trace.access import Access
 from resolver.trace.federation import MAX_HANDLES, NEIGHBOURS_PATH, neighbours_answer
 from resolver.trace.graph import expand_local
 
-FEDERATION = Face("federation", render, paths=("/federation/",))
+FEDERATION = Face("federation", render, paths=("/federation/",), error_body=ERROR_BODY, error_media_type=PROBLEM_JSON)
 router = APIRouter(tags=["traceability: federation"], route_class=FEDERATION.route_class)
 
 

@@ -38,7 +38,8 @@ def _page(handle: str, values: list[dict] | None) -> str:
             f"<body><h1>{title}</h1>{body}</body></html>")
 
 
-@router.get("/{handle:path}", include_in_schema=True, summary="Proxy: redirect to the identifier's URL value")
+@router.get("/{handle:path}", summary="Proxy: redirect to the identifier's URL value",
+            responses={302: {"description": "to the identifier's URL value"}})
 async def proxy(handle: str, request: Request, resolver: NodeResolver) -> Response:
     status, body, _ = await public_answer(resolver, handle, None)
     record = orjson.loads(body)

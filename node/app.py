@@ -32,6 +32,7 @@ from foundation.errors import DomainError, InvalidRequest, Kind
 from foundation.federation import NodeRequestVerifier
 from foundation.http.body_limit import BodyLimitMiddleware
 from foundation.http.budgets import AddressRateLimit, Budgets
+from foundation.http import openapi
 from foundation.http.face import face_of
 from foundation.metrics import MetricsMiddleware
 from foundation.redis_client import make_redis, replicas_to_wait
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                               "compatible) and SNMS-style business API.")
     app.state.settings = settings
     app.state.render_error = render_error  # for the layers in front of the application (rate limit)
+    openapi.install(app)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

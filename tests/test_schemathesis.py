@@ -1,6 +1,7 @@
 """Schemathesis against the node's own OpenAPI document: every operation, with generated and mutated requests,
-anonymously, as the node administrator and as an enterprise's Handle identity. No answer may be a 5xx, and none may
-break the schema (content type, documented headers and bodies). A bounded number of examples per operation and a
+anonymously, as the node administrator and as an enterprise's Handle identity. No answer may be a 5xx, answer a
+status its operation does not declare, or break the schema (content type, documented headers and bodies, the
+error envelope of its face). A bounded number of examples per operation and a
 fixed seed per run keep it short and repeatable; raise ``SECNODE_TEST_SCHEMATHESIS_EXAMPLES`` for a longer hunt."""
 
 import os
@@ -17,7 +18,10 @@ from tests.factories import admin_headers, onboard
 from tests.servers import running_node
 
 EXAMPLES = os.environ.get("SECNODE_TEST_SCHEMATHESIS_EXAMPLES", "10")
-CHECKS = "not_a_server_error,response_schema_conformance,content_type_conformance,response_headers_conformance"
+CHECKS = (
+    "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance,"
+    "response_headers_conformance"
+)
 
 
 def _schemathesis(url: str, headers: dict[str, str], seed: int, work: Path) -> subprocess.CompletedProcess:

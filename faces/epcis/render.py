@@ -10,6 +10,8 @@ from foundation.errors import DomainError, Kind
 from foundation.http.face import Face
 from foundation.http.responses import JSONBody, retry_after
 
+PROBLEM_JSON = "application/problem+json"
+
 # kind -> (EPCIS exception, HTTP status); any other kind is a ValidationException answered 400.
 EPCIS_EXCEPTIONS: dict[Kind, tuple[str, int]] = {
     Kind.UNAUTHENTICATED: ("epcisException:SecurityException", 401),
@@ -26,7 +28,7 @@ def render(error: DomainError, scope: Scope) -> Response:
     kind, status = EPCIS_EXCEPTIONS.get(error.kind, ("epcisException:ValidationException", 400))
     members = getattr(error, "problem", None) or {}
     return JSONBody({"type": kind, "title": error.message, "status": status, "error": error.name, **members},
-                    status_code=status, headers=retry_after(error))
+                    status_code=status, headers=retry_after(error), media_type=PROBLEM_JSON)
 
 
 ERROR_BODY = {
@@ -35,4 +37,4 @@ ERROR_BODY = {
                    "error": {"type": "string"}},
 }
 
-EPCIS = Face("epcis", render, paths=("/epcis", "/trace"), error_body=ERROR_BODY)
+EPCIS = Face("epcis", render, paths=("/epcis", "/trace"), error_body=ERROR_BODY, error_media_type=PROBLEM_JSON)

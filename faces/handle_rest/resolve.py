@@ -6,10 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from faces.dependencies import HandleActor, NodeResolver, NodeSettings, ReadSession
+from faces.dependencies import HandleActor, NodeResolver, NodeSettings, NodeSigningKey, ReadSession
 from faces.handle_rest.answers import foreign_answer
 from faces.handle_rest.render import HANDLE
-from faces.signing_key import NodeSigningKey
 from foundation.crypto.record_signatures import sign_values
 from foundation.http.responses import JSONBody
 from foundation.text import is_true
@@ -24,7 +23,8 @@ def _flag(request: Request, name: str) -> bool:
     return is_true(request.query_params.get(name, "false"))
 
 
-@router.get("/api/handles/{handle:path}", summary="Resolve an identifier (Handle.Net v9)")
+@router.get("/api/handles/{handle:path}", summary="Resolve an identifier (Handle.Net v9)",
+            responses={307: {"description": "another node serves it (with recurse=false): a referral to it"}})
 async def resolve(handle: str, request: Request, settings: NodeSettings, resolver: NodeResolver,
                   actor: HandleActor, session: ReadSession, signing_key: NodeSigningKey) -> Response:
     ident = parse_identifier(settings, handle)

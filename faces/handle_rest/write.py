@@ -47,7 +47,8 @@ def _indexes(request: Request) -> set[int]:
     return {int(r) for r in raw}
 
 
-@router.put("/api/handles/{handle:path}", summary="Create or replace an identifier (Handle.Net v9)")
+@router.put("/api/handles/{handle:path}", summary="Create or replace an identifier (Handle.Net v9)",
+            responses={201: {"description": "created (200: replaced)"}})
 async def put_handle(handle: str, request: Request, settings: NodeSettings, db: NodeDatabase, body: JsonPayload,
                      actor: HandleWriter, budgets: RequestBudgets) -> Response:
     overwrite = _flag(request, "overwrite", True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi.routing import APIRoute
 from starlette.responses import Response
@@ -15,6 +15,24 @@ from starlette.types import Scope
 from foundation.errors import DomainError
 
 ErrorRenderer = Callable[[DomainError, Scope], Response]
+
+# What any route of a face may answer besides its success: a bad request, no or wrong credentials, something
+# missing or in the way, a body over the limit, a used-up budget, a fault of the node or of a dependency.
+ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 429, 500, 503)
+
+
+class FaceRoute(APIRoute):
+    """A route of a face: its OpenAPI operation declares every error status with the face's error envelope."""
+
+    face: ClassVar[Face]
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        responses: dict[int | str, dict[str, Any]] = dict(kwargs.pop("responses", None) or {})
+        for status in ERROR_STATUSES:
+            responses.setdefault(status, {"description": f"refused or failed, in the {self.face.name} face's "
+                                                         "error envelope",
+                                          "content": {self.face.error_media_type: {"schema": self.face.error_body}}})
+        super().__init__(path, endpoint, responses=responses, **kwargs)
 
 
 @dataclass(frozen=True, eq=False)
@@ -27,10 +45,11 @@ class Face:
     render: ErrorRenderer
     paths: tuple[str, ...] = ()
     error_body: dict[str, Any] = field(default_factory=dict)
-    route_class: type[APIRoute] = field(init=False)
+    error_media_type: str = "application/json"
+    route_class: type[FaceRoute] = field(init=False)
 
     def __post_init__(self) -> None:
-        route_class = type(f"{self.name.title().replace('_', '')}Route", (APIRoute,), {"face": self})
+        route_class = type(f"{self.name.title().replace('_', '')}Route", (FaceRoute,), {"face": self})
         object.__setattr__(self, "route_class", route_class)
 
 
