@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from foundation.errors import HandleNotFound, InvalidRequest
+from foundation.errors import BadIndex, HandleNotFound, InvalidRequest
 from foundation.http.faces import is_decimal
 from registry.kernel.actor import Actor
 from registry.handles import read_grants as readers
@@ -30,7 +30,7 @@ class Query:
         if len(types) + len(indexes) > MAX_FILTERS:
             raise InvalidRequest(f"at most {MAX_FILTERS} type and index filters per query", name="request.filters")
         if not all(is_decimal(i) for i in indexes):
-            raise InvalidRequest("index filters must be integers", name="request.bad_index")
+            raise BadIndex("index filters must be integers")
         return cls(tuple(types), tuple(int(i) for i in indexes), public_only)
 
     def select(self, values: list[Value]) -> list[Value]:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.crypto.keys import hash_secret, new_token, token_digest, verify_secret
-from foundation.errors import AlreadyExists, Conflict, InvalidRequest, NotFound, Unauthenticated
+from foundation.errors import AlreadyExists, Conflict, InvalidRequest, MissingParameter, NotFound, Unauthenticated
 from foundation.crypto.passwords import check_password_strength
 from registry.accounts import repository
 from registry.kernel.actor import AUDITOR, ENTERPRISE_ADMIN, ENTERPRISE_ROLES, REGISTRAR, Actor
@@ -28,8 +28,7 @@ def _enterprise_of(actor: Actor, requested: int | None) -> int:
     actor.require_admin("managing users and API keys")
     if actor.is_node_admin:
         if requested is None:
-            raise InvalidRequest("enterpriseId is required for the node administrator",
-                                 name="request.missing_parameter")
+            raise MissingParameter("enterpriseId is required for the node administrator")
         return requested
     if requested is not None and requested != actor.enterprise_id:
         raise NotFound(f"enterprise {requested} not found", name="enterprise.not_found")

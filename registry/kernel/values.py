@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from foundation.crypto.keys import hash_secret, is_secret_hash, verify_secret
-from foundation.errors import InvalidValue
+from foundation.errors import InvalidValue, KeyInvalid
 from foundation.http.faces import is_decimal
 from foundation.crypto.pubkeys import check_public_key
 
@@ -101,7 +101,7 @@ def _data(value_type: str, raw: Any, where: str) -> dict[str, Any]:
             raise InvalidValue(f"{where}: site data must be an object", name="value.data_invalid")
     if value_type == "HS_PUBKEY":
         if fmt != "key":
-            raise InvalidValue(f"{where}: HS_PUBKEY data must have format 'key'", name="value.key_invalid")
+            raise KeyInvalid(f"{where}: HS_PUBKEY data must have format 'key'")
         check_public_key(value, where)
     if value_type == "HS_SECKEY":
         if fmt != "string":
