@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from foundation.errors import BadIndex, HandleNotFound, InvalidRequest
+from foundation.errors import BadIndex, InvalidRequest
+from registry.kernel.errors import IdentifierNotFound
 from foundation.http.faces import is_decimal
 from registry.kernel.actor import Actor
 from registry.handles import read_grants as readers
@@ -50,7 +51,7 @@ def _type_matches(wanted: str, actual: str) -> bool:
 async def load(session: AsyncSession, ident: Identifier) -> HandleRecord:
     record = await repository.get(session, ident.key)
     if record is None or record.deleted:
-        raise HandleNotFound(f"{ident.handle} not found")
+        raise IdentifierNotFound(f"{ident.handle} not found")
     return record
 
 

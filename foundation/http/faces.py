@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from foundation.config import Settings
-from foundation.errors import DomainError, EmptyBody, InvalidFields, InvalidRequest, Kind, MalformedJson
+from foundation.errors import DomainError, EmptyBody, InvalidFields, Kind, MalformedJson
 
 DATABASE_INT_MAX = 2**63 - 1  # a row id beyond this cannot exist: refuse it as a client mistake, not a 500
 RowId = Annotated[int, Path(ge=1, le=DATABASE_INT_MAX)]

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from foundation.errors import Forbidden, HandleNotFound, InvalidRequest
+from foundation.errors import Forbidden, InvalidRequest
+from registry.kernel.errors import IdentifierNotFound
 from foundation.http.faces import is_decimal
 from registry.kernel.actor import Actor
 from registry.accounts.models import ReadGrant
@@ -103,7 +104,7 @@ async def require_reader_admin(session: AsyncSession, actor: Actor, ident: Ident
     actor.require_admin("choosing readers")
     record = await repository.get(session, ident.key)
     if record is None or record.deleted:
-        raise HandleNotFound(f"{ident.handle} not found")
+        raise IdentifierNotFound(f"{ident.handle} not found")
     if not await holds(session, actor, ident, record.record_values, [Perm.MODIFY_VALUE]):
         raise Forbidden(f"{actor.name} does not administer {ident.handle}", name="readers.forbidden")
     return record.record_values

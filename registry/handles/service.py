@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
 from foundation.db import RecordChange, note_record_change
-from foundation.errors import (AlreadyExists, Conflict, DomainError, Forbidden, HandleNotFound, NotResponsible,
-                         ValueExists, ValuesNotFound)
+from foundation.errors import (AlreadyExists, Conflict, DomainError, Forbidden, NotResponsible, ValueExists,
+                               ValuesNotFound)
+from registry.kernel.errors import IdentifierNotFound, RoleForbidden
 from foundation.http.budgets import Budgets
 from registry.kernel.actor import ENTERPRISE_ADMIN, Actor
 from registry.kernel.clock import utcnow
@@ -181,9 +182,8 @@ class RecordWriter:
         before = {v["index"]: v for v in old if v["type"] in SECURITY_TYPES}
         after = {v["index"]: v for v in new if v["type"] in SECURITY_TYPES}
         if before.keys() != after.keys() or not all(same_values([before[i]], [after[i]]) for i in before):
-            raise Forbidden(f"{self.actor.name} is a {self.actor.role}: secrets, keys and administrators of "
-                            f"{ident.handle} are changed by the enterprise's administrators",
-                            name="auth.role_forbidden")
+            raise RoleForbidden(f"{self.actor.name} is a {self.actor.role}: secrets, keys and administrators of "
+                                f"{ident.handle} are changed by the enterprise's administrators")
 
     def _stage_insert(self, ident: Identifier, values: list[Value], tkey: str | None, outcome: Outcome) -> None:
         self._guard_security_values(ident, [], values)
@@ -311,7 +311,7 @@ class RecordWriter:
             try:
                 if record is None or record.deleted:
                     if not create_missing:
-                        raise HandleNotFound(f"{ident.handle} does not exist")
+                        raise IdentifierNotFound(f"{ident.handle} does not exist")
                     self._check_not_reserved(ident, "create")
                     await self._require(ident, None, [Perm.CREATE_HANDLE])
                     if record is None:
@@ -338,7 +338,7 @@ class RecordWriter:
         await self._check_prefix(ident)
         record = (await repository.get_many(self.session, [ident.key], for_update=True)).get(ident.key)
         if record is None or record.deleted:
-            raise HandleNotFound(f"{ident.handle} does not exist")
+            raise IdentifierNotFound(f"{ident.handle} does not exist")
         sent = {v["index"]: v for v in values if v["index"] in indexes}
         current = {v["index"]: v for v in record.record_values}
         if not overwrite:
@@ -354,7 +354,7 @@ class RecordWriter:
         await self._check_prefix(ident)
         record = (await repository.get_many(self.session, [ident.key], for_update=True)).get(ident.key)
         if record is None or record.deleted:
-            raise HandleNotFound(f"{ident.handle} does not exist")
+            raise IdentifierNotFound(f"{ident.handle} does not exist")
         if not indexes & {v["index"] for v in record.record_values}:
             raise ValuesNotFound(f"{ident.handle} has no value at the given indexes")
         new_values = [dict(v) for v in record.record_values if v["index"] not in indexes]
@@ -389,7 +389,7 @@ class RecordWriter:
             record = existing.get(ident.key)
             try:
                 if record is None or (record.deleted and not missing_ok):
-                    raise HandleNotFound(f"{ident.handle} does not exist")
+                    raise IdentifierNotFound(f"{ident.handle} does not exist")
                 if record.deleted:
                     outcome.version = record.version
                     continue
