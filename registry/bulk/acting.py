@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
 from foundation.errors import Conflict, Forbidden, NotFound
+from registry.prefixes.errors import PrefixNotEnabled
 from registry.accounts import repository as accounts
 from registry.kernel.actor import Actor
 from registry.accounts.service import ENTERPRISE_ROLE
@@ -31,8 +32,7 @@ async def enterprise_actor(session: AsyncSession, settings: Settings, prefix: st
     if found is None or found.state in (PrefixState.DELETED, PrefixState.REJECTED):
         raise NotFound(f"prefix {prefix} is not allocated on this node", name="bulk.prefix_unknown")
     if found.state != PrefixState.ENABLED:
-        raise Conflict(f"prefix {prefix} is {LABELS[PrefixState(found.state)]}; it accepts no writes",
-                       name="prefix.not_enabled")
+        raise PrefixNotEnabled(f"prefix {prefix} is {LABELS[PrefixState(found.state)]}; it accepts no writes")
     if username is not None:
         account = await accounts.by_username(session, username)
         if account is None:

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
-from foundation.errors import AlreadyExists, DomainError, Forbidden, InvalidRequest, NotFound
+from foundation.errors import AlreadyExists, DomainError, Forbidden, InvalidRequest
+from registry.enterprises.errors import BadCreditCode, EnterpriseNotFound
 from registry.kernel.actor import Actor
 from registry.kernel.clock import utcnow
 from registry.enterprises import repository as enterprises
@@ -142,10 +143,9 @@ async def grant(session: AsyncSession, actor: Actor, grantee: int | str, *, revo
     actor.require_admin("granting partners")
     if isinstance(grantee, str):
         if not credit_code_valid(grantee):
-            raise InvalidRequest(f"{grantee} is not a valid unified social credit code (GB 32100)",
-                                 name="enterprise.bad_credit_code")
+            raise BadCreditCode(grantee)
     elif await enterprises.get(session, grantee) is None:
-        raise NotFound(f"enterprise {grantee} does not exist", name="enterprise.not_found")
+        raise EnterpriseNotFound(f"enterprise {grantee} does not exist")
     if revoke:
         await repository.remove_grant(session, actor.enterprise_id, grantee)
     else:

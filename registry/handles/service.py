@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
 from foundation.db import RecordChange, note_record_change
-from foundation.errors import (AlreadyExists, Conflict, DomainError, Forbidden, NotResponsible, ValueExists,
-                               ValuesNotFound)
+from foundation.errors import AlreadyExists, DomainError, Forbidden, NotResponsible, ValueExists, ValuesNotFound
+from registry.enterprises.errors import EnterpriseNotApproved
+from registry.prefixes.errors import PrefixNotEnabled
 from registry.kernel.errors import IdentifierNotFound, RoleForbidden
 from foundation.http.budgets import Budgets
 from registry.kernel.actor import ENTERPRISE_ADMIN, Actor
@@ -112,11 +113,10 @@ class RecordWriter:
             return NotResponsible(f"prefix {ident.prefix} is not allocated on this node")
         prefix, enterprise_state = found
         if prefix.state != PrefixState.ENABLED:
-            return Conflict(f"prefix {ident.prefix} is {LABELS[PrefixState(prefix.state)]} "
-                            f"(state {prefix.state}); it accepts no writes", name="prefix.not_enabled")
+            return PrefixNotEnabled(f"prefix {ident.prefix} is {LABELS[PrefixState(prefix.state)]} "
+                                    f"(state {prefix.state}); it accepts no writes")
         if enterprise_state != EnterpriseState.APPROVED:
-            return Conflict(f"the enterprise holding {ident.prefix} is {enterprise_state}",
-                            name="enterprise.not_approved")
+            return EnterpriseNotApproved(f"the enterprise holding {ident.prefix} is {enterprise_state}")
         return None
 
     def _check_not_reserved(self, ident: Identifier, action: str) -> None:
