@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from foundation.errors import BadIndex, InvalidRequest
+from foundation.errors import BadIndex
+from resolver.errors import TooManyFilters
 from registry.kernel.errors import IdentifierNotFound
 from foundation.http.faces import is_decimal
 from registry.kernel.actor import Actor
@@ -29,7 +30,7 @@ class Query:
     @classmethod
     def from_params(cls, types: list[str], indexes: list[str], public_only: bool) -> "Query":
         if len(types) + len(indexes) > MAX_FILTERS:
-            raise InvalidRequest(f"at most {MAX_FILTERS} type and index filters per query", name="request.filters")
+            raise TooManyFilters(MAX_FILTERS)
         if not all(is_decimal(i) for i in indexes):
             raise BadIndex("index filters must be integers")
         return cls(tuple(types), tuple(int(i) for i in indexes), public_only)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from foundation.errors import AlreadyExists, Conflict, Forbidden, InvalidRequest, NotFound
 
 
@@ -32,9 +34,9 @@ class BadCreditCode(InvalidRequest):
 class BadRole(InvalidRequest):
     name = "account.bad_role"
 
-    def __init__(self, allowed: str) -> None:
-        super().__init__(f"role must be one of {allowed}")
-        self.allowed = allowed
+    def __init__(self, allowed: Sequence[str]) -> None:
+        super().__init__(f"role must be one of {', '.join(allowed)}")
+        self.allowed = tuple(allowed)
 
 
 class EnterpriseBadTransition(Conflict):

@@ -40,7 +40,7 @@ def _enterprise_of(actor: Actor, requested: int | None) -> int:
 
 def _check_role(role: str, allowed: tuple[str, ...]) -> None:
     if role not in allowed:
-        raise BadRole(", ".join(allowed))
+        raise BadRole(allowed)
 
 
 def account_out(account: Account) -> dict:
