@@ -12,13 +12,16 @@ from starlette.requests import Request
 
 from foundation.config import Settings
 from foundation.db import Database
-from foundation.errors import Forbidden, Unauthenticated
 from foundation.http.budgets import Budgets
 from foundation.http.requests import credentials_allowed
 from foundation.text import is_decimal
 from registry.authentication import keyauth, service
+from registry.authentication.errors import (AuthenticationRequired, BadBasicCredentials, InsecureTransport,
+                                            MissingToken, SessionUnauthenticated, SessionUnknown,
+                                            UnsupportedAuthorizationType, UnsupportedScheme)
 from registry.authentication.handle_auth import parse_handle_authorization
 from registry.kernel.actor import ANONYMOUS, Actor
+from registry.kernel.errors import ReadOnlyActor
 
 __all__ = ["ANONYMOUS", "AuthContext", "business_actor", "handle_actor", "handle_writer", "refuse_plain_http",
            "session_actor"]
@@ -34,8 +37,7 @@ class AuthContext:
 
 def refuse_plain_http(request: Request, settings: Settings) -> None:
     if not credentials_allowed(request, settings):
-        raise Unauthenticated("credentials are accepted only over HTTPS (or from loopback)",
-                              name="auth.insecure_transport")
+        raise InsecureTransport()
 
 
 async def business_actor(auth: AuthContext) -> Actor:
@@ -44,8 +46,7 @@ async def business_actor(auth: AuthContext) -> Actor:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("log in first: POST /identity/token, then send Authorization: Bearer <token>",
-                              name="auth.missing_token")
+        raise MissingToken()
     request.state.claimed = "bearer token"
     refuse_plain_http(request, auth.settings)
     async with auth.db.primary_read_session() as session:
@@ -66,12 +67,12 @@ async def handle_actor(auth: AuthContext) -> Actor:
     if scheme.lower() == "handle":
         return await session_actor(auth, credentials)
     if scheme.lower() != "basic":
-        raise Unauthenticated(f"unsupported authorization scheme {scheme!r}", name="auth.unsupported_scheme")
+        raise UnsupportedScheme(scheme)
     refuse_plain_http(request, auth.settings)
     try:
         decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise Unauthenticated("malformed Basic credentials", name="auth.bad_basic") from None
+        raise BadBasicCredentials() from None
     username, secret = _split_basic(decoded)
     request.state.claimed = username
     settings = auth.settings
@@ -85,7 +86,7 @@ async def handle_writer(auth: AuthContext) -> Actor:
     """The Handle API's caller, who must have authenticated: changing identifiers is never anonymous."""
     actor = await handle_actor(auth)
     if not actor.authenticated:
-        raise Unauthenticated("changing identifiers requires authentication", name="auth.required")
+        raise AuthenticationRequired()
     return actor
 
 
@@ -104,12 +105,10 @@ async def session_actor(auth: AuthContext, credentials: str) -> Actor:
     session_id = fields.get("sessionId", "")
     request.state.claimed = fields.get("id") or "handle session"
     if not session_id:
-        raise Unauthenticated("Handle authorization needs a sessionId: POST /api/sessions first",
-                              name="auth.session_unknown")
+        raise SessionUnknown("Handle authorization needs a sessionId: POST /api/sessions first")
     if "signature" in fields:
         if fields.get("type", "HS_PUBKEY") != "HS_PUBKEY":
-            raise Unauthenticated("only type=\"HS_PUBKEY\" signatures are accepted; secrets go by Basic auth",
-                                  name="auth.unsupported_type")
+            raise UnsupportedAuthorizationType()
         # committed on its own, whatever the request: a used client nonce stays used even on a GET (whose session
         # never commits, and may read a replica)
         async with auth.db.unit_of_work() as own:
@@ -121,8 +120,7 @@ async def session_actor(auth: AuthContext, credentials: str) -> Actor:
         async with auth.db.primary_read_session() as session:
             identity = await keyauth.identity_of_session(session, session_id)
     if identity is None:
-        raise Unauthenticated("the session is not authenticated yet: sign its nonce (PUT /api/sessions/this)",
-                              name="auth.session_unauthenticated")
+        raise SessionUnauthenticated()
     return await _identity_actor(auth, identity)
 
 
@@ -136,7 +134,7 @@ def _authenticated(auth: AuthContext, actor: Actor) -> Actor:
     request.state.actor = actor
     if actor.read_only and request.method not in ("GET", "HEAD", "OPTIONS") \
             and request.url.path not in _SELF_SERVICE:
-        raise Forbidden(f"{actor.name} is an auditor: it reads and writes nothing", name="auth.read_only")
+        raise ReadOnlyActor(actor.name)
     if not actor.is_node_admin:
         auth.budgets.charge_identity(actor.name)
     return actor

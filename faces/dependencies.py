@@ -13,7 +13,7 @@ from fastapi import Depends, Request
 
 from faces import actors
 from foundation.crypto.keys import load_signing_key
-from foundation.errors import InvalidRequest, Unavailable
+from foundation.errors import MissingParameter, NoSigningKey
 from foundation.federation import NodeRequestVerifier
 from foundation.http.dependencies import (JsonPayload, NodeDatabase, NodeSettings, ReadSession, RequestBudgets,
                                           UnitOfWork)
@@ -48,8 +48,7 @@ def _signing_key(request: Request) -> Callable[[], Ed25519PrivateKey]:
             try:
                 key = state.signing_key = load_signing_key(state.settings.node_key_file)
             except OSError:
-                raise Unavailable("this node has no signing key yet (secnode init makes it)",
-                                  name="signature.no_key") from None
+                raise NoSigningKey() from None
         return key
 
     return load
@@ -96,7 +95,7 @@ HandleWriter = Annotated[Actor, Depends(_handle_writer)]
 def _queried_identifier(request: Request, settings: NodeSettings) -> Identifier:
     handle = request.query_params.get("handle", "")
     if not handle:
-        raise InvalidRequest("handle is required", name="request.missing_parameter")
+        raise MissingParameter("handle is required")
     return parse_identifier(settings, handle)
 
 

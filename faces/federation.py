@@ -13,7 +13,7 @@ from starlette.responses import Response
 from faces.dependencies import NodeRequests, NodeSettings, ReadSession, UnitOfWork
 from faces.epcis.render import ERROR_BODY, PROBLEM_JSON, render
 from foundation.config import Settings
-from foundation.errors import InvalidRequest, TooLarge
+from foundation.errors import BadNodeRequest, TooManyHandles
 from foundation.http.face import Face
 from foundation.http.responses import JSONBody
 from registry.enterprises.credit_code import is_valid as credit_code_valid
@@ -50,12 +50,11 @@ def _neighbours_request(settings: Settings, payload: dict[str, Any]) -> tuple[st
     direction, handles, credit_code = payload.get("direction"), payload.get("handles"), payload.get("onBehalfOf")
     if direction not in ("up", "down") or not isinstance(handles, list) or not all(isinstance(h, str)
                                                                                    for h in handles):
-        raise InvalidRequest("direction (up or down) and handles (a list of identifiers) are required",
-                             name="federation.bad_request")
+        raise BadNodeRequest("direction (up or down) and handles (a list of identifiers) are required")
     if len(handles) > MAX_HANDLES:
-        raise TooLarge(f"at most {MAX_HANDLES} identifiers per request", name="federation.too_many")
+        raise TooManyHandles(MAX_HANDLES)
     if credit_code is not None and not (isinstance(credit_code, str) and credit_code_valid(credit_code)):
-        raise InvalidRequest("onBehalfOf is a unified social credit code or null", name="federation.bad_request")
+        raise BadNodeRequest("onBehalfOf is a unified social credit code or null")
     return direction, [parse_identifier(settings, h).key for h in handles], credit_code
 
 

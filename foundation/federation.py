@@ -13,7 +13,8 @@ from typing import Any, Protocol
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from foundation.errors import InvalidRequest, Unauthenticated
+from foundation.errors import (BadNodeRequest, NoNodeDirectory, NodeBadSignature, NodeRequestReplayed,
+                               NodeRequestStale, UnknownNode)
 from foundation.crypto.signing import sign, verify
 
 log = logging.getLogger("secnode")
@@ -52,27 +53,23 @@ class NodeRequestVerifier:
     async def verify(self, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
         node_prefix = next((v for k, v in headers.items() if k.lower() == NODE_HEADER.lower()), "")
         if self.locator is None:
-            raise Unauthenticated("this node has no top-level node to check other nodes' keys with",
-                                  name="federation.no_directory")
+            raise NoNodeDirectory()
         key = await self.locator.node_key(node_prefix) if node_prefix else None
         if key is None:
-            raise Unauthenticated(f"node {node_prefix or '(none)'} is not registered at the top-level node",
-                                  name="federation.unknown_node")
+            raise UnknownNode(node_prefix or "(none)")
         if not verify(body, headers, key):
-            raise Unauthenticated(f"the request is not signed by the key of node {node_prefix}",
-                                  name="federation.bad_signature")
+            raise NodeBadSignature(node_prefix)
         try:
             payload = orjson.loads(body)
             issued, nonce, sender = int(payload["issuedAt"]), str(payload["nonce"]), payload["fromNode"]
         except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            raise InvalidRequest("a node request carries fromNode, issuedAt and nonce",
-                                 name="federation.bad_request") from None
+            raise BadNodeRequest("a node request carries fromNode, issuedAt and nonce") from None
         now = time.time()
         if sender != node_prefix or abs(now - issued) > MAX_SKEW_SECONDS:
-            raise Unauthenticated("the request is stale or names another sender", name="federation.stale")
+            raise NodeRequestStale()
         self._forget_expired(now)
         if nonce in self._seen or not await self._first_in_node(sender, nonce):
-            raise Unauthenticated("the request was already received", name="federation.replayed")
+            raise NodeRequestReplayed()
         self._seen[nonce] = now + 2 * MAX_SKEW_SECONDS
         return payload
 

@@ -28,7 +28,7 @@ from faces.handle_rest.render import HANDLE
 from foundation import __version__
 from foundation.config import Settings, get_settings
 from foundation.db import Database
-from foundation.errors import DomainError, InvalidRequest, Kind
+from foundation.errors import DomainError, HttpError, HttpNotFound, InternalError, InvalidFields
 from foundation.federation import NodeRequestVerifier
 from foundation.http.body_limit import BodyLimitMiddleware
 from foundation.http.budgets import AddressRateLimit, Budgets
@@ -55,10 +55,6 @@ ROUTERS = (identity.router, sessions.router, users.router, enterprises.router, p
 def render_error(error: DomainError, scope: Scope) -> Response:
     """``error`` in the envelope of the face it happened on: the matched route's, else the path's (business)."""
     return face_of(scope, FACES, BUSINESS).render(error, scope)
-
-
-class InternalError(DomainError):
-    kind, name = Kind.INTERNAL, "internal"
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -118,12 +114,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        return render_error(InvalidRequest(problems, name="request.invalid_fields"), request.scope)
+        return render_error(InvalidFields(problems), request.scope)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        kind = Kind.NOT_FOUND if exc.status_code == 404 else Kind.INVALID_REQUEST
-        response = render_error(DomainError(str(exc.detail), name=f"http.{exc.status_code}", kind=kind), request.scope)
+        error = HttpNotFound(str(exc.detail)) if exc.status_code == 404 else HttpError(exc.status_code, str(exc.detail))
+        response = render_error(error, request.scope)
         response.status_code = exc.status_code
         response.headers.update(exc.headers or {})
         return response
@@ -135,7 +131,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:
         log.exception("secnode.request.failed path=%s", request.url.path)
-        return render_error(InternalError("internal error"), request.scope)
+        return render_error(InternalError(), request.scope)
 
     for router in ROUTERS:
         app.include_router(router)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
 from foundation.crypto.keys import hash_secret, new_password
-from foundation.errors import InvalidRequest
+from foundation.errors import WeakPassword
 from foundation.crypto.passwords import check_password_strength
 from registry.accounts import repository as accounts
 from registry.kernel.actor import SYSTEM
@@ -34,9 +34,8 @@ def seed_templates() -> list[dict]:
 def _check_chosen(password: str) -> None:
     try:
         check_password_strength(password, NODE_ADMIN_USERNAME)
-    except InvalidRequest as exc:  # the operator learns which setting to change
-        raise InvalidRequest("SECNODE_BOOTSTRAP_ADMIN_PASSWORD is too weak: " + "; ".join(exc.details["rules"]),
-                             name=exc.name) from None
+    except WeakPassword as exc:  # the operator learns which setting to change
+        raise WeakPassword(exc.rules, subject="SECNODE_BOOTSTRAP_ADMIN_PASSWORD") from None
 
 
 async def ensure_node(session: AsyncSession, settings: Settings) -> str | None:

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from foundation.errors import HandleNotFound, InvalidRequest
+from foundation.errors import BadIndex
+from resolver.errors import TooManyFilters
+from registry.kernel.errors import IdentifierNotFound
 from foundation.text import is_decimal
 from registry.kernel.actor import Actor
 from registry.handles import read_grants as readers
@@ -28,9 +30,9 @@ class Query:
     @classmethod
     def from_params(cls, types: list[str], indexes: list[str], public_only: bool) -> "Query":
         if len(types) + len(indexes) > MAX_FILTERS:
-            raise InvalidRequest(f"at most {MAX_FILTERS} type and index filters per query", name="request.filters")
+            raise TooManyFilters(MAX_FILTERS)
         if not all(is_decimal(i) for i in indexes):
-            raise InvalidRequest("index filters must be integers", name="request.bad_index")
+            raise BadIndex("index filters must be integers")
         return cls(tuple(types), tuple(int(i) for i in indexes), public_only)
 
     def select(self, values: list[Value]) -> list[Value]:
@@ -50,7 +52,7 @@ def _type_matches(wanted: str, actual: str) -> bool:
 async def load(session: AsyncSession, ident: Identifier) -> HandleRecord:
     record = await repository.get(session, ident.key)
     if record is None or record.deleted:
-        raise HandleNotFound(f"{ident.handle} not found")
+        raise IdentifierNotFound(f"{ident.handle} not found")
     return record
 
 

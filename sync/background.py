@@ -14,17 +14,14 @@ from foundation.config import Settings
 from foundation.crypto.keys import load_signing_key
 from foundation.db import Database, make_engine
 from sync.backlinks import BacklinkSender
+from sync.errors import ReporterBusy, UpstreamError
 from sync.homing import HomingLocator
 from sync.reporter import Reporter
-from sync.upstream import HttpUpstream, UpstreamError
+from sync.upstream import HttpUpstream
 
 log = logging.getLogger("secnode.sync")
 REPORTER_LOCK_ID = 0x5EC0DE_0002
 TAKEOVER_SECONDS = 15.0
-
-
-class ReporterBusy(Exception):
-    """Another process of the node holds the reporter's lock."""
 
 
 @contextlib.asynccontextmanager

@@ -21,15 +21,12 @@ from registry.kernel.clock import utcnow
 from registry.events import repository as events
 from registry.kernel.syntax import canonical, is_under
 from registry.journal import repository as journal
+from sync.errors import BacklinkFailed
 
 CURSOR = "backlinks"
 LINKS_PATH = "/federation/v1/trace/links"
 
 log = logging.getLogger("secnode.sync.backlinks")
-
-
-class BacklinkFailed(Exception):
-    pass
 
 
 @dataclass

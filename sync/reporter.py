@@ -17,7 +17,8 @@ from registry.kernel.clock import utcnow
 from registry.journal import repository as journal
 from registry.prefixes.service import apply_upstream_decision
 from registry.statistics import repository as statistics
-from sync.upstream import Upstream, UpstreamError
+from sync.errors import UpstreamError
+from sync.upstream import Upstream
 
 log = logging.getLogger("secnode.sync")
 CURSOR = "upstream"

@@ -19,10 +19,7 @@ from registry.kernel.clock import utcnow
 from registry.kernel.models import HandleRecord
 from registry.kernel.values import admin_view
 from registry.journal import repository as journal
-
-
-class SnapshotInvalid(Exception):
-    pass
+from sync.errors import SnapshotInvalid
 
 
 async def _lines(db: Database, node_prefix: str, key: Ed25519PrivateKey) -> AsyncIterator[bytes]:

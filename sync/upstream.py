@@ -13,10 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from foundation.crypto.keys import public_key_raw
 from foundation.crypto.signing import sign
-
-
-class UpstreamError(Exception):
-    """The top-level node could not be reached or refused a request; the message says which."""
+from sync.errors import UpstreamError
 
 
 @dataclass

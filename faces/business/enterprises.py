@@ -7,9 +7,9 @@ from starlette.responses import Response
 
 from faces.business.render import BUSINESS, ok
 from faces.dependencies import BusinessActor, JsonPayload, NodeSettings, UnitOfWork
-from foundation.errors import InvalidRequest
 from foundation.http.dependencies import PageWindow
 from foundation.http.requests import RowId, credentials_allowed, parse_model
+from registry.authentication.errors import InsecureApplication
 from registry.enterprises import repository, service
 from registry.enterprises.schemas import Audit, EnterpriseApplication
 from registry.enterprises.service import enterprise_out
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/snms/api/v5/enterprises", tags=["business: enterpris
 @router.post("", status_code=201, summary="Apply: a real-name record and the account to log in with (public)")
 async def apply(request: Request, settings: NodeSettings, body: JsonPayload, session: UnitOfWork) -> Response:
     if not credentials_allowed(request, settings):
-        raise InvalidRequest("applications carry a password: use HTTPS", name="auth.insecure_transport")
+        raise InsecureApplication()
     data = parse_model(EnterpriseApplication, body)
     enterprise = await service.apply(session, data, actor_name=f"user:{data.username}")
     return ok(enterprise_out(enterprise), status_code=201)

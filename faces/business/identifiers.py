@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from faces.business.render import BUSINESS, ok, snms_status
 from faces.dependencies import BusinessActor, JsonPayload, NodeSettings, RequestBudgets, UnitOfWork
-from foundation.errors import InvalidRequest
+from foundation.errors import BadBatch, BatchTooBig, EmptyBatch
 from foundation.http.requests import read_json
 from registry.handles.items import item_handle, write_items
 from registry.handles.service import Outcome, charge_registrations
@@ -30,11 +30,11 @@ def _batch_items(raw: Any, limit: int) -> list[Any]:
     if isinstance(raw, dict):
         raw = raw.get("data", raw.get("items", raw.get("handles")))
     if not isinstance(raw, list):
-        raise InvalidRequest("batch body must be a list of items (or {\"data\": [...]})", name="request.bad_batch")
+        raise BadBatch()
     if not raw:
-        raise InvalidRequest("batch is empty", name="request.empty_batch")
+        raise EmptyBatch()
     if len(raw) > limit:
-        raise InvalidRequest(f"batch has {len(raw)} items; at most {limit} are allowed", name="request.batch_too_big")
+        raise BatchTooBig(len(raw), limit)
     return raw
 
 

@@ -9,7 +9,8 @@ from starlette.responses import Response
 
 from faces.business.render import BUSINESS, ok
 from faces.dependencies import BusinessActor, OptionalBusinessActor, QueriedIdentifier, ReadSession
-from foundation.errors import Forbidden, HandleNotFound
+from registry.kernel.errors import IdentifierNotFound
+from resolver.errors import HandleDeleted, HistoryForbidden
 from registry.handles.service import history as registry_history
 from registry.kernel import records as repository
 from registry.kernel.values import render
@@ -26,8 +27,7 @@ async def detail(ident: QueriedIdentifier, actor: OptionalBusinessActor, session
     handle = ident.handle
     record = await repository.get(session, ident.key)
     if record is not None and record.deleted:
-        raise HandleNotFound(f"{handle} was deleted (version {record.version}); its name is not reused",
-                             name="handle.deleted")
+        raise HandleDeleted(handle, record.version)
     record = await load(session, ident)
     values = await visible_values(session, actor, ident, record, public_only=False)
     binding = read_binding(record.record_values)
@@ -58,7 +58,7 @@ async def history(ident: QueriedIdentifier, actor: BusinessActor, session: ReadS
     handle = ident.handle
     current = await repository.get(session, ident.key)
     if current is None:
-        raise HandleNotFound(f"{handle} not found")
+        raise IdentifierNotFound(f"{handle} not found")
     if not await may_read_all(session, actor, ident, current):
-        raise Forbidden(f"the history of {handle} is for its administrators", name="handle.history_forbidden")
+        raise HistoryForbidden(handle)
     return ok({"handle": handle, "versions": describe_changes(await registry_history(session, ident.key))})

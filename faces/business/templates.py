@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from faces.business.render import BUSINESS, ok
 from faces.dependencies import BusinessActor, JsonPayload, NodeSettings, ReadSession, UnitOfWork
-from foundation.errors import InvalidRequest
+from foundation.errors import MissingParameter
 from foundation.http.requests import parse_model
 from registry.templates import service
 from registry.templates.schemas import TemplateIn
@@ -28,7 +28,7 @@ async def update(body: JsonPayload, actor: BusinessActor, session: UnitOfWork) -
 @router.get("", summary="One template by prefix and version (public)")
 async def get_template(session: ReadSession, prefix: str = "", version: str = "") -> Response:
     if not prefix or not version:
-        raise InvalidRequest("prefix and version are required", name="request.missing_parameter")
+        raise MissingParameter("prefix and version are required")
     return ok(await service.get(session, prefix, version))
 
 

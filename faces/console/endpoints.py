@@ -14,7 +14,7 @@ from faces.console.assets import ASSETS
 from faces.console.messages import COOKIE, LANGUAGES, negotiate
 from faces.console.page import STATIC, render_page
 from faces.console.qr import qr_svg
-from foundation.errors import DomainError, NotFound
+from foundation.errors import AssetNotFound, DomainError
 from foundation.http.node_settings import NodeSettings
 from foundation.http.face import Face
 
@@ -51,7 +51,7 @@ async def console(request: Request, settings: NodeSettings) -> Response:
 async def asset(name: str, request: Request) -> Response:
     found = ASSETS.get(name)
     if found is None:
-        raise NotFound("not found")
+        raise AssetNotFound()
     headers = {**SECURITY_HEADERS, "ETag": found.etag, "Cache-Control": "no-cache"}
     if request.headers.get("if-none-match") == found.etag:
         return Response(status_code=304, headers=headers)

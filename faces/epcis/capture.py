@@ -11,11 +11,12 @@ from starlette.responses import Response
 
 from faces.dependencies import BusinessActor, JsonPayload, NodeSettings, ReadSession, UnitOfWork
 from faces.epcis.render import EPCIS
-from foundation.errors import DomainError, InvalidRequest, TooLarge
+from foundation.errors import DomainError
 from foundation.http.requests import read_json
 from foundation.http.responses import JSONBody
 from foundation.text import is_decimal
 from registry.events import repository, service
+from registry.events.errors import BadCaptureBehaviour, BadGrantee, CaptureDocumentInvalid, TooManyEvents
 from registry.events.service import CaptureRejected, CaptureResult
 
 router = APIRouter(prefix="/epcis", tags=["traceability: capture"], route_class=EPCIS.route_class)
@@ -28,8 +29,7 @@ def _events_of(document: Any) -> list[Any]:
         body = document.get("epcisBody")
         if isinstance(body, dict) and isinstance(body.get("eventList"), list):
             return body["eventList"]
-    raise InvalidRequest("expected an EPCISDocument with epcisBody.eventList (or a list of events)",
-                         name="capture.document_invalid")
+    raise CaptureDocumentInvalid()
 
 
 def _report(results: list[CaptureResult]) -> list[dict[str, Any]]:
@@ -56,11 +56,10 @@ async def capture_document(request: Request, settings: NodeSettings, actor: Busi
     started = datetime.now(UTC).isoformat()
     try:
         if behaviour not in ("rollback", "proceed"):
-            raise InvalidRequest("GS1-Capture-Error-Behaviour must be rollback or proceed", name="capture.behaviour")
+            raise BadCaptureBehaviour()
         events = _events_of(await read_json(request))
         if len(events) > settings.batch_max_items:
-            raise TooLarge(f"a capture holds at most {settings.batch_max_items} events; this one has {len(events)}",
-                           name="capture.too_many_events")
+            raise TooManyEvents(settings.batch_max_items, len(events))
         results = await service.capture(session, settings, actor, events, proceed=behaviour == "proceed")
     except DomainError as exc:  # the problem names the capture job it refused, and each refused event
         exc.problem = {"captureID": capture_id, "success": False}
@@ -80,8 +79,7 @@ def _grantee(raw: str) -> int | str:
         return raw.upper()
     if is_decimal(raw):
         return int(raw)
-    raise InvalidRequest("the grantee is an enterprise id or an 18-character unified social credit code",
-                         name="event.bad_grantee")
+    raise BadGrantee()
 
 
 @router.put("/grants/{grantee}", summary="Let another enterprise (id here, or credit code on any node) capture and "

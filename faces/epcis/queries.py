@@ -9,13 +9,14 @@ from starlette.responses import Response
 
 from faces.dependencies import BusinessActor, NodeResolver, NodeSettings, ReadSession
 from faces.epcis.render import EPCIS
-from foundation.errors import Forbidden, InvalidRequest, NotFound
 from foundation.http.responses import JSONBody
 from foundation.text import is_decimal, is_true
 from registry.events import repository as events_repository
+from registry.events.errors import EventNotFound
 from registry.kernel import records as handles
 from registry.kernel.identifiers import parse_identifier
 from registry.kernel.values import render
+from resolver.errors import BadQueryParameter, BadQueryTime, MissingEpc, MissingHandle, QueryForbidden
 from resolver.records import visible_values
 from resolver.trace.access import Access
 from resolver.trace.graph import trace
@@ -32,16 +33,16 @@ def _time(request: Request, name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidRequest(f"{name} must be an ISO 8601 time", name="query.bad_time") from None
+        raise BadQueryTime(f"{name} must be an ISO 8601 time") from None
     if moment.tzinfo is None:
-        raise InvalidRequest(f"{name} must carry a time zone", name="query.bad_time")
+        raise BadQueryTime(f"{name} must carry a time zone")
     return moment
 
 
 def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
     raw = request.query_params.get(name, str(default))
     if not is_decimal(raw) or not low <= int(raw) <= high:
-        raise InvalidRequest(f"{name} must be an integer from {low} to {high}", name="query.bad_parameter")
+        raise BadQueryParameter(name, low, high)
     return int(raw)
 
 
@@ -54,7 +55,7 @@ async def lifecycle(request: Request, settings: NodeSettings, actor: BusinessAct
                     session: ReadSession) -> Response:
     identifiers = [parse_identifier(settings, h) for h in _list(request, "MATCH_anyEPC")]
     if not identifiers:
-        raise InvalidRequest("MATCH_anyEPC (one or more identifiers) is required", name="query.missing_epc")
+        raise MissingEpc()
     per_page = _int(request, "perPage", 100, 1, MAX_PER_PAGE)
     token = request.query_params.get("nextPageToken")
     location = request.query_params.get("EQ_bizLocation")
@@ -62,8 +63,7 @@ async def lifecycle(request: Request, settings: NodeSettings, actor: BusinessAct
     status = await access.statuses([i.key for i in identifiers])
     for ident in identifiers:
         if status[ident.key][0] == "unauthorised":
-            raise Forbidden(f"the events of {ident.handle} are for its owner and the partners it granted",
-                            name="query.forbidden")
+            raise QueryForbidden(f"the events of {ident.handle} are for its owner and the partners it granted")
     events, next_token = await events_of(
         session, [i.key for i in identifiers], event_types=_list(request, "eventType"),
         biz_steps=_list(request, "EQ_bizStep"), since=_time(request, "GE_eventTime"),
@@ -83,13 +83,13 @@ async def one_event(event_id: str, settings: NodeSettings, actor: BusinessActor,
     access = Access(session, settings, actor)
     event = await events_repository.by_event_id(session, event_id)
     if event is None:
-        raise NotFound(f"event {event_id} does not exist", name="event.not_found")
+        raise EventNotFound(event_id)
     keys = [k for role in ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
             for k in event.body.get(role, [])] + ([event.body["parentID"]] if "parentID" in event.body
                                                    else [])
     statuses = await access.statuses([parse_identifier(access.settings, k).key for k in keys])
     if not any(s == "found" for s, _ in statuses.values()) and event.captured_by != access.actor.name:
-        raise Forbidden(f"event {event_id} speaks of nothing you may read", name="query.forbidden")
+        raise QueryForbidden(f"event {event_id} speaks of nothing you may read")
     return JSONBody(event.body)
 
 
@@ -97,7 +97,7 @@ async def _trace(request: Request, settings: NodeSettings, actor: BusinessActor,
                  resolver: NodeResolver, direction: str) -> Response:
     handle = request.query_params.get("handle", "")
     if not handle:
-        raise InvalidRequest("handle is required", name="query.missing_handle")
+        raise MissingHandle()
     ident = parse_identifier(settings, handle)
     depth = _int(request, "depth", 10, 1, MAX_TRACE_DEPTH)
     access = Access(session, settings, actor)

@@ -10,7 +10,9 @@ import httpx
 import orjson
 
 from faces.handle_rest.render import error_answer
-from foundation.errors import DomainError, HandleNotFound, NotResponsible, Unavailable
+from foundation.errors import DomainError, NodeUnreachable
+from registry.handles.errors import PrefixNotServed
+from registry.kernel.errors import IdentifierNotFound
 from registry.kernel.syntax import Identifier
 from resolver.records import Query
 from resolver.service import Resolver
@@ -30,7 +32,7 @@ async def public_answer(resolver: Resolver, handle: str, query: Query | None, ra
             return await foreign_answer(resolver, handle, ident, raw_query)
         entry = await resolver.lookup(ident)
         if not entry.found:
-            raise HandleNotFound("handle not found")
+            raise IdentifierNotFound("handle not found")
     except DomainError as exc:  # rendered here because this answer is bytes for the raw hot path, not a Response
         return (*error_answer(exc, _shown(handle)), {})
     echo = orjson.dumps(handle)
@@ -47,7 +49,7 @@ async def foreign_answer(resolver: Resolver, handle: str, ident: Identifier, raw
     home = await resolver.home_of(ident)
     prefix = ident.suffix if ident.prefix.lower() == "0.na" else ident.prefix
     if home is None:
-        raise NotResponsible(f"no node is known to serve {prefix}")
+        raise PrefixNotServed(f"no node is known to serve {prefix}")
     target = f"{home.rstrip('/')}/api/handles/{handle}"
     params = [(k, v) for k, v in parse_qsl(raw_query, keep_blank_values=True) if k != "recurse"]
     if any(k == "recurse" and v.lower() == "false" for k, v in parse_qsl(raw_query)):
@@ -57,6 +59,5 @@ async def foreign_answer(resolver: Resolver, handle: str, ident: Identifier, raw
     try:
         response = await resolver.fetch_remote(target, params)
     except httpx.HTTPError as exc:
-        raise Unavailable(f"the node serving {prefix} did not answer ({type(exc).__name__})",
-                          name="federation.unreachable") from None
+        raise NodeUnreachable(f"the node serving {prefix} did not answer ({type(exc).__name__})") from None
     return response.status_code, response.content, {}

@@ -8,9 +8,9 @@ from starlette.responses import Response
 from faces.actors import refuse_plain_http, session_actor
 from faces.dependencies import Auth, NodeSettings, ReadSession, UnitOfWork
 from faces.handle_rest.render import HANDLE
-from foundation.errors import Unauthenticated
 from foundation.http.responses import JSONBody
 from registry.authentication import keyauth
+from registry.authentication.errors import SessionUnknown
 from registry.authentication.handle_auth import parse_handle_authorization
 
 router = APIRouter(tags=["Handle REST: sessions"], route_class=HANDLE.route_class)
@@ -20,8 +20,7 @@ def _session_id(request: Request) -> str:
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     session_id = parse_handle_authorization(credentials).get("sessionId") if scheme.lower() == "handle" else None
     if not session_id:
-        raise Unauthenticated('send Authorization: Handle sessionId="…" (POST /api/sessions opens one)',
-                              name="auth.session_unknown")
+        raise SessionUnknown('send Authorization: Handle sessionId="…" (POST /api/sessions opens one)')
     return session_id
 
 
@@ -61,5 +60,5 @@ async def authenticate(request: Request, auth: Auth, session: UnitOfWork) -> Res
 async def end_session(request: Request, session: UnitOfWork) -> Response:
     session_id = _session_id(request)
     if not await keyauth.end_session(session, session_id):
-        raise Unauthenticated("the session is unknown or expired", name="auth.session_unknown")
+        raise SessionUnknown("the session is unknown or expired")
     return JSONBody({"sessionId": session_id, "authenticated": False})

@@ -12,7 +12,8 @@ from faces.dependencies import (HandleActor, HandleWriter, JsonPayload, NodeData
 from faces.handle_rest.render import HANDLE
 from foundation.config import Settings
 from foundation.db import Database
-from foundation.errors import AlreadyExists, Forbidden, InvalidRequest
+from foundation.errors import AlreadyExists, BadFlag, BadIndex, BadPage
+from registry.handles.errors import ListForbidden
 from foundation.http.budgets import Budgets
 from foundation.http.requests import DATABASE_INT_MAX
 from foundation.http.responses import JSONBody
@@ -37,13 +38,13 @@ def _flag(request: Request, name: str, default: bool) -> bool:
         return True
     if raw.lower() in ("false", "0", "no"):
         return False
-    raise InvalidRequest(f"query parameter {name} must be true or false", name="request.bad_flag")
+    raise BadFlag(name)
 
 
 def _indexes(request: Request) -> set[int]:
     raw = request.query_params.getlist("index")
     if not all(is_decimal(r) for r in raw):
-        raise InvalidRequest("index parameters must be integers", name="request.bad_index")
+        raise BadIndex("index parameters must be integers")
     return {int(r) for r in raw}
 
 
@@ -104,9 +105,9 @@ def _page(request: Request) -> tuple[int, int]:
         page = int(request.query_params.get("page", "0"))
         page_size = int(request.query_params.get("pageSize", "1000"))
     except ValueError:
-        raise InvalidRequest("page and pageSize must be integers", name="request.bad_page") from None
+        raise BadPage("page and pageSize must be integers") from None
     if not 0 <= page <= DATABASE_INT_MAX // 10000 or not 1 <= page_size <= 10000:
-        raise InvalidRequest("page must be >= 0 and pageSize 1..10000", name="request.bad_page")
+        raise BadPage("page must be >= 0 and pageSize 1..10000")
     return page, page_size
 
 
@@ -123,7 +124,7 @@ async def list_handles(request: Request, actor: HandleActor, session: ReadSessio
         return None if record is None or record.deleted else record.record_values
 
     if not await is_admin(actor, admins, [Perm.LIST_HANDLES], load):
-        raise Forbidden(f"listing {prefix} is for its administrators", name="handle.list_forbidden")
+        raise ListForbidden(prefix)
     total, handles = await repository.list_by_prefix(session, syntax.canonical(prefix),
                                                      offset=page * page_size, limit=page_size)
     return JSONBody({"responseCode": 1, "prefix": prefix, "totalCount": str(total), "page": page,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from foundation.errors import InvalidRequest
+from foundation.errors import WeakPassword
 
 MIN_LENGTH = 12
 MIN_CLASSES = 3  # of lower case, upper case, digits and other characters
@@ -31,5 +31,4 @@ def check_password_strength(password: str, username: str) -> None:
     if username and username.casefold() in password.casefold():
         broken.append(f"it contains the user name {username!r}")
     if broken:
-        raise InvalidRequest("the password is too weak: " + "; ".join(broken), name="auth.weak_password",
-                             rules=broken)
+        raise WeakPassword(broken)

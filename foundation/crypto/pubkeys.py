@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
-from foundation.errors import InvalidValue
+from foundation.errors import KeyInvalid
 
 _DIGESTS = {"SHA256": hashes.SHA256, "SHA-256": hashes.SHA256, "SHA384": hashes.SHA384, "SHA512": hashes.SHA512}
 MIN_RSA_BITS = 2048
@@ -171,7 +171,7 @@ def check_public_key(raw: Any, where: str) -> None:
     try:
         load_public_key(raw)
     except ValueError as exc:
-        raise InvalidValue(f"{where}: HS_PUBKEY is not a usable public key: {exc}", name="value.key_invalid") from None
+        raise KeyInvalid(f"{where}: HS_PUBKEY is not a usable public key: {exc}") from None
 
 
 # ---- the client side: what an enterprise application runs (also used by the tests and the docs' examples) ---------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from foundation.errors import TooLarge
+from foundation.errors import BodyTooLarge
 from foundation.http.face import ErrorRenderer
 
 
@@ -15,7 +15,7 @@ class BodyLimitMiddleware:
         self.render = render  # the assembly's: the error in the face the path belongs to
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = TooLarge(f"request body is larger than {self.max_bytes} bytes")
+        error = BodyTooLarge(self.max_bytes)
         await self.render(error, scope)(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -34,7 +34,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge(f"request body is larger than {self.max_bytes} bytes")
+                    raise _BodyTooLarge(self.max_bytes)
             return message
 
         try:
@@ -43,5 +43,5 @@ class BodyLimitMiddleware:
             await self._refuse(scope, receive, send)
 
 
-class _BodyTooLarge(TooLarge):
+class _BodyTooLarge(BodyTooLarge):
     """Raised while reading a streamed body; endpoints render it like any domain error."""

@@ -20,7 +20,7 @@ from redis.asyncio.cluster import RedisCluster
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from foundation.config import Settings
-from foundation.errors import Kind, LimitExceeded
+from foundation.errors import AddressRateLimited, DailyRequestsUsedUp, RegistrationsUsedUp
 from foundation.http.face import ErrorRenderer
 from foundation.http.requests import client_address
 from foundation.metrics import LIMIT_REFUSED
@@ -151,8 +151,7 @@ class Budgets:
         retry_after = self.per_identity.charge(identity) if self.per_identity is not None else None
         if retry_after is not None:
             LIMIT_REFUSED.labels("identity").inc()
-            raise LimitExceeded(f"the daily request limit of {identity} ({self.per_identity.limit}) is used up",
-                                kind=Kind.DAILY_LIMIT, name="limit.daily_requests", retry_after=retry_after)
+            raise DailyRequestsUsedUp(identity, self.per_identity.limit, retry_after=retry_after)
 
     def charge_registrations(self, prefix: str, count: int) -> None:
         """``count`` identifiers about to be registered under ``prefix``: IDIS 604 once its registrations of the
@@ -160,9 +159,7 @@ class Budgets:
         retry_after = self.per_prefix.charge(prefix, count) if self.per_prefix is not None and count else None
         if retry_after is not None:
             LIMIT_REFUSED.labels("prefix").inc()
-            raise LimitExceeded(f"{prefix} may register {self.per_prefix.limit} identifiers a day; {count} more "
-                                "would exceed it", kind=Kind.REGISTRATION_LIMIT, name="limit.registrations",
-                                retry_after=retry_after)
+            raise RegistrationsUsedUp(prefix, self.per_prefix.limit, count, retry_after=retry_after)
 
 
 class AddressRateLimit:
@@ -181,8 +178,7 @@ class AddressRateLimit:
             retry_after = budgets.per_ip.charge(client_address(scope, self.application.state.settings))
             if retry_after is not None:
                 LIMIT_REFUSED.labels("ip").inc()
-                error = LimitExceeded(f"more than {budgets.per_ip.limit} requests in {budgets.per_ip.window} s "
-                                      "from this address", retry_after=retry_after)
+                error = AddressRateLimited(budgets.per_ip.limit, budgets.per_ip.window, retry_after=retry_after)
                 render: ErrorRenderer = self.application.state.render_error
                 await render(error, scope)(scope, receive, send)
                 return

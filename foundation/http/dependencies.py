@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from foundation.db import Database
 from foundation.http.budgets import Budgets
 from foundation.http.node_settings import NodeSettings
-from foundation.errors import InvalidRequest
+from foundation.errors import BadPage
 from foundation.http.requests import page_window, read_json
 
 __all__ = ["JsonPayload", "NodeDatabase", "NodeRedis", "NodeSettings", "PageWindow", "ReadSession", "RequestBudgets",
@@ -75,7 +75,7 @@ def _page_window(page: Annotated[str, Query(description="page number, from 0")] 
     try:
         return page_window(int(page), int(pageSize))
     except ValueError:
-        raise InvalidRequest("page and pageSize must be integers", name="request.bad_page") from None
+        raise BadPage("page and pageSize must be integers") from None
 
 
 PageWindow = Annotated[tuple[int, int], Depends(_page_window)]

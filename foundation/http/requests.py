@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.types import Scope
 
 from foundation.config import Settings
-from foundation.errors import InvalidRequest
+from foundation.errors import EmptyBody, InvalidFields, MalformedJson
 
 DATABASE_INT_MAX = 2**63 - 1  # a row id beyond this cannot exist: refuse it as a client mistake, not a 500
 RowId = Annotated[int, Path(ge=1, le=DATABASE_INT_MAX)]
@@ -30,11 +30,11 @@ async def read_json(request: Request) -> Any:
     """The request body as JSON, or an ``InvalidRequest`` naming the problem (never a 500)."""
     body = await request.body()
     if not body:
-        raise InvalidRequest("request body is empty; JSON expected", name="request.empty_body")
+        raise EmptyBody()
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise InvalidRequest(f"request body is not valid JSON: {exc}", name="request.malformed_json") from None
+        raise MalformedJson(exc) from None
 
 
 def parse_model(model: Any, raw: Any) -> Any:
@@ -43,7 +43,7 @@ def parse_model(model: Any, raw: Any) -> Any:
         return model.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
-        raise InvalidRequest(problems, name="request.invalid_fields") from None
+        raise InvalidFields(problems) from None
 
 
 def _is_loopback(host: str | None) -> bool:

@@ -8,7 +8,8 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.crypto.keys import hash_secret, new_token, token_digest, verify_secret
-from foundation.errors import DomainError, Unauthenticated
+from foundation.errors import DomainError
+from registry.accounts.errors import AccountLocked, BadCredentials
 from registry.accounts import repository
 from registry.accounts.models import Account, Token
 from registry.kernel.actor import ENTERPRISE_ADMIN, NODE_ADMIN
@@ -45,16 +46,15 @@ async def login(session: AsyncSession, username: str, password: str, ttl_seconds
     account = await repository.by_username(session, username)
     now = utcnow()
     if account is None or account.disabled:
-        return LoginOutcome(refusal=Unauthenticated("wrong username or password", name="auth.bad_credentials"))
+        return LoginOutcome(refusal=BadCredentials("wrong username or password"))
     locked_until = as_utc(account.locked_until)
     if locked_until is not None and locked_until > now:
-        return LoginOutcome(refusal=Unauthenticated(
-            f"the account is locked after {max_failures} failed logins until {locked_until.isoformat()}",
-            name="auth.locked"))
+        return LoginOutcome(refusal=AccountLocked(
+            f"the account is locked after {max_failures} failed logins until {locked_until.isoformat()}"))
     if not verify_secret(password, account.password_hash):
         await repository.count_failed_login(session, account.id, max_failures,
                                             now + timedelta(seconds=lockout_seconds))
-        return LoginOutcome(refusal=Unauthenticated("wrong username or password", name="auth.bad_credentials"))
+        return LoginOutcome(refusal=BadCredentials("wrong username or password"))
     account.failed_logins, account.locked_until = 0, None
     token = new_token()
     session.add(Token(digest=token_digest(token), account_id=account.id, created_at=now,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from foundation.errors import Unauthenticated
+from registry.authentication.errors import BadHandleAuthorization
 
 _PAIR = re.compile(r'\s*([A-Za-z]+)\s*=\s*(?:"([^"]*)"|([^,\s]*))\s*(?:,|$)')
 
@@ -17,8 +17,7 @@ def parse_handle_authorization(credentials: str) -> dict[str, str]:
     while position < len(text):
         match = _PAIR.match(text, position)
         if match is None or match.end() == position:
-            raise Unauthenticated("malformed Handle authorization: name=\"value\" pairs expected",
-                                  name="auth.bad_handle_header")
+            raise BadHandleAuthorization()
         fields[match.group(1)] = match.group(2) if match.group(2) is not None else match.group(3)
         position = match.end()
     if "id" in fields:

@@ -19,7 +19,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.crypto.keys import new_token, token_digest
-from foundation.errors import InvalidRequest, LimitExceeded, Unauthenticated
+from registry.authentication.errors import (BadIdentity, BadSignature, ChallengeUnknown, NonceReplayed, SessionUnknown,
+                                            SessionUsedUp, TooManyOpenSessions)
 from foundation.text import is_decimal
 from foundation.crypto.pubkeys import b64decode_any, load_public_key
 from registry.accounts.models import KeySession
@@ -42,7 +43,7 @@ def parse_identity(text: str) -> tuple[int, str]:
     """``300:88.118.1042/admin`` -> (300, handle)."""
     index_text, _, handle = text.partition(":")
     if len(text) > MAX_IDENTITY or not is_decimal(index_text) or not handle or int(index_text) > 2**32 - 1:
-        raise InvalidRequest("an identity is index:handle, e.g. 300:88.118.1042/admin", name="auth.bad_identity")
+        raise BadIdentity()
     return int(index_text), handle
 
 
@@ -50,9 +51,9 @@ def _decode(text: str | None, what: str) -> bytes:
     try:
         raw = b64decode_any(text or "")
     except (binascii.Error, ValueError):
-        raise Unauthenticated(f"{what} is not base64", name="auth.bad_signature") from None
+        raise BadSignature(f"{what} is not base64") from None
     if not raw:
-        raise Unauthenticated(f"{what} is missing", name="auth.bad_signature")
+        raise BadSignature(f"{what} is missing")
     return raw
 
 
@@ -69,8 +70,7 @@ async def _verify(session: AsyncSession, identity: str, message: bytes, signatur
                 return identity_key(index, handle)
         except ValueError:  # a stored key no longer readable: the others may still verify
             continue
-    raise Unauthenticated(f"the signature does not verify with the HS_PUBKEY of {identity}",
-                          name="auth.bad_signature")
+    raise BadSignature(f"the signature does not verify with the HS_PUBKEY of {identity}")
 
 
 async def _row(session: AsyncSession, secret: str, kind: str, *, for_update: bool = False) -> KeySession | None:
@@ -88,8 +88,7 @@ async def _make_room(session: AsyncSession, max_open: int) -> None:
     open_now = (await session.execute(select(func.count()).select_from(KeySession).where(
         KeySession.kind.in_((SESSION, CHALLENGE))))).scalar_one()
     if open_now >= max_open:
-        raise LimitExceeded(f"{open_now} sessions and challenges are open, the most this node keeps; retry later",
-                            name="auth.too_many_open", retry_after=60)
+        raise TooManyOpenSessions(open_now, retry_after=60)
 
 
 # ---- Handle sessions ----------------------------------------------------------------------------------------------
@@ -107,8 +106,7 @@ async def open_session(session: AsyncSession, ttl_seconds: int, max_open: int) -
 async def session_state(session: AsyncSession, session_id: str, *, for_update: bool = False) -> KeySession:
     row = await _row(session, session_id, SESSION, for_update=for_update)
     if row is None:
-        raise Unauthenticated("the session is unknown or expired; POST /api/sessions for a new one",
-                              name="auth.session_unknown")
+        raise SessionUnknown("the session is unknown or expired; POST /api/sessions for a new one")
     return row
 
 
@@ -119,10 +117,9 @@ async def authenticate_session(session: AsyncSession, session_id: str, identity:
     client_nonce = _decode(cnonce, "cnonce")
     digest = hashlib.sha256(client_nonce).hexdigest()  # of the bytes: another spelling of them is no new nonce
     if digest in row.used_cnonces:
-        raise Unauthenticated("this client nonce was already used in this session", name="auth.replayed")
+        raise NonceReplayed()
     if len(row.used_cnonces) >= MAX_CNONCES:
-        raise Unauthenticated(f"a session is authenticated at most {MAX_CNONCES} times; open a new one",
-                              name="auth.session_used_up")
+        raise SessionUsedUp(MAX_CNONCES)
     message = _decode(row.nonce, "nonce") + client_nonce
     row.identity = await _verify(session, identity, message, _decode(signature, "signature"), alg)
     row.used_cnonces = [*row.used_cnonces, digest]
@@ -162,8 +159,7 @@ async def consume_challenge(session: AsyncSession, identity: str, nonce: str) ->
     index, handle = parse_identity(identity)
     row = await _row(session, nonce, CHALLENGE, for_update=True)
     if row is None or row.identity != identity_key(index, handle):
-        raise Unauthenticated("the challenge is unknown, expired, used or for another identity",
-                              name="auth.challenge_unknown")
+        raise ChallengeUnknown()
     await session.delete(row)
     await session.flush()
 

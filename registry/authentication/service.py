@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.crypto.keys import token_digest, verify_secret
 from foundation.db import Database
-from foundation.errors import Unauthenticated
+from registry.accounts.errors import AccountLocked, BadCredentials
+from registry.authentication.errors import BadApiKey, BadToken, BadUsername
 from foundation.text import is_decimal
 from registry.accounts import repository
 from registry.accounts.models import Account
@@ -91,7 +92,7 @@ async def actor_for_token(session: AsyncSession, token: str, node_prefix: str) -
     if token.startswith(API_KEY_PREFIX):
         key = await repository.api_key_by_digest(session, token_digest(token), utcnow())
         if key is None:
-            raise Unauthenticated("the API key is unknown, revoked or expired", name="auth.bad_api_key")
+            raise BadApiKey()
         return Actor(name=f"key:{key.name}#{key.id}", identities=await _enterprise_identities(session,
                                                                                                key.enterprise_id),
                      enterprise_id=key.enterprise_id, role=key.role)
@@ -101,7 +102,7 @@ async def actor_for_token(session: AsyncSession, token: str, node_prefix: str) -
     identity = await keyauth.identity_of_token(session, token)
     if identity is not None:
         return await actor_for_identity(session, identity, node_prefix)
-    raise Unauthenticated("token is unknown or expired; log in again", name="auth.bad_token")
+    raise BadToken()
 
 
 async def check_handle_secret(db: Database, username: str, secret: str, *, max_failures: int,
@@ -114,11 +115,10 @@ async def check_handle_secret(db: Database, username: str, secret: str, *, max_f
     username = unquote(username)
     index_text, _, handle = username.partition(":")
     if not is_decimal(index_text) or not handle:
-        raise Unauthenticated("username must be index:handle, e.g. 300:88.118.1042/admin",
-                              name="auth.bad_username")
+        raise BadUsername()
     index = int(index_text)
     identity = identity_key(index, handle)
-    refused = Unauthenticated("authentication failed for " + username, name="auth.bad_credentials")
+    refused = BadCredentials("authentication failed for " + username)
     async with db.primary_read_session() as session:
         record = await handles.get(session, canonical(handle))
         stored = None
@@ -133,8 +133,8 @@ async def check_handle_secret(db: Database, username: str, secret: str, *, max_f
         lockout = await repository.secret_lockout(session, identity)
     now = utcnow()
     if lockout is not None and lockout.locked_until is not None and as_utc(lockout.locked_until) > now:
-        raise Unauthenticated(f"{identity} is locked after {max_failures} wrong secrets until "
-                              f"{as_utc(lockout.locked_until).isoformat()}", name="auth.locked")
+        raise AccountLocked(f"{identity} is locked after {max_failures} wrong secrets until "
+                            f"{as_utc(lockout.locked_until).isoformat()}")
     if not verify_secret(secret, stored):
         async with db.unit_of_work() as own:
             await repository.count_wrong_secret(own, identity, max_failures, now + timedelta(seconds=lockout_seconds))

@@ -13,7 +13,8 @@ import dataclasses
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
-from foundation.errors import Conflict, Forbidden, NotFound
+from registry.bulk.errors import PrefixUnknown, UserAmbiguous, UserDisabled, UserNotOfEnterprise, UserUnknown
+from registry.prefixes.errors import PrefixNotEnabled
 from registry.accounts import repository as accounts
 from registry.kernel.actor import Actor
 from registry.accounts.service import ENTERPRISE_ROLE
@@ -29,26 +30,23 @@ async def enterprise_actor(session: AsyncSession, settings: Settings, prefix: st
     enterprise holding the prefix. ``operator`` (who runs the command) is recorded with it."""
     found = await prefixes.get(session, canonical(prefix))
     if found is None or found.state in (PrefixState.DELETED, PrefixState.REJECTED):
-        raise NotFound(f"prefix {prefix} is not allocated on this node", name="bulk.prefix_unknown")
+        raise PrefixUnknown(prefix)
     if found.state != PrefixState.ENABLED:
-        raise Conflict(f"prefix {prefix} is {LABELS[PrefixState(found.state)]}; it accepts no writes",
-                       name="prefix.not_enabled")
+        raise PrefixNotEnabled(f"prefix {prefix} is {LABELS[PrefixState(found.state)]}; it accepts no writes")
     if username is not None:
         account = await accounts.by_username(session, username)
         if account is None:
-            raise NotFound(f"there is no user {username!r}", name="bulk.user_unknown")
+            raise UserUnknown(username)
         if account.enterprise_id != found.enterprise_id:
-            raise Forbidden(f"user {username!r} does not act for the enterprise holding {prefix}",
-                            name="bulk.user_not_of_enterprise")
+            raise UserNotOfEnterprise(username, prefix)
     else:
         candidates = [a for a in await accounts.of_enterprise(session, found.enterprise_id)
                       if a.role == ENTERPRISE_ROLE and not a.disabled]
         if len(candidates) != 1:
             names = ", ".join(a.username for a in candidates) or "none"
-            raise Conflict(f"the enterprise holding {prefix} has {len(candidates)} active accounts ({names}): "
-                           "name one with --as", name="bulk.user_ambiguous")
+            raise UserAmbiguous(prefix, len(candidates), names)
         account = candidates[0]
     if account.disabled:
-        raise Forbidden(f"user {account.username!r} is disabled", name="bulk.user_disabled")
+        raise UserDisabled(account.username)
     actor = await actor_for_account(session, account, settings.node_prefix)
     return dataclasses.replace(actor, name=f"{actor.name} via cli:{operator}")

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from foundation.errors import InvalidRequest
+from registry.bulk.errors import CheckpointInvalid, CheckpointMismatch
 
 _FORMAT = 1
 
@@ -55,15 +55,12 @@ class Checkpoint:
             raw["counts"] = Counts(**raw["counts"])
             return cls(**raw)
         except (orjson.JSONDecodeError, AssertionError, KeyError, TypeError):
-            raise InvalidRequest(f"the checkpoint {path} is unreadable; remove it, or pass --restart to import "
-                                 "from the first row (rows already imported are recognised, not doubled)",
-                                 name="bulk.checkpoint_invalid") from None
+            raise CheckpointInvalid(path) from None
 
     def check_resumable(self, options: dict[str, Any], path: Path) -> None:
         changed = sorted(k for k in set(options) | set(self.options) if options.get(k) != self.options.get(k))
         if changed:
-            raise InvalidRequest(f"{path} belongs to an import with other options ({', '.join(changed)}): rerun with "
-                                 "the same options to resume, or pass --restart", name="bulk.checkpoint_mismatch")
+            raise CheckpointMismatch(path, changed)
 
 
 def remove(path: Path) -> None:

@@ -12,7 +12,7 @@ import orjson
 from sqlalchemy import and_, or_, select
 
 from foundation.db import Database
-from foundation.errors import NotFound
+from registry.prefixes.errors import PrefixNotFound
 from registry.events.models import Event, EventItem
 from registry.kernel.syntax import canonical
 from registry.prefixes import repository as prefixes
@@ -45,7 +45,7 @@ async def export_events(db: Database, prefix: str, out: BinaryIO, progress: Call
     key = canonical(prefix)
     async with db.read_session() as session:
         if await prefixes.get(session, key) is None:
-            raise NotFound(f"prefix {prefix} does not exist", name="prefix.not_found")
+            raise PrefixNotFound(prefix)
     out.write(orjson.dumps({"@context": EPCIS_CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0",
                             "creationDate": datetime.now(UTC).isoformat().replace("+00:00", "Z")})[:-1])
     out.write(b',"epcisBody":{"eventList":[')

@@ -18,7 +18,7 @@ import orjson
 
 from foundation.config import Settings
 from foundation.db import Database
-from foundation.errors import InvalidRequest, NotFound
+from registry.bulk.errors import FormatUnknown, PrefixUnknown, TemplateAmbiguous
 from registry.bulk import repository
 from registry.bulk.source import FORMATS
 from registry.handles.items import TemplateLocator
@@ -53,7 +53,7 @@ class ExportResult:
 class Exporter:
     def __init__(self, db: Database, settings: Settings, request: ExportRequest):
         if request.format not in FORMATS:
-            raise InvalidRequest(f"format must be csv or jsonl, not {request.format!r}", name="bulk.format_unknown")
+            raise FormatUnknown(f"format must be csv or jsonl, not {request.format!r}")
         self.db = db
         self.settings = settings
         self.request = request
@@ -66,7 +66,7 @@ class Exporter:
         request, prefix_key = self.request, canonical(self.request.prefix)
         async with self.db.read_session() as session:
             if await prefixes.get(session, prefix_key) is None:
-                raise NotFound(f"prefix {request.prefix} is not allocated on this node", name="bulk.prefix_unknown")
+                raise PrefixUnknown(request.prefix)
             if request.template is not None:
                 probe = Identifier(f"{request.prefix}/x", canonical(f"{request.prefix}/x"), request.prefix, "x")
                 located = await TemplateLocator(session, self.settings).locate(probe, request.template,
@@ -161,7 +161,6 @@ async def _only_template(session, prefix_key: str, prefix: str) -> tuple[str, st
     keys = await repository.template_keys(session, prefix_key)
     if len(keys) != 1:
         found = ", ".join(keys) or "none"
-        raise InvalidRequest(f"the records of {prefix} are bound to {len(keys)} templates ({found}): name one with "
-                             "--template (a file holds the rows of one template)", name="bulk.template_ambiguous")
+        raise TemplateAmbiguous(prefix, len(keys), found)
     template_prefix, _, version = keys[0].rpartition("@")
     return template_prefix, version

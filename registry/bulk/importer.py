@@ -16,7 +16,7 @@ from typing import Any
 
 from foundation.config import Settings
 from foundation.db import Database
-from foundation.errors import InvalidRequest
+from registry.bulk.errors import BadBatchSize, InputChanged, NoInput
 from foundation.http.budgets import Budgets
 from registry.kernel.actor import Actor
 from registry.bulk import acting
@@ -97,10 +97,9 @@ class Importer:
     async def prepare(self) -> Progress:
         request = self.request
         if not 1 <= request.batch <= self.settings.batch_max_items:
-            raise InvalidRequest(f"--batch must be 1 to {self.settings.batch_max_items} (the business API's limit)",
-                                 name="bulk.batch_size")
+            raise BadBatchSize(self.settings.batch_max_items)
         if not request.path.is_file():
-            raise InvalidRequest(f"{request.path} is not a file", name="bulk.no_input")
+            raise NoInput(request.path)
         fmt = format_of(request.path, request.format)
         mapping = load_mapping(request.mapping) if request.mapping else None
         async with self.db.unit_of_work() as session:
@@ -136,9 +135,9 @@ class Importer:
         source = Source(request.path, fmt, encoding=request.encoding, offset=saved.offset, row=saved.row)
         if source.digest() != saved.digest:
             source.close()
-            raise InvalidRequest(f"{request.path.name} changed in the rows already imported (up to row {saved.row}): "
-                                 "pass --restart to import it from the first row (rows already imported are "
-                                 "recognised, not doubled)", name="bulk.input_changed")
+            raise InputChanged(f"{request.path.name} changed in the rows already imported (up to row {saved.row}): "
+                               "pass --restart to import it from the first row (rows already imported are "
+                               "recognised, not doubled)")
         return source
 
     async def run(self) -> Progress:

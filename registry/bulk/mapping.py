@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from foundation.errors import InvalidRequest
+from registry.bulk.errors import ColumnUnmapped, MappingInvalid, NoIdentifierColumn, RequiredUnmapped
 from registry.kernel.syntax import canonical
 
 IDENTIFIER_TARGETS = ("suffix", "handle")
@@ -33,14 +33,13 @@ def load_mapping(path: Path) -> dict[str, str | None]:
     try:
         raw = orjson.loads(path.read_bytes())
     except OSError as exc:
-        raise InvalidRequest(f"cannot read the mapping file {path}: {exc.strerror}", name="bulk.mapping_invalid") \
+        raise MappingInvalid(f"cannot read the mapping file {path}: {exc.strerror}") \
             from None
     except orjson.JSONDecodeError as exc:
-        raise InvalidRequest(f"the mapping file {path} is not valid JSON: {exc}", name="bulk.mapping_invalid") \
+        raise MappingInvalid(f"the mapping file {path} is not valid JSON: {exc}") \
             from None
     if not isinstance(raw, dict) or not all(isinstance(v, str) or v is None for v in raw.values()):
-        raise InvalidRequest('the mapping file must be a JSON object {"column": "template item" or null}',
-                             name="bulk.mapping_invalid")
+        raise MappingInvalid('the mapping file must be a JSON object {"column": "template item" or null}')
     return {column.strip(): target for column, target in raw.items()}
 
 
@@ -72,43 +71,40 @@ class RowMapper:
             return target, None
         item = self._by_target.get(target)
         if item is None:
-            raise InvalidRequest(f"column {column!r} maps to {target!r}, which is not an item of template "
-                                 f"{self.template_version} (items: {', '.join(i['idType'] for i in self._items)})",
-                                 name="bulk.mapping_invalid")
+            raise MappingInvalid(f"column {column!r} maps to {target!r}, which is not an item of template "
+                                 f"{self.template_version} (items: {', '.join(i['idType'] for i in self._items)})")
         return "item", item
 
     def _check_targets(self, columns: Iterable[str]) -> None:
         resolved = [self._resolved[c] for c in columns if self._resolved.get(c) is not None]
         identifiers = [kind for kind, _ in resolved if kind in IDENTIFIER_TARGETS]
         if len(identifiers) != 1:
-            raise InvalidRequest("exactly one column must name the identifier (mapped to suffix or handle); "
-                                 f"found {len(identifiers)}", name="bulk.no_identifier_column")
+            raise NoIdentifierColumn(len(identifiers))
         types = [item["idType"] for kind, item in resolved if item is not None]
         twice = sorted({t for t in types if types.count(t) > 1})
         if twice:
-            raise InvalidRequest(f"two columns map to the item {twice[0]}", name="bulk.mapping_invalid")
+            raise MappingInvalid(f"two columns map to the item {twice[0]}")
         missing = [i for i in self._items if i["required"] and i["state"] == 1 and i["idType"] not in types]
         if missing:
-            raise InvalidRequest(f"required item {missing[0]['idType']} ({missing[0]['name']}) is mapped from no "
-                                 "column: every row would fail", name="bulk.required_unmapped")
+            raise RequiredUnmapped(missing[0]["idType"], missing[0]["name"])
 
     def bind_header(self, columns: list[str]) -> None:
         """Check a CSV header against the mapping (or, without one, against the template) before any row."""
         if self.mapping is not None:
             absent = [c for c in self.mapping if c not in columns]
             if absent:
-                raise InvalidRequest(f"the mapping names column {absent[0]!r}, which the file does not have "
-                                     f"(columns: {', '.join(columns)})", name="bulk.mapping_invalid")
+                raise MappingInvalid(f"the mapping names column {absent[0]!r}, which the file does not have "
+                                     f"(columns: {', '.join(columns)})")
             unmapped = [c for c in columns if c not in self.mapping]
             if unmapped:
-                raise InvalidRequest(f"column {unmapped[0]!r} is not in the mapping: map it to a template item, "
-                                     "or to null to leave it out", name="bulk.column_unmapped")
+                raise ColumnUnmapped(f"column {unmapped[0]!r} is not in the mapping: map it to a template item, "
+                                     "or to null to leave it out")
             return
         unknown = [c for c in columns if c not in IDENTIFIER_TARGETS and c not in self._by_target]
         if unknown:
-            raise InvalidRequest(f"column(s) {', '.join(repr(c) for c in unknown)} name no item of template "
+            raise ColumnUnmapped(f"column(s) {', '.join(repr(c) for c in unknown)} name no item of template "
                                  f"{self.template_version}: pass --mapping to say what they are (null leaves a "
-                                 "column out)", name="bulk.column_unmapped")
+                                 "column out)")
         for column in columns:
             self._resolved[column] = self._target(column, column)
         self._check_targets(columns)

@@ -7,7 +7,7 @@ import io
 import os
 from pathlib import Path
 
-from foundation.errors import InvalidRequest
+from registry.bulk.errors import ReportChanged
 
 HEADER = ("row", "identifier", "error", "reason")
 
@@ -23,8 +23,7 @@ class ErrorReport:
             self._write(HEADER)
         else:
             if not path.exists() or path.stat().st_size < keep_bytes:
-                raise InvalidRequest(f"the error report {path} is missing or shorter than the checkpoint expects: "
-                                     "pass the same --errors file, or --restart", name="bulk.report_changed")
+                raise ReportChanged(path)
             self._file = path.open("r+b")
             self._file.truncate(keep_bytes)
             self._file.seek(keep_bytes)

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from foundation.errors import InvalidRequest
+from registry.bulk.errors import BadEncoding, BadHeader, EmptyFile, FormatUnknown, InputChanged
 
 FORMATS = ("csv", "jsonl")
 _BOM = b"\xef\xbb\xbf"
@@ -37,15 +37,14 @@ def format_of(path: Path, given: str | None) -> str:
     """The file's format: as given, or from its extension."""
     if given is not None:
         if given not in FORMATS:
-            raise InvalidRequest(f"format must be csv or jsonl, not {given!r}", name="bulk.format_unknown")
+            raise FormatUnknown(f"format must be csv or jsonl, not {given!r}")
         return given
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return "csv"
     if suffix in (".jsonl", ".ndjson"):
         return "jsonl"
-    raise InvalidRequest(f"cannot tell the format of {path.name} from its extension: pass --format csv or jsonl",
-                         name="bulk.format_unknown")
+    raise FormatUnknown(f"cannot tell the format of {path.name} from its extension: pass --format csv or jsonl")
 
 
 class Source:
@@ -56,7 +55,7 @@ class Source:
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise InvalidRequest(f"unknown encoding {encoding!r}", name="bulk.encoding") from None
+            raise BadEncoding(f"unknown encoding {encoding!r}") from None
         self.path = path
         self.format = fmt
         self.encoding = encoding
@@ -104,29 +103,26 @@ class Source:
         try:
             header = next(self._csv)
         except StopIteration:
-            raise InvalidRequest(f"{self.path.name} is empty: a CSV file starts with a header row",
-                                 name="bulk.empty_file") from None
+            raise EmptyFile(self.path.name) from None
         except csv.Error as exc:
-            raise InvalidRequest(f"the header row of {self.path.name} is not valid CSV: {exc}",
-                                 name="bulk.bad_header") from None
+            raise BadHeader(f"the header row of {self.path.name} is not valid CSV: {exc}") from None
         self.row = 1
         columns = [c.strip() for c in header]
         if self._undecodable:
-            raise InvalidRequest(f"the header row of {self.path.name} is not {self.encoding}: pass --encoding "
-                                 "(e.g. gbk for files saved by a Chinese-locale spreadsheet)", name="bulk.encoding")
+            raise BadEncoding(f"the header row of {self.path.name} is not {self.encoding}: pass --encoding "
+                              "(e.g. gbk for files saved by a Chinese-locale spreadsheet)")
         blank = [n for n, c in enumerate(columns, 1) if not c]
         if blank:
-            raise InvalidRequest(f"header column {blank[0]} has no name", name="bulk.bad_header")
+            raise BadHeader(f"header column {blank[0]} has no name")
         twice = sorted({c for c in columns if columns.count(c) > 1})
         if twice:
-            raise InvalidRequest(f"header names column {twice[0]!r} twice", name="bulk.bad_header")
+            raise BadHeader(f"header names column {twice[0]!r} twice")
         return columns
 
     def _skip_to(self, offset: int) -> None:
         """Hash the bytes up to ``offset`` without parsing them (resuming)."""
         if offset > self.size:
-            raise InvalidRequest(f"{self.path.name} is shorter than when it was partly imported",
-                                 name="bulk.input_changed")
+            raise InputChanged(f"{self.path.name} is shorter than when it was partly imported")
         self._file.seek(self.position)
         remaining = offset - self.position
         while remaining:

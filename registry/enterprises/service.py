@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from foundation.errors import AlreadyExists, Conflict, Forbidden, NotFound
+from registry.enterprises.errors import (EnterpriseBadTransition, EnterpriseExists, EnterpriseForbidden,
+                                         EnterpriseNotFound, UsernameTaken)
 from foundation.crypto.passwords import check_password_strength
 from registry.accounts import repository as accounts
 from registry.kernel.actor import Actor
@@ -28,10 +29,9 @@ async def apply(session: AsyncSession, data: EnterpriseApplication, actor_name: 
     """Record an application and the account the enterprise logs in with; the node administrator audits it."""
     check_password_strength(data.password, data.username)
     if await repository.by_credit_code(session, data.credit_code) is not None:
-        raise AlreadyExists(f"an enterprise with credit code {data.credit_code} is already registered",
-                            name="enterprise.exists")
+        raise EnterpriseExists(f"an enterprise with credit code {data.credit_code} is already registered")
     if await accounts.by_username(session, data.username) is not None:
-        raise AlreadyExists(f"username {data.username} is taken", name="account.exists")
+        raise UsernameTaken(data.username)
     now = utcnow()
     enterprise = Enterprise(name=data.name, credit_code=data.credit_code, industry=data.industry,
                             industry_code=data.industry_code, contact_name=data.contact_name,
@@ -43,7 +43,7 @@ async def apply(session: AsyncSession, data: EnterpriseApplication, actor_name: 
             await session.flush()
             await create_account(session, data.username, data.password, ENTERPRISE_ROLE, enterprise.id)
     except IntegrityError:  # a concurrent application with the same code or username
-        raise AlreadyExists("credit code or username already registered", name="enterprise.exists") from None
+        raise EnterpriseExists("credit code or username already registered") from None
     await journal.append(session, [journal.entry("enterprise.applied", data.name, str(enterprise.id), actor_name,
                                                  creditCode=data.credit_code, industry=data.industry)])
     return enterprise
@@ -52,14 +52,13 @@ async def apply(session: AsyncSession, data: EnterpriseApplication, actor_name: 
 async def _transition(session: AsyncSession, actor: Actor, enterprise_id: int, target: EnterpriseState,
                       reason: str | None) -> Enterprise:
     if not actor.is_node_admin:
-        raise Forbidden("only the node administrator audits or disables enterprises", name="enterprise.forbidden")
+        raise EnterpriseForbidden("only the node administrator audits or disables enterprises")
     enterprise = await repository.get(session, enterprise_id, for_update=True)
     if enterprise is None:
-        raise NotFound(f"enterprise {enterprise_id} does not exist", name="enterprise.not_found")
+        raise EnterpriseNotFound(f"enterprise {enterprise_id} does not exist")
     current = EnterpriseState(enterprise.state)
     if target not in TRANSITIONS[current]:
-        raise Conflict(f"enterprise {enterprise_id} is {current.value}; it cannot become {target.value}",
-                       name="enterprise.bad_transition")
+        raise EnterpriseBadTransition(enterprise_id, current.value, target.value)
     enterprise.state, enterprise.reason, enterprise.updated_at = target.value, reason, utcnow()
     await session.flush()
     await journal.append(session, [journal.entry(f"enterprise.{target.value}", enterprise.name, str(enterprise.id),
@@ -81,8 +80,8 @@ async def set_disabled(session: AsyncSession, actor: Actor, enterprise_id: int, 
 
 async def get(session: AsyncSession, actor: Actor, enterprise_id: int) -> Enterprise:
     if not actor.is_node_admin and actor.enterprise_id != enterprise_id:
-        raise Forbidden("an enterprise sees only its own record", name="enterprise.forbidden")
+        raise EnterpriseForbidden("an enterprise sees only its own record")
     enterprise = await repository.get(session, enterprise_id)
     if enterprise is None:
-        raise NotFound(f"enterprise {enterprise_id} does not exist", name="enterprise.not_found")
+        raise EnterpriseNotFound(f"enterprise {enterprise_id} does not exist")
     return enterprise

@@ -11,7 +11,10 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.crypto.keys import hash_secret, new_token, token_digest, verify_secret
-from foundation.errors import AlreadyExists, Conflict, InvalidRequest, NotFound, Unauthenticated
+from foundation.errors import MissingParameter
+from registry.accounts.errors import BadCredentials, PasswordReused
+from registry.enterprises.errors import (ApiKeyNotFound, ApiKeyRevoked, BadRole, EnterpriseNotFound, LastAdministrator,
+                                         NoPassword, UserNotFound, UsernameTaken)
 from foundation.crypto.passwords import check_password_strength
 from registry.accounts import repository
 from registry.kernel.actor import AUDITOR, ENTERPRISE_ADMIN, ENTERPRISE_ROLES, REGISTRAR, Actor
@@ -28,17 +31,16 @@ def _enterprise_of(actor: Actor, requested: int | None) -> int:
     actor.require_admin("managing users and API keys")
     if actor.is_node_admin:
         if requested is None:
-            raise InvalidRequest("enterpriseId is required for the node administrator",
-                                 name="request.missing_parameter")
+            raise MissingParameter("enterpriseId is required for the node administrator")
         return requested
     if requested is not None and requested != actor.enterprise_id:
-        raise NotFound(f"enterprise {requested} not found", name="enterprise.not_found")
+        raise EnterpriseNotFound(f"enterprise {requested} not found")
     return actor.enterprise_id
 
 
 def _check_role(role: str, allowed: tuple[str, ...]) -> None:
     if role not in allowed:
-        raise InvalidRequest(f"role must be one of {', '.join(allowed)}", name="account.bad_role")
+        raise BadRole(allowed)
 
 
 def account_out(account: Account) -> dict:
@@ -62,10 +64,10 @@ async def add_user(session: AsyncSession, actor: Actor, enterprise_id: int | Non
     enterprise_id = _enterprise_of(actor, enterprise_id)
     _check_role(role, ENTERPRISE_ROLES)
     if await enterprises.get(session, enterprise_id) is None:
-        raise NotFound(f"enterprise {enterprise_id} not found", name="enterprise.not_found")
+        raise EnterpriseNotFound(f"enterprise {enterprise_id} not found")
     check_password_strength(password, username)
     if await repository.by_username(session, username) is not None:
-        raise AlreadyExists(f"username {username} is taken", name="account.exists")
+        raise UsernameTaken(username)
     account = await create_account(session, username, password, role, enterprise_id)
     account.password_changed_at = account.created_at
     return account
@@ -75,7 +77,7 @@ async def _user_of(session: AsyncSession, actor: Actor, username: str) -> Accoun
     account = await repository.by_username(session, username)
     if account is None or account.enterprise_id is None or (
             not actor.is_node_admin and account.enterprise_id != actor.enterprise_id):
-        raise NotFound(f"user {username} not found", name="account.not_found")
+        raise UserNotFound(username)
     return account
 
 
@@ -102,7 +104,7 @@ async def change_user(session: AsyncSession, actor: Actor, username: str, *, rol
     await session.flush()
     if not any(a.role == ENTERPRISE_ADMIN and not a.disabled
                for a in await repository.of_enterprise(session, account.enterprise_id)):
-        raise Conflict("an enterprise keeps at least one active administrator", name="account.last_admin")
+        raise LastAdministrator()
     return account
 
 
@@ -115,12 +117,12 @@ def _set_password(account: Account, password: str) -> None:
 async def change_own_password(session: AsyncSession, actor: Actor, old: str, new: str) -> None:
     """A user rotates its password; every token it held ends."""
     if not actor.name.startswith("user:"):
-        raise InvalidRequest("only users with a password change it here", name="account.no_password")
+        raise NoPassword()
     account = await repository.by_username(session, actor.name.removeprefix("user:"))
     if account is None or not verify_secret(old, account.password_hash):
-        raise Unauthenticated("the current password is wrong", name="auth.bad_credentials")
+        raise BadCredentials("the current password is wrong")
     if old == new:
-        raise InvalidRequest("the new password must differ from the current one", name="auth.password_reused")
+        raise PasswordReused()
     _set_password(account, new)
     await repository.drop_tokens_of(session, account.id)
     await session.flush()
@@ -145,7 +147,7 @@ async def issue_api_key(session: AsyncSession, actor: Actor, enterprise_id: int 
     enterprise_id = _enterprise_of(actor, enterprise_id)
     _check_role(role, API_KEY_ROLES)
     if await enterprises.get(session, enterprise_id) is None:
-        raise NotFound(f"enterprise {enterprise_id} not found", name="enterprise.not_found")
+        raise EnterpriseNotFound(f"enterprise {enterprise_id} not found")
     secret, now = API_KEY_PREFIX + new_token(), utcnow()
     key = ApiKey(enterprise_id=enterprise_id, name=name, role=role, digest=token_digest(secret),
                  hint=secret[:len(API_KEY_PREFIX) + 6], created_by=actor.name, created_at=now,
@@ -159,7 +161,7 @@ async def _key_of(session: AsyncSession, actor: Actor, key_id: int) -> ApiKey:
     actor.require_admin("managing API keys")
     key = await session.get(ApiKey, key_id)
     if key is None or (not actor.is_node_admin and key.enterprise_id != actor.enterprise_id):
-        raise NotFound(f"API key {key_id} not found", name="api_key.not_found")
+        raise ApiKeyNotFound(key_id)
     return key
 
 
@@ -175,7 +177,7 @@ async def rotate_api_key(session: AsyncSession, actor: Actor, key_id: int) -> tu
     """Revoke a key and issue its successor (same name, role and lifetime)."""
     old = await _key_of(session, actor, key_id)
     if old.revoked_at is not None:
-        raise Conflict(f"API key {key_id} is revoked; issue a new one", name="api_key.revoked")
+        raise ApiKeyRevoked(key_id)
     lifetime = (old.expires_at - old.created_at).days if old.expires_at else None
     old.revoked_at = utcnow()
     return await issue_api_key(session, actor, old.enterprise_id, old.name, old.role, lifetime)

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from foundation.errors import InvalidRequest
+from registry.events.errors import EventCycle
 from registry.events import repository
 from registry.events.parsing import ParsedEvent
 
@@ -33,8 +33,7 @@ class CycleGuard:
         for up, downs in downs_of.items():
             met = await self._ancestor_among(up, downs)
             if met is not None:
-                raise InvalidRequest(f"{met} already went into {up}: this event would make a cycle",
-                                     name="event.cycle")
+                raise EventCycle(f"{met} already went into {up}: this event would make a cycle")
 
     def add(self, event: ParsedEvent) -> None:
         """The event is accepted: later events of the capture see its links."""

@@ -8,7 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from foundation.config import Settings
-from foundation.errors import DomainError, InvalidRequest
+from foundation.errors import DomainError
+from registry.events.errors import (EventActionInvalid, EventCycle, EventIdInvalid, EventIdentifierInvalid,
+                                    EventIdentifiersMissing, EventIlmdInvalid, EventNotObject, EventTimeInvalid,
+                                    EventTooManyIdentifiers, EventTypeUnsupported)
 from registry.events import vocabulary
 from registry.events.hashing import event_hash
 from registry.kernel import syntax
@@ -39,18 +42,14 @@ class ParsedEvent:
         return {key for key, _ in self.items}
 
 
-def _invalid(message: str, name: str) -> InvalidRequest:
-    return InvalidRequest(message, name=name)
-
-
 def _identifier(settings: Settings, value: Any, where: str) -> syntax.Identifier:
     if not isinstance(value, str):
-        raise _invalid(f"{where} must be an identifier string", "event.identifier_invalid")
+        raise EventIdentifierInvalid(f"{where} must be an identifier string")
     try:
         return syntax.parse(value, mode=settings.identifier_mode, max_length=settings.identifier_max_length,
                             max_bytes_rfc=settings.identifier_max_bytes_rfc)
     except DomainError as exc:
-        raise _invalid(f"{where}: {exc.message}", "event.identifier_invalid") from None
+        raise EventIdentifierInvalid(f"{where}: {exc.message}") from None
 
 
 def _identifiers(settings: Settings, event: dict, name: str, *, required: bool) -> list[syntax.Identifier]:
@@ -58,11 +57,11 @@ def _identifiers(settings: Settings, event: dict, name: str, *, required: bool) 
     if raw is None:
         raw = []
     if not isinstance(raw, list):
-        raise _invalid(f"{name} must be a list of identifiers", "event.identifier_invalid")
+        raise EventIdentifierInvalid(f"{name} must be a list of identifiers")
     if required and not raw:
-        raise _invalid(f"{name} must not be empty", "event.identifiers_missing")
+        raise EventIdentifiersMissing(f"{name} must not be empty")
     if len(raw) > MAX_IDENTIFIERS:
-        raise _invalid(f"{name} lists more than {MAX_IDENTIFIERS} identifiers", "event.too_many_identifiers")
+        raise EventTooManyIdentifiers(name, MAX_IDENTIFIERS)
     return [_identifier(settings, v, f"{name}[{i}]") for i, v in enumerate(raw)]
 
 
@@ -77,38 +76,38 @@ def _location(settings: Settings, event: dict, name: str) -> str | None:
 def _time(event: dict) -> tuple[datetime, str]:
     raw = event.get("eventTime")
     if not isinstance(raw, str):
-        raise _invalid("eventTime is required (ISO 8601 with a time zone)", "event.time_invalid")
+        raise EventTimeInvalid("eventTime is required (ISO 8601 with a time zone)")
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise _invalid(f"eventTime {raw!r} is not ISO 8601", "event.time_invalid") from None
+        raise EventTimeInvalid(f"eventTime {raw!r} is not ISO 8601") from None
     if moment.tzinfo is None:
-        raise _invalid("eventTime must carry a time zone (Z or ±hh:mm)", "event.time_invalid")
+        raise EventTimeInvalid("eventTime must carry a time zone (Z or ±hh:mm)")
     offset = event.get("eventTimeZoneOffset")
     if offset is None:
         seconds = int(moment.utcoffset().total_seconds())
         offset = f"{'+' if seconds >= 0 else '-'}{abs(seconds) // 3600:02d}:{abs(seconds) % 3600 // 60:02d}"
     if not isinstance(offset, str) or not _OFFSET.fullmatch(offset):
-        raise _invalid("eventTimeZoneOffset must be ±hh:mm", "event.time_invalid")
+        raise EventTimeInvalid("eventTimeZoneOffset must be ±hh:mm")
     return moment, offset
 
 
 def parse_event(raw: Any, settings: Settings) -> ParsedEvent:
     if not isinstance(raw, dict):
-        raise _invalid("an event must be a JSON object", "event.not_object")
+        raise EventNotObject()
     event_type = raw.get("type")
     if event_type not in EVENT_TYPES:
-        raise _invalid(f"type must be one of {', '.join(EVENT_TYPES)}", "event.type_unsupported")
+        raise EventTypeUnsupported(EVENT_TYPES)
     moment, offset = _time(raw)
     action = raw.get("action")
     if event_type == "TransformationEvent":
         if action is not None:
-            raise _invalid("a TransformationEvent has no action", "event.action_invalid")
+            raise EventActionInvalid("a TransformationEvent has no action")
     elif action not in ACTIONS:
-        raise _invalid(f"action must be one of {', '.join(ACTIONS)}", "event.action_invalid")
+        raise EventActionInvalid(f"action must be one of {', '.join(ACTIONS)}")
     ilmd = raw.get("ilmd")
     if ilmd is not None and not isinstance(ilmd, dict):
-        raise _invalid("ilmd must be an object", "event.ilmd_invalid")
+        raise EventIlmdInvalid()
 
     items: list[tuple[str, str]] = []
     edges: list[tuple[str, str, str]] = []
@@ -122,17 +121,17 @@ def parse_event(raw: Any, settings: Settings) -> ParsedEvent:
         outputs = _identifiers(settings, raw, "outputEPCList", required=True)
         both = {i.key for i in inputs} & {o.key for o in outputs}
         if both:
-            raise _invalid(f"{sorted(both)[0]} cannot be both input and output", "event.cycle")
+            raise EventCycle(f"{sorted(both)[0]} cannot be both input and output")
         items += [(i.key, "input") for i in inputs] + [(o.key, "output") for o in outputs]
         edges += [(i.key, o.key, "transformation") for i in inputs for o in outputs]
         ids.update(inputEPCList=[i.key for i in inputs], outputEPCList=[o.key for o in outputs])
     else:
         children = _identifiers(settings, raw, "childEPCs", required=action != "DELETE")
         if "parentID" not in raw:
-            raise _invalid(f"{event_type} needs parentID", "event.identifiers_missing")
+            raise EventIdentifiersMissing(f"{event_type} needs parentID")
         parent = _identifier(settings, raw["parentID"], "parentID")
         if parent.key in {c.key for c in children}:
-            raise _invalid(f"{parent.handle} cannot contain itself", "event.cycle")
+            raise EventCycle(f"{parent.handle} cannot contain itself")
         items += [(parent.key, "parent")] + [(c.key, "child") for c in children]
         if action != "DELETE":
             kind = "aggregation" if event_type == "AggregationEvent" else "association"
@@ -154,7 +153,7 @@ def parse_event(raw: Any, settings: Settings) -> ParsedEvent:
     if event_id is None:
         event_id = event_hash(body, moment, ids)
     elif not isinstance(event_id, str) or not event_id or len(event_id) > 500 or not event_id.isprintable():
-        raise _invalid("eventID must be a URI of at most 500 characters", "event.id_invalid")
+        raise EventIdInvalid()
     body["eventID"] = event_id
     return ParsedEvent(body=body, event_id=event_id, event_type=event_type, action=action, event_time=moment,
                        offset=offset, biz_step=biz_step, disposition=disposition, read_point=read_point,

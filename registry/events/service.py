@@ -8,7 +8,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
-from foundation.errors import AlreadyExists, DomainError, Forbidden, InvalidRequest, NotFound
+from foundation.errors import DomainError, InvalidRequest
+from registry.events.errors import (BadLinks, EventDuplicate, EventForbidden, EventIdentifierDeleted,
+                                    EventIdentifierUnknown, GrantForbidden, NotOurs, NotTheirs)
+from registry.enterprises.errors import BadCreditCode, EnterpriseNotFound
 from registry.kernel.actor import Actor
 from registry.kernel.clock import utcnow
 from registry.enterprises import repository as enterprises
@@ -72,10 +75,9 @@ class _Context:
             if not self._is_local(key):
                 continue  # an identifier of another node: its owner answers for it there
             if key in self.deleted:
-                raise InvalidRequest(f"{key} was deleted; events cannot speak of it", name="event.identifier_deleted")
+                raise EventIdentifierDeleted(key)
             if key not in self.live:
-                raise InvalidRequest(f"{key} is not registered on this node; register it first",
-                                     name="event.identifier_unknown")
+                raise EventIdentifierUnknown(key)
             owner = self.owner_of_prefix.get(key.partition("/")[0])
             if owner is not None:
                 owners.add(owner)
@@ -83,8 +85,8 @@ class _Context:
             return
         allowed = {self.actor.enterprise_id, *self.granting} - {None}
         if not owners & allowed:
-            raise Forbidden("the capturing enterprise neither owns an identifier of this event nor has a grant from "
-                            "an owner", name="event.forbidden")
+            raise EventForbidden("the capturing enterprise neither owns an identifier of this event nor has a grant "
+                                 "from an owner")
 
 
 async def capture(session: AsyncSession, settings: Settings, actor: Actor, raw_events: list[Any], *,
@@ -92,7 +94,7 @@ async def capture(session: AsyncSession, settings: Settings, actor: Actor, raw_e
     """Store events in order. ``proceed``: keep the valid ones and report the others (GS1-Capture-Error-
     Behaviour: proceed); otherwise any refusal raises :class:`CaptureRejected` and nothing is stored."""
     if not actor.authenticated:
-        raise Forbidden("capturing events requires a login", name="event.forbidden")
+        raise EventForbidden("capturing events requires a login")
     results = [CaptureResult(index=i) for i in range(len(raw_events))]
     parsed: dict[int, ParsedEvent] = {}
     for result, raw in zip(results, raw_events, strict=True):
@@ -113,7 +115,7 @@ async def capture(session: AsyncSession, settings: Settings, actor: Actor, raw_e
         result = results[index]
         try:
             if event.event_id in stored_before or event.event_id in accepted:
-                raise AlreadyExists(f"event {event.event_id} was already captured", name="event.duplicate")
+                raise EventDuplicate(event.event_id)
             context.check(event)
             if not proceed and any(r.error for r in results):
                 continue  # the capture will be rejected: stop writing, keep checking for the report
@@ -138,14 +140,13 @@ async def grant(session: AsyncSession, actor: Actor, grantee: int | str, *, revo
     """Grant (or withdraw) reading and capturing events of our identifiers: ``grantee`` is an enterprise id of this
     node or the unified social credit code of an enterprise on any node."""
     if actor.enterprise_id is None:
-        raise Forbidden("grants are given by an enterprise", name="event.grant_forbidden")
+        raise GrantForbidden()
     actor.require_admin("granting partners")
     if isinstance(grantee, str):
         if not credit_code_valid(grantee):
-            raise InvalidRequest(f"{grantee} is not a valid unified social credit code (GB 32100)",
-                                 name="enterprise.bad_credit_code")
+            raise BadCreditCode(grantee)
     elif await enterprises.get(session, grantee) is None:
-        raise NotFound(f"enterprise {grantee} does not exist", name="enterprise.not_found")
+        raise EnterpriseNotFound(f"enterprise {grantee} does not exist")
     if revoke:
         await repository.remove_grant(session, actor.enterprise_id, grantee)
     else:
@@ -159,19 +160,17 @@ def remote_links(settings: Settings, sender: str, links: Any, now) -> list[dict[
     """Validate back-links reported by node ``sender``: each speaks of an identifier of ours and links it to one of
     the sender's, through one of the sender's events. Returns the rows to store, or refuses the whole report."""
     if not isinstance(links, list) or len(links) > 10_000:
-        raise InvalidRequest("links is a list of at most 10,000 links", name="federation.bad_links")
+        raise BadLinks("links is a list of at most 10,000 links")
     sender_key = canonical(sender)
     rows = []
     for link in links:
         if not isinstance(link, dict) or link.get("direction") not in ("up", "down") or \
                 link.get("kind") not in LINK_KINDS or not all(isinstance(link.get(f), str) and 0 < len(link[f]) <= 300
                                                              for f in ("handle", "neighbour", "event")):
-            raise InvalidRequest("each link has handle, direction (up or down), neighbour, event and kind",
-                                 name="federation.bad_links")
+            raise BadLinks("each link has handle, direction (up or down), neighbour, event and kind")
         handle, neighbour = _our(settings, link["handle"]), canonical(link["neighbour"])
         if not is_under(neighbour.partition("/")[0], sender_key):
-            raise Forbidden(f"node {sender} reports a link of {link['neighbour']}, which is not its own",
-                            name="federation.not_theirs")
+            raise NotTheirs(f"node {sender} reports a link of {link['neighbour']}, which is not its own")
         rows.append({"handle_key": handle, "direction": link["direction"], "neighbor_key": neighbour,
                      "event_id": link["event"], "kind": link["kind"], "source_node": sender, "received_at": now})
     return rows
@@ -179,10 +178,10 @@ def remote_links(settings: Settings, sender: str, links: Any, now) -> list[dict[
 
 def _our(settings: Settings, handle: Any) -> str:
     if not isinstance(handle, str) or not 0 < len(handle) <= 300:
-        raise InvalidRequest("identifiers are strings of 1 to 300 characters", name="federation.bad_links")
+        raise BadLinks("identifiers are strings of 1 to 300 characters")
     key = canonical(handle)
     if not is_under(key.partition("/")[0], canonical(settings.node_prefix)):
-        raise InvalidRequest(f"{handle} is not an identifier of this node", name="federation.not_ours")
+        raise NotOurs(handle)
     return key
 
 
@@ -193,15 +192,13 @@ def remote_references(settings: Settings, sender: str, references: Any, now) -> 
     if not isinstance(references, list) or len(references) > 10_000 or not all(
             isinstance(r, dict) and isinstance(r.get("source"), str) and 0 < len(r["source"]) <= 300
             and isinstance(r.get("targets"), list) and len(r["targets"]) <= 10_000 for r in references):
-        raise InvalidRequest("references is a list of at most 10,000 {source, targets}, at most 10,000 targets each",
-                             name="federation.bad_links")
+        raise BadLinks("references is a list of at most 10,000 {source, targets}, at most 10,000 targets each")
     sender_key = canonical(sender)
     sources, rows = [], []
     for reference in references:
         source = canonical(reference["source"])
         if not is_under(source.partition("/")[0], sender_key):
-            raise Forbidden(f"node {sender} reports references of {reference['source']}, which is not its own",
-                            name="federation.not_theirs")
+            raise NotTheirs(f"node {sender} reports references of {reference['source']}, which is not its own")
         sources.append(source)
         rows += [{"handle_key": target, "direction": "down", "neighbor_key": source, "event_id": "",
                   "kind": "reference", "source_node": sender, "received_at": now}

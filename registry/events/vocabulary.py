@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from foundation.errors import InvalidRequest
+from registry.events.errors import NotInVocabulary
 
 BIZ_STEPS = frozenset({
     "accepting", "arriving", "assembling", "collecting", "commissioning", "consigning", "creating_class_instance",
@@ -34,7 +34,7 @@ def normalise(field: str, value: object) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value or len(value) > 200:
-        raise InvalidRequest(f"{field} must be a CBV term or a URI", name="event.vocabulary")
+        raise NotInVocabulary(f"{field} must be a CBV term or a URI")
     for prefix in _CBV_PREFIXES[field]:
         if value.startswith(prefix):
             value = value[len(prefix):]
@@ -44,5 +44,5 @@ def normalise(field: str, value: object) -> str | None:
     is_uri = value.startswith(("urn:", "http://", "https://")) and ":" in value[4:] or value.startswith("http")
     if is_uri and not any(value.startswith(p) for p in _CBV_PREFIXES[field]):
         return value
-    raise InvalidRequest(f"{field} {value!r} is not in the CBV vocabulary; use an extension URI for other terms "
-                         f"(e.g. {RECYCLING})", name="event.vocabulary")
+    raise NotInVocabulary(f"{field} {value!r} is not in the CBV vocabulary; use an extension URI for other terms "
+                          f"(e.g. {RECYCLING})")

@@ -8,7 +8,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
-from foundation.errors import DomainError, InvalidRequest, InvalidValue
+from foundation.errors import DomainError
+from registry.handles.errors import BadTemplateVersion, ItemNotObject
+from registry.templates.errors import BoundTemplateNotFound, TemplateBindingReserved
 from registry.kernel.actor import Actor
 from registry.kernel import syntax
 from registry.handles.service import Outcome, RecordWriter
@@ -38,8 +40,8 @@ class TemplateLocator:
         for candidate in (ident.prefix, self.settings.node_prefix):
             if await self._exists(candidate, version):
                 return candidate
-        raise InvalidValue(f"template version {version!r} exists neither under {ident.prefix} nor under "
-                           f"{self.settings.node_prefix}", name="template.not_found")
+        raise BoundTemplateNotFound(f"template version {version!r} exists neither under {ident.prefix} nor under "
+                                    f"{self.settings.node_prefix}")
 
 
 def item_handle(item: Any) -> str:
@@ -54,18 +56,17 @@ async def to_record(item: Any, settings: Settings, locator: TemplateLocator,
                     parse_identifier) -> tuple[syntax.Identifier, list[Value]]:
     """Turn one business item into an identifier and its values (with the template binding at 1001)."""
     if not isinstance(item, dict):
-        raise InvalidRequest("each item must be an object with handle and value", name="request.item_not_object")
+        raise ItemNotObject()
     ident = parse_identifier(settings, item_handle(item))
     raw_values = item.get("value", item.get("values", []))
     values = parse_values(raw_values if raw_values is not None else [], max_ttl=settings.max_ttl,
                           default_ttl=settings.default_ttl)
     if any(v["index"] == TEMPLATE_INDEX for v in values):
-        raise InvalidValue(f"index {TEMPLATE_INDEX} is reserved: name the template with templateVersion",
-                           name="template.binding_reserved")
+        raise TemplateBindingReserved(TEMPLATE_INDEX)
     version = item.get("templateVersion")
     if version is not None:
         if not isinstance(version, str) or not version:
-            raise InvalidRequest("templateVersion must be a non-empty string", name="request.bad_template_version")
+            raise BadTemplateVersion()
         template_prefix = await locator.locate(ident, version, item.get("templatePrefix"))
         values.append(binding_value(template_prefix, version, settings.default_ttl))
         values.sort(key=lambda v: v["index"])

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from foundation.errors import Forbidden, HandleNotFound, InvalidRequest
+from registry.handles.errors import BadReader, ReadersForbidden, TooManyReaders
+from registry.kernel.errors import IdentifierNotFound
 from foundation.text import is_decimal
 from registry.kernel.actor import Actor
 from registry.accounts.models import ReadGrant
@@ -56,8 +57,7 @@ def parse_grantee(text: str) -> str:
         index, _, handle = name.partition(":")
         if is_decimal(index) and "/" in handle:
             return "identity:" + identity_key(int(index), handle)
-    raise InvalidRequest(f"reader {text!r}: write enterprise:<id>, code:<credit code> or identity:<index:handle>",
-                         name="readers.bad_grantee")
+    raise BadReader(text)
 
 
 async def grantee_names(session: AsyncSession, actor: Actor, credit_code: str | None = None) -> set[str]:
@@ -103,9 +103,9 @@ async def require_reader_admin(session: AsyncSession, actor: Actor, ident: Ident
     actor.require_admin("choosing readers")
     record = await repository.get(session, ident.key)
     if record is None or record.deleted:
-        raise HandleNotFound(f"{ident.handle} not found")
+        raise IdentifierNotFound(f"{ident.handle} not found")
     if not await holds(session, actor, ident, record.record_values, [Perm.MODIFY_VALUE]):
-        raise Forbidden(f"{actor.name} does not administer {ident.handle}", name="readers.forbidden")
+        raise ReadersForbidden(actor.name, ident.handle)
     return record.record_values
 
 
@@ -114,7 +114,7 @@ async def set_readers(session: AsyncSession, actor: Actor, ident: Identifier, in
     """Replace who may read value ``index`` of the identifier (0: all its restricted values)."""
     await require_reader_admin(session, actor, ident)
     if len(readers) > MAX_READERS:
-        raise InvalidRequest(f"at most {MAX_READERS} readers per value", name="readers.too_many")
+        raise TooManyReaders(MAX_READERS)
     names = sorted({parse_grantee(r) for r in readers})
     await session.execute(delete(ReadGrant).where(ReadGrant.handle_key == ident.key, ReadGrant.value_index == index))
     now = utcnow()

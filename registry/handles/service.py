@@ -17,8 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
 from foundation.db import RecordChange, note_record_change
-from foundation.errors import (AlreadyExists, Conflict, DomainError, Forbidden, HandleNotFound, NotResponsible,
-                         ValueExists, ValuesNotFound)
+from foundation.errors import DomainError
+from registry.handles.errors import (HandleCreatedConcurrently, HandleDuplicate, HandleExists, HandleForbidden,
+                                     HandleReserved, HandleTombstoned, IndexTaken, NoValuesAtIndexes, PrefixNotServed)
+from registry.enterprises.errors import EnterpriseNotApproved
+from registry.prefixes.errors import PrefixNotEnabled
+from registry.kernel.errors import IdentifierNotFound, RoleForbidden
 from foundation.http.budgets import Budgets
 from registry.kernel.actor import ENTERPRISE_ADMIN, Actor
 from registry.kernel.clock import utcnow
@@ -35,7 +39,7 @@ from registry.prefixes.states import LABELS, PrefixState
 from registry.templates import service as templates
 from registry.templates.validation import CompiledTemplate, read_binding, template_key
 
-CREATED_CONCURRENTLY = "handle.created_concurrently"  # another transaction created it after this one looked
+CREATED_CONCURRENTLY = HandleCreatedConcurrently.name  # another transaction created it after this one looked
 SECURITY_TYPES = frozenset({"HS_SECKEY", "HS_PUBKEY", "HS_ADMIN", "HS_VLIST"})
 
 
@@ -100,31 +104,29 @@ class RecordWriter:
         if key == NA_PREFIX_KEY:
             if is_under(canonical(ident.suffix), self.node_key):
                 return None
-            return NotResponsible(f"prefix {ident.suffix} is not served by this node")
+            return PrefixNotServed(f"prefix {ident.suffix} is not served by this node")
         if key == self.node_key:
             return None
         if not is_under(key, self.node_key):
-            return NotResponsible(f"prefix {ident.prefix} is not served by this node (node prefix "
-                                  f"{self.settings.node_prefix})")
+            return PrefixNotServed(f"prefix {ident.prefix} is not served by this node (node prefix "
+                                   f"{self.settings.node_prefix})")
         found = (await prefixes.with_enterprise_state(self.session, [key])).get(key)
         if found is None or found[0].state in (PrefixState.DELETED, PrefixState.REJECTED):
-            return NotResponsible(f"prefix {ident.prefix} is not allocated on this node")
+            return PrefixNotServed(f"prefix {ident.prefix} is not allocated on this node")
         prefix, enterprise_state = found
         if prefix.state != PrefixState.ENABLED:
-            return Conflict(f"prefix {ident.prefix} is {LABELS[PrefixState(prefix.state)]} "
-                            f"(state {prefix.state}); it accepts no writes", name="prefix.not_enabled")
+            return PrefixNotEnabled(f"prefix {ident.prefix} is {LABELS[PrefixState(prefix.state)]} "
+                                    f"(state {prefix.state}); it accepts no writes")
         if enterprise_state != EnterpriseState.APPROVED:
-            return Conflict(f"the enterprise holding {ident.prefix} is {enterprise_state}",
-                            name="enterprise.not_approved")
+            return EnterpriseNotApproved(f"the enterprise holding {ident.prefix} is {enterprise_state}")
         return None
 
     def _check_not_reserved(self, ident: Identifier, action: str) -> None:
         if ident.prefix_key == NA_PREFIX_KEY:
-            raise Forbidden(f"NA handles are made and removed by prefix allocation; cannot {action} {ident.handle}",
-                            name="handle.reserved")
+            raise HandleReserved(f"NA handles are made and removed by prefix allocation; cannot {action} "
+                                 f"{ident.handle}")
         if canonical(ident.suffix) == "admin":
-            raise Forbidden(f"{ident.handle} is the prefix administrator identity; cannot {action} it",
-                            name="handle.reserved")
+            raise HandleReserved(f"{ident.handle} is the prefix administrator identity; cannot {action} it")
 
     async def _load_values(self, key: str) -> list[Value] | None:
         if key not in self._records:
@@ -143,8 +145,7 @@ class RecordWriter:
             self._admin_decisions[decision_key] = await is_admin(self.actor, admins, perms, self._load_values)
         if not self._admin_decisions[decision_key]:
             wanted = ", ".join(p.name.lower() for p in perms)
-            raise Forbidden(f"{self.actor.name} lacks permission ({wanted}) on {ident.handle}",
-                            name="handle.forbidden")
+            raise HandleForbidden(self.actor.name, wanted, ident.handle)
 
     async def _validate_template(self, values: list[Value]) -> str | None:
         binding = read_binding(values)
@@ -181,9 +182,8 @@ class RecordWriter:
         before = {v["index"]: v for v in old if v["type"] in SECURITY_TYPES}
         after = {v["index"]: v for v in new if v["type"] in SECURITY_TYPES}
         if before.keys() != after.keys() or not all(same_values([before[i]], [after[i]]) for i in before):
-            raise Forbidden(f"{self.actor.name} is a {self.actor.role}: secrets, keys and administrators of "
-                            f"{ident.handle} are changed by the enterprise's administrators",
-                            name="auth.role_forbidden")
+            raise RoleForbidden(f"{self.actor.name} is a {self.actor.role}: secrets, keys and administrators of "
+                                f"{ident.handle} are changed by the enterprise's administrators")
 
     def _stage_insert(self, ident: Identifier, values: list[Value], tkey: str | None, outcome: Outcome) -> None:
         self._guard_security_values(ident, [], values)
@@ -237,8 +237,7 @@ class RecordWriter:
                     self._journal("handle.created", _ident_of(row), 1, row["template_key"])
                     note_record_change(self.session, RecordChange(row["handle_key"], 1, False, row["record_values"]))
                 else:  # created by a concurrent transaction after our look-up
-                    outcome.error = AlreadyExists(f"{row['handle']} was created concurrently; retry",
-                                                  name=CREATED_CONCURRENTLY)
+                    outcome.error = HandleCreatedConcurrently(f"{row['handle']} was created concurrently; retry")
         await repository.save_history(self.session, pending.history)
         await repository.update_many(self.session, pending.updates)
         inserted_or_updated = {k: v for k, v in pending.references.items()
@@ -263,7 +262,7 @@ class RecordWriter:
             outcomes.append(outcome)
             try:
                 if ident.key in seen:
-                    raise AlreadyExists(f"{ident.handle} appears twice in this request", name="handle.duplicate")
+                    raise HandleDuplicate(ident.handle)
                 seen.add(ident.key)
                 await self._check_prefix(ident)
                 if check is not None:
@@ -291,10 +290,9 @@ class RecordWriter:
                     if identical_ok and same_values(record.record_values, values):
                         outcome.version = record.version
                     else:
-                        raise AlreadyExists(f"{ident.handle} already exists", name="handle.exists")
+                        raise HandleExists(ident.handle)
                 elif not self.settings.allow_recreate:
-                    raise AlreadyExists(f"{ident.handle} was deleted and its name is never reused",
-                                        name="handle.tombstoned")
+                    raise HandleTombstoned(ident.handle)
                 else:
                     self._stage_update(ident, record, values, tkey, False, outcome)
             except DomainError as exc:
@@ -311,15 +309,14 @@ class RecordWriter:
             try:
                 if record is None or record.deleted:
                     if not create_missing:
-                        raise HandleNotFound(f"{ident.handle} does not exist")
+                        raise IdentifierNotFound(f"{ident.handle} does not exist")
                     self._check_not_reserved(ident, "create")
                     await self._require(ident, None, [Perm.CREATE_HANDLE])
                     if record is None:
                         self._stage_insert(ident, values, tkey, outcome)
                         continue
                     if not self.settings.allow_recreate:
-                        raise AlreadyExists(f"{ident.handle} was deleted and its name is never reused",
-                                            name="handle.tombstoned")
+                        raise HandleTombstoned(ident.handle)
                     self._stage_update(ident, record, values, tkey, False, outcome)
                     continue
                 if same_values(record.record_values, values):
@@ -338,13 +335,13 @@ class RecordWriter:
         await self._check_prefix(ident)
         record = (await repository.get_many(self.session, [ident.key], for_update=True)).get(ident.key)
         if record is None or record.deleted:
-            raise HandleNotFound(f"{ident.handle} does not exist")
+            raise IdentifierNotFound(f"{ident.handle} does not exist")
         sent = {v["index"]: v for v in values if v["index"] in indexes}
         current = {v["index"]: v for v in record.record_values}
         if not overwrite:
             clash = sorted(set(sent) & set(current))
             if clash:
-                raise ValueExists(f"{ident.handle} already has a value at index {clash[0]}")
+                raise IndexTaken(ident.handle, clash[0])
         merged = {**current, **sent}
         new_values = [dict(merged[i]) for i in sorted(merged)]
         return await self._apply_change(ident, record, new_values)
@@ -354,9 +351,9 @@ class RecordWriter:
         await self._check_prefix(ident)
         record = (await repository.get_many(self.session, [ident.key], for_update=True)).get(ident.key)
         if record is None or record.deleted:
-            raise HandleNotFound(f"{ident.handle} does not exist")
+            raise IdentifierNotFound(f"{ident.handle} does not exist")
         if not indexes & {v["index"] for v in record.record_values}:
-            raise ValuesNotFound(f"{ident.handle} has no value at the given indexes")
+            raise NoValuesAtIndexes(ident.handle)
         new_values = [dict(v) for v in record.record_values if v["index"] not in indexes]
         return await self._apply_change(ident, record, new_values)
 
@@ -389,7 +386,7 @@ class RecordWriter:
             record = existing.get(ident.key)
             try:
                 if record is None or (record.deleted and not missing_ok):
-                    raise HandleNotFound(f"{ident.handle} does not exist")
+                    raise IdentifierNotFound(f"{ident.handle} does not exist")
                 if record.deleted:
                     outcome.version = record.version
                     continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from foundation.errors import Forbidden
+from registry.kernel.errors import RoleForbidden
 
 NODE_ADMIN = "node_admin"
 ENTERPRISE_ADMIN = "enterprise_admin"  # everything of its enterprise: identifiers, users, keys, grants, prefixes
@@ -32,8 +32,7 @@ class Actor:
     def require_admin(self, what: str) -> None:
         """Administrative actions of an enterprise: its administrators (and the node's) only."""
         if not self.is_node_admin and self.role != ENTERPRISE_ADMIN:
-            raise Forbidden(f"{what} is for the enterprise's administrators; {self.name} is a {self.role}",
-                            name="auth.role_forbidden")
+            raise RoleForbidden(f"{what} is for the enterprise's administrators; {self.name} is a {self.role}")
 
 
 ANONYMOUS = Actor(name="anonymous")

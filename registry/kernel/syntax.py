@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from foundation.errors import InvalidHandle
+from registry.kernel.errors import (HandleControlCharacters, HandleEmpty, HandleExtraSlash, HandleMissingSlash,
+                                    HandleTooLong, PrefixCharacters, PrefixEmpty, PrefixSegmentEmpty, SuffixCharacters,
+                                    SuffixEmpty)
 
 _PREFIX_SEGMENT = re.compile(r"[A-Za-z0-9]+")
 _STRICT_SUFFIX = re.compile(r"[A-Za-z0-9._\-]+")
@@ -42,15 +44,13 @@ def canonical(text: str) -> str:
 def check_prefix(prefix: str) -> str:
     """Validate a prefix such as ``88.118.1042`` (or an NA prefix ``0.NA``); returns it unchanged."""
     if not prefix:
-        raise InvalidHandle("prefix is empty", name="handle.prefix_empty")
+        raise PrefixEmpty()
     segments = prefix.split(".")
     for segment in segments:
         if not segment:
-            raise InvalidHandle(f"prefix {prefix!r} has an empty segment", name="handle.prefix_segment_empty")
+            raise PrefixSegmentEmpty(prefix)
         if not _PREFIX_SEGMENT.fullmatch(segment):
-            raise InvalidHandle(
-                f"prefix segment {segment!r} may contain only A-Z a-z 0-9", name="handle.prefix_characters"
-            )
+            raise PrefixCharacters(segment)
     return prefix
 
 
@@ -64,29 +64,25 @@ def parse(handle: str, *, mode: Mode = "strict", max_length: int = 128, max_byte
         if match is not None:
             return Identifier(handle=handle, key=handle.translate(_ASCII_LOWER), prefix=match[1], suffix=match[2])
     if not isinstance(handle, str) or not handle:
-        raise InvalidHandle("identifier is empty", name="handle.empty")
+        raise HandleEmpty()
     if _CONTROL.search(handle):
-        raise InvalidHandle("identifier contains NUL or control characters", name="handle.control_characters")
+        raise HandleControlCharacters()
     if mode == "strict" and len(handle) > max_length:
-        raise InvalidHandle(
-            f"identifier is longer than {max_length} characters", name="handle.too_long", limit=max_length
-        )
+        raise HandleTooLong(f"identifier is longer than {max_length} characters", limit=max_length)
     if mode == "rfc" and len(handle.encode("utf-8")) > max_bytes_rfc:
-        raise InvalidHandle(f"identifier is longer than {max_bytes_rfc} bytes", name="handle.too_long")
+        raise HandleTooLong(f"identifier is longer than {max_bytes_rfc} bytes")
     if "/" not in handle:
-        raise InvalidHandle("identifier must be prefix/suffix", name="handle.missing_slash")
+        raise HandleMissingSlash()
     prefix, suffix = handle.split("/", 1)
     if mode == "strict" and "/" in suffix:
-        raise InvalidHandle("identifier must contain exactly one '/'", name="handle.extra_slash")
+        raise HandleExtraSlash()
     check_prefix(prefix)
     if not suffix:
-        raise InvalidHandle("identifier suffix is empty", name="handle.suffix_empty")
+        raise SuffixEmpty()
     if mode == "strict" and not _STRICT_SUFFIX.fullmatch(suffix):
-        raise InvalidHandle(
-            "identifier suffix may contain only A-Z a-z 0-9 . _ -", name="handle.suffix_characters"
-        )
+        raise SuffixCharacters("identifier suffix may contain only A-Z a-z 0-9 . _ -")
     if mode == "rfc" and not suffix.isprintable():
-        raise InvalidHandle("identifier suffix must be printable", name="handle.suffix_characters")
+        raise SuffixCharacters("identifier suffix must be printable")
     return Identifier(handle=handle, key=canonical(handle), prefix=prefix, suffix=suffix)
 
 

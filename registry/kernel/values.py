@@ -13,7 +13,10 @@ import re
 from typing import Any
 
 from foundation.crypto.keys import hash_secret, is_secret_hash, verify_secret
-from foundation.errors import InvalidValue
+from foundation.errors import KeyInvalid
+from registry.kernel.errors import (AdminValueInvalid, IndexDuplicate, IndexInvalid, PermissionsInvalid,
+                                    ReferencesInvalid, TtlInvalid, ValueDataInvalid, ValueFormatUnknown,
+                                    ValueNotObject, ValueTypeInvalid, ValuesBodyInvalid, VlistInvalid)
 from foundation.text import is_decimal
 from foundation.crypto.pubkeys import check_public_key
 
@@ -37,26 +40,26 @@ Value = dict[str, Any]
 
 def _index(raw: Any, where: str) -> int:
     if isinstance(raw, bool):
-        raise InvalidValue(f"{where}: index must be an integer", name="value.index_invalid")
+        raise IndexInvalid(f"{where}: index must be an integer")
     if isinstance(raw, str) and is_decimal(raw):
         raw = int(raw)
     if not isinstance(raw, int):
-        raise InvalidValue(f"{where}: index must be an integer", name="value.index_invalid")
+        raise IndexInvalid(f"{where}: index must be an integer")
     if raw < 1 or raw > MAX_INDEX:
-        raise InvalidValue(f"{where}: index must be between 1 and {MAX_INDEX}", name="value.index_invalid")
+        raise IndexInvalid(f"{where}: index must be between 1 and {MAX_INDEX}")
     return raw
 
 
 def _admin_ref(raw: Any, where: str) -> dict[str, Any]:
     if not isinstance(raw, dict) or not isinstance(raw.get("handle"), str) or not raw["handle"]:
-        raise InvalidValue(f"{where}: admin value needs 'handle' and 'index'", name="value.admin_invalid")
+        raise AdminValueInvalid(f"{where}: admin value needs 'handle' and 'index'")
     if _CONTROL.search(raw["handle"]):
-        raise InvalidValue(f"{where}: admin handle contains control characters", name="value.admin_invalid")
+        raise AdminValueInvalid(f"{where}: admin handle contains control characters")
     ref = {"handle": raw["handle"], "index": _index(raw.get("index"), where)}
     if "permissions" in raw:
         perms = raw["permissions"]
         if not isinstance(perms, str) or not _PERMISSIONS_12.fullmatch(perms):
-            raise InvalidValue(f"{where}: admin permissions must be 12 characters of 0/1", name="value.admin_invalid")
+            raise AdminValueInvalid(f"{where}: admin permissions must be 12 characters of 0/1")
         ref["permissions"] = perms
     return ref
 
@@ -65,49 +68,49 @@ def _data(value_type: str, raw: Any, where: str) -> dict[str, Any]:
     if isinstance(raw, str):  # Handle.Net accepts "data":"text" as a string value
         raw = {"format": "string", "value": raw}
     if not isinstance(raw, dict) or "value" not in raw:
-        raise InvalidValue(f"{where}: data must be a string or {{format, value}}", name="value.data_invalid")
+        raise ValueDataInvalid(f"{where}: data must be a string or {{format, value}}")
     fmt = raw.get("format", "string")
     value = raw["value"]
     if fmt not in FORMATS:
-        raise InvalidValue(f"{where}: unknown data format {fmt!r}", name="value.format_unknown")
+        raise ValueFormatUnknown(where, fmt)
     if value_type == "HS_ADMIN" and fmt != "admin":
-        raise InvalidValue(f"{where}: HS_ADMIN data must have format 'admin'", name="value.admin_invalid")
+        raise AdminValueInvalid(f"{where}: HS_ADMIN data must have format 'admin'")
     if value_type == "HS_VLIST" and fmt != "vlist":
-        raise InvalidValue(f"{where}: HS_VLIST data must have format 'vlist'", name="value.vlist_invalid")
+        raise VlistInvalid(f"{where}: HS_VLIST data must have format 'vlist'")
     if fmt == "key" and isinstance(value, dict):  # a JWK object
         pass
     elif fmt in ("string", "key"):
         if not isinstance(value, str):
-            raise InvalidValue(f"{where}: {fmt} data must be a string", name="value.data_invalid")
+            raise ValueDataInvalid(f"{where}: {fmt} data must be a string")
         if "\x00" in value:
-            raise InvalidValue(f"{where}: data contains NUL", name="value.data_invalid")
+            raise ValueDataInvalid(f"{where}: data contains NUL")
     elif fmt == "base64":
         try:
             base64.b64decode(value, validate=True)
         except (binascii.Error, TypeError, ValueError):
-            raise InvalidValue(f"{where}: data is not valid base64", name="value.data_invalid") from None
+            raise ValueDataInvalid(f"{where}: data is not valid base64") from None
     elif fmt == "hex":
         if not isinstance(value, str) or len(value) % 2 or not _HEX.fullmatch(value):
-            raise InvalidValue(f"{where}: data is not valid hex", name="value.data_invalid")
+            raise ValueDataInvalid(f"{where}: data is not valid hex")
     elif fmt == "admin":
         value = _admin_ref(value, where)
         value.setdefault("permissions", "011111110011")
     elif fmt == "vlist":
         if not isinstance(value, list):
-            raise InvalidValue(f"{where}: vlist data must be a list of {{handle, index}}", name="value.vlist_invalid")
+            raise VlistInvalid(f"{where}: vlist data must be a list of {{handle, index}}")
         value = [{"handle": _admin_ref(m, where)["handle"], "index": _index(m.get("index"), where)} for m in value]
     elif fmt == "site":
         if not isinstance(value, (dict, str)):
-            raise InvalidValue(f"{where}: site data must be an object", name="value.data_invalid")
+            raise ValueDataInvalid(f"{where}: site data must be an object")
     if value_type == "HS_PUBKEY":
         if fmt != "key":
-            raise InvalidValue(f"{where}: HS_PUBKEY data must have format 'key'", name="value.key_invalid")
+            raise KeyInvalid(f"{where}: HS_PUBKEY data must have format 'key'")
         check_public_key(value, where)
     if value_type == "HS_SECKEY":
         if fmt != "string":
-            raise InvalidValue(f"{where}: HS_SECKEY data must be a string", name="value.data_invalid")
+            raise ValueDataInvalid(f"{where}: HS_SECKEY data must be a string")
         if not value:
-            raise InvalidValue(f"{where}: HS_SECKEY must not be empty", name="value.data_invalid")
+            raise ValueDataInvalid(f"{where}: HS_SECKEY must not be empty")
     return {"format": fmt, "value": value}
 
 
@@ -142,32 +145,31 @@ def parse_value(raw: Any, *, max_ttl: int, default_ttl: int, position: int = 0) 
         return plain
     where = f"value {position + 1}"
     if not isinstance(raw, dict):
-        raise InvalidValue(f"{where}: must be an object", name="value.not_object")
+        raise ValueNotObject(where)
     index = _index(raw.get("index"), where)
     where = f"value at index {index}"
     value_type = raw.get("type")
     if not isinstance(value_type, str) or not value_type:
-        raise InvalidValue(f"{where}: type must be a non-empty string", name="value.type_invalid")
+        raise ValueTypeInvalid(f"{where}: type must be a non-empty string")
     if len(value_type.encode("utf-8")) > MAX_TYPE_BYTES or _CONTROL.search(value_type):
-        raise InvalidValue(f"{where}: type must be at most {MAX_TYPE_BYTES} bytes, printable",
-                           name="value.type_invalid")
+        raise ValueTypeInvalid(f"{where}: type must be at most {MAX_TYPE_BYTES} bytes, printable")
     if "data" not in raw:
-        raise InvalidValue(f"{where}: data is missing", name="value.data_invalid")
+        raise ValueDataInvalid(f"{where}: data is missing")
     value: Value = {"index": index, "type": value_type, "data": _data(value_type, raw["data"], where)}
     ttl = raw.get("ttl", default_ttl)
     if isinstance(ttl, str) and is_decimal(ttl):
         ttl = int(ttl)
     if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 0 or ttl > max_ttl:
-        raise InvalidValue(f"{where}: ttl must be an integer from 0 to {max_ttl}", name="value.ttl_invalid")
+        raise TtlInvalid(where, max_ttl)
     value["ttl"] = ttl
     perms = raw.get("permissions", DEFAULT_PERMISSIONS)
     if perms != DEFAULT_PERMISSIONS:
         if not isinstance(perms, str) or not _PERMISSIONS_4.fullmatch(perms):
-            raise InvalidValue(f"{where}: permissions must be 4 characters of 0/1", name="value.permissions_invalid")
+            raise PermissionsInvalid(where)
         value["permissions"] = perms
     refs = raw.get("references") or []
     if not isinstance(refs, list):
-        raise InvalidValue(f"{where}: references must be a list", name="value.references_invalid")
+        raise ReferencesInvalid(where)
     if refs:
         value["references"] = [{"handle": _admin_ref(r, where)["handle"], "index": _index(r.get("index"), where)}
                                for r in refs]
@@ -181,13 +183,12 @@ def parse_values(raw: Any, *, max_ttl: int, default_ttl: int) -> list[Value]:
     elif isinstance(raw, dict) and "index" in raw:
         raw = [raw]
     if not isinstance(raw, list):
-        raise InvalidValue("body must be {\"values\": [...]}, a list of values, or one value",
-                           name="value.body_invalid")
+        raise ValuesBodyInvalid()
     values = [parse_value(item, max_ttl=max_ttl, default_ttl=default_ttl, position=i) for i, item in enumerate(raw)]
     seen: set[int] = set()
     for value in values:
         if value["index"] in seen:
-            raise InvalidValue(f"index {value['index']} appears twice", name="value.index_duplicate")
+            raise IndexDuplicate(value["index"])
         seen.add(value["index"])
     values.sort(key=lambda v: v["index"])
     return values
@@ -205,8 +206,7 @@ def hash_secrets(values: list[Value], previous: list[Value] | None = None) -> No
         if kept is not None and plain == kept["data"]["value"]:  # carried over unchanged (a PUT with index=)
             continue
         if is_secret_hash(plain):
-            raise InvalidValue(f"value at index {value['index']}: HS_SECKEY must be the secret itself",
-                               name="value.data_invalid")
+            raise ValueDataInvalid(f"value at index {value['index']}: HS_SECKEY must be the secret itself")
         if kept is not None and verify_secret(plain, kept["data"]["value"]):
             value["data"] = kept["data"]
         else:

@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from foundation.config import Settings
 from foundation.crypto.keys import hash_secret
 from foundation.db import RecordChange, note_record_change
-from foundation.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from registry.enterprises.errors import EnterpriseNotApproved, EnterpriseNotFound
+from registry.prefixes.errors import (EnterpriseRequired, PasswordRequired, PrefixBadTransition, PrefixCodeInvalid,
+                                      PrefixForbidden, PrefixNotEmpty, PrefixNotFound, PrefixTaken)
 from foundation.text import is_decimal
 from foundation.crypto.passwords import check_password_strength
 from registry.kernel.actor import Actor
@@ -40,8 +42,8 @@ def prefix_out(prefix: Prefix) -> dict[str, Any]:
 def _move(prefix: Prefix, target: PrefixState) -> None:
     current = PrefixState(prefix.state)
     if target not in TRANSITIONS[current]:
-        raise Conflict(f"prefix {prefix.prefix} is {LABELS[current]} (state {current.value}); it cannot become "
-                       f"{LABELS[target]}", name="prefix.bad_transition")
+        raise PrefixBadTransition(f"prefix {prefix.prefix} is {LABELS[current]} (state {current.value}); it cannot "
+                                  f"become {LABELS[target]}")
     prefix.state = target.value
     prefix.updated_at = utcnow()
 
@@ -49,13 +51,13 @@ def _move(prefix: Prefix, target: PrefixState) -> None:
 async def _locked(session: AsyncSession, prefix: str) -> Prefix:
     found = await repository.get(session, canonical(prefix), for_update=True)
     if found is None or found.state == PrefixState.DELETED:
-        raise NotFound(f"prefix {prefix} does not exist", name="prefix.not_found")
+        raise PrefixNotFound(prefix)
     return found
 
 
 def _owner_or_admin(actor: Actor, prefix: Prefix) -> None:
     if not actor.is_node_admin and actor.enterprise_id != prefix.enterprise_id:
-        raise Forbidden(f"prefix {prefix.prefix} belongs to another enterprise", name="prefix.forbidden")
+        raise PrefixForbidden(f"prefix {prefix.prefix} belongs to another enterprise")
 
 
 # Transaction advisory lock taken while the next free code is chosen (0001 is the journal's, 0002 the reporter's,
@@ -76,33 +78,32 @@ async def apply(session: AsyncSession, settings: Settings, actor: Actor, *, ente
     if enterprise_id is None:
         enterprise_id = actor.enterprise_id
     if enterprise_id is None:
-        raise InvalidRequest("enterpriseId is required", name="prefix.enterprise_required")
+        raise EnterpriseRequired()
     if not actor.is_node_admin and actor.enterprise_id != enterprise_id:
-        raise Forbidden("an enterprise applies for prefixes only for itself", name="prefix.forbidden")
+        raise PrefixForbidden("an enterprise applies for prefixes only for itself")
     actor.require_admin("applying for prefixes")
     enterprise = await enterprises.get(session, enterprise_id, for_update=True)
     if enterprise is None:
-        raise NotFound(f"enterprise {enterprise_id} does not exist", name="enterprise.not_found")
+        raise EnterpriseNotFound(f"enterprise {enterprise_id} does not exist")
     if enterprise.state != EnterpriseState.APPROVED:
-        raise Conflict(f"enterprise {enterprise_id} is {enterprise.state}; only approved enterprises get prefixes",
-                       name="enterprise.not_approved")
+        raise EnterpriseNotApproved(f"enterprise {enterprise_id} is {enterprise.state}; only approved enterprises "
+                                    "get prefixes")
     if code is None:
         if session.bind.dialect.name == "postgresql":  # SQLite has one writer at a time already
             await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": NEXT_CODE_LOCK_ID})
         code = await _next_code(session)
     if not code.isascii() or not code.isalnum() or len(code) > 32:
-        raise InvalidRequest("prefix code must be 1-32 characters of A-Z a-z 0-9", name="prefix.code_invalid")
+        raise PrefixCodeInvalid()
     full = f"{settings.node_prefix}.{code}"
     check_prefix(full)
     secret_hash = hash_secret(admin_password) if admin_password else (account.password_hash if account else None)
     if secret_hash is None:
-        raise InvalidRequest("adminPassword is required (the secret of <prefix>/admin)",
-                             name="prefix.password_required")
+        raise PasswordRequired()
     now = utcnow()
     existing = await repository.get(session, canonical(full), for_update=True)
     if existing is not None:
         if existing.state != PrefixState.REJECTED:
-            raise Conflict(f"prefix {full} is taken", name="prefix.taken")
+            raise PrefixTaken(full)
         _move(existing, PrefixState.AWAITING_AUDIT)
         existing.enterprise_id, existing.pending_secret_hash, existing.reason = enterprise_id, secret_hash, None
         prefix = existing
@@ -114,7 +115,7 @@ async def apply(session: AsyncSession, settings: Settings, actor: Actor, *, ente
     try:
         await session.flush()
     except IntegrityError:  # the same code applied for by another enterprise in a concurrent transaction
-        raise Conflict(f"prefix {full} is taken", name="prefix.taken") from None
+        raise PrefixTaken(full) from None
     await journal.append(session, [journal.entry("prefix.applied", full, prefix.prefix_key, actor.name,
                                                  enterprise=enterprise_id, creditCode=enterprise.credit_code)])
     return prefix
@@ -124,11 +125,11 @@ async def audit(session: AsyncSession, settings: Settings, actor: Actor, prefix_
                 reason: str | None, upstream: bool = False) -> Prefix:
     """The node administrator's decision. Without an upstream, approval enables the prefix at once."""
     if not actor.is_node_admin:
-        raise Forbidden("only the node administrator audits prefixes", name="prefix.forbidden")
+        raise PrefixForbidden("only the node administrator audits prefixes")
     prefix = await _locked(session, prefix_text)
     if prefix.state != PrefixState.AWAITING_AUDIT:
-        raise Conflict(f"prefix {prefix.prefix} is {LABELS[PrefixState(prefix.state)]}; only applications awaiting "
-                       "audit are audited", name="prefix.bad_transition")
+        raise PrefixBadTransition(f"prefix {prefix.prefix} is {LABELS[PrefixState(prefix.state)]}; only applications "
+                                  "awaiting audit are audited")
     if not approve:
         _move(prefix, PrefixState.REJECTED)
         prefix.reason, prefix.pending_secret_hash = reason, None
@@ -212,7 +213,7 @@ async def write_system_record(session: AsyncSession, actor: Actor, handle: str, 
 async def set_enabled(session: AsyncSession, settings: Settings, actor: Actor, prefix_text: str,
                       enabled: bool) -> Prefix:
     if not actor.is_node_admin:
-        raise Forbidden("only the node administrator enables or disables prefixes", name="prefix.forbidden")
+        raise PrefixForbidden("only the node administrator enables or disables prefixes")
     prefix = await _locked(session, prefix_text)
     if enabled:
         return await enable(session, settings, actor, prefix)
@@ -230,8 +231,7 @@ async def request_delete(session: AsyncSession, actor: Actor, prefix_text: str, 
     actor.require_admin("deleting prefixes")
     live = await repository.live_identifier_count(session, prefix.prefix_key)
     if live:
-        raise Conflict(f"prefix {prefix.prefix} still has {live} live identifiers; delete them first",
-                       name="prefix.not_empty")
+        raise PrefixNotEmpty(prefix.prefix, live)
     _move(prefix, PrefixState.PENDING_DELETE)
     await session.flush()
     await journal.append(session, [journal.entry("prefix.delete_requested", prefix.prefix, prefix.prefix_key,
@@ -254,7 +254,7 @@ async def confirm_delete(session: AsyncSession, actor: Actor, prefix: Prefix) ->
 async def get(session: AsyncSession, actor: Actor, prefix_text: str) -> Prefix:
     prefix = await repository.get(session, canonical(prefix_text))
     if prefix is None:
-        raise NotFound(f"prefix {prefix_text} does not exist", name="prefix.not_found")
+        raise PrefixNotFound(prefix_text)
     _owner_or_admin(actor, prefix)
     return prefix
 

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from foundation.errors import AlreadyExists, Conflict, Forbidden, InvalidValue, NotFound
+from registry.templates.errors import (BoundTemplateNotFound, ItemImmutable, ItemTypeTaken, TemplateExists,
+                                       TemplateForbidden, TemplateNotFound)
 from registry.kernel.actor import Actor
 from registry.kernel.clock import utcnow
 from registry.kernel import syntax
@@ -23,8 +24,7 @@ def _authorise(actor: Actor, prefix: str) -> None:
     actor.require_admin("managing templates")
     if actor.is_node_admin or identity_key(300, f"{prefix}/admin") in actor.identities:
         return
-    raise Forbidden(f"only the node administrator or the administrator of {prefix} manages its templates",
-                    name="template.forbidden")
+    raise TemplateForbidden(prefix)
 
 
 def _item_row(template_id: int, item: Any) -> TemplateItem:
@@ -47,8 +47,7 @@ async def create(session: AsyncSession, actor: Actor, data: TemplateIn) -> dict[
             session.add(template)
             await session.flush()
     except IntegrityError:
-        raise AlreadyExists(f"template {data.prefix} version {data.version} exists; versions are immutable",
-                            name="template.exists") from None
+        raise TemplateExists(data.prefix, data.version) from None
     items = [_item_row(template.id, item) for item in data.items]
     session.add_all(items)
     await session.flush()
@@ -64,7 +63,7 @@ async def update(session: AsyncSession, actor: Actor, data: TemplateIn) -> dict[
     _authorise(actor, data.prefix)
     template = await repository.get(session, syntax.canonical(data.prefix), data.version, for_update=True)
     if template is None:
-        raise NotFound(f"template {data.prefix} version {data.version} does not exist", name="template.not_found")
+        raise TemplateNotFound(data.prefix, data.version)
     existing = {i.item_index: i for i in await repository.items_of(session, template.id)}
     by_type = {i.id_type: i.item_index for i in existing.values()}
     for item in data.items:
@@ -72,15 +71,13 @@ async def update(session: AsyncSession, actor: Actor, data: TemplateIn) -> dict[
         rule = item.metadata.model_dump(by_alias=True, exclude_none=True)
         if old is None:
             if item.id_type in by_type:
-                raise Conflict(f"idType '{item.id_type}' is already used by index {by_type[item.id_type]}",
-                               name="template.item_type_taken")
+                raise ItemTypeTaken(item.id_type, by_type[item.id_type])
             new = _item_row(template.id, item)
             session.add(new)
             existing[item.id_index] = new
             continue
         if old.id_type != item.id_type or old.item_metadata != rule:
-            raise Conflict(f"item {item.id_index} '{old.id_type}': idType and metadata are immutable; add a new "
-                           "item or publish a new template version", name="template.item_immutable")
+            raise ItemImmutable(item.id_index, old.id_type)
         old.name, old.required, old.state = item.name, item.required, item.state
     if data.description is not None:
         template.description = data.description
@@ -96,7 +93,7 @@ async def update(session: AsyncSession, actor: Actor, data: TemplateIn) -> dict[
 async def get(session: AsyncSession, prefix: str, version: str) -> dict[str, Any]:
     template = await repository.get(session, syntax.canonical(prefix), version)
     if template is None:
-        raise NotFound(f"template {prefix} version {version} does not exist", name="template.not_found")
+        raise TemplateNotFound(prefix, version)
     return template_out(template, await repository.items_of(session, template.id))
 
 
@@ -115,7 +112,7 @@ async def compiled(session: AsyncSession, prefix: str, version: str,
         return cache[key]
     template = await repository.get(session, syntax.canonical(prefix), version)
     if template is None:
-        raise InvalidValue(f"template {prefix} version {version} does not exist", name="template.not_found")
+        raise BoundTemplateNotFound(f"template {prefix} version {version} does not exist")
     result = CompiledTemplate.build(template.prefix, template.version,
                                     await repository.items_of(session, template.id))
     if cache is not None:

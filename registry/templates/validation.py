@@ -10,7 +10,9 @@ from typing import Any
 
 import orjson
 
-from foundation.errors import InvalidHandle, InvalidValue
+from foundation.errors import InvalidHandle
+from registry.templates.errors import (DisabledItem, ItemTypeMismatch, ItemValueInvalid, RequiredItemMissing,
+                                       TemplateBindingInvalid, UnknownItem)
 from registry.kernel import syntax
 from registry.kernel.values import TEMPLATE_INDEX, TEMPLATE_ITEMS_FROM, Value
 from registry.templates import vin
@@ -28,15 +30,13 @@ def read_binding(values: list[Value]) -> tuple[str, str] | None:
     if value is None:
         return None
     if value["type"] != "TEMPLATE":
-        raise InvalidValue(f"index {TEMPLATE_INDEX} is reserved for the TEMPLATE binding",
-                           name="template.binding_invalid")
+        raise TemplateBindingInvalid(f"index {TEMPLATE_INDEX} is reserved for the TEMPLATE binding")
     try:
         ref = orjson.loads(value["data"]["value"])
         prefix, version = ref["prefix"], ref["version"]
         assert isinstance(prefix, str) and isinstance(version, str)
     except (orjson.JSONDecodeError, KeyError, TypeError, AssertionError):
-        raise InvalidValue('TEMPLATE value must be {"prefix": ..., "version": ...}',
-                           name="template.binding_invalid") from None
+        raise TemplateBindingInvalid('TEMPLATE value must be {"prefix": ..., "version": ...}') from None
     return prefix, version
 
 
@@ -91,19 +91,15 @@ class CompiledTemplate:
             present.add(item.index)
         for item in self.items.values():
             if item.required and item.enabled and item.index not in present:
-                raise InvalidValue(f"required item '{item.id_type}' ({item.name}, index {item.index}) is missing",
-                                   name="template.required_missing", item=item.id_type)
+                raise RequiredItemMissing(item.id_type, item.name, item.index)
 
     def _refuse_item(self, item: Item | None, value: Value) -> None:
         label = f"item at index {value['index']} ({value['type']})"
         if item is None:
-            raise InvalidValue(f"{label} is not in template {self.prefix} {self.version}",
-                               name="template.unknown_item", item=value["type"])
+            raise UnknownItem(label, self.prefix, self.version, item=value["type"])
         if not item.enabled:
-            raise InvalidValue(f"{label} is disabled in template {self.prefix} {self.version}",
-                               name="template.disabled_item", item=value["type"])
-        raise InvalidValue(f"{label}: the template names index {item.index} '{item.id_type}'",
-                           name="template.type_mismatch", item=value["type"])
+            raise DisabledItem(label, self.prefix, self.version, item=value["type"])
+        raise ItemTypeMismatch(label, item.index, item.id_type, item=value["type"])
 
     def references(self, values: list[Value]) -> list[str]:
         """Canonical identifiers named by the record's reference items: what went into it (ADR 0003)."""
@@ -118,49 +114,43 @@ class CompiledTemplate:
     def _check(self, item: Item, value: Value, identifier_mode: syntax.Mode) -> None:
         data = value["data"]
         if data["format"] != "string" or not isinstance(data["value"], str):
-            raise InvalidValue(f"{item.where} must be a string value", name="template.value_invalid", item=item.id_type)
+            raise ItemValueInvalid(f"{item.where} must be a string value", item=item.id_type)
         text = data["value"]
         rule = item.rule
         kind = rule["type"]
         if kind == "string":
             if len(text) < rule.get("minLength", 0) or len(text) > rule.get("maxLength", 1024):
-                raise InvalidValue(f"{item.where} must be {rule.get('minLength', 0)} to {rule.get('maxLength', 1024)} "
-                                   "characters long", name="template.value_invalid", item=item.id_type)
+                raise ItemValueInvalid(f"{item.where} must be {rule.get('minLength', 0)} to "
+                                       f"{rule.get('maxLength', 1024)} characters long", item=item.id_type)
             if item.pattern is not None and not item.pattern.fullmatch(text):
-                raise InvalidValue(f"{item.where} does not match {item.pattern.pattern}", name="template.value_invalid",
-                                   item=item.id_type)
+                raise ItemValueInvalid(f"{item.where} does not match {item.pattern.pattern}", item=item.id_type)
             if rule.get("enum") and text not in rule["enum"]:
-                raise InvalidValue(f"{item.where} must be one of {', '.join(rule['enum'])}",
-                                   name="template.value_invalid", item=item.id_type)
+                raise ItemValueInvalid(f"{item.where} must be one of {', '.join(rule['enum'])}", item=item.id_type)
             if rule.get("check") == "vin" and not vin.is_valid(text):
-                raise InvalidValue(f"{item.where}: {text!r} is not a VIN with a valid check digit",
-                                   name="template.value_invalid", item=item.id_type)
+                raise ItemValueInvalid(f"{item.where}: {text!r} is not a VIN with a valid check digit",
+                                       item=item.id_type)
         elif kind == "number":
             try:
                 number = float(text)
             except ValueError:
-                raise InvalidValue(f"{item.where} must be a number", name="template.value_invalid",
-                                   item=item.id_type) from None
+                raise ItemValueInvalid(f"{item.where} must be a number", item=item.id_type) from None
             if number != number or number in (float("inf"), float("-inf")):
-                raise InvalidValue(f"{item.where} must be a finite number", name="template.value_invalid",
-                                   item=item.id_type)
+                raise ItemValueInvalid(f"{item.where} must be a finite number", item=item.id_type)
             if rule.get("integer") and not number.is_integer():
-                raise InvalidValue(f"{item.where} must be an integer", name="template.value_invalid", item=item.id_type)
+                raise ItemValueInvalid(f"{item.where} must be an integer", item=item.id_type)
             low, high = rule.get("minimum"), rule.get("maximum")
             if (low is not None and number < low) or (high is not None and number > high):
-                raise InvalidValue(f"{item.where} must be between {low} and {high}", name="template.value_invalid",
-                                   item=item.id_type)
+                raise ItemValueInvalid(f"{item.where} must be between {low} and {high}", item=item.id_type)
         elif kind in ("date", "datetime"):
             try:
                 date.fromisoformat(text) if kind == "date" else datetime.fromisoformat(text)
             except ValueError:
-                raise InvalidValue(f"{item.where} must be an ISO 8601 {kind}", name="template.value_invalid",
-                                   item=item.id_type) from None
+                raise ItemValueInvalid(f"{item.where} must be an ISO 8601 {kind}", item=item.id_type) from None
         elif kind == "reference":
             refs = text.split(",") if rule.get("multiple") else [text]
             for ref in refs:
                 try:
                     syntax.parse(ref.strip(), mode=identifier_mode)
                 except InvalidHandle as exc:
-                    raise InvalidValue(f"{item.where}: {ref.strip()!r} is not an identifier ({exc})",
-                                       name="template.value_invalid", item=item.id_type) from None
+                    raise ItemValueInvalid(f"{item.where}: {ref.strip()!r} is not an identifier ({exc})",
+                                           item=item.id_type) from None

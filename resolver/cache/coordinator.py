@@ -13,7 +13,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
 from foundation.db import Database, RecordChange
-from foundation.errors import Unavailable
+from resolver.errors import CacheUnavailable, CacheUnconfirmed
 from registry.kernel import records
 from registry.journal import repository as journal
 from resolver.cache import metrics
@@ -175,8 +175,7 @@ class CacheCoordinator:
             self._epochs.pop(id(changes), None)
             metrics.WRITE_REFUSED.inc()
             log.warning("secnode.cache.write_refused error=%r", exc)
-            raise Unavailable(f"the cache cannot be reached ({type(exc).__name__}); nothing was written, retry",
-                              name="cache.unavailable") from None
+            raise CacheUnavailable(type(exc).__name__) from None
 
     async def after_commit(self, changes: list[RecordChange]) -> None:
         # A new record (version 1) is not installed: registered in bulk, it is rarely read soon, and rendering and
@@ -202,8 +201,7 @@ class CacheCoordinator:
                 await self._broadcast(keys)
         except _REDIS_TROUBLE:
             versions = ", ".join(f"{c.key} v{c.version}" for c in changes[:3])
-            raise Unavailable(f"the change was committed ({versions}{', ...' if len(changes) > 3 else ''}) but the "
-                              "cache could not be confirmed", name="cache.unconfirmed") from None
+            raise CacheUnconfirmed(versions, truncated=len(changes) > 3) from None
 
     async def after_rollback(self, changes: list[RecordChange]) -> None:
         self._epochs.pop(id(changes), None)

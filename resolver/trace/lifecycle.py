@@ -10,7 +10,7 @@ import orjson
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from foundation.errors import InvalidRequest
+from resolver.errors import BadPageToken
 from registry.events.models import Event, EventItem
 
 MAX_PER_PAGE = 1000
@@ -25,7 +25,7 @@ def decode_token(token: str) -> tuple[datetime, int]:
         moment, seq = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         return datetime.fromisoformat(moment), int(seq)
     except (ValueError, TypeError, orjson.JSONDecodeError):
-        raise InvalidRequest("nextPageToken is not one this node issued", name="query.bad_token") from None
+        raise BadPageToken() from None
 
 
 async def events_of(session: AsyncSession, keys: list[str], *, event_types: list[str], biz_steps: list[str],

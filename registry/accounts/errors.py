@@ -1,0 +1,22 @@
+"""Errors of accounts: credentials and lockouts."""
+
+from __future__ import annotations
+
+from foundation.errors import InvalidRequest, Unauthenticated
+
+
+class AccountLocked(Unauthenticated):
+    """Raised with the message of the check that failed."""
+    name = "auth.locked"
+
+
+class BadCredentials(Unauthenticated):
+    """Raised with the message of the check that failed."""
+    name = "auth.bad_credentials"
+
+
+class PasswordReused(InvalidRequest):
+    name = "auth.password_reused"
+
+    def __init__(self) -> None:
+        super().__init__("the new password must differ from the current one")

@@ -1,0 +1,24 @@
+"""Errors of upward sync. They are not domain errors: no face renders them. The reporter, the CLI and the reference
+top-level node catch them and log, retry or answer ``sync.*`` problems of their own."""
+
+from __future__ import annotations
+
+
+class SyncError(Exception):
+    """Base of the errors of upward sync."""
+
+
+class UpstreamError(SyncError):
+    """The top-level node could not be reached or refused a request; the message says which."""
+
+
+class BacklinkFailed(SyncError):
+    """A home node could not be told of a link to one of its identifiers; the message says why."""
+
+
+class ReporterBusy(SyncError):
+    """Another process of the node holds the reporter's lock."""
+
+
+class SnapshotInvalid(SyncError):
+    """A snapshot file is malformed, or its digest does not match its content."""
