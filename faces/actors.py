@@ -14,10 +14,9 @@ from foundation.config import Settings
 from foundation.errors import Forbidden, Unauthenticated
 from foundation.http.faces import credentials_allowed, is_decimal, parse_model, read_json, snms_ok
 from registry.accounts import service as accounts
-from registry.authentication import service
-from registry.authentication import keyauth
-from registry.kernel.actor import ANONYMOUS, Actor
+from registry.authentication import keyauth, service
 from registry.authentication.handle_auth import parse_handle_authorization
+from registry.kernel.actor import ANONYMOUS, Actor
 
 router = APIRouter(tags=["business: identity"])
 

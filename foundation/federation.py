@@ -13,8 +13,8 @@ from typing import Any, Protocol
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from foundation.errors import InvalidRequest, Unauthenticated
 from foundation.crypto.signing import sign, verify
+from foundation.errors import InvalidRequest, Unauthenticated
 
 log = logging.getLogger("secnode")
 NODE_HEADER = "X-Secnode-Node"

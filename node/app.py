@@ -13,14 +13,30 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import PlainTextResponse, Response
 
+from faces.actors import router as identity_router
+from faces.business.enterprises import router as enterprises_router
+from faces.business.identifiers import router as identifiers_router
+from faces.business.prefixes import router as prefixes_router
+from faces.business.read_grants import router as readers_router
+from faces.business.templates import router as templates_router
+from faces.business.users import router as users_router
+from faces.console.endpoints import router as console_router
+from faces.epcis.capture import federation_router as capture_federation_router
+from faces.epcis.capture import router as capture_router
+from faces.epcis.queries import router as trace_router
+from faces.handle_rest.hot_path import ResolverFastPath
+from faces.handle_rest.resolve import router as resolver_router
+from faces.handle_rest.sessions import router as sessions_router
+from faces.handle_rest.write import router as handles_router
+from faces.proxy import router as proxy_router
 from foundation import __version__
-from foundation.redis_client import make_redis, replicas_to_wait
 from foundation.config import Settings, get_settings
 from foundation.db import Database
 from foundation.errors import DomainError, InvalidRequest, Kind
 from foundation.federation import NodeRequestVerifier
-from foundation.http.faces import JSONBody, handle_error, is_handle_face, snms_error
 from foundation.http.body_limit import BodyLimitMiddleware
+from foundation.http.budgets import AddressRateLimit, Budgets
+from foundation.http.faces import JSONBody, handle_error, is_handle_face, snms_error
 from foundation.metrics import (
     SYNC_FAILING,
     SYNC_LAG,
@@ -28,28 +44,12 @@ from foundation.metrics import (
     MetricsMiddleware,
     render,
 )
-from foundation.http.budgets import AddressRateLimit, Budgets
-from faces.actors import router as identity_router
-from faces.handle_rest.sessions import router as sessions_router
-from faces.business.users import router as users_router
+from foundation.redis_client import make_redis, replicas_to_wait
 from registry.audit.middleware import AuditMiddleware
-from faces.business.enterprises import router as enterprises_router
-from faces.epcis.capture import federation_router as capture_federation_router
-from faces.epcis.capture import router as capture_router
-from faces.handle_rest.write import router as handles_router
-from faces.business.read_grants import router as readers_router
-from faces.business.identifiers import router as identifiers_router
 from registry.journal import repository as journal
-from faces.business.prefixes import router as prefixes_router
-from faces.business.templates import router as templates_router
-from faces.handle_rest.hot_path import ResolverFastPath
 from resolver.cache.coordinator import CacheCoordinator
-from faces.console.endpoints import router as console_router
-from faces.handle_rest.resolve import router as resolver_router
-from faces.proxy import router as proxy_router
 from resolver.service import Resolver
 from resolver.stats import ResolutionStats
-from faces.epcis.queries import router as trace_router
 from sync.background import run_reporter
 from sync.homing import HomingLocator
 from sync.reporter import CURSOR as SYNC_CURSOR

@@ -17,8 +17,8 @@ from rich.table import Table
 
 from foundation.config import Settings, get_settings
 from foundation.db import Database
-from node import verify_command
 from foundation.migrate import upgrade
+from node import verify_command
 from registry.bulk import commands as bulk_commands
 
 app = typer.Typer(help="secnode: industrial internet identifier resolution secondary node", no_args_is_help=True)
@@ -508,8 +508,8 @@ def sync_status() -> None:
     async def run():
         db = Database.from_settings(settings, with_replica=False)
         try:
-            from sync.reporter import CURSOR
             from registry.journal import repository as journal
+            from sync.reporter import CURSOR
 
             async with db.unit_of_work() as session:
                 cursor = await journal.cursor_of(session, CURSOR)

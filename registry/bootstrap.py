@@ -9,13 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
 from foundation.crypto.keys import hash_secret, new_password
-from foundation.errors import InvalidRequest
 from foundation.crypto.passwords import check_password_strength
+from foundation.errors import InvalidRequest
 from registry.accounts import repository as accounts
-from registry.kernel.actor import SYSTEM
 from registry.accounts.service import NODE_ADMIN_ROLE, NODE_ADMIN_USERNAME, create_account
-from registry.kernel.clock import utcnow
 from registry.kernel import records as handles
+from registry.kernel.actor import SYSTEM
+from registry.kernel.clock import utcnow
 from registry.kernel.permissions import ALL_PERMISSIONS
 from registry.kernel.syntax import canonical, na_handle
 from registry.kernel.values import ADMIN_INDEX, SECKEY_INDEX

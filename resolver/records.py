@@ -8,9 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.errors import HandleNotFound, InvalidRequest
 from foundation.http.faces import is_decimal
-from registry.kernel.actor import Actor
 from registry.handles import read_grants as readers
 from registry.kernel import records as repository
+from registry.kernel.actor import Actor
 from registry.kernel.models import HandleRecord
 from registry.kernel.permissions import Perm
 from registry.kernel.syntax import Identifier
@@ -26,7 +26,7 @@ class Query:
     public_only: bool = False
 
     @classmethod
-    def from_params(cls, types: list[str], indexes: list[str], public_only: bool) -> "Query":
+    def from_params(cls, types: list[str], indexes: list[str], public_only: bool) -> Query:
         if len(types) + len(indexes) > MAX_FILTERS:
             raise InvalidRequest(f"at most {MAX_FILTERS} type and index filters per query", name="request.filters")
         if not all(is_decimal(i) for i in indexes):

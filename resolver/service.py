@@ -9,8 +9,8 @@ import orjson
 
 from foundation.config import Settings
 from foundation.errors import DomainError
-from foundation.http.faces import HANDLE_CODES
 from foundation.federation import PrefixLocator
+from foundation.http.faces import HANDLE_CODES
 from registry.kernel.syntax import canonical, is_under, parse
 from resolver.cache.coordinator import CacheCoordinator
 from resolver.records import Query
@@ -57,8 +57,9 @@ class Resolver:
         try:
             response = await self._http.get(target, params=params)
         except httpx.HTTPError as exc:
-            return 503, orjson.dumps({"responseCode": 2, "handle": handle, "error": "federation.unreachable",
-                                      "message": f"the node serving {prefix} did not answer ({type(exc).__name__})"}), {}
+            return 503, orjson.dumps({
+                "responseCode": 2, "handle": handle, "error": "federation.unreachable",
+                "message": f"the node serving {prefix} did not answer ({type(exc).__name__})"}), {}
         return response.status_code, response.content, {}
 
     async def aclose(self) -> None:

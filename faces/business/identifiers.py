@@ -7,13 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from faces.actors import business_actor
 from foundation.config import Settings
 from foundation.errors import DomainError, InvalidRequest
 from foundation.http.faces import read_json, snms_error, snms_ok, snms_status
-from faces.actors import business_actor
-from registry.kernel.identifiers import parse_identifier
-from registry.handles.service import Outcome, charge_registrations
 from registry.handles.items import item_handle, write_items
+from registry.handles.service import Outcome, charge_registrations
+from registry.kernel.identifiers import parse_identifier
 
 router = APIRouter(tags=["business: identifiers"])
 

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from faces.actors import business_actor
 from foundation.errors import DomainError
 from foundation.http.faces import DATABASE_INT_MAX, page_window, parse_model, read_json, snms_error, snms_ok
 from registry.accounts import repository as accounts
-from faces.actors import business_actor
 from registry.enterprises.schemas import Audit
 from registry.prefixes import repository, service
 from registry.prefixes.service import prefix_out

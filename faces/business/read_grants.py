@@ -6,9 +6,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from faces.actors import business_actor
 from foundation.errors import InvalidRequest
 from foundation.http.faces import parse_model, read_json, snms_ok
-from faces.actors import business_actor
 from registry.handles import read_grants as readers
 from registry.kernel.identifiers import parse_identifier
 from registry.kernel.values import MAX_INDEX

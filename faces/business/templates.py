@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from faces.actors import business_actor
 from foundation.errors import DomainError, InvalidRequest
 from foundation.http.faces import parse_model, read_json, snms_error, snms_ok
-from faces.actors import business_actor
 from registry.templates import service
 from registry.templates.schemas import TemplateIn
 

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from faces.actors import business_actor
 from foundation.http.faces import DATABASE_INT_MAX, RowId, is_decimal, parse_model, read_json, snms_ok
 from registry.enterprises import users
 from registry.kernel.actor import AUDITOR, ENTERPRISE_ADMIN, REGISTRAR
-from faces.actors import business_actor
 
 router = APIRouter(prefix="/identity", tags=["business: identity"])
 EnterpriseId = Field(default=None, alias="enterpriseId", ge=1, le=DATABASE_INT_MAX,

@@ -9,11 +9,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from foundation.errors import DomainError
 from faces.console.assets import ASSETS
 from faces.console.messages import COOKIE, LANGUAGES, negotiate
 from faces.console.page import STATIC, render_page
 from faces.console.qr import qr_svg
+from foundation.errors import DomainError
 
 router = APIRouter(include_in_schema=False)
 

@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from faces.actors import business_actor
 from foundation.errors import DomainError, InvalidRequest, TooLarge
 from foundation.http.faces import JSONBody, epcis_problem, is_decimal, read_json
-from faces.actors import business_actor
 from registry.events import repository, service
 from registry.events.service import CaptureRejected, CaptureResult
 

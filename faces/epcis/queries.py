@@ -8,14 +8,14 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
+from faces.actors import business_actor
 from foundation.errors import DomainError, Forbidden, InvalidRequest, NotFound, TooLarge
 from foundation.http.faces import JSONBody, epcis_problem, is_decimal, is_true
-from registry.kernel.actor import Actor
-from faces.actors import business_actor
 from registry.enterprises.credit_code import is_valid as credit_code_valid
 from registry.events import repository as events_repository
 from registry.events.models import Event
 from registry.kernel import records as handles
+from registry.kernel.actor import Actor
 from registry.kernel.identifiers import parse_identifier
 from registry.kernel.values import render
 from resolver.records import visible_values
@@ -174,7 +174,8 @@ async def neighbours(request: Request) -> Response:
         async with request.app.state.db.read_session() as session:
             access = Access(session, settings, actor, credit_code=credit_code)
             statuses, links = await expand_local(session, access, keys, direction)
-            event_ids = await events_repository.event_ids(session, {l[2] for l in links if isinstance(l[2], int)})
+            event_ids = await events_repository.event_ids(
+                session, {link[2] for link in links if isinstance(link[2], int)})
     except DomainError as exc:
         return epcis_problem(exc)
     return JSONBody(neighbours_answer(statuses, links, event_ids))

@@ -8,19 +8,19 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from foundation.crypto.keys import key_id, load_signing_key, public_key_raw
-from foundation.errors import DomainError, Forbidden, HandleNotFound, InvalidRequest, Unavailable
-from foundation.crypto.record_signatures import sign_values
-from foundation.http.faces import JSONBody, handle_error, is_true, snms_error, snms_ok
-from registry.kernel.actor import ANONYMOUS
 from faces.actors import business_actor, handle_actor
+from foundation.crypto.keys import key_id, load_signing_key, public_key_raw
+from foundation.crypto.record_signatures import sign_values
+from foundation.errors import DomainError, Forbidden, HandleNotFound, InvalidRequest, Unavailable
+from foundation.http.faces import JSONBody, handle_error, is_true, snms_error, snms_ok
+from registry.handles.service import history as registry_history
 from registry.kernel import records as repository
+from registry.kernel.actor import ANONYMOUS
 from registry.kernel.identifiers import parse_identifier
 from registry.kernel.syntax import Identifier
 from registry.kernel.values import render
 from registry.templates import service as templates
 from registry.templates.validation import read_binding
-from registry.handles.service import history as registry_history
 from resolver.history import describe_changes
 from resolver.records import Query, load, may_read_all, visible_values
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from faces.actors import refuse_plain_http, session_actor, settings_of
 from foundation.errors import Unauthenticated
 from foundation.http.faces import JSONBody, parse_model, read_json, snms_ok
 from registry.authentication import keyauth
-from registry.kernel.actor import Actor
-from faces.actors import refuse_plain_http, session_actor, settings_of
 from registry.authentication.handle_auth import parse_handle_authorization
+from registry.kernel.actor import Actor
 
 router = APIRouter()
 

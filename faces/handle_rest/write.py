@@ -8,16 +8,16 @@ from fastapi import APIRouter, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from faces.actors import handle_actor
 from foundation.config import Settings
 from foundation.errors import AlreadyExists, DomainError, Forbidden, InvalidRequest, Unauthenticated
 from foundation.http.faces import DATABASE_INT_MAX, JSONBody, handle_error, is_decimal, is_true, read_json
-from registry.kernel.actor import Actor
-from faces.actors import handle_actor
-from registry.kernel import records as repository
-from registry.kernel.identifiers import parse_identifier
-from registry.kernel import syntax
-from registry.kernel.permissions import Perm, is_admin
 from registry.handles.service import CREATED_CONCURRENTLY, Outcome, RecordWriter, charge_registrations
+from registry.kernel import records as repository
+from registry.kernel import syntax
+from registry.kernel.actor import Actor
+from registry.kernel.identifiers import parse_identifier
+from registry.kernel.permissions import Perm, is_admin
 from registry.kernel.syntax import Identifier
 from registry.kernel.values import Value, parse_values
 

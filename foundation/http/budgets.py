@@ -89,7 +89,7 @@ class Budget:
                     self._pending[subject] += units
             raise
         if current == self._current:
-            self._known.update(zip(pending, results[::2]))  # the totals now hold what was in flight
+            self._known.update(zip(pending, results[::2], strict=True))  # the totals now hold what was in flight
             self._in_flight = {}
 
 

@@ -19,12 +19,12 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.crypto.keys import new_token, token_digest
+from foundation.crypto.pubkeys import b64decode_any, load_public_key
 from foundation.errors import InvalidRequest, LimitExceeded, Unauthenticated
 from foundation.http.faces import is_decimal
-from foundation.crypto.pubkeys import b64decode_any, load_public_key
 from registry.accounts.models import KeySession
-from registry.kernel.clock import utcnow
 from registry.kernel import records as handles
+from registry.kernel.clock import utcnow
 from registry.kernel.permissions import identity_key
 from registry.kernel.syntax import canonical
 

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from foundation.config import Settings
 from foundation.errors import Conflict, Forbidden, NotFound
 from registry.accounts import repository as accounts
-from registry.kernel.actor import Actor
 from registry.accounts.service import ENTERPRISE_ROLE
 from registry.authentication.service import actor_for_account
+from registry.kernel.actor import Actor
 from registry.kernel.syntax import canonical
 from registry.prefixes import repository as prefixes
 from registry.prefixes.states import LABELS, PrefixState

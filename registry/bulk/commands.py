@@ -20,8 +20,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from foundation.config import Settings, get_settings
 
@@ -116,8 +115,8 @@ def _run_import(request, open_database: OpenDatabase) -> int:
     gc.set_threshold(50_000, 20, 20)
 
     async def run():
-        from foundation.redis_client import make_redis
         from foundation.http.budgets import Budgets
+        from foundation.redis_client import make_redis
 
         # the prefix's daily registration quota, counted with the node's: through Redis, else for this run alone
         redis = make_redis(settings)

@@ -18,16 +18,16 @@ from foundation.config import Settings
 from foundation.db import Database
 from foundation.errors import InvalidRequest
 from foundation.http.budgets import Budgets
-from registry.kernel.actor import Actor
 from registry.bulk import acting
 from registry.bulk.checkpoint import Checkpoint, Counts, remove
 from registry.bulk.mapping import RowMapper, RowProblem, load_mapping
 from registry.bulk.report import ErrorReport
 from registry.bulk.source import Source, format_of
+from registry.handles.items import TemplateLocator, write_items
+from registry.handles.service import charge_registrations
+from registry.kernel.actor import Actor
 from registry.kernel.clock import utcnow
 from registry.kernel.identifiers import parse_identifier
-from registry.handles.service import charge_registrations
-from registry.handles.items import TemplateLocator, write_items
 from registry.kernel.syntax import Identifier, canonical
 from registry.statistics import repository as statistics
 from registry.templates import service as templates

@@ -11,14 +11,14 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.crypto.keys import hash_secret, new_token, token_digest, verify_secret
-from foundation.errors import AlreadyExists, Conflict, InvalidRequest, NotFound, Unauthenticated
 from foundation.crypto.passwords import check_password_strength
+from foundation.errors import AlreadyExists, Conflict, InvalidRequest, NotFound, Unauthenticated
 from registry.accounts import repository
-from registry.kernel.actor import AUDITOR, ENTERPRISE_ADMIN, ENTERPRISE_ROLES, REGISTRAR, Actor
 from registry.accounts.models import Account, ApiKey
 from registry.accounts.service import API_KEY_PREFIX, create_account
-from registry.kernel.clock import as_utc, utcnow
 from registry.enterprises import repository as enterprises
+from registry.kernel.actor import AUDITOR, ENTERPRISE_ADMIN, ENTERPRISE_ROLES, REGISTRAR, Actor
+from registry.kernel.clock import as_utc, utcnow
 
 API_KEY_ROLES = (REGISTRAR, AUDITOR)  # applications register or read; they administer nothing
 

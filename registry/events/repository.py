@@ -11,8 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.enterprises import repository as enterprises
-from registry.events.models import (Event, EventItem, PartnerGrant, ReferenceReport, RemoteLink, TraceGrant,
-                                    TraceLink)
+from registry.events.models import Event, EventItem, PartnerGrant, ReferenceReport, RemoteLink, TraceGrant, TraceLink
 from registry.events.parsing import ParsedEvent
 from registry.kernel import records as handles
 

@@ -9,16 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
 from foundation.errors import AlreadyExists, DomainError, Forbidden, InvalidRequest, NotFound
-from registry.kernel.actor import Actor
-from registry.kernel.clock import utcnow
 from registry.enterprises import repository as enterprises
 from registry.enterprises.credit_code import is_valid as credit_code_valid
 from registry.events import repository
 from registry.events.cycles import CycleGuard
 from registry.events.parsing import ParsedEvent, parse_event
-from registry.kernel import records as handles
-from registry.kernel.syntax import canonical, is_under
 from registry.journal import repository as journal
+from registry.kernel import records as handles
+from registry.kernel.actor import Actor
+from registry.kernel.clock import utcnow
+from registry.kernel.syntax import canonical, is_under
 from registry.prefixes import repository as prefixes
 
 

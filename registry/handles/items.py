@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
 from foundation.errors import DomainError, InvalidRequest, InvalidValue
-from registry.kernel.actor import Actor
-from registry.kernel import syntax
 from registry.handles.service import Outcome, RecordWriter
+from registry.kernel import syntax
+from registry.kernel.actor import Actor
 from registry.kernel.values import TEMPLATE_INDEX, Value, parse_values
 from registry.templates import repository as templates
 from registry.templates.validation import binding_value

@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.errors import Forbidden, HandleNotFound, InvalidRequest
 from foundation.http.faces import is_decimal
-from registry.kernel.actor import Actor
 from registry.accounts.models import ReadGrant
-from registry.kernel.clock import utcnow
 from registry.enterprises import repository as enterprises
 from registry.enterprises.credit_code import is_valid as credit_code_valid
 from registry.kernel import records as repository
+from registry.kernel.actor import Actor
+from registry.kernel.clock import utcnow
 from registry.kernel.permissions import Perm, governing_admins, identity_key, is_admin
 from registry.kernel.syntax import Identifier
 from registry.kernel.values import Value

@@ -17,19 +17,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
 from foundation.db import RecordChange, note_record_change
-from foundation.errors import (AlreadyExists, Conflict, DomainError, Forbidden, HandleNotFound, NotResponsible,
-                         ValueExists, ValuesNotFound)
+from foundation.errors import (
+    AlreadyExists,
+    Conflict,
+    DomainError,
+    Forbidden,
+    HandleNotFound,
+    NotResponsible,
+    ValueExists,
+    ValuesNotFound,
+)
 from foundation.http.budgets import Budgets
+from registry.enterprises.states import EnterpriseState
+from registry.events import repository as trace_links
+from registry.journal import repository as journal
+from registry.kernel import records as repository
 from registry.kernel.actor import ENTERPRISE_ADMIN, Actor
 from registry.kernel.clock import utcnow
-from registry.events import repository as trace_links
-from registry.enterprises.states import EnterpriseState
-from registry.kernel import records as repository
 from registry.kernel.models import HandleRecord
 from registry.kernel.permissions import Perm, governing_admins, is_admin
 from registry.kernel.syntax import NA_PREFIX_KEY, Identifier, canonical, is_under
 from registry.kernel.values import Value, hash_secrets, same_values, stamp
-from registry.journal import repository as journal
 from registry.prefixes import repository as prefixes
 from registry.prefixes.states import LABELS, PrefixState
 from registry.templates import service as templates

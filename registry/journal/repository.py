@@ -8,8 +8,8 @@ import orjson
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.kernel.clock import utcnow
 from registry.journal.models import JournalEntry, SyncCursor
+from registry.kernel.clock import utcnow
 
 # Arbitrary constant naming the journal's transaction-level advisory lock on PostgreSQL.
 JOURNAL_LOCK_ID = 0x5EC0DE_0001

@@ -11,9 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.db import Database
-
 from registry.kernel.models import HandleRecord, HandleVersion
-
 
 _HANDLES = HandleRecord.__table__
 

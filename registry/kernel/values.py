@@ -13,9 +13,9 @@ import re
 from typing import Any
 
 from foundation.crypto.keys import hash_secret, is_secret_hash, verify_secret
+from foundation.crypto.pubkeys import check_public_key
 from foundation.errors import InvalidValue
 from foundation.http.faces import is_decimal
-from foundation.crypto.pubkeys import check_public_key
 
 MAX_INDEX = 2**32 - 1
 MAX_TYPE_BYTES = 64

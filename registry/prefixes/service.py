@@ -10,20 +10,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
 from foundation.crypto.keys import hash_secret
+from foundation.crypto.passwords import check_password_strength
 from foundation.db import RecordChange, note_record_change
 from foundation.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from foundation.http.faces import is_decimal
-from foundation.crypto.passwords import check_password_strength
-from registry.kernel.actor import Actor
 from registry.accounts.models import Account
-from registry.kernel.clock import utcnow
 from registry.enterprises import repository as enterprises
 from registry.enterprises.states import EnterpriseState
+from registry.journal import repository as journal
 from registry.kernel import records as handles
+from registry.kernel.actor import Actor
+from registry.kernel.clock import utcnow
 from registry.kernel.permissions import ENTERPRISE_ADMIN_PERMISSIONS
 from registry.kernel.syntax import canonical, check_prefix, na_handle
 from registry.kernel.values import ADMIN_INDEX, SECKEY_INDEX, VLIST_INDEX, Value
-from registry.journal import repository as journal
 from registry.prefixes import repository
 from registry.prefixes.models import Prefix
 from registry.prefixes.states import LABELS, TRANSITIONS, PrefixState

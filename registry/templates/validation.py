@@ -71,7 +71,7 @@ class CompiledTemplate:
         return template_key(self.prefix, self.version)
 
     @classmethod
-    def build(cls, prefix: str, version: str, items: list[Any]) -> "CompiledTemplate":
+    def build(cls, prefix: str, version: str, items: list[Any]) -> CompiledTemplate:
         compiled = {}
         for i in items:
             pattern = i.item_metadata.get("pattern")

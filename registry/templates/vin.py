@@ -17,7 +17,7 @@ def check_digit(vin: str) -> str | None:
     values = [_value(ch) for ch in vin]
     if len(vin) != 17 or None in values:
         return None
-    remainder = sum(v * w for v, w in zip(values, _WEIGHTS)) % 11  # type: ignore[operator]
+    remainder = sum(v * w for v, w in zip(values, _WEIGHTS, strict=True)) % 11  # type: ignore[operator]
     return "X" if remainder == 10 else str(remainder)
 
 

@@ -14,8 +14,8 @@ from redis.exceptions import RedisClusterException, RedisError
 
 from foundation.db import Database, RecordChange
 from foundation.errors import Unavailable
-from registry.kernel import records
 from registry.journal import repository as journal
+from registry.kernel import records
 from resolver.cache import metrics
 from resolver.cache.entry import NOT_FOUND, PENDING, Entry, decode, from_record
 from resolver.cache.local import LocalTier
@@ -226,7 +226,7 @@ class CacheCoordinator:
         delay = 0.0002
         while workers := await self.tier.pending(message_id, workers):
             if time.monotonic() - started > LEASE_SECONDS + 1.0:
-                raise asyncio.TimeoutError("workers neither acknowledged nor let their lease lapse")
+                raise TimeoutError("workers neither acknowledged nor let their lease lapse")
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.01)
         metrics.WRITE_WAIT.observe(time.monotonic() - started)

@@ -80,7 +80,8 @@ return ARGV[1]
 
 _NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
 
-# KEYS: leases. ARGV: channel, message, PUBLISH or SPUBLISH (cluster: the channel is in the leases' slot). Publishes and returns the workers whose lease is live at that moment:
+# KEYS: leases. ARGV: channel, message, PUBLISH or SPUBLISH (cluster: the channel is in the leases' slot).
+# Publishes and returns the workers whose lease is live at that moment:
 # only they can hold what the message invalidates (a worker that gets a lease later starts empty).
 _PUBLISH = _NOW + """
 local live = redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')
@@ -174,7 +175,7 @@ class RedisTier:
         shards = {shard.epoch: shard for shard in map(self._shard_of, keys)}
         tokens = await self._pipelined((self._ensure_epoch, [shard.epoch, shard.young],
                                         [secrets.token_hex(8), self.grace_ms]) for shard in shards.values())
-        return dict(zip(shards, tokens))
+        return dict(zip(shards, tokens, strict=True))
 
     async def install_all(self, entries: Iterable[tuple[str, Entry]], *, marker: bool = False) -> None:
         installs = [(record_key(key), [entry.version, encode(entry), self._install_ttl(entry, marker)])

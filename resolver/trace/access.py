@@ -9,11 +9,11 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
-from registry.kernel.actor import Actor
 from registry.enterprises import repository as enterprises
 from registry.events import repository as events
 from registry.handles import read_grants as readers
 from registry.kernel import records as handles
+from registry.kernel.actor import Actor
 from registry.kernel.syntax import canonical, is_under
 from registry.prefixes import repository as prefixes
 

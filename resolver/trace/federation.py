@@ -76,8 +76,9 @@ def _read_answer(content: bytes, asked: set[str]) -> tuple[dict[str, Status], li
         answer = orjson.loads(content)
         statuses = {s["handle"]: (str(s["status"]), str(s["id"])) for s in answer["statuses"]
                     if s["handle"] in asked}
-        links = [(l["handle"], str(l["neighbour"]), str(l["event"]), str(l["kind"])) for l in answer["links"]
-                 if l["handle"] in asked and statuses.get(l["handle"], ("",))[0] == "found"]
+        links = [(link["handle"], str(link["neighbour"]), str(link["event"]), str(link["kind"]))
+                 for link in answer["links"]
+                 if link["handle"] in asked and statuses.get(link["handle"], ("",))[0] == "found"]
     except (orjson.JSONDecodeError, KeyError, TypeError):
         return None
     return statuses, links
