@@ -181,10 +181,12 @@ def serve(
     console.print(f"secnode {settings.node_prefix} on {scheme}://{host}:{port}  (OpenAPI at /docs)")
     if server == "granian":
         from granian import Granian
+        from granian.constants import Interfaces
+        from granian.log import LogLevels
 
-        Granian("node.app:create_asgi", factory=True, address=host, port=port, workers=workers, interface="asgi",
-                log_access=access_log, log_level=settings.log_level.lower(), respawn_failed_workers=True,
-                ssl_cert=tls_cert, ssl_key=tls_key).serve()
+        Granian("node.app:create_asgi", factory=True, address=host, port=port, workers=workers,
+                interface=Interfaces.ASGI, log_access=access_log, log_level=LogLevels(settings.log_level.lower()),
+                respawn_failed_workers=True, ssl_cert=tls_cert, ssl_key=tls_key).serve()
         return
     if server != "uvicorn":
         console.print(f"[red]unknown server {server!r}: uvicorn or granian[/red]")
@@ -390,6 +392,7 @@ async def _writing_database(settings: Settings) -> AsyncIterator[Database]:
     finally:
         if coordinator is not None:
             await coordinator.stop()
+        if redis is not None:
             await redis.aclose()
         await db.dispose()
 

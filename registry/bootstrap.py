@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,7 +26,7 @@ from registry.templates import service as templates
 from registry.templates.schemas import TemplateIn
 
 
-def seed_templates() -> list[dict]:
+def seed_templates() -> list[dict[str, Any]]:
     folder = resources.files("registry") / "seeds"
     return [json.loads(f.read_text(encoding="utf-8")) for f in sorted(folder.iterdir(), key=lambda f: f.name)
             if f.name.endswith(".json")]

@@ -11,7 +11,7 @@ from foundation.config import Settings
 from foundation.errors import DomainError
 from foundation.federation import PrefixLocator
 from foundation.http.faces import HANDLE_CODES
-from registry.kernel.syntax import canonical, is_under, parse
+from registry.kernel.syntax import Identifier, canonical, is_under, parse
 from resolver.cache.coordinator import CacheCoordinator
 from resolver.records import Query
 from resolver.stats import ResolutionStats
@@ -33,19 +33,23 @@ class Resolver:
         self.stats = stats
         self.locator = locator
         self.node_key = canonical(settings.node_prefix)
-        self._http = httpx.AsyncClient(timeout=5.0) if locator is not None else None
-        self.remote_trace = RemoteTrace(settings, locator, self._http) if locator is not None else None
+        self._http: httpx.AsyncClient | None = None
+        self.remote_trace: RemoteTrace | None = None
+        if locator is not None:
+            self._http = httpx.AsyncClient(timeout=5.0)
+            self.remote_trace = RemoteTrace(settings, locator, self._http)
 
-    def serves(self, ident) -> bool:
+    def serves(self, ident: Identifier) -> bool:
         prefix = canonical(ident.suffix) if canonical(ident.prefix) == "0.na" else canonical(ident.prefix)
         return is_under(prefix, self.node_key)
 
-    async def resolve_foreign(self, handle: str, ident, raw_query: str) -> tuple[int, bytes, dict[str, str]]:
+    async def resolve_foreign(self, handle: str, ident: Identifier,
+                              raw_query: str) -> tuple[int, bytes, dict[str, str]]:
         """Another node's identifier: ask the top-level where its prefix lives, then fetch it there (or, with
         ``recurse=false``, answer a referral the client can follow)."""
         prefix = ident.suffix if canonical(ident.prefix) == "0.na" else ident.prefix
         home = await self.locator.locate(prefix) if self.locator is not None else None
-        if home is None:
+        if home is None or self._http is None:  # the client is there whenever the locator is
             return 400, orjson.dumps({"responseCode": 301, "handle": handle, "error": "handle.not_responsible",
                                       "message": f"no node is known to serve {prefix}"}), {}
         target = f"{home.rstrip('/')}/api/handles/{handle}"
@@ -55,7 +59,7 @@ class Resolver:
             return 307, orjson.dumps({"responseCode": 301, "handle": handle, "message": "served by another node",
                                       "referral": {"url": location, "serviceUrl": home}}), {"location": location}
         try:
-            response = await self._http.get(target, params=params)
+            response = await self._http.get(target, params=tuple(params))
         except httpx.HTTPError as exc:
             return 503, orjson.dumps({
                 "responseCode": 2, "handle": handle, "error": "federation.unreachable",

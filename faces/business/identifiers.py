@@ -23,9 +23,9 @@ def _settings(request: Request) -> Settings:
 
 
 def _item_result(outcome: Outcome) -> dict[str, Any]:
-    if outcome.ok:
-        return {"handle": outcome.handle, "code": 1, "msg": "success", "version": outcome.version}
     error = outcome.error
+    if error is None:
+        return {"handle": outcome.handle, "code": 1, "msg": "success", "version": outcome.version}
     return {"handle": outcome.handle, "code": snms_status(error), "msg": error.message, "error": error.name}
 
 

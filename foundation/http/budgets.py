@@ -104,7 +104,7 @@ class Budgets:
             if settings.limit_requests_per_identity_daily else None
         self.per_prefix = Budget("prefix", settings.limit_registrations_per_prefix_daily, 86400) \
             if settings.limit_registrations_per_prefix_daily else None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     @property
     def all(self) -> list[Budget]:
@@ -112,19 +112,19 @@ class Budgets:
 
     def start(self) -> None:
         if self.redis is not None and self.all:
-            self._task = asyncio.create_task(self._run())
+            self._task = asyncio.create_task(self._run(self.redis))
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             await asyncio.wait([self._task], timeout=2)
 
-    async def _run(self) -> None:
+    async def _run(self, redis: Redis | RedisCluster) -> None:
         while True:
             await asyncio.sleep(SYNC_SECONDS)
             for budget in self.all:
                 try:
-                    await budget.synchronise(self.redis)
+                    await budget.synchronise(redis)
                 except Exception as exc:  # Redis trouble: keep counting locally, try again
                     log.warning("secnode.limits.sync_failed budget=%s error=%s", budget.name, type(exc).__name__)
 
@@ -147,7 +147,9 @@ class Budgets:
 
     def charge_identity(self, identity: str) -> None:
         """An authenticated request: IDIS 603 once the identity's requests of the day (UTC) are used up."""
-        retry_after = self.per_identity.charge(identity) if self.per_identity is not None else None
+        if self.per_identity is None:
+            return
+        retry_after = self.per_identity.charge(identity)
         if retry_after is not None:
             LIMIT_REFUSED.labels("identity").inc()
             raise LimitExceeded(f"the daily request limit of {identity} ({self.per_identity.limit}) is used up",
@@ -156,7 +158,9 @@ class Budgets:
     def charge_registrations(self, prefix: str, count: int) -> None:
         """``count`` identifiers about to be registered under ``prefix``: IDIS 604 once its registrations of the
         day (UTC) are used up; nothing is charged then."""
-        retry_after = self.per_prefix.charge(prefix, count) if self.per_prefix is not None and count else None
+        if self.per_prefix is None or not count:
+            return
+        retry_after = self.per_prefix.charge(prefix, count)
         if retry_after is not None:
             LIMIT_REFUSED.labels("prefix").inc()
             raise LimitExceeded(f"{prefix} may register {self.per_prefix.limit} identifiers a day; {count} more "

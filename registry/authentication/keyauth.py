@@ -14,8 +14,9 @@ import binascii
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.crypto.keys import new_token, token_digest
@@ -133,7 +134,7 @@ async def authenticate_session(session: AsyncSession, session_id: str, identity:
 async def end_session(session: AsyncSession, session_id: str) -> bool:
     result = await session.execute(delete(KeySession).where(KeySession.digest == token_digest(session_id),
                                                             KeySession.kind == SESSION))
-    return bool(result.rowcount)
+    return bool(cast("CursorResult[Any]", result).rowcount)  # a DELETE's result is a CursorResult
 
 
 async def identity_of_session(session: AsyncSession, session_id: str) -> str | None:

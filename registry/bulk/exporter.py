@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
 from foundation.db import Database
@@ -157,7 +158,7 @@ class _Lines:
         return data
 
 
-async def _only_template(session, prefix_key: str, prefix: str) -> tuple[str, str]:
+async def _only_template(session: AsyncSession, prefix_key: str, prefix: str) -> tuple[str, str]:
     keys = await repository.template_keys(session, prefix_key)
     if len(keys) != 1:
         found = ", ".join(keys) or "none"

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from foundation.config import Settings
 from foundation.db import Database
 from foundation.errors import InvalidRequest
@@ -157,6 +159,7 @@ class Importer:
                 if row.problem is not None:
                     problems.append((row.number, "", "bulk.unreadable_row", row.problem))
                 else:
+                    assert row.fields is not None  # a readable row has its fields
                     try:
                         items.append(self.mapper.item(row.fields))
                         numbers.append(row.number)
@@ -183,7 +186,7 @@ class Importer:
                       problems: list[tuple[int, str, str, str]]) -> None:
         """Write one batch in one transaction, then its failures, then the checkpoint (in that order: a crash in
         between only makes the next run send this batch again)."""
-        assert self.source and self.report and self.checkpoint and self.progress
+        assert self.source and self.report and self.checkpoint and self.progress and self.actor
         counts = self.checkpoint.counts
         failures = list(problems)
         if items:
@@ -215,7 +218,8 @@ class Importer:
         self.on_progress(self.progress)
 
 
-async def _template(session, settings: Settings, request: ImportRequest) -> tuple[str, list[dict[str, Any]]]:
+async def _template(session: AsyncSession, settings: Settings,
+                    request: ImportRequest) -> tuple[str, list[dict[str, Any]]]:
     """The template's prefix, found as the business API finds it, and its items."""
     # The locator only looks at the identifier's prefix: any suffix under the import's prefix will do.
     probe = Identifier(handle=f"{request.prefix}/x", key=canonical(f"{request.prefix}/x"), prefix=request.prefix,

@@ -53,7 +53,7 @@ def _identifier(settings: Settings, value: Any, where: str) -> syntax.Identifier
         raise _invalid(f"{where}: {exc.message}", "event.identifier_invalid") from None
 
 
-def _identifiers(settings: Settings, event: dict, name: str, *, required: bool) -> list[syntax.Identifier]:
+def _identifiers(settings: Settings, event: dict[str, Any], name: str, *, required: bool) -> list[syntax.Identifier]:
     raw = event.get(name)
     if raw is None:
         raw = []
@@ -66,7 +66,7 @@ def _identifiers(settings: Settings, event: dict, name: str, *, required: bool) 
     return [_identifier(settings, v, f"{name}[{i}]") for i, v in enumerate(raw)]
 
 
-def _location(settings: Settings, event: dict, name: str) -> str | None:
+def _location(settings: Settings, event: dict[str, Any], name: str) -> str | None:
     raw = event.get(name)
     if raw is None:
         return None
@@ -74,7 +74,7 @@ def _location(settings: Settings, event: dict, name: str) -> str | None:
     return _identifier(settings, value, name).handle
 
 
-def _time(event: dict) -> tuple[datetime, str]:
+def _time(event: dict[str, Any]) -> tuple[datetime, str]:
     raw = event.get("eventTime")
     if not isinstance(raw, str):
         raise _invalid("eventTime is required (ISO 8601 with a time zone)", "event.time_invalid")
@@ -86,7 +86,9 @@ def _time(event: dict) -> tuple[datetime, str]:
         raise _invalid("eventTime must carry a time zone (Z or ±hh:mm)", "event.time_invalid")
     offset = event.get("eventTimeZoneOffset")
     if offset is None:
-        seconds = int(moment.utcoffset().total_seconds())
+        utcoffset = moment.utcoffset()
+        assert utcoffset is not None  # it has a time zone
+        seconds = int(utcoffset.total_seconds())
         offset = f"{'+' if seconds >= 0 else '-'}{abs(seconds) // 3600:02d}:{abs(seconds) % 3600 // 60:02d}"
     if not isinstance(offset, str) or not _OFFSET.fullmatch(offset):
         raise _invalid("eventTimeZoneOffset must be ±hh:mm", "event.time_invalid")

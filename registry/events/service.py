@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -155,7 +156,7 @@ async def grant(session: AsyncSession, actor: Actor, grantee: int | str, *, revo
 LINK_KINDS = {"transformation", "aggregation", "association", "reference"}
 
 
-def remote_links(settings: Settings, sender: str, links: Any, now) -> list[dict[str, Any]]:
+def remote_links(settings: Settings, sender: str, links: Any, now: datetime) -> list[dict[str, Any]]:
     """Validate back-links reported by node ``sender``: each speaks of an identifier of ours and links it to one of
     the sender's, through one of the sender's events. Returns the rows to store, or refuses the whole report."""
     if not isinstance(links, list) or len(links) > 10_000:
@@ -186,7 +187,8 @@ def _our(settings: Settings, handle: Any) -> str:
     return key
 
 
-def remote_references(settings: Settings, sender: str, references: Any, now) -> tuple[list[str], list[dict]]:
+def remote_references(settings: Settings, sender: str, references: Any,
+                      now: datetime) -> tuple[list[str], list[dict[str, Any]]]:
     """Validate reference back-links reported by node ``sender``: ``[{"source", "targets"}]``, each a record of
     the sender and every identifier of ours its reference items now name (an empty list withdraws them all).
     Returns the sources and the rows to store, or refuses the whole report."""

@@ -88,7 +88,7 @@ class RecordWriter:
         self.now_iso = _iso(self.now)
         self._prefix_checked: dict[str, DomainError | None] = {}
         self._records: dict[str, list[Value] | None] = {}
-        self._admin_decisions: dict[tuple, bool] = {}
+        self._admin_decisions: dict[tuple[tuple[tuple[str, int, str], ...], tuple[Perm, ...]], bool] = {}
         self._templates: dict[str, CompiledTemplate] = {}
         self._pending = _Pending()
 

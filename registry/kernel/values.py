@@ -228,7 +228,7 @@ def stamp(values: list[Value], previous: list[Value] | None, now_iso: str) -> No
             value["timestamp"] = now_iso
 
 
-def _comparable(value: Value) -> tuple:
+def _comparable(value: Value) -> tuple[Any, ...]:
     # dict equality, not text: JSONB hands keys back in its own order
     return (value["index"], value["type"], value["data"], value.get("ttl"),
             value.get("permissions", DEFAULT_PERMISSIONS), value.get("references", []))

@@ -87,7 +87,7 @@ async def apply(session: AsyncSession, settings: Settings, actor: Actor, *, ente
         raise Conflict(f"enterprise {enterprise_id} is {enterprise.state}; only approved enterprises get prefixes",
                        name="enterprise.not_approved")
     if code is None:
-        if session.bind.dialect.name == "postgresql":  # SQLite has one writer at a time already
+        if session.get_bind().dialect.name == "postgresql":  # SQLite has one writer at a time already
             await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": NEXT_CODE_LOCK_ID})
         code = await _next_code(session)
     if not code.isascii() or not code.isalnum() or len(code) > 32:

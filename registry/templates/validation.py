@@ -6,7 +6,7 @@ import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 
@@ -52,7 +52,7 @@ class Item:
     required: bool
     enabled: bool
     rule: dict[str, Any]
-    pattern: re.Pattern | None
+    pattern: re.Pattern[str] | None
 
     @functools.cached_property
     def where(self) -> str:
@@ -94,7 +94,7 @@ class CompiledTemplate:
                 raise InvalidValue(f"required item '{item.id_type}' ({item.name}, index {item.index}) is missing",
                                    name="template.required_missing", item=item.id_type)
 
-    def _refuse_item(self, item: Item | None, value: Value) -> None:
+    def _refuse_item(self, item: Item | None, value: Value) -> NoReturn:
         label = f"item at index {value['index']} ({value['type']})"
         if item is None:
             raise InvalidValue(f"{label} is not in template {self.prefix} {self.version}",

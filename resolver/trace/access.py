@@ -36,8 +36,8 @@ class Access:
             if self.actor.enterprise_id is not None or self.credit_code:
                 self._allowed = {*await events.owners_granting(self.session, self.actor.enterprise_id,
                                                                self.credit_code)}
-                self._allowed.add(self.actor.enterprise_id)
-                self._allowed.discard(None)
+                if self.actor.enterprise_id is not None:
+                    self._allowed.add(self.actor.enterprise_id)
         return self._allowed
 
     async def on_behalf_of(self) -> str | None:

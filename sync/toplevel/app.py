@@ -267,7 +267,7 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
             node = await _node(connection, node_prefix)
             if node is None:
                 return _problem(404, "sync.unknown_node", f"{node_prefix} is not registered")
-            kinds = dict((await connection.execute(
+            kinds: dict[str, int] = dict((await connection.execute(
                 select(journal.c.kind, func.count()).where(journal.c.node_prefix == node_prefix)
                 .group_by(journal.c.kind))).all())
             beat = (await connection.execute(select(heartbeats.c.body).where(
