@@ -16,9 +16,16 @@ from foundation.http.budgets import Budgets
 from foundation.http.requests import credentials_allowed
 from foundation.text import is_decimal
 from registry.authentication import keyauth, service
-from registry.authentication.errors import (AuthenticationRequired, BadBasicCredentials, InsecureTransport,
-                                            MissingToken, SessionUnauthenticated, SessionUnknown,
-                                            UnsupportedAuthorizationType, UnsupportedScheme)
+from registry.authentication.errors import (
+    AuthenticationRequired,
+    BadBasicCredentials,
+    InsecureTransport,
+    MissingToken,
+    SessionUnauthenticated,
+    SessionUnknown,
+    UnsupportedAuthorizationType,
+    UnsupportedScheme,
+)
 from registry.authentication.handle_auth import parse_handle_authorization
 from registry.kernel.actor import ANONYMOUS, Actor
 from registry.kernel.errors import ReadOnlyActor

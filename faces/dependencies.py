@@ -15,16 +15,22 @@ from faces import actors
 from foundation.crypto.keys import load_signing_key
 from foundation.errors import MissingParameter, NoSigningKey
 from foundation.federation import NodeRequestVerifier
-from foundation.http.dependencies import (JsonPayload, NodeDatabase, NodeSettings, ReadSession, RequestBudgets,
-                                          UnitOfWork)
+from foundation.http.dependencies import (
+    JsonPayload,
+    NodeDatabase,
+    NodeSettings,
+    ReadSession,
+    RequestBudgets,
+    UnitOfWork,
+)
 from registry.kernel.actor import Actor
 from registry.kernel.identifiers import parse_identifier
 from registry.kernel.syntax import Identifier
 from resolver.service import Resolver
 
 __all__ = ["Auth", "BusinessActor", "HandleActor", "HandleWriter", "JsonPayload", "NodeDatabase", "NodeRequests",
-           "NodeResolver", "NodeSettings", "NodeSigningKey", "OptionalBusinessActor", "QueriedIdentifier", "ReadSession",
-           "RequestBudgets", "UnitOfWork"]
+           "NodeResolver", "NodeSettings", "NodeSigningKey", "OptionalBusinessActor", "QueriedIdentifier",
+           "ReadSession", "RequestBudgets", "UnitOfWork"]
 
 
 def _resolver(request: Request) -> Resolver:

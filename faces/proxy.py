@@ -21,6 +21,10 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in accept and "application/json" not in accept.split(",")[0]
 
 
+def _shown(value: object) -> str:
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
 def _page(handle: str, values: list[dict] | None) -> str:
     title = html.escape(handle)
     if values is None:
@@ -28,7 +32,7 @@ def _page(handle: str, values: list[dict] | None) -> str:
     else:
         rows = "".join(
             f"<tr><td>{v['index']}</td><td>{html.escape(v['type'])}</td>"
-            f"<td>{html.escape(v['data']['value'] if isinstance(v['data']['value'], str) else orjson.dumps(v['data']['value']).decode())}</td>"
+            f"<td>{html.escape(_shown(v['data']['value']))}</td>"
             f"<td>{html.escape(v.get('timestamp') or '')}</td></tr>" for v in values)
         body = ("<table><thead><tr><th>Index</th><th>Type</th><th>Data</th><th>Timestamp</th></tr></thead>"
                 f"<tbody>{rows}</tbody></table>")

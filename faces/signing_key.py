@@ -12,7 +12,6 @@ from faces.dependencies import NodeSettings, NodeSigningKey
 from foundation.crypto.keys import key_id, public_key_raw
 from foundation.http.responses import JSONBody
 
-
 router = APIRouter(tags=["resolution"], route_class=BUSINESS.route_class)
 
 

@@ -18,11 +18,14 @@ class Settings(BaseSettings):
     database_read_url: str | None = None
     database_pool_size: int = 10
     database_partitions: int = 32  # hash partitions of the identifier tables, fixed when migration 0006 runs
-    database_pgbouncer: bool = False  # the URLs point at PgBouncer in transaction pooling: no lasting prepared statements
-    database_direct_url: str | None = None  # the primary itself, for session-level locks (the reporter's); default: database_url
+    # the URLs point at PgBouncer in transaction pooling: no lasting prepared statements
+    database_pgbouncer: bool = False
+    # the primary itself, for session-level locks (the reporter's); default: database_url
+    database_direct_url: str | None = None
     redis_url: str | None = None
     redis_cluster: bool = False  # redis_url names one node of a Redis Cluster (ADR 0006)
-    redis_wait_replicas: int | None = None  # replicas that confirm each cache change (WAIT); default 1 in a cluster, else 0
+    # replicas that confirm each cache change (WAIT); default 1 in a cluster, else 0
+    redis_wait_replicas: int | None = None
     redis_wait_timeout_ms: int = 500
     cache_capacity: int = 200_000  # records in each worker's in-process tier
     cache_ttl_seconds: int = 86400  # lifetime of a record in the Redis tier

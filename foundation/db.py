@@ -11,11 +11,11 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import asyncpg
 import orjson
-from sqlalchemy import JSON, BigInteger, Integer, MetaData, event
+from sqlalchemy import JSON, BigInteger, Integer, MetaData, Table, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -64,6 +64,8 @@ def note_record_change(session: AsyncSession, change: RecordChange) -> None:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:  # every model is mapped to a Table (SQLAlchemy declares a FromClause): Core inserts take it
+        __table__: ClassVar[Table]
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -156,7 +158,7 @@ class Database:
         if which not in self._driver_pools:
             async with self._driver_lock:
                 if which not in self._driver_pools:
-                    url = make_url(self.url if which == "primary" else self.read_url)
+                    url = make_url(self.read_url if which == "read" and self.read_url is not None else self.url)
                     self._driver_pools[which] = await asyncpg.create_pool(
                         url.set(drivername="postgresql").render_as_string(hide_password=False),
                         min_size=self.pool_size, max_size=self.pool_size,

@@ -249,7 +249,7 @@ class MalformedJson(InvalidRequest):
 
     def __init__(self, problem: object) -> None:
         super().__init__(f"request body is not valid JSON: {problem}")
-        self.problem = problem
+        self.reason = str(problem)
 
 
 class MissingParameter(InvalidRequest):

@@ -13,9 +13,15 @@ from typing import Any, Protocol
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from foundation.errors import (BadNodeRequest, NoNodeDirectory, NodeBadSignature, NodeRequestReplayed,
-                               NodeRequestStale, UnknownNode)
 from foundation.crypto.signing import sign, verify
+from foundation.errors import (
+    BadNodeRequest,
+    NodeBadSignature,
+    NodeRequestReplayed,
+    NodeRequestStale,
+    NoNodeDirectory,
+    UnknownNode,
+)
 
 log = logging.getLogger("secnode")
 NODE_HEADER = "X-Secnode-Node"

@@ -52,7 +52,8 @@ from tests.servers import free_port, running_node
 # Keys in a pseudo-random order that repeats none before all were asked: key i is first + (start + i) * stride mod
 # count, with stride coprime to count. Random draws would repeat keys, and a repeat is a cache hit, not a cold read.
 WRK_SCRIPT = """
-local prefix, first, count = os.getenv("BENCH_PATH"), tonumber(os.getenv("BENCH_FIRST")), tonumber(os.getenv("BENCH_COUNT"))
+local prefix, first = os.getenv("BENCH_PATH"), tonumber(os.getenv("BENCH_FIRST"))
+local count = tonumber(os.getenv("BENCH_COUNT"))
 local stride, i = tonumber(os.getenv("BENCH_STRIDE")), tonumber(os.getenv("BENCH_START"))
 request = function()
   local key = first + (i * stride) % count

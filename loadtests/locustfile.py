@@ -40,7 +40,7 @@ from locust.runners import MasterRunner
 
 # locust puts only this file's folder on sys.path; the seeding reuses the package's demo data
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from loadtests.demo_data import Demo  # noqa: E402
+from loadtests.demo_data import Demo
 
 RECORDS = int(os.environ.get("SECNODE_LOCUST_RECORDS", "10000"))
 TRACE_SCALE = int(os.environ.get("SECNODE_LOCUST_TRACE_SCALE", "5"))

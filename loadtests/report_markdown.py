@@ -127,8 +127,8 @@ def _scale(scale_output: str | None) -> list[str]:
 def render(results: dict, params: dict, command: str, png_name: str, scale_output: str | None = None) -> str:
     lines = ["# Benchmark report", "", "```sh", command, "```", "",
              "Resolution, registration, capture and traceability benchmarks of one run (`loadtests/report.py`). Each "
-             "figure stands next to a baseline measured in the same run on the same machine, since absolute figures drift "
-             "with other work on a shared machine.", "",
+             "figure stands next to a baseline measured in the same run on the same machine, since absolute figures "
+             "drift with other work on a shared machine.", "",
              *_machine(results), *_parameters(params, results), *_resolution(results["resolve"]),
              *_registration(results["register"]), *_capture(results["capture"]), *_traceability(results["trace"]),
              *_scale(scale_output),

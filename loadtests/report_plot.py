@@ -7,14 +7,14 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only: no display on servers and in CI
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 BASELINE, NODE = "#9e9e9e", "#1f77b4"
 
 
 def _bars(ax, labels: list[str], values: list[float], colors: list[str], fmt: str) -> None:
     bars = ax.bar(labels, values, color=colors)
-    for bar, value in zip(bars, values):
+    for bar, value in zip(bars, values, strict=True):
         ax.annotate(fmt.format(value), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     ha="center", va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
 
@@ -28,7 +28,7 @@ def _latency(ax, labels: list[str], rows: list[dict], colors: list[str], title: 
     positions = range(len(labels))
     ax.bar(positions, [r["p50"] for r in rows], color=colors)
     ax.scatter(positions, [r["p99"] for r in rows], marker="_", s=400, color="black", zorder=3)
-    for x, row in zip(positions, rows):
+    for x, row in zip(positions, rows, strict=True):
         ax.annotate(f"{_ms(row['p50'])} / {_ms(row['p99'])}", (x, row["p99"]), ha="center", va="bottom",
                     fontsize=8, xytext=(0, 3), textcoords="offset points")
     ax.set_xticks(list(positions), labels)

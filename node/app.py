@@ -30,9 +30,9 @@ from foundation.config import Settings, get_settings
 from foundation.db import Database
 from foundation.errors import DomainError, HttpError, HttpNotFound, InternalError, InvalidFields
 from foundation.federation import NodeRequestVerifier
+from foundation.http import openapi
 from foundation.http.body_limit import BodyLimitMiddleware
 from foundation.http.budgets import AddressRateLimit, Budgets
-from foundation.http import openapi
 from foundation.http.face import face_of
 from foundation.metrics import MetricsMiddleware
 from foundation.redis_client import make_redis, replicas_to_wait

@@ -17,8 +17,8 @@ from rich.table import Table
 
 from foundation.config import Settings, get_settings
 from foundation.db import Database
-from node import verify_command
 from foundation.migrate import upgrade
+from node import verify_command
 from registry.bulk import commands as bulk_commands
 
 app = typer.Typer(help="secnode: industrial internet identifier resolution secondary node", no_args_is_help=True)
@@ -181,10 +181,12 @@ def serve(
     console.print(f"secnode {settings.node_prefix} on {scheme}://{host}:{port}  (OpenAPI at /docs)")
     if server == "granian":
         from granian import Granian
+        from granian.constants import Interfaces
+        from granian.log import LogLevels
 
-        Granian("node.app:create_asgi", factory=True, address=host, port=port, workers=workers, interface="asgi",
-                log_access=access_log, log_level=settings.log_level.lower(), respawn_failed_workers=True,
-                ssl_cert=tls_cert, ssl_key=tls_key).serve()
+        Granian("node.app:create_asgi", factory=True, address=host, port=port, workers=workers,
+                interface=Interfaces.ASGI, log_access=access_log, log_level=LogLevels(settings.log_level.lower()),
+                respawn_failed_workers=True, ssl_cert=tls_cert, ssl_key=tls_key).serve()
         return
     if server != "uvicorn":
         console.print(f"[red]unknown server {server!r}: uvicorn or granian[/red]")
@@ -390,6 +392,7 @@ async def _writing_database(settings: Settings) -> AsyncIterator[Database]:
     finally:
         if coordinator is not None:
             await coordinator.stop()
+        if redis is not None:
             await redis.aclose()
         await db.dispose()
 
@@ -508,8 +511,8 @@ def sync_status() -> None:
     async def run():
         db = Database.from_settings(settings, with_replica=False)
         try:
-            from sync.reporter import CURSOR
             from registry.journal import repository as journal
+            from sync.reporter import CURSOR
 
             async with db.unit_of_work() as session:
                 cursor = await journal.cursor_of(session, CURSOR)

@@ -9,10 +9,10 @@ import importlib
 import sys
 from pathlib import Path
 
-from foundation.errors import DomainError
 from faces.business.render import SNMS_CODES
 from faces.epcis.render import EPCIS_EXCEPTIONS
 from faces.handle_rest.render import HANDLE_CODES
+from foundation.errors import DomainError
 
 # Every module that defines errors, in the order of the catalogue: the foundation, then the registry bottom-up, then
 # the read path. A new context's errors.py is added here.

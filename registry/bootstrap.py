@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
 from foundation.crypto.keys import hash_secret, new_password
-from foundation.errors import WeakPassword
 from foundation.crypto.passwords import check_password_strength
+from foundation.errors import WeakPassword
 from registry.accounts import repository as accounts
-from registry.kernel.actor import SYSTEM
 from registry.accounts.service import NODE_ADMIN_ROLE, NODE_ADMIN_USERNAME, create_account
-from registry.kernel.clock import utcnow
 from registry.kernel import records as handles
+from registry.kernel.actor import SYSTEM
+from registry.kernel.clock import utcnow
 from registry.kernel.permissions import ALL_PERMISSIONS
 from registry.kernel.syntax import canonical, na_handle
 from registry.kernel.values import ADMIN_INDEX, SECKEY_INDEX
@@ -25,7 +26,7 @@ from registry.templates import service as templates
 from registry.templates.schemas import TemplateIn
 
 
-def seed_templates() -> list[dict]:
+def seed_templates() -> list[dict[str, Any]]:
     folder = resources.files("registry") / "seeds"
     return [json.loads(f.read_text(encoding="utf-8")) for f in sorted(folder.iterdir(), key=lambda f: f.name)
             if f.name.endswith(".json")]

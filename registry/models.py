@@ -5,8 +5,8 @@ from registry.accounts.models import Account, Token
 from registry.audit.models import AuditEntry
 from registry.enterprises.models import Enterprise
 from registry.events.models import Event, EventItem, TraceGrant, TraceLink
-from registry.kernel.models import HandleRecord, HandleVersion
 from registry.journal.models import JournalEntry, SyncCursor
+from registry.kernel.models import HandleRecord, HandleVersion
 from registry.prefixes.models import Prefix
 from registry.statistics.models import ResolutionCount
 from registry.templates.models import Template, TemplateItem
@@ -14,6 +14,7 @@ from registry.templates.models import Template, TemplateItem
 metadata = Base.metadata
 
 __all__ = [
-    "Account", "AuditEntry", "Enterprise", "Event", "EventItem", "HandleRecord", "HandleVersion", "JournalEntry", "Prefix",
-    "ResolutionCount", "SyncCursor", "Template", "TemplateItem", "Token", "TraceGrant", "TraceLink", "metadata",
+    "Account", "AuditEntry", "Enterprise", "Event", "EventItem", "HandleRecord", "HandleVersion", "JournalEntry",
+    "Prefix", "ResolutionCount", "SyncCursor", "Template", "TemplateItem", "Token", "TraceGrant", "TraceLink",
+    "metadata",
 ]

@@ -10,7 +10,7 @@ from registry.kernel.values import public_view, render, same_value
 def describe_changes(versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each version with the indexes it added, modified and removed (secrets and private values never shown)."""
     out = []
-    previous: dict[int, dict] = {}
+    previous: dict[int, dict[str, Any]] = {}
     for version in versions:
         current = {v["index"]: v for v in version["values"]}
         added = sorted(set(current) - set(previous))

@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.errors import BadIndex
-from resolver.errors import TooManyFilters
-from registry.kernel.errors import IdentifierNotFound
 from foundation.text import is_decimal
-from registry.kernel.actor import Actor
 from registry.handles import read_grants as readers
 from registry.kernel import records as repository
+from registry.kernel.actor import Actor
+from registry.kernel.errors import IdentifierNotFound
 from registry.kernel.models import HandleRecord
 from registry.kernel.permissions import Perm
 from registry.kernel.syntax import Identifier
 from registry.kernel.values import Value, admin_view, public_view
+from resolver.errors import TooManyFilters
 
 MAX_FILTERS = 16
 
@@ -28,7 +28,7 @@ class Query:
     public_only: bool = False
 
     @classmethod
-    def from_params(cls, types: list[str], indexes: list[str], public_only: bool) -> "Query":
+    def from_params(cls, types: list[str], indexes: list[str], public_only: bool) -> Query:
         if len(types) + len(indexes) > MAX_FILTERS:
             raise TooManyFilters(MAX_FILTERS)
         if not all(is_decimal(i) for i in indexes):

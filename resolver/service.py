@@ -22,8 +22,11 @@ class Resolver:
         self.stats = stats
         self.locator = locator
         self.node_key = canonical(settings.node_prefix)
-        self._http = httpx.AsyncClient(timeout=5.0) if locator is not None else None
-        self.remote_trace = RemoteTrace(settings, locator, self._http) if locator is not None else None
+        self._http: httpx.AsyncClient | None = None
+        self.remote_trace: RemoteTrace | None = None
+        if locator is not None:
+            self._http = httpx.AsyncClient(timeout=5.0)
+            self.remote_trace = RemoteTrace(settings, locator, self._http)
 
     def serves(self, ident: Identifier) -> bool:
         prefix = canonical(ident.suffix) if canonical(ident.prefix) == "0.na" else canonical(ident.prefix)
@@ -34,8 +37,9 @@ class Resolver:
         prefix = ident.suffix if canonical(ident.prefix) == "0.na" else ident.prefix
         return await self.locator.locate(prefix) if self.locator is not None else None
 
-    async def fetch_remote(self, url: str, params: list[tuple[str, str]]) -> httpx.Response:
-        """GET another node's answer (raises ``httpx.HTTPError`` when it does not answer)."""
+    async def fetch_remote(self, url: str, params: str) -> httpx.Response:
+        """GET another node's answer, ``params`` an encoded query string (raises ``httpx.HTTPError`` when it does not
+        answer)."""
         assert self._http is not None, "only a node with an upstream knows other nodes"
         return await self._http.get(url, params=params)
 

@@ -58,6 +58,7 @@ async def reporter_lock(db: Database, settings: Settings, *, wait: bool = True) 
 
 
 async def run_reporter(db: Database, settings: Settings) -> None:
+    assert settings.upstream_url is not None  # the application runs the reporter only with a top-level node
     upstream = HttpUpstream(settings.upstream_url, settings.node_prefix, load_signing_key(settings.node_key_file))
     reporter = Reporter(db, settings, upstream)
     locator = HomingLocator(settings.upstream_url)

@@ -17,10 +17,10 @@ from foundation.config import Settings
 from foundation.crypto.keys import load_signing_key
 from foundation.db import Database
 from foundation.federation import PrefixLocator, node_request
-from registry.kernel.clock import utcnow
 from registry.events import repository as events
-from registry.kernel.syntax import canonical, is_under
 from registry.journal import repository as journal
+from registry.kernel.clock import utcnow
+from registry.kernel.syntax import canonical, is_under
 from sync.errors import BacklinkFailed
 
 CURSOR = "backlinks"

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from foundation import __version__
 from foundation.config import Settings
 from foundation.db import Database
+from registry.journal import repository as journal
 from registry.kernel.actor import Actor
 from registry.kernel.clock import utcnow
-from registry.journal import repository as journal
 from registry.prefixes.service import apply_upstream_decision
 from registry.statistics import repository as statistics
 from sync.errors import UpstreamError

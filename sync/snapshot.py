@@ -15,10 +15,10 @@ from sqlalchemy import select
 
 from foundation.crypto.keys import key_id
 from foundation.db import Database
+from registry.journal import repository as journal
 from registry.kernel.clock import utcnow
 from registry.kernel.models import HandleRecord
 from registry.kernel.values import admin_view
-from registry.journal import repository as journal
 from sync.errors import SnapshotInvalid
 
 

@@ -14,17 +14,16 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from redis.asyncio import Redis
-
-from node.app import create_app
+from faces.handle_rest.hot_path import ResolverFastPath
 from foundation.config import Settings
 from foundation.db import Database
 from foundation.migrate import upgrade
+from node.app import create_app
 from registry.bootstrap import ensure_node
-from faces.handle_rest.hot_path import ResolverFastPath
 
 ADMIN_URL = os.environ.get("SECNODE_TEST_DATABASE_URL",
                            "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres")

@@ -61,7 +61,7 @@ class RedisCluster:
         process.wait()
 
     def cli(self, port: int, *command: str, attempts: int = 1) -> str:
-        for attempt in range(attempts):
+        for _attempt in range(attempts):
             result = subprocess.run(["redis-cli", "-p", str(port), *command], capture_output=True, text=True)
             if result.returncode == 0 and not result.stdout.startswith("Could not connect"):
                 return result.stdout

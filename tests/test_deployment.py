@@ -18,8 +18,8 @@ import typer.main
 import yaml
 
 import foundation.migrate
-from node.cli import app as cli_app
 from foundation.config import Settings
+from node.cli import app as cli_app
 
 ROOT = Path(__file__).resolve().parent.parent
 CHART = ROOT / "helm" / "secnode"
@@ -333,7 +333,8 @@ def test_the_charts_secret_holds_what_is_set(helm: str) -> None:
     assert set(secret["data"]) == {"database-url", "database-read-url", "redis-url", "bootstrap-admin-password"}
     env = env_of(one(docs, "Deployment", "api"))
     for name, key in [("SECNODE_DATABASE_URL", "database-url"), ("SECNODE_DATABASE_READ_URL", "database-read-url"),
-                      ("SECNODE_REDIS_URL", "redis-url"), ("SECNODE_BOOTSTRAP_ADMIN_PASSWORD", "bootstrap-admin-password")]:
+                      ("SECNODE_REDIS_URL", "redis-url"),
+                      ("SECNODE_BOOTSTRAP_ADMIN_PASSWORD", "bootstrap-admin-password")]:
         assert env[name]["valueFrom"]["secretKeyRef"] == {"name": secret["metadata"]["name"], "key": key}
     # secrets stay out of the ConfigMap
     assert not {"SECNODE_DATABASE_URL", "SECNODE_REDIS_URL"} & set(one(docs, "ConfigMap")["data"])

@@ -8,9 +8,9 @@ import ast
 from collections import Counter
 from pathlib import Path
 
-from foundation.errors import DomainError, Kind
 from faces.business.render import SNMS_CODES
 from faces.handle_rest.render import HANDLE_CODES
+from foundation.errors import DomainError, Kind
 from node import error_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,13 +9,13 @@ from starlette.responses import Response
 
 from faces.business.render import BUSINESS, ok
 from faces.dependencies import BusinessActor, OptionalBusinessActor, QueriedIdentifier, ReadSession
-from registry.kernel.errors import IdentifierNotFound
-from resolver.errors import HandleDeleted, HistoryForbidden
 from registry.handles.service import history as registry_history
 from registry.kernel import records as repository
+from registry.kernel.errors import IdentifierNotFound
 from registry.kernel.values import render
 from registry.templates import service as templates
 from registry.templates.validation import read_binding
+from resolver.errors import HandleDeleted, HistoryForbidden
 from resolver.history import describe_changes
 from resolver.records import load, may_read_all, visible_values
 

@@ -15,8 +15,8 @@ from faces.console.messages import COOKIE, LANGUAGES, negotiate
 from faces.console.page import STATIC, render_page
 from faces.console.qr import qr_svg
 from foundation.errors import AssetNotFound, DomainError
-from foundation.http.node_settings import NodeSettings
 from foundation.http.face import Face
+from foundation.http.node_settings import NodeSettings
 
 # Scripts, styles, images and API calls from this node only; no inline script or style, no framing, no plugins.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "

@@ -57,7 +57,7 @@ async def foreign_answer(resolver: Resolver, handle: str, ident: Identifier, raw
         return 307, orjson.dumps({"responseCode": 301, "handle": handle, "message": "served by another node",
                                   "referral": {"url": location, "serviceUrl": home}}), {"location": location}
     try:
-        response = await resolver.fetch_remote(target, params)
+        response = await resolver.fetch_remote(target, urlencode(params))
     except httpx.HTTPError as exc:
         raise NodeUnreachable(f"the node serving {prefix} did not answer ({type(exc).__name__})") from None
     return response.status_code, response.content, {}

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from fastapi import FastAPI
+from prometheus_client import Counter
+from starlette.types import Receive, Scope, Send
 
 from faces.handle_rest.answers import public_answer
 from faces.handle_rest.render import error_answer
@@ -20,7 +22,7 @@ _JSON_HEADERS = [(b"content-type", b"application/json")]
 
 
 class ResolverFastPath:
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: FastAPI):
         self.app = app  # the FastAPI application; its state holds the resolver once started
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -52,7 +54,7 @@ class ResolverFastPath:
         await _respond(send, status, body, scope["method"], headers)
 
 
-_counted: dict[tuple[str, int], object] = {}
+_counted: dict[tuple[str, int], Counter] = {}
 
 
 def _count(method: str, status: int) -> None:

@@ -7,17 +7,25 @@ import uuid
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from faces.dependencies import (HandleActor, HandleWriter, JsonPayload, NodeDatabase, NodeSettings, ReadSession,
-                                RequestBudgets, UnitOfWork)
+from faces.dependencies import (
+    HandleActor,
+    HandleWriter,
+    JsonPayload,
+    NodeDatabase,
+    NodeSettings,
+    ReadSession,
+    RequestBudgets,
+    UnitOfWork,
+)
 from faces.handle_rest.render import HANDLE
 from foundation.config import Settings
 from foundation.db import Database
 from foundation.errors import AlreadyExists, BadFlag, BadIndex, BadPage
-from registry.handles.errors import ListForbidden
 from foundation.http.budgets import Budgets
 from foundation.http.requests import DATABASE_INT_MAX
 from foundation.http.responses import JSONBody
 from foundation.text import is_decimal, is_true
+from registry.handles.errors import ListForbidden
 from registry.handles.service import CREATED_CONCURRENTLY, Outcome, RecordWriter, charge_registrations
 from registry.kernel import records as repository
 from registry.kernel import syntax

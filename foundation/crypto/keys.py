@@ -6,6 +6,10 @@ import base64
 import hashlib
 import hmac
 import secrets
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 SCHEME = "scrypt"
 # n=2**14, r=8, p=1: OWASP's minimum for scrypt, ~40 ms here. Parameters live in the hash, so they can be raised later.
@@ -76,19 +80,23 @@ def ensure_signing_key(path: str) -> tuple[bool, str]:
     return created, key_id(load_signing_key(path).public_key())
 
 
-def load_signing_key(path: str):
+def load_signing_key(path: str) -> Ed25519PrivateKey:
     from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     with open(path, "rb") as handle:
-        return serialization.load_pem_private_key(handle.read(), password=None)
+        key = serialization.load_pem_private_key(handle.read(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):  # the node signs with Ed25519 only (ensure_signing_key makes one)
+        raise ValueError(f"{path} does not hold an Ed25519 private key")
+    return key
 
 
-def public_key_raw(public_key) -> bytes:
+def public_key_raw(public_key: Ed25519PublicKey) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
     return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def key_id(public_key) -> str:
+def key_id(public_key: Ed25519PublicKey) -> str:
     """A short, stable name of a public key: the first 16 hex digits of SHA-256 over its raw bytes."""
     return hashlib.sha256(public_key_raw(public_key)).hexdigest()[:16]

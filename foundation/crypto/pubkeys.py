@@ -117,9 +117,9 @@ def _from_jwk(jwk: dict[str, Any]) -> PublicKey:
     if kty == "EC" and crv == "SM2":
         return PublicKey("SM2", _sm2_point(b64decode_any(jwk["x"]), b64decode_any(jwk["y"])))
     if kty == "RSA":
-        numbers = rsa.RSAPublicNumbers(int.from_bytes(b64decode_any(jwk["e"]), "big"),
-                                       int.from_bytes(b64decode_any(jwk["n"]), "big"))
-        return _checked_rsa(numbers.public_key())
+        rsa_numbers = rsa.RSAPublicNumbers(int.from_bytes(b64decode_any(jwk["e"]), "big"),
+                                           int.from_bytes(b64decode_any(jwk["n"]), "big"))
+        return _checked_rsa(rsa_numbers.public_key())
     raise ValueError(f"unsupported key type kty={kty!r} crv={crv!r}")
 
 

@@ -90,7 +90,7 @@ class Budget:
                     self._pending[subject] += units
             raise
         if current == self._current:
-            self._known.update(zip(pending, results[::2]))  # the totals now hold what was in flight
+            self._known.update(zip(pending, results[::2], strict=True))  # the totals now hold what was in flight
             self._in_flight = {}
 
 
@@ -105,7 +105,7 @@ class Budgets:
             if settings.limit_requests_per_identity_daily else None
         self.per_prefix = Budget("prefix", settings.limit_registrations_per_prefix_daily, 86400) \
             if settings.limit_registrations_per_prefix_daily else None
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     @property
     def all(self) -> list[Budget]:
@@ -113,19 +113,19 @@ class Budgets:
 
     def start(self) -> None:
         if self.redis is not None and self.all:
-            self._task = asyncio.create_task(self._run())
+            self._task = asyncio.create_task(self._run(self.redis))
 
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             await asyncio.wait([self._task], timeout=2)
 
-    async def _run(self) -> None:
+    async def _run(self, redis: Redis | RedisCluster) -> None:
         while True:
             await asyncio.sleep(SYNC_SECONDS)
             for budget in self.all:
                 try:
-                    await budget.synchronise(self.redis)
+                    await budget.synchronise(redis)
                 except Exception as exc:  # Redis trouble: keep counting locally, try again
                     log.warning("secnode.limits.sync_failed budget=%s error=%s", budget.name, type(exc).__name__)
 
@@ -148,7 +148,9 @@ class Budgets:
 
     def charge_identity(self, identity: str) -> None:
         """An authenticated request: IDIS 603 once the identity's requests of the day (UTC) are used up."""
-        retry_after = self.per_identity.charge(identity) if self.per_identity is not None else None
+        if self.per_identity is None:
+            return
+        retry_after = self.per_identity.charge(identity)
         if retry_after is not None:
             LIMIT_REFUSED.labels("identity").inc()
             raise DailyRequestsUsedUp(identity, self.per_identity.limit, retry_after=retry_after)
@@ -156,7 +158,9 @@ class Budgets:
     def charge_registrations(self, prefix: str, count: int) -> None:
         """``count`` identifiers about to be registered under ``prefix``: IDIS 604 once its registrations of the
         day (UTC) are used up; nothing is charged then."""
-        retry_after = self.per_prefix.charge(prefix, count) if self.per_prefix is not None and count else None
+        if self.per_prefix is None or not count:
+            return
+        retry_after = self.per_prefix.charge(prefix, count)
         if retry_after is not None:
             LIMIT_REFUSED.labels("prefix").inc()
             raise RegistrationsUsedUp(prefix, self.per_prefix.limit, count, retry_after=retry_after)

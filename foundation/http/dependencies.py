@@ -16,9 +16,9 @@ from redis.asyncio.cluster import RedisCluster
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.db import Database
+from foundation.errors import BadPage
 from foundation.http.budgets import Budgets
 from foundation.http.node_settings import NodeSettings
-from foundation.errors import BadPage
 from foundation.http.requests import page_window, read_json
 
 __all__ = ["JsonPayload", "NodeDatabase", "NodeRedis", "NodeSettings", "PageWindow", "ReadSession", "RequestBudgets",

@@ -46,7 +46,7 @@ class KeySession(Base):
     kind: Mapped[str] = mapped_column(String(16))
     nonce: Mapped[str] = mapped_column(String(64))  # the server nonce the client signs (base64)
     identity: Mapped[str | None] = mapped_column(String(300))  # canonical index:handle once known
-    used_cnonces: Mapped[list] = mapped_column(JSON, default=list)  # client nonces already seen: no replay
+    used_cnonces: Mapped[list[str]] = mapped_column(JSON, default=list)  # client nonces already seen: no replay
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 

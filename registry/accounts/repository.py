@@ -59,7 +59,7 @@ async def secret_lockout(session: AsyncSession, identity: str) -> SecretLockout 
 
 async def count_wrong_secret(session: AsyncSession, identity: str, max_failures: int, lock_until: datetime) -> None:
     """One more wrong Basic-auth secret for ``identity``, counted as ``count_failed_login`` counts passwords."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     first_locks = max_failures <= 1
     statement = dialect.insert(SecretLockout).values(identity=identity, failed_attempts=0 if first_locks else 1,
                                                      locked_until=lock_until if first_locks else None)

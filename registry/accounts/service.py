@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.crypto.keys import hash_secret, new_token, token_digest, verify_secret
 from foundation.errors import DomainError
-from registry.accounts.errors import AccountLocked, BadCredentials
 from registry.accounts import repository
+from registry.accounts.errors import AccountLocked, BadCredentials
 from registry.accounts.models import Account, Token
 from registry.kernel.actor import ENTERPRISE_ADMIN, NODE_ADMIN
 from registry.kernel.clock import as_utc, utcnow

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from gmssl import func, sm3
@@ -43,7 +44,8 @@ def _sm3(data: bytes) -> str:
     # GB/T 32905-2016: OpenSSL's when it has one (about 1.5 µs), else gmssl's pure Python (about 0.7 ms).
     if _OPENSSL_SM3:
         return hashlib.new("sm3", data).hexdigest()
-    return sm3.sm3_hash(func.bytes_to_list(data))
+    hexdigest: str = sm3.sm3_hash(func.bytes_to_list(data))
+    return hexdigest
 
 
 _OPENSSL_SM3 = "sm3" in hashlib.algorithms_available
@@ -84,12 +86,12 @@ async def append(session: AsyncSession, *, actor: str, action: str, source: str,
                               algorithm))[-1]
 
 
-async def append_many(session: AsyncSession, entries: list[dict],
+async def append_many(session: AsyncSession, entries: list[dict[str, Any]],
                       algorithm: str = DEFAULT_ALGORITHM) -> list[AuditEntry]:
     """Add entries (``actor``, ``action``, ``source``, ``result``) in this order, in one statement; the caller
     commits. Concurrent writers are ordered by the lock (PostgreSQL) or by the database's single writer (SQLite;
     the caller also serialises its own tasks)."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": AUDIT_LOCK_ID})
     last = (await session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))).scalar()
     if not _written_with(last, algorithm):
@@ -115,13 +117,13 @@ def _written_with(last: AuditEntry | None, algorithm: str) -> bool:
 def _next(last: AuditEntry | None, algorithm: str, *, actor: str, action: str, source: str,
           result: int) -> AuditEntry:
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
-    row = {"seq": seq, "at": utcnow(), "actor": actor[:300], "action": action, "source": source[:64],
+    row: dict[str, Any] = {"seq": seq, "at": utcnow(), "actor": actor[:300], "action": action, "source": source[:64],
            "result": result, "prev_hash": prev_hash}
     row["hash"] = entry_hash(prev_hash, seq, row["at"], row["actor"], action, row["source"], result, algorithm)
     return AuditEntry(**row)
 
 
-def _columns(entry: AuditEntry) -> dict:
+def _columns(entry: AuditEntry) -> dict[str, Any]:
     return {name: getattr(entry, name) for name in ("seq", "at", "actor", "action", "source", "result",
                                                       "prev_hash", "hash")}
 
@@ -132,7 +134,7 @@ class Verification:
     head_seq: int = 0
     head_hash: str = GENESIS
     head_algorithm: str = DEFAULT_ALGORITHM
-    problems: list[str] | None = None
+    problems: list[str] = field(default_factory=list)
 
 
 async def _in_order(session: AsyncSession, chunk: int = 10_000) -> AsyncIterator[AuditEntry]:
@@ -150,7 +152,7 @@ async def _in_order(session: AsyncSession, chunk: int = 10_000) -> AsyncIterator
 async def verify(session: AsyncSession) -> Verification:
     """Walk the chain from the first entry; name every entry that was edited and every gap. Each entry is checked
     with the algorithm in force where it stands: SHA-256, or the one the last switch entry before it named."""
-    report = Verification(problems=[])
+    report = Verification()
     expected_seq, prev_hash, algorithm = 1, GENESIS, DEFAULT_ALGORITHM
     async for row in _in_order(session):
         if row.seq != expected_seq:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from foundation.db import Database
 from foundation.http.requests import client_address
 from registry.audit import chain
 
@@ -21,7 +23,8 @@ def actor_of(scope: Scope) -> str:
     """Set by the authentication of either face (faces.actors) in the request's state."""
     state = scope.get("state") or {}
     if "actor" in state:
-        return state["actor"].name
+        name: str = state["actor"].name
+        return name
     if "claimed" in state:
         return f"claimed:{state['claimed']}"
     return "anonymous"
@@ -33,12 +36,12 @@ class GroupAppender:
     is committed, so an answer still leaves only after its entry is written; but the lock (and the commit) is
     taken once per group, not once per request, which is what bounded audited writes per node (ADR 0007)."""
 
-    def __init__(self, db, algorithm: str):
+    def __init__(self, db: Database, algorithm: str):
         self.db, self.algorithm = db, algorithm
-        self._waiting: list[tuple[dict, asyncio.Future]] = []
-        self._writer: asyncio.Task | None = None
+        self._waiting: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
-    async def append(self, entry: dict) -> None:
+    async def append(self, entry: dict[str, Any]) -> None:
         done = asyncio.get_running_loop().create_future()
         self._waiting.append((entry, done))
         if self._writer is None or self._writer.done():

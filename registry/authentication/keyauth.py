@@ -14,18 +14,26 @@ import binascii
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.crypto.keys import new_token, token_digest
-from registry.authentication.errors import (BadIdentity, BadSignature, ChallengeUnknown, NonceReplayed, SessionUnknown,
-                                            SessionUsedUp, TooManyOpenSessions)
-from foundation.text import is_decimal
 from foundation.crypto.pubkeys import b64decode_any, load_public_key
+from foundation.text import is_decimal
 from registry.accounts.models import KeySession
-from registry.kernel.clock import utcnow
+from registry.authentication.errors import (
+    BadIdentity,
+    BadSignature,
+    ChallengeUnknown,
+    NonceReplayed,
+    SessionUnknown,
+    SessionUsedUp,
+    TooManyOpenSessions,
+)
 from registry.kernel import records as handles
+from registry.kernel.clock import utcnow
 from registry.kernel.permissions import identity_key
 from registry.kernel.syntax import canonical
 
@@ -130,7 +138,7 @@ async def authenticate_session(session: AsyncSession, session_id: str, identity:
 async def end_session(session: AsyncSession, session_id: str) -> bool:
     result = await session.execute(delete(KeySession).where(KeySession.digest == token_digest(session_id),
                                                             KeySession.kind == SESSION))
-    return bool(result.rowcount)
+    return bool(cast("CursorResult[Any]", result).rowcount)  # a DELETE's result is a CursorResult
 
 
 async def identity_of_session(session: AsyncSession, session_id: str) -> str | None:

@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.crypto.keys import token_digest, verify_secret
 from foundation.db import Database
-from registry.accounts.errors import AccountLocked, BadCredentials
-from registry.authentication.errors import BadApiKey, BadToken, BadUsername
 from foundation.text import is_decimal
 from registry.accounts import repository
+from registry.accounts.errors import AccountLocked, BadCredentials
 from registry.accounts.models import Account
 from registry.accounts.service import API_KEY_PREFIX, NODE_ADMIN_ROLE
 from registry.authentication import keyauth
+from registry.authentication.errors import BadApiKey, BadToken, BadUsername
 from registry.kernel import records as handles
 from registry.kernel.actor import ENTERPRISE_ADMIN, NODE_ADMIN, REGISTRAR, Actor
 from registry.kernel.clock import as_utc, utcnow

@@ -13,14 +13,14 @@ import dataclasses
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
-from registry.bulk.errors import PrefixUnknown, UserAmbiguous, UserDisabled, UserNotOfEnterprise, UserUnknown
-from registry.prefixes.errors import PrefixNotEnabled
 from registry.accounts import repository as accounts
-from registry.kernel.actor import Actor
 from registry.accounts.service import ENTERPRISE_ROLE
 from registry.authentication.service import actor_for_account
+from registry.bulk.errors import PrefixUnknown, UserAmbiguous, UserDisabled, UserNotOfEnterprise, UserUnknown
+from registry.kernel.actor import Actor
 from registry.kernel.syntax import canonical
 from registry.prefixes import repository as prefixes
+from registry.prefixes.errors import PrefixNotEnabled
 from registry.prefixes.states import LABELS, PrefixState
 
 

@@ -15,15 +15,19 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from foundation.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from registry.bulk.exporter import ExportRequest, ExportResult
+    from registry.bulk.importer import ImportRequest
+    from registry.bulk.importer import Progress as ImportProgress
 
 DONE, FAILED, PARTLY, INTERRUPTED = 0, 1, 3, 130
 NOTHING = "nothing was committed"
@@ -103,7 +107,7 @@ def _audited(audit: Audit, words: list[str], run: Callable[[], int]) -> int:
     return exit_code
 
 
-def _run_import(request, open_database: OpenDatabase) -> int:
+def _run_import(request: ImportRequest, open_database: OpenDatabase) -> int:
     from foundation.errors import DomainError
     from registry.bulk.importer import Importer
 
@@ -115,9 +119,9 @@ def _run_import(request, open_database: OpenDatabase) -> int:
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
 
-    async def run():
-        from foundation.redis_client import make_redis
+    async def run() -> ImportProgress:
         from foundation.http.budgets import Budgets
+        from foundation.redis_client import make_redis
 
         # the prefix's daily registration quota, counted with the node's: through Redis, else for this run alone
         redis = make_redis(settings)
@@ -167,7 +171,7 @@ def _import_progress() -> Progress:
                     TextColumn("ETA"), TimeRemainingColumn(), TimeElapsedColumn(), console=console)
 
 
-def _after_batch(state: dict[str, Any], progress) -> None:
+def _after_batch(state: dict[str, Any], progress: ImportProgress) -> None:
     # The batch's objects are garbage now: collect them here, so memory stays that of one batch.
     gc.collect()
     if "task" not in state:
@@ -215,7 +219,7 @@ def _committed(state: dict[str, Any]) -> str:
     return f"rows up to {importer.checkpoint.row:,} are committed"
 
 
-def _run_export(request, output: Path | None) -> int:
+def _run_export(request: ExportRequest, output: Path | None) -> int:
     from foundation.db import Database
     from foundation.errors import DomainError
     from registry.bulk.exporter import Exporter
@@ -223,7 +227,7 @@ def _run_export(request, output: Path | None) -> int:
     settings = get_settings()
     partial = output.with_name(output.name + ".partial") if output is not None else None
 
-    async def run():
+    async def run() -> ExportResult:
         db = Database.from_settings(settings, with_replica=False)
         try:
             exporter = Exporter(db, settings, request)
@@ -233,7 +237,7 @@ def _run_export(request, output: Path | None) -> int:
                           console=console) as bar:
                 task = bar.add_task("export", total=prepared.total or 1)
 
-                def show(result):
+                def show(result: ExportResult) -> None:
                     bar.update(task, completed=result.written + result.skipped)
 
                 if partial is None:
@@ -253,7 +257,7 @@ def _run_export(request, output: Path | None) -> int:
         _discard(partial)
         console.print(f"[red]error[/red] {exc.name}: {escape(exc.message)}")
         return FAILED
-    if partial is not None:
+    if partial is not None and output is not None:
         os.replace(partial, output)  # only a complete export takes the file's name
     where = output or "standard output"
     console.print(f"exported {result.written:,} identifiers of {request.prefix} (template {result.template}) to "

@@ -12,10 +12,10 @@ import orjson
 from sqlalchemy import and_, or_, select
 
 from foundation.db import Database
-from registry.prefixes.errors import PrefixNotFound
 from registry.events.models import Event, EventItem
 from registry.kernel.syntax import canonical
 from registry.prefixes import repository as prefixes
+from registry.prefixes.errors import PrefixNotFound
 
 _PAGE = 1000
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/epcis-context.jsonld"

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
 from foundation.db import Database
-from registry.bulk.errors import FormatUnknown, PrefixUnknown, TemplateAmbiguous
 from registry.bulk import repository
+from registry.bulk.errors import FormatUnknown, PrefixUnknown, TemplateAmbiguous
 from registry.bulk.source import FORMATS
 from registry.handles.items import TemplateLocator
 from registry.kernel.syntax import Identifier, canonical
@@ -157,7 +158,7 @@ class _Lines:
         return data
 
 
-async def _only_template(session, prefix_key: str, prefix: str) -> tuple[str, str]:
+async def _only_template(session: AsyncSession, prefix_key: str, prefix: str) -> tuple[str, str]:
     keys = await repository.template_keys(session, prefix_key)
     if len(keys) != 1:
         found = ", ".join(keys) or "none"

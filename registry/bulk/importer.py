@@ -14,20 +14,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from foundation.config import Settings
 from foundation.db import Database
-from registry.bulk.errors import BadBatchSize, InputChanged, NoInput
 from foundation.http.budgets import Budgets
-from registry.kernel.actor import Actor
 from registry.bulk import acting
 from registry.bulk.checkpoint import Checkpoint, Counts, remove
+from registry.bulk.errors import BadBatchSize, InputChanged, NoInput
 from registry.bulk.mapping import RowMapper, RowProblem, load_mapping
 from registry.bulk.report import ErrorReport
 from registry.bulk.source import Source, format_of
+from registry.handles.items import TemplateLocator, write_items
+from registry.handles.service import charge_registrations
+from registry.kernel.actor import Actor
 from registry.kernel.clock import utcnow
 from registry.kernel.identifiers import parse_identifier
-from registry.handles.service import charge_registrations
-from registry.handles.items import TemplateLocator, write_items
 from registry.kernel.syntax import Identifier, canonical
 from registry.statistics import repository as statistics
 from registry.templates import service as templates
@@ -156,6 +158,7 @@ class Importer:
                 if row.problem is not None:
                     problems.append((row.number, "", "bulk.unreadable_row", row.problem))
                 else:
+                    assert row.fields is not None  # a readable row has its fields
                     try:
                         items.append(self.mapper.item(row.fields))
                         numbers.append(row.number)
@@ -182,7 +185,7 @@ class Importer:
                       problems: list[tuple[int, str, str, str]]) -> None:
         """Write one batch in one transaction, then its failures, then the checkpoint (in that order: a crash in
         between only makes the next run send this batch again)."""
-        assert self.source and self.report and self.checkpoint and self.progress
+        assert self.source and self.report and self.checkpoint and self.progress and self.actor
         counts = self.checkpoint.counts
         failures = list(problems)
         if items:
@@ -214,7 +217,8 @@ class Importer:
         self.on_progress(self.progress)
 
 
-async def _template(session, settings: Settings, request: ImportRequest) -> tuple[str, list[dict[str, Any]]]:
+async def _template(session: AsyncSession, settings: Settings,
+                    request: ImportRequest) -> tuple[str, list[dict[str, Any]]]:
     """The template's prefix, found as the business API finds it, and its items."""
     # The locator only looks at the identifier's prefix: any suffix under the import's prefix will do.
     probe = Identifier(handle=f"{request.prefix}/x", key=canonical(f"{request.prefix}/x"), prefix=request.prefix,

@@ -58,13 +58,14 @@ class RowMapper:
         # A display name is a target too, unless two items share it or it is another item's type.
         self._by_target = {i["name"]: i for i in items if names.count(i["name"]) == 1} | types
         self.mapping = mapping
-        self._resolved: dict[str, tuple[str, dict | None] | None] = {}  # column -> (kind, item); None = left out
+        # column -> (kind, item); None = left out
+        self._resolved: dict[str, tuple[str, dict[str, Any] | None] | None] = {}
         if mapping is not None:
             for column, target in mapping.items():
                 self._resolved[column] = self._target(column, target)
             self._check_targets(mapping)
 
-    def _target(self, column: str, target: str | None) -> tuple[str, dict | None] | None:
+    def _target(self, column: str, target: str | None) -> tuple[str, dict[str, Any] | None] | None:
         if target is None:
             return None
         if target in IDENTIFIER_TARGETS:
@@ -76,7 +77,7 @@ class RowMapper:
         return "item", item
 
     def _check_targets(self, columns: Iterable[str]) -> None:
-        resolved = [self._resolved[c] for c in columns if self._resolved.get(c) is not None]
+        resolved = [r for c in columns if (r := self._resolved.get(c)) is not None]
         identifiers = [kind for kind, _ in resolved if kind in IDENTIFIER_TARGETS]
         if len(identifiers) != 1:
             raise NoIdentifierColumn(len(identifiers))
@@ -109,7 +110,7 @@ class RowMapper:
             self._resolved[column] = self._target(column, column)
         self._check_targets(columns)
 
-    def _column(self, column: str) -> tuple[str, dict | None] | None:
+    def _column(self, column: str) -> tuple[str, dict[str, Any] | None] | None:
         if column not in self._resolved:  # JSON Lines: columns are met row by row
             if self.mapping is not None or (column not in IDENTIFIER_TARGETS and column not in self._by_target):
                 raise RowProblem("bulk.column_unmapped", f"column {column!r} is not mapped to a template item")

@@ -6,6 +6,7 @@ import csv
 import io
 import os
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from registry.bulk.errors import ReportChanged
 
@@ -19,7 +20,7 @@ class ErrorReport:
         """``keep_bytes``: resume a report, cutting off anything written after the checkpoint; None: a new one."""
         self.path = path
         if keep_bytes is None:
-            self._file = path.open("wb")
+            self._file: BinaryIO = path.open("wb")
             self._write(HEADER)
         else:
             if not path.exists() or path.stat().st_size < keep_bytes:
@@ -28,7 +29,7 @@ class ErrorReport:
             self._file.truncate(keep_bytes)
             self._file.seek(keep_bytes)
 
-    def _write(self, row: tuple) -> None:
+    def _write(self, row: tuple[Any, ...]) -> None:
         text = io.StringIO()
         csv.writer(text).writerow(row)
         self._file.write(text.getvalue().encode("utf-8", "backslashreplace"))

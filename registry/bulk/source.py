@@ -156,7 +156,8 @@ class Source:
             if self._undecodable != undecodable:
                 yield Row(self.row, None, _encoding_problem(self.encoding))
                 continue
-            yield Row(self.row, dict(zip(self.columns, cells)))  # a short row: its missing last cells are empty
+            # a short row: its missing last cells are empty
+            yield Row(self.row, dict(zip(self.columns, cells, strict=False)))
 
     def _jsonl_rows(self) -> Iterator[Row]:
         for line in self._lines():

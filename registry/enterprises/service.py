@@ -7,18 +7,23 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.enterprises.errors import (EnterpriseBadTransition, EnterpriseExists, EnterpriseForbidden,
-                                         EnterpriseNotFound, UsernameTaken)
 from foundation.crypto.passwords import check_password_strength
 from registry.accounts import repository as accounts
-from registry.kernel.actor import Actor
 from registry.accounts.service import ENTERPRISE_ROLE, create_account
-from registry.kernel.clock import utcnow
 from registry.enterprises import repository
+from registry.enterprises.errors import (
+    EnterpriseBadTransition,
+    EnterpriseExists,
+    EnterpriseForbidden,
+    EnterpriseNotFound,
+    UsernameTaken,
+)
 from registry.enterprises.models import Enterprise
 from registry.enterprises.schemas import EnterpriseApplication, EnterpriseOut
 from registry.enterprises.states import TRANSITIONS, EnterpriseState
 from registry.journal import repository as journal
+from registry.kernel.actor import Actor
+from registry.kernel.clock import utcnow
 
 
 def enterprise_out(enterprise: Enterprise) -> dict[str, Any]:

@@ -7,21 +7,30 @@ Only an enterprise's administrators (and the node administrator) manage them; no
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.crypto.keys import hash_secret, new_token, token_digest, verify_secret
-from foundation.errors import MissingParameter
-from registry.accounts.errors import BadCredentials, PasswordReused
-from registry.enterprises.errors import (ApiKeyNotFound, ApiKeyRevoked, BadRole, EnterpriseNotFound, LastAdministrator,
-                                         NoPassword, UserNotFound, UsernameTaken)
 from foundation.crypto.passwords import check_password_strength
+from foundation.errors import MissingParameter
 from registry.accounts import repository
-from registry.kernel.actor import AUDITOR, ENTERPRISE_ADMIN, ENTERPRISE_ROLES, REGISTRAR, Actor
+from registry.accounts.errors import BadCredentials, PasswordReused
 from registry.accounts.models import Account, ApiKey
 from registry.accounts.service import API_KEY_PREFIX, create_account
-from registry.kernel.clock import as_utc, utcnow
 from registry.enterprises import repository as enterprises
+from registry.enterprises.errors import (
+    ApiKeyNotFound,
+    ApiKeyRevoked,
+    BadRole,
+    EnterpriseNotFound,
+    LastAdministrator,
+    NoPassword,
+    UsernameTaken,
+    UserNotFound,
+)
+from registry.kernel.actor import AUDITOR, ENTERPRISE_ADMIN, ENTERPRISE_ROLES, REGISTRAR, Actor
+from registry.kernel.clock import as_utc, utcnow
 
 API_KEY_ROLES = (REGISTRAR, AUDITOR)  # applications register or read; they administer nothing
 
@@ -35,6 +44,7 @@ def _enterprise_of(actor: Actor, requested: int | None) -> int:
         return requested
     if requested is not None and requested != actor.enterprise_id:
         raise EnterpriseNotFound(f"enterprise {requested} not found")
+    assert actor.enterprise_id is not None  # an enterprise administrator belongs to its enterprise
     return actor.enterprise_id
 
 
@@ -43,7 +53,7 @@ def _check_role(role: str, allowed: tuple[str, ...]) -> None:
         raise BadRole(allowed)
 
 
-def account_out(account: Account) -> dict:
+def account_out(account: Account) -> dict[str, Any]:
     return {"username": account.username, "role": account.role, "enterpriseId": account.enterprise_id,
             "disabled": account.disabled, "lockedUntil": _locked_until(account),
             "createdAt": account.created_at.isoformat(),
@@ -87,6 +97,7 @@ async def change_user(session: AsyncSession, actor: Actor, username: str, *, rol
     password (which ends its sessions)."""
     actor.require_admin("managing users")
     account = await _user_of(session, actor, username)
+    assert account.enterprise_id is not None  # _user_of finds only the users of an enterprise
     # one change per enterprise at a time, so the last-administrator rule below holds against concurrent demotions
     await repository.of_enterprise(session, account.enterprise_id, for_update=True)
     if role is not None:
@@ -130,7 +141,7 @@ async def change_own_password(session: AsyncSession, actor: Actor, old: str, new
 
 # ---- API keys -----------------------------------------------------------------------------------------------------
 
-def api_key_out(key: ApiKey) -> dict:
+def api_key_out(key: ApiKey) -> dict[str, Any]:
     return {"id": key.id, "name": key.name, "role": key.role, "enterpriseId": key.enterprise_id,
             "hint": key.hint, "createdBy": key.created_by, "createdAt": key.created_at.isoformat(),
             "expiresAt": key.expires_at.isoformat() if key.expires_at else None,

@@ -8,8 +8,8 @@ from collections import defaultdict
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.events.errors import EventCycle
 from registry.events import repository
+from registry.events.errors import EventCycle
 from registry.events.parsing import ParsedEvent
 
 SEARCH_DEPTH = 64  # how far back through what went into what a capture looks for a cycle

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,7 +27,7 @@ class Event(Base):
     biz_location: Mapped[str | None] = mapped_column(Text)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
     captured_by: Mapped[str] = mapped_column(String(300))
-    body: Mapped[dict] = mapped_column(JsonType)
+    body: Mapped[dict[str, Any]] = mapped_column(JsonType)
 
 
 class EventItem(Base):

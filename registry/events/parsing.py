@@ -9,10 +9,19 @@ from typing import Any
 
 from foundation.config import Settings
 from foundation.errors import DomainError
-from registry.events.errors import (EventActionInvalid, EventCycle, EventIdInvalid, EventIdentifierInvalid,
-                                    EventIdentifiersMissing, EventIlmdInvalid, EventNotObject, EventTimeInvalid,
-                                    EventTooManyIdentifiers, EventTypeUnsupported)
 from registry.events import vocabulary
+from registry.events.errors import (
+    EventActionInvalid,
+    EventCycle,
+    EventIdentifierInvalid,
+    EventIdentifiersMissing,
+    EventIdInvalid,
+    EventIlmdInvalid,
+    EventNotObject,
+    EventTimeInvalid,
+    EventTooManyIdentifiers,
+    EventTypeUnsupported,
+)
 from registry.events.hashing import event_hash
 from registry.kernel import syntax
 
@@ -52,7 +61,7 @@ def _identifier(settings: Settings, value: Any, where: str) -> syntax.Identifier
         raise EventIdentifierInvalid(f"{where}: {exc.message}") from None
 
 
-def _identifiers(settings: Settings, event: dict, name: str, *, required: bool) -> list[syntax.Identifier]:
+def _identifiers(settings: Settings, event: dict[str, Any], name: str, *, required: bool) -> list[syntax.Identifier]:
     raw = event.get(name)
     if raw is None:
         raw = []
@@ -65,7 +74,7 @@ def _identifiers(settings: Settings, event: dict, name: str, *, required: bool) 
     return [_identifier(settings, v, f"{name}[{i}]") for i, v in enumerate(raw)]
 
 
-def _location(settings: Settings, event: dict, name: str) -> str | None:
+def _location(settings: Settings, event: dict[str, Any], name: str) -> str | None:
     raw = event.get(name)
     if raw is None:
         return None
@@ -73,7 +82,7 @@ def _location(settings: Settings, event: dict, name: str) -> str | None:
     return _identifier(settings, value, name).handle
 
 
-def _time(event: dict) -> tuple[datetime, str]:
+def _time(event: dict[str, Any]) -> tuple[datetime, str]:
     raw = event.get("eventTime")
     if not isinstance(raw, str):
         raise EventTimeInvalid("eventTime is required (ISO 8601 with a time zone)")
@@ -85,7 +94,9 @@ def _time(event: dict) -> tuple[datetime, str]:
         raise EventTimeInvalid("eventTime must carry a time zone (Z or ±hh:mm)")
     offset = event.get("eventTimeZoneOffset")
     if offset is None:
-        seconds = int(moment.utcoffset().total_seconds())
+        utcoffset = moment.utcoffset()
+        assert utcoffset is not None  # it has a time zone
+        seconds = int(utcoffset.total_seconds())
         offset = f"{'+' if seconds >= 0 else '-'}{abs(seconds) // 3600:02d}:{abs(seconds) % 3600 // 60:02d}"
     if not isinstance(offset, str) or not _OFFSET.fullmatch(offset):
         raise EventTimeInvalid("eventTimeZoneOffset must be ±hh:mm")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -11,8 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.enterprises import repository as enterprises
-from registry.events.models import (Event, EventItem, PartnerGrant, ReferenceReport, RemoteLink, TraceGrant,
-                                    TraceLink)
+from registry.events.models import Event, EventItem, PartnerGrant, ReferenceReport, RemoteLink, TraceGrant, TraceLink
 from registry.events.parsing import ParsedEvent
 from registry.kernel import records as handles
 
@@ -58,7 +57,7 @@ async def neighbours(session: AsyncSession, keys: Iterable[str], direction: str)
     (handle_key, neighbor_key, event, kind): ``event`` is the seq of an event here, or the eventID of an event at
     another node that reported the link (back-links)."""
     keys = list(keys)
-    if session.bind.dialect.name == "postgresql":  # one array parameter: a prepared statement, whatever the count
+    if session.get_bind().dialect.name == "postgresql":  # one array parameter: a prepared statement, whatever the count
         driver = await handles.driver_of(session)
         rows = await driver.fetch(_PG_NEIGHBOURS, keys, direction)
         return [(key, neighbour, seq if seq is not None else event_id, kind)
@@ -67,7 +66,7 @@ async def neighbours(session: AsyncSession, keys: Iterable[str], direction: str)
              .where(TraceLink.handle_key.in_(keys), TraceLink.direction == direction))
     remote = (select(RemoteLink.handle_key, RemoteLink.neighbor_key, RemoteLink.event_id, RemoteLink.kind)
               .where(RemoteLink.handle_key.in_(keys), RemoteLink.direction == direction))
-    return [tuple(row) for row in (await session.execute(local)).all() + (await session.execute(remote)).all()]
+    return [tuple(row) for row in [*(await session.execute(local)).all(), *(await session.execute(remote)).all()]]
 
 
 _PG_NEIGHBOURS = ("SELECT handle_key, neighbor_key, event_seq, NULL::text, kind FROM trace_links "
@@ -79,11 +78,12 @@ _PG_NEIGHBOURS = ("SELECT handle_key, neighbor_key, event_seq, NULL::text, kind 
 async def add_remote_links(session: AsyncSession, links: list[dict[str, Any]]) -> None:
     """Store links reported by another node (idempotent: a repeated report changes nothing)."""
     if links:
-        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         await session.execute(dialect.insert(RemoteLink).on_conflict_do_nothing(), links)
 
 
-async def foreign_ends(session: AsyncSession, event_ids: list[str], is_local) -> list[dict[str, Any]]:
+async def foreign_ends(session: AsyncSession, event_ids: list[str],
+                       is_local: Callable[[str], bool]) -> list[dict[str, Any]]:
     """The links of these events stored under identifiers of other nodes, as the back-links to report to their
     home nodes: ``{"handle", "direction", "neighbour", "event", "kind"}``."""
     if not event_ids:
@@ -95,7 +95,8 @@ async def foreign_ends(session: AsyncSession, event_ids: list[str], is_local) ->
             if not is_local(key) and is_local(neighbour)]
 
 
-async def foreign_references(session: AsyncSession, keys: list[str], is_local) -> dict[str, list[str]]:
+async def foreign_references(session: AsyncSession, keys: list[str],
+                             is_local: Callable[[str], bool]) -> dict[str, list[str]]:
     """The identifiers of other nodes that these records' reference items name (ADR 0003), by record."""
     found: dict[str, list[str]] = {}
     if keys:
@@ -146,7 +147,7 @@ async def event_ids(session: AsyncSession, seqs: Iterable[int]) -> dict[int, str
     seqs = list(seqs)
     if not seqs:
         return {}
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         return dict(await (await handles.driver_of(session)).fetch(_PG_EVENT_IDS, seqs))
     return dict((await session.execute(select(Event.seq, Event.event_id).where(Event.seq.in_(seqs)))).all())
 
@@ -157,10 +158,10 @@ async def owners_granting(session: AsyncSession, grantee_id: int | None = None,
     registered (an enterprise of this node is known by both)."""
     if grantee_id is not None and credit_code is None:
         credit_code = await enterprises.credit_code_of(session, grantee_id)
-    query = select(PartnerGrant.owner_enterprise_id).where(PartnerGrant.grantee_credit_code == (credit_code or ""))
-    if grantee_id is not None:
-        query = query.union(select(TraceGrant.owner_enterprise_id)
-                            .where(TraceGrant.grantee_enterprise_id == grantee_id))
+    partners = select(PartnerGrant.owner_enterprise_id).where(PartnerGrant.grantee_credit_code == (credit_code or ""))
+    if grantee_id is None:
+        return set((await session.execute(partners)).scalars())
+    query = partners.union(select(TraceGrant.owner_enterprise_id).where(TraceGrant.grantee_enterprise_id == grantee_id))
     return set((await session.execute(query)).scalars())
 
 
@@ -170,7 +171,10 @@ async def grants_of(session: AsyncSession, owner_id: int) -> list[tuple[int | st
         TraceGrant.owner_enterprise_id == owner_id)
     partners = select(PartnerGrant.grantee_credit_code, PartnerGrant.created_at).where(
         PartnerGrant.owner_enterprise_id == owner_id)
-    return [tuple(row) for row in (await session.execute(local)).all() + (await session.execute(partners)).all()]
+    grants: list[tuple[int | str, datetime]] = [(grantee, since)
+                                                for grantee, since in (await session.execute(local)).all()]
+    grants += [(grantee, since) for grantee, since in (await session.execute(partners)).all()]
+    return grants
 
 
 def _grant_row(owner_id: int, grantee: int | str) -> tuple[type, dict[str, Any]]:
@@ -180,7 +184,7 @@ def _grant_row(owner_id: int, grantee: int | str) -> tuple[type, dict[str, Any]]
 
 
 async def add_grant(session: AsyncSession, owner_id: int, grantee: int | str, now: datetime) -> None:
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     model, row = _grant_row(owner_id, grantee)
     await session.execute(dialect.insert(model).values(**row, created_at=now).on_conflict_do_nothing())
 

@@ -3,25 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
 from foundation.errors import DomainError, InvalidRequest
-from registry.events.errors import (BadLinks, EventDuplicate, EventForbidden, EventIdentifierDeleted,
-                                    EventIdentifierUnknown, GrantForbidden, NotOurs, NotTheirs)
-from registry.enterprises.errors import BadCreditCode, EnterpriseNotFound
-from registry.kernel.actor import Actor
-from registry.kernel.clock import utcnow
 from registry.enterprises import repository as enterprises
 from registry.enterprises.credit_code import is_valid as credit_code_valid
+from registry.enterprises.errors import BadCreditCode, EnterpriseNotFound
 from registry.events import repository
 from registry.events.cycles import CycleGuard
+from registry.events.errors import (
+    BadLinks,
+    EventDuplicate,
+    EventForbidden,
+    EventIdentifierDeleted,
+    EventIdentifierUnknown,
+    GrantForbidden,
+    NotOurs,
+    NotTheirs,
+)
 from registry.events.parsing import ParsedEvent, parse_event
-from registry.kernel import records as handles
-from registry.kernel.syntax import canonical, is_under
 from registry.journal import repository as journal
+from registry.kernel import records as handles
+from registry.kernel.actor import Actor
+from registry.kernel.clock import utcnow
+from registry.kernel.syntax import canonical, is_under
 from registry.prefixes import repository as prefixes
 
 
@@ -156,7 +165,7 @@ async def grant(session: AsyncSession, actor: Actor, grantee: int | str, *, revo
 LINK_KINDS = {"transformation", "aggregation", "association", "reference"}
 
 
-def remote_links(settings: Settings, sender: str, links: Any, now) -> list[dict[str, Any]]:
+def remote_links(settings: Settings, sender: str, links: Any, now: datetime) -> list[dict[str, Any]]:
     """Validate back-links reported by node ``sender``: each speaks of an identifier of ours and links it to one of
     the sender's, through one of the sender's events. Returns the rows to store, or refuses the whole report."""
     if not isinstance(links, list) or len(links) > 10_000:
@@ -185,7 +194,8 @@ def _our(settings: Settings, handle: Any) -> str:
     return key
 
 
-def remote_references(settings: Settings, sender: str, references: Any, now) -> tuple[list[str], list[dict]]:
+def remote_references(settings: Settings, sender: str, references: Any,
+                      now: datetime) -> tuple[list[str], list[dict[str, Any]]]:
     """Validate reference back-links reported by node ``sender``: ``[{"source", "targets"}]``, each a record of
     the sender and every identifier of ours its reference items now name (an empty list withdraws them all).
     Returns the sources and the rows to store, or refuses the whole report."""

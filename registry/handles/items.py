@@ -3,6 +3,7 @@ list of such items that the business API's single and batch requests (and ``secn
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,13 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from foundation.config import Settings
 from foundation.errors import DomainError
 from registry.handles.errors import BadTemplateVersion, ItemNotObject
-from registry.templates.errors import BoundTemplateNotFound, TemplateBindingReserved
-from registry.kernel.actor import Actor
-from registry.kernel import syntax
 from registry.handles.service import Outcome, RecordWriter
+from registry.kernel import syntax
+from registry.kernel.actor import Actor
 from registry.kernel.values import TEMPLATE_INDEX, Value, parse_values
 from registry.templates import repository as templates
+from registry.templates.errors import BoundTemplateNotFound, TemplateBindingReserved
 from registry.templates.validation import binding_value
+
+ParseIdentifier = Callable[[Settings, str], syntax.Identifier]
 
 
 class TemplateLocator:
@@ -45,15 +48,16 @@ class TemplateLocator:
 
 
 def item_handle(item: Any) -> str:
-    if isinstance(item, dict) and isinstance(item.get("handle"), str):
-        return item["handle"]
+    handle = item.get("handle") if isinstance(item, dict) else None
+    if isinstance(handle, str):
+        return handle
     if isinstance(item, str):
         return item
     return ""
 
 
 async def to_record(item: Any, settings: Settings, locator: TemplateLocator,
-                    parse_identifier) -> tuple[syntax.Identifier, list[Value]]:
+                    parse_identifier: ParseIdentifier) -> tuple[syntax.Identifier, list[Value]]:
     """Turn one business item into an identifier and its values (with the template binding at 1001)."""
     if not isinstance(item, dict):
         raise ItemNotObject()
@@ -74,7 +78,7 @@ async def to_record(item: Any, settings: Settings, locator: TemplateLocator,
 
 
 async def write_items(session: AsyncSession, settings: Settings, actor: Actor, raw_items: list[Any], operation: str,
-                      parse_identifier) -> list[Outcome]:
+                      parse_identifier: ParseIdentifier) -> list[Outcome]:
     """Parse every business item, run the writer on the valid ones, and return one outcome per item in order.
 
     ``operation``: ``create`` (an existing identical record counts as success, so a retried batch is harmless),

@@ -14,15 +14,15 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.handles.errors import BadReader, ReadersForbidden, TooManyReaders
-from registry.kernel.errors import IdentifierNotFound
 from foundation.text import is_decimal
-from registry.kernel.actor import Actor
 from registry.accounts.models import ReadGrant
-from registry.kernel.clock import utcnow
 from registry.enterprises import repository as enterprises
 from registry.enterprises.credit_code import is_valid as credit_code_valid
+from registry.handles.errors import BadReader, ReadersForbidden, TooManyReaders
 from registry.kernel import records as repository
+from registry.kernel.actor import Actor
+from registry.kernel.clock import utcnow
+from registry.kernel.errors import IdentifierNotFound
 from registry.kernel.permissions import Perm, governing_admins, identity_key, is_admin
 from registry.kernel.syntax import Identifier
 from registry.kernel.values import Value

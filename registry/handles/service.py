@@ -18,23 +18,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from foundation.config import Settings
 from foundation.db import RecordChange, note_record_change
 from foundation.errors import DomainError
-from registry.handles.errors import (HandleCreatedConcurrently, HandleDuplicate, HandleExists, HandleForbidden,
-                                     HandleReserved, HandleTombstoned, IndexTaken, NoValuesAtIndexes, PrefixNotServed)
-from registry.enterprises.errors import EnterpriseNotApproved
-from registry.prefixes.errors import PrefixNotEnabled
-from registry.kernel.errors import IdentifierNotFound, RoleForbidden
 from foundation.http.budgets import Budgets
+from registry.enterprises.errors import EnterpriseNotApproved
+from registry.enterprises.states import EnterpriseState
+from registry.events import repository as trace_links
+from registry.handles.errors import (
+    HandleCreatedConcurrently,
+    HandleDuplicate,
+    HandleExists,
+    HandleForbidden,
+    HandleReserved,
+    HandleTombstoned,
+    IndexTaken,
+    NoValuesAtIndexes,
+    PrefixNotServed,
+)
+from registry.journal import repository as journal
+from registry.kernel import records as repository
 from registry.kernel.actor import ENTERPRISE_ADMIN, Actor
 from registry.kernel.clock import utcnow
-from registry.events import repository as trace_links
-from registry.enterprises.states import EnterpriseState
-from registry.kernel import records as repository
+from registry.kernel.errors import IdentifierNotFound, RoleForbidden
 from registry.kernel.models import HandleRecord
 from registry.kernel.permissions import Perm, governing_admins, is_admin
 from registry.kernel.syntax import NA_PREFIX_KEY, Identifier, canonical, is_under
 from registry.kernel.values import Value, hash_secrets, same_values, stamp
-from registry.journal import repository as journal
 from registry.prefixes import repository as prefixes
+from registry.prefixes.errors import PrefixNotEnabled
 from registry.prefixes.states import LABELS, PrefixState
 from registry.templates import service as templates
 from registry.templates.validation import CompiledTemplate, read_binding, template_key
@@ -84,7 +93,7 @@ class RecordWriter:
         self.now_iso = _iso(self.now)
         self._prefix_checked: dict[str, DomainError | None] = {}
         self._records: dict[str, list[Value] | None] = {}
-        self._admin_decisions: dict[tuple, bool] = {}
+        self._admin_decisions: dict[tuple[tuple[tuple[str, int, str], ...], tuple[Perm, ...]], bool] = {}
         self._templates: dict[str, CompiledTemplate] = {}
         self._pending = _Pending()
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Identity, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -19,7 +20,7 @@ class JournalEntry(Base):
     subject_key: Mapped[str] = mapped_column(Text)
     version: Mapped[int | None] = mapped_column(BigInteger)
     actor: Mapped[str] = mapped_column(String(300))
-    payload: Mapped[dict] = mapped_column(JsonType)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

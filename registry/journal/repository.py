@@ -8,8 +8,8 @@ import orjson
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.kernel.clock import utcnow
 from registry.journal.models import JournalEntry, SyncCursor
+from registry.kernel.clock import utcnow
 
 # Arbitrary constant naming the journal's transaction-level advisory lock on PostgreSQL.
 JOURNAL_LOCK_ID = 0x5EC0DE_0001
@@ -30,13 +30,14 @@ async def append(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """
     if not rows:
         return
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         # Numbers are taken under this lock, which is held until commit: a higher number always commits later.
         await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": JOURNAL_LOCK_ID})
     now = utcnow()
-    if session.bind.dialect.name == "postgresql":
-        connection = await (await session.connection()).get_raw_connection()
-        await connection.driver_connection.execute(
+    if session.get_bind().dialect.name == "postgresql":
+        driver = (await (await session.connection()).get_raw_connection()).driver_connection
+        assert driver is not None  # a connection checked out for this session
+        await driver.execute(
             _PG_APPEND, [r["kind"] for r in rows], [r["subject"] for r in rows], [r["subject_key"] for r in rows],
             [r["version"] for r in rows], [r["actor"] for r in rows],
             [orjson.dumps(r["payload"]).decode() for r in rows], now)
@@ -53,12 +54,12 @@ def entry(kind: str, subject: str, subject_key: str, actor: str, version: int | 
 async def advance_past(session: AsyncSession, seq: int) -> int | None:
     """Make the next journal number greater than ``seq`` (the top-level's acknowledgement). Returns the last number
     before, when it had to move; None when the journal was already beyond."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": JOURNAL_LOCK_ID})
     last = await last_seq(session)
     if last >= seq:
         return None
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT setval(pg_get_serial_sequence('journal', 'seq'), :seq)"), {"seq": seq})
     else:  # SQLite numbers max + 1: a marker row at ``seq`` moves it (the top-level takes it for a repeat)
         await session.execute(insert(JournalEntry.__table__), [{

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 from registry.kernel.errors import RoleForbidden
 
-NODE_ADMIN = "node_admin"
-ENTERPRISE_ADMIN = "enterprise_admin"  # everything of its enterprise: identifiers, users, keys, grants, prefixes
-REGISTRAR = "registrar"  # registers, changes and deletes identifiers and captures events; administers nothing
-AUDITOR = "auditor"  # reads everything of its enterprise (restricted values included) and writes nothing
+NODE_ADMIN: Final = "node_admin"
+ENTERPRISE_ADMIN: Final = "enterprise_admin"  # everything of its enterprise: identifiers, users, keys, grants, prefixes
+REGISTRAR: Final = "registrar"  # registers, changes and deletes identifiers and captures events; administers nothing
+AUDITOR: Final = "auditor"  # reads everything of its enterprise (restricted values included) and writes nothing
 ENTERPRISE_ROLES = (ENTERPRISE_ADMIN, REGISTRAR, AUDITOR)
 
 

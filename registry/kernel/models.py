@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, DateTime, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,7 +23,7 @@ class HandleRecord(Base):
     prefix_key: Mapped[str] = mapped_column(String(128))
     version: Mapped[int] = mapped_column(BigInteger)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    record_values: Mapped[list] = mapped_column("values", JsonType)
+    record_values: Mapped[list[Any]] = mapped_column("values", JsonType)
     template_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(300))
@@ -39,7 +40,7 @@ class HandleVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     handle: Mapped[str] = mapped_column(Text)
     deleted: Mapped[bool] = mapped_column(Boolean)
-    record_values: Mapped[list] = mapped_column("values", JsonType)
+    record_values: Mapped[list[Any]] = mapped_column("values", JsonType)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_by: Mapped[str] = mapped_column(String(300))
     superseded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

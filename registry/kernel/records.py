@@ -11,16 +11,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.db import Database
-
 from registry.kernel.models import HandleRecord, HandleVersion
-
 
 _HANDLES = HandleRecord.__table__
 
 
-def _insert_ignoring_conflicts(session: AsyncSession):
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    return dialect.insert(_HANDLES).on_conflict_do_nothing(index_elements=["handle_key"])
+def _insert_ignoring_conflicts(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(_HANDLES).on_conflict_do_nothing(index_elements=["handle_key"])
+    return sqlite.insert(_HANDLES).on_conflict_do_nothing(index_elements=["handle_key"])
 
 
 def _columns(row: dict[str, Any]) -> dict[str, Any]:
@@ -37,7 +36,7 @@ async def get(session: AsyncSession, key: str) -> HandleRecord | None:
 _PG_READ_CURRENT = 'SELECT version, deleted, "values"::text FROM handles WHERE handle_key = $1'
 
 
-async def read_current(db: Database, key: str, *, primary: bool = False) -> tuple[int, bool, list] | None:
+async def read_current(db: Database, key: str, *, primary: bool = False) -> tuple[int, bool, list[Any]] | None:
     """(version, deleted, values) of a record, for the resolver's cache misses: on PostgreSQL one prepared
     statement on the driver, without a session."""
     if db.dialect == "postgresql":
@@ -57,7 +56,7 @@ _PG_READ_ON_REPLICA = ('SELECT h.version, h.deleted, h."values"::text, '
                        "FROM (SELECT 1) AS one LEFT JOIN handles h ON h.handle_key = $1")
 
 
-async def read_on_replica(db: Database, key: str) -> tuple[tuple[int, bool, list] | None, int]:
+async def read_on_replica(db: Database, key: str) -> tuple[tuple[int, bool, list[Any]] | None, int]:
     """``read_current`` on the read replica, with the WAL position it has replayed (PostgreSQL)."""
     pool = await db.driver_pool()
     version, deleted, values, replayed = await pool.fetchrow(_PG_READ_ON_REPLICA, key)
@@ -67,7 +66,8 @@ async def read_on_replica(db: Database, key: str) -> tuple[tuple[int, bool, list
 async def primary_wal_position(db: Database) -> int:
     """The primary's current WAL position: every transaction committed so far lies below it."""
     pool = await db.driver_pool(primary=True)
-    return await pool.fetchval("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint")
+    position: int = await pool.fetchval("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint")
+    return position
 
 
 # One look-up per key, pruned to its partition when it runs: an IN list would probe every partition with every key
@@ -79,7 +79,7 @@ _PG_GET_MANY = ("SELECT h.* FROM unnest(CAST(:keys AS text[])) AS k(key), LATERA
 async def get_many(session: AsyncSession, keys: Sequence[str], *, for_update: bool = False) -> dict[str, HandleRecord]:
     if not keys:
         return {}
-    postgres = session.bind.dialect.name == "postgresql"
+    postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
         query = select(HandleRecord).from_statement(
             text(_PG_GET_MANY.format(lock=" FOR UPDATE" if for_update else "")).bindparams(keys=list(keys)))
@@ -123,7 +123,7 @@ async def states(session: AsyncSession, keys: Sequence[str]) -> dict[str, tuple[
     """key -> (spelling, deleted) for existing records, without loading their values."""
     if not keys:
         return {}
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         driver = await driver_of(session)
         # Planned once and pruned per key at execution; as a custom plan it would plan every partition each time.
         await driver.execute("SET LOCAL plan_cache_mode = force_generic_plan")
@@ -138,7 +138,7 @@ async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[s
     """Insert records that do not exist yet; returns the keys actually inserted (others already existed)."""
     if not rows:
         return set()
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         columns = [[r["handle_key"] for r in rows], [r["handle"] for r in rows], [r["prefix_key"] for r in rows],
                    [r["version"] for r in rows], [r["deleted"] for r in rows],
                    [orjson.dumps(r["record_values"]).decode() for r in rows], [r["template_key"] for r in rows],

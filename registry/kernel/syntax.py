@@ -11,9 +11,18 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from registry.kernel.errors import (HandleControlCharacters, HandleEmpty, HandleExtraSlash, HandleMissingSlash,
-                                    HandleTooLong, PrefixCharacters, PrefixEmpty, PrefixSegmentEmpty, SuffixCharacters,
-                                    SuffixEmpty)
+from registry.kernel.errors import (
+    HandleControlCharacters,
+    HandleEmpty,
+    HandleExtraSlash,
+    HandleMissingSlash,
+    HandleTooLong,
+    PrefixCharacters,
+    PrefixEmpty,
+    PrefixSegmentEmpty,
+    SuffixCharacters,
+    SuffixEmpty,
+)
 
 _PREFIX_SEGMENT = re.compile(r"[A-Za-z0-9]+")
 _STRICT_SUFFIX = re.compile(r"[A-Za-z0-9._\-]+")

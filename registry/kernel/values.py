@@ -13,12 +13,23 @@ import re
 from typing import Any
 
 from foundation.crypto.keys import hash_secret, is_secret_hash, verify_secret
-from foundation.errors import KeyInvalid
-from registry.kernel.errors import (AdminValueInvalid, IndexDuplicate, IndexInvalid, PermissionsInvalid,
-                                    ReferencesInvalid, TtlInvalid, ValueDataInvalid, ValueFormatUnknown,
-                                    ValueNotObject, ValueTypeInvalid, ValuesBodyInvalid, VlistInvalid)
-from foundation.text import is_decimal
 from foundation.crypto.pubkeys import check_public_key
+from foundation.errors import KeyInvalid
+from foundation.text import is_decimal
+from registry.kernel.errors import (
+    AdminValueInvalid,
+    IndexDuplicate,
+    IndexInvalid,
+    PermissionsInvalid,
+    ReferencesInvalid,
+    TtlInvalid,
+    ValueDataInvalid,
+    ValueFormatUnknown,
+    ValueNotObject,
+    ValuesBodyInvalid,
+    ValueTypeInvalid,
+    VlistInvalid,
+)
 
 MAX_INDEX = 2**32 - 1
 MAX_TYPE_BYTES = 64
@@ -228,7 +239,7 @@ def stamp(values: list[Value], previous: list[Value] | None, now_iso: str) -> No
             value["timestamp"] = now_iso
 
 
-def _comparable(value: Value) -> tuple:
+def _comparable(value: Value) -> tuple[Any, ...]:
     # dict equality, not text: JSONB hands keys back in its own order
     return (value["index"], value["type"], value["data"], value.get("ttl"),
             value.get("permissions", DEFAULT_PERMISSIONS), value.get("references", []))

@@ -10,23 +10,31 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
 from foundation.crypto.keys import hash_secret
-from foundation.db import RecordChange, note_record_change
-from registry.enterprises.errors import EnterpriseNotApproved, EnterpriseNotFound
-from registry.prefixes.errors import (EnterpriseRequired, PasswordRequired, PrefixBadTransition, PrefixCodeInvalid,
-                                      PrefixForbidden, PrefixNotEmpty, PrefixNotFound, PrefixTaken)
-from foundation.text import is_decimal
 from foundation.crypto.passwords import check_password_strength
-from registry.kernel.actor import Actor
+from foundation.db import RecordChange, note_record_change
+from foundation.text import is_decimal
 from registry.accounts.models import Account
-from registry.kernel.clock import utcnow
 from registry.enterprises import repository as enterprises
+from registry.enterprises.errors import EnterpriseNotApproved, EnterpriseNotFound
 from registry.enterprises.states import EnterpriseState
+from registry.journal import repository as journal
 from registry.kernel import records as handles
+from registry.kernel.actor import Actor
+from registry.kernel.clock import utcnow
 from registry.kernel.permissions import ENTERPRISE_ADMIN_PERMISSIONS
 from registry.kernel.syntax import canonical, check_prefix, na_handle
 from registry.kernel.values import ADMIN_INDEX, SECKEY_INDEX, VLIST_INDEX, Value
-from registry.journal import repository as journal
 from registry.prefixes import repository
+from registry.prefixes.errors import (
+    EnterpriseRequired,
+    PasswordRequired,
+    PrefixBadTransition,
+    PrefixCodeInvalid,
+    PrefixForbidden,
+    PrefixNotEmpty,
+    PrefixNotFound,
+    PrefixTaken,
+)
 from registry.prefixes.models import Prefix
 from registry.prefixes.states import LABELS, TRANSITIONS, PrefixState
 
@@ -89,7 +97,7 @@ async def apply(session: AsyncSession, settings: Settings, actor: Actor, *, ente
         raise EnterpriseNotApproved(f"enterprise {enterprise_id} is {enterprise.state}; only approved enterprises "
                                     "get prefixes")
     if code is None:
-        if session.bind.dialect.name == "postgresql":  # SQLite has one writer at a time already
+        if session.get_bind().dialect.name == "postgresql":  # SQLite has one writer at a time already
             await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": NEXT_CODE_LOCK_ID})
         code = await _next_code(session)
     if not code.isascii() or not code.isalnum() or len(code) > 32:

@@ -14,7 +14,7 @@ async def add_resolutions(session: AsyncSession, counts: dict[tuple[date, str], 
     """Add to the per-day, per-prefix resolution counters (one upsert for all of them)."""
     if not counts:
         return
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(ResolutionCount)
     statement = statement.on_conflict_do_update(
         index_elements=["day", "prefix_key"], set_={"count": ResolutionCount.count + statement.excluded.count})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from foundation.errors import DomainError, Kind, NotFound, AlreadyExists, Conflict, Forbidden, InvalidValue
+from foundation.errors import AlreadyExists, Conflict, DomainError, Forbidden, InvalidValue, Kind, NotFound
 
 
 class DisabledItem(InvalidValue):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Identity, Integer, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -40,4 +41,4 @@ class TemplateItem(Base):
     id_type: Mapped[str] = mapped_column(String(64))
     required: Mapped[bool] = mapped_column(Boolean)
     state: Mapped[int] = mapped_column(SmallInteger)
-    item_metadata: Mapped[dict] = mapped_column("metadata", JsonType)
+    item_metadata: Mapped[dict[str, Any]] = mapped_column("metadata", JsonType)

@@ -66,7 +66,7 @@ class TemplateIn(BaseModel):
     items: list[TemplateItemIn] = Field(default_factory=list, max_length=500)
 
     @model_validator(mode="after")
-    def _unique_items(self) -> "TemplateIn":
+    def _unique_items(self) -> TemplateIn:
         indexes = [i.id_index for i in self.items]
         types = [i.id_type for i in self.items]
         if len(set(indexes)) != len(indexes):

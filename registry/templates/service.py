@@ -7,14 +7,20 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from registry.templates.errors import (BoundTemplateNotFound, ItemImmutable, ItemTypeTaken, TemplateExists,
-                                       TemplateForbidden, TemplateNotFound)
+from registry.journal import repository as journal
+from registry.kernel import syntax
 from registry.kernel.actor import Actor
 from registry.kernel.clock import utcnow
-from registry.kernel import syntax
 from registry.kernel.permissions import identity_key
-from registry.journal import repository as journal
 from registry.templates import repository
+from registry.templates.errors import (
+    BoundTemplateNotFound,
+    ItemImmutable,
+    ItemTypeTaken,
+    TemplateExists,
+    TemplateForbidden,
+    TemplateNotFound,
+)
 from registry.templates.models import Template, TemplateItem
 from registry.templates.schemas import TemplateIn, template_out
 from registry.templates.validation import CompiledTemplate

@@ -6,16 +6,22 @@ import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 
 from foundation.errors import InvalidHandle
-from registry.templates.errors import (DisabledItem, ItemTypeMismatch, ItemValueInvalid, RequiredItemMissing,
-                                       TemplateBindingInvalid, UnknownItem)
 from registry.kernel import syntax
 from registry.kernel.values import TEMPLATE_INDEX, TEMPLATE_ITEMS_FROM, Value
 from registry.templates import vin
+from registry.templates.errors import (
+    DisabledItem,
+    ItemTypeMismatch,
+    ItemValueInvalid,
+    RequiredItemMissing,
+    TemplateBindingInvalid,
+    UnknownItem,
+)
 
 
 def binding_value(prefix: str, version: str, ttl: int) -> Value:
@@ -52,7 +58,7 @@ class Item:
     required: bool
     enabled: bool
     rule: dict[str, Any]
-    pattern: re.Pattern | None
+    pattern: re.Pattern[str] | None
 
     @functools.cached_property
     def where(self) -> str:
@@ -71,7 +77,7 @@ class CompiledTemplate:
         return template_key(self.prefix, self.version)
 
     @classmethod
-    def build(cls, prefix: str, version: str, items: list[Any]) -> "CompiledTemplate":
+    def build(cls, prefix: str, version: str, items: list[Any]) -> CompiledTemplate:
         compiled = {}
         for i in items:
             pattern = i.item_metadata.get("pattern")
@@ -93,7 +99,7 @@ class CompiledTemplate:
             if item.required and item.enabled and item.index not in present:
                 raise RequiredItemMissing(item.id_type, item.name, item.index)
 
-    def _refuse_item(self, item: Item | None, value: Value) -> None:
+    def _refuse_item(self, item: Item | None, value: Value) -> NoReturn:
         label = f"item at index {value['index']} ({value['type']})"
         if item is None:
             raise UnknownItem(label, self.prefix, self.version, item=value["type"])

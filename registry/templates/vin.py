@@ -14,10 +14,10 @@ def _value(ch: str) -> int | None:
 
 
 def check_digit(vin: str) -> str | None:
-    values = [_value(ch) for ch in vin]
-    if len(vin) != 17 or None in values:
+    values = [v for v in map(_value, vin) if v is not None]
+    if len(vin) != 17 or len(values) != 17:  # not 17 characters, or one that is no VIN character
         return None
-    remainder = sum(v * w for v, w in zip(values, _WEIGHTS)) % 11  # type: ignore[operator]
+    remainder = sum(v * w for v, w in zip(values, _WEIGHTS, strict=True)) % 11
     return "X" if remainder == 10 else str(remainder)
 
 

@@ -13,13 +13,13 @@ from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
 from foundation.db import Database, RecordChange
-from resolver.errors import CacheUnavailable, CacheUnconfirmed
-from registry.kernel import records
 from registry.journal import repository as journal
+from registry.kernel import records
 from resolver.cache import metrics
 from resolver.cache.entry import NOT_FOUND, PENDING, Entry, decode, from_record
 from resolver.cache.local import LocalTier
 from resolver.cache.redis_tier import RedisTier, record_key
+from resolver.errors import CacheUnavailable, CacheUnconfirmed
 
 log = logging.getLogger("secnode.cache")
 
@@ -47,12 +47,18 @@ class CacheCoordinator:
         self.local = LocalTier(capacity, always_valid=redis is None)
         self.serve_locally = serve_locally
         self.worker_id = secrets.token_hex(6)
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._heartbeats: dict[str, float] = {}
         self._epochs: dict[int, dict[str, bytes]] = {}
         self._fills: list[tuple[str, Entry, bytes]] = []
         self._epochless: set[str] = set()  # keys whose slot had no epoch at lookup: one to create
-        self._filler: asyncio.Task | None = None
+        self._filler: asyncio.Task[None] | None = None
+
+    @property
+    def _redis_tier(self) -> RedisTier:
+        """The Redis tier, for the paths that run only with Redis (fills, broadcasts, the subscription)."""
+        assert self.tier is not None
+        return self.tier
 
     # ---- lifecycle -----------------------------------------------------------------------------------------
 
@@ -139,9 +145,9 @@ class CacheCoordinator:
             epochless, self._epochless = self._epochless, set()
             try:
                 if epochless:
-                    await self.tier.epochs(epochless)
+                    await self._redis_tier.epochs(epochless)
                 if batch:
-                    await self.tier.fill_all(batch)
+                    await self._redis_tier.fill_all(batch)
             except _REDIS_TROUBLE:
                 metrics.FALLBACK.inc()
 
@@ -220,11 +226,11 @@ class CacheCoordinator:
         """Tell every worker to drop ``keys``; return once every worker with a live lease has done so."""
         message_id = secrets.token_hex(8)
         started = time.monotonic()
-        workers = await self.tier.publish(b"I " + message_id.encode() + b"\n" + "\n".join(keys).encode())
+        workers = await self._redis_tier.publish(b"I " + message_id.encode() + b"\n" + "\n".join(keys).encode())
         delay = 0.0002
-        while workers := await self.tier.pending(message_id, workers):
+        while workers := await self._redis_tier.pending(message_id, workers):
             if time.monotonic() - started > LEASE_SECONDS + 1.0:
-                raise asyncio.TimeoutError("workers neither acknowledged nor let their lease lapse")
+                raise TimeoutError("workers neither acknowledged nor let their lease lapse")
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.01)
         metrics.WRITE_WAIT.observe(time.monotonic() - started)
@@ -235,7 +241,7 @@ class CacheCoordinator:
         while True:
             pubsub = None
             try:
-                pubsub = await self.tier.subscribe()
+                pubsub = await self._redis_tier.subscribe()
                 while True:
                     message = await pubsub.get_message(timeout=1.0)
                     if message is None or message["type"] in ("subscribe", "ssubscribe"):
@@ -263,14 +269,14 @@ class CacheCoordinator:
         if data.startswith(b"I "):
             header, _, body = data.partition(b"\n")
             self.local.invalidate(body.decode().split("\n") if body else [])
-            await self.tier.acknowledge(header[2:].decode(), self.worker_id)
+            await self._redis_tier.acknowledge(header[2:].decode(), self.worker_id)
         elif data.startswith(b"H "):
             _, worker, nonce = data.decode().split(" ")
             sent_at = self._heartbeats.pop(nonce, None) if worker == self.worker_id else None
             if sent_at is not None:
                 # Our own heartbeat came back through the channel: every earlier invalidation was handled.
                 try:
-                    await self.tier.renew(self.worker_id, int(LEASE_SECONDS * 1000))
+                    await self._redis_tier.renew(self.worker_id, int(LEASE_SECONDS * 1000))
                 except _REDIS_TROUBLE:
                     return  # not renewed (or not replicated): the lease runs out unless a later heartbeat renews it
                 self.local.extend(sent_at + LEASE_SECONDS - LEASE_MARGIN)
@@ -282,7 +288,7 @@ class CacheCoordinator:
             self._heartbeats = {n: t for n, t in self._heartbeats.items() if time.monotonic() - t < LEASE_SECONDS}
             self._heartbeats[nonce] = time.monotonic()
             try:
-                await self.tier.heartbeat(f"H {self.worker_id} {nonce}".encode())
+                await self._redis_tier.heartbeat(f"H {self.worker_id} {nonce}".encode())
             except _REDIS_TROUBLE:
                 pass
             await asyncio.sleep(HEARTBEAT_SECONDS)

@@ -40,7 +40,7 @@ def _slot_tags() -> tuple[str, ...]:
         if tags[slot] is None:
             tags[slot], missing = text, missing - 1
         candidate += 1
-    return tuple(tags)
+    return tuple(tag for tag in tags if tag is not None)  # every slot has one by now
 
 
 class KeyLayout:

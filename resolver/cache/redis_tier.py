@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import Iterable
+from typing import Any, cast
 
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.connection import AbstractConnection
 from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from resolver.cache.entry import Entry, encode
 from resolver.cache.keys import KeyLayout, ShardKeys
@@ -80,7 +82,8 @@ return ARGV[1]
 
 _NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000) "
 
-# KEYS: leases. ARGV: channel, message, PUBLISH or SPUBLISH (cluster: the channel is in the leases' slot). Publishes and returns the workers whose lease is live at that moment:
+# KEYS: leases. ARGV: channel, message, PUBLISH or SPUBLISH (cluster: the channel is in the leases' slot).
+# Publishes and returns the workers whose lease is live at that moment:
 # only they can hold what the message invalidates (a worker that gets a lease later starts empty).
 _PUBLISH = _NOW + """
 local live = redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')
@@ -134,21 +137,24 @@ class RedisTier:
     def _ttl(self, entry: Entry) -> int:
         return self.negative_ttl_ms if entry.version == 0 else self.ttl_ms
 
-    async def _pipelined(self, calls: Iterable[tuple[AsyncScript, list[str], list]]) -> list:
+    async def _pipelined(self, calls: Iterable[tuple[AsyncScript, list[str], list[Any]]]) -> list[Any]:
         """Run scripts in one pipeline. A cluster pipeline (one per node, redis-py routes) cannot use EVALSHA, so
         it sends the scripts' text: Redis caches them by digest all the same."""
         pipe = self.redis.pipeline(transaction=False)
         for script, keys, args in calls:
             if self.cluster:
-                pipe.eval(script.script, len(keys), *keys, *args)
+                pipe.eval(cast(str, script.script), len(keys), *keys, *args)  # registered from our str constants
             else:
-                await script(keys=keys, args=args, client=pipe)
+                # redis-py's AsyncScript.__call__ takes a Pipeline (it loads the script into it) but annotates
+                # only clients
+                await script(keys=keys, args=args, client=pipe)  # type: ignore[arg-type]
         return await pipe.execute()
 
     async def lookup(self, key: str) -> tuple[bytes | None, bytes | None, int | None]:
         """The entry, the epoch token and the WAL watermark of its slot, in one round trip."""
         shard = self._shard_of(key)
-        raw, epoch, wal = await self.redis.mget(record_key(key), shard.epoch, shard.wal)
+        values = await self.redis.mget(record_key(key), shard.epoch, shard.wal)
+        raw, epoch, wal = cast(list[bytes | None], values)  # the client does not decode responses
         return raw, epoch, None if wal is None else int(wal)
 
     async def raise_wal(self, position: int, keys: Iterable[str]) -> None:
@@ -174,7 +180,7 @@ class RedisTier:
         shards = {shard.epoch: shard for shard in map(self._shard_of, keys)}
         tokens = await self._pipelined((self._ensure_epoch, [shard.epoch, shard.young],
                                         [secrets.token_hex(8), self.grace_ms]) for shard in shards.values())
-        return dict(zip(shards, tokens))
+        return dict(zip(shards, tokens, strict=True))
 
     async def install_all(self, entries: Iterable[tuple[str, Entry]], *, marker: bool = False) -> None:
         installs = [(record_key(key), [entry.version, encode(entry), self._install_ttl(entry, marker)])
@@ -206,7 +212,7 @@ class RedisTier:
         if self.cluster:
             await self.redis.initialize()
         for key in keys:
-            node = self.redis.get_node_from_key(key) if self.cluster else None
+            node = self.redis.get_node_from_key(key) if isinstance(self.redis, RedisCluster) else None
             fences.setdefault(node.name if node else "", (node, self.keys.fence(key)))
         await asyncio.gather(*(self._fence(node, fence) for node, fence in fences.values()))
 
@@ -232,7 +238,8 @@ class RedisTier:
             options = self.redis.get_connection_kwargs()  # the cluster client's credentials and TLS settings
             same = {k: v for k, v in options.items()
                     if k.startswith("ssl_") or k in ("username", "password", "credential_provider")}
-            pool = ConnectionPool(connection_class=options["connection_class"], host=node.host, port=node.port,
+            connection_class = cast("type[AbstractConnection]", options["connection_class"])
+            pool = ConnectionPool(connection_class=connection_class, host=node.host, port=node.port,
                                   socket_timeout=1, socket_connect_timeout=1, **same)
             self._node_clients[node.name] = Redis(connection_pool=pool)
         return self._node_clients[node.name]
@@ -241,9 +248,12 @@ class RedisTier:
         """A subscription to the invalidation channel. In a cluster it is a sharded channel, subscribed at the node
         that serves its slot, where every publication is made: messages arrive in the order they were published.
         The caller treats the end of the subscription (a failover, a slot move) as lost messages."""
-        if self.cluster:
+        if isinstance(self.redis, RedisCluster):
             await self.redis.initialize()
-            pubsub = self._node_client(self.redis.get_node_from_key(self.keys.channel)).pubsub()
+            node = self.redis.get_node_from_key(self.keys.channel)
+            if node is None:
+                raise RedisClusterException(f"no node serves the slot of {self.keys.channel}")
+            pubsub = self._node_client(node).pubsub()
             await pubsub.ssubscribe(self.keys.channel)
         else:
             pubsub = self.redis.pubsub()
@@ -252,8 +262,9 @@ class RedisTier:
 
     async def publish(self, message: bytes) -> list[bytes]:
         """Publish on the invalidation channel; returns the workers that must acknowledge."""
-        return await self._publish(keys=[self.keys.leases],
-                                   args=[self.keys.channel, message, "SPUBLISH" if self.cluster else "PUBLISH"])
+        workers: list[bytes] = await self._publish(
+            keys=[self.keys.leases], args=[self.keys.channel, message, "SPUBLISH" if self.cluster else "PUBLISH"])
+        return workers
 
     async def heartbeat(self, message: bytes) -> None:
         if self.cluster:
@@ -264,7 +275,8 @@ class RedisTier:
     async def pending(self, message_id: str, workers: list[bytes]) -> list[bytes]:
         if not workers:
             return []
-        return await self._pending(keys=[self.keys.leases, self.keys.acks(message_id)], args=workers)
+        still: list[bytes] = await self._pending(keys=[self.keys.leases, self.keys.acks(message_id)], args=workers)
+        return still
 
     async def renew(self, worker: str, lease_ms: int) -> None:
         await self._renew(keys=[self.keys.leases], args=[worker, lease_ms])

@@ -9,11 +9,11 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
-from registry.kernel.actor import Actor
 from registry.enterprises import repository as enterprises
 from registry.events import repository as events
 from registry.handles import read_grants as readers
 from registry.kernel import records as handles
+from registry.kernel.actor import Actor
 from registry.kernel.syntax import canonical, is_under
 from registry.prefixes import repository as prefixes
 
@@ -36,8 +36,8 @@ class Access:
             if self.actor.enterprise_id is not None or self.credit_code:
                 self._allowed = {*await events.owners_granting(self.session, self.actor.enterprise_id,
                                                                self.credit_code)}
-                self._allowed.add(self.actor.enterprise_id)
-                self._allowed.discard(None)
+                if self.actor.enterprise_id is not None:
+                    self._allowed.add(self.actor.enterprise_id)
         return self._allowed
 
     async def on_behalf_of(self) -> str | None:

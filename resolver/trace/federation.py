@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from foundation.config import Settings
 from foundation.crypto.keys import load_signing_key
@@ -27,9 +28,9 @@ log = logging.getLogger("secnode.federation")
 class RemoteTrace:
     def __init__(self, settings: Settings, locator: PrefixLocator, http: httpx.AsyncClient):
         self.settings, self.locator, self.http = settings, locator, http
-        self._key = None
+        self._key: Ed25519PrivateKey | None = None
 
-    def _signing_key(self):
+    def _signing_key(self) -> Ed25519PrivateKey:
         if self._key is None:
             self._key = load_signing_key(self.settings.node_key_file)
         return self._key
@@ -56,7 +57,7 @@ class RemoteTrace:
 
     async def _ask(self, home: str, keys: list[str], direction: str,
                    on_behalf_of: str | None) -> tuple[dict[str, Status], list[Link]]:
-        unreachable = ({k: ("unreachable", k) for k in keys}, [])
+        unreachable: tuple[dict[str, Status], list[Link]] = ({k: ("unreachable", k) for k in keys}, [])
         try:
             body, headers = node_request({"direction": direction, "handles": keys, "onBehalfOf": on_behalf_of},
                                          self.settings.node_prefix, self._signing_key())
@@ -74,10 +75,11 @@ def _read_answer(content: bytes, asked: set[str]) -> tuple[dict[str, Status], li
     """The statuses and links of the identifiers asked about; anything else in the answer is ignored."""
     try:
         answer = orjson.loads(content)
-        statuses = {s["handle"]: (str(s["status"]), str(s["id"])) for s in answer["statuses"]
-                    if s["handle"] in asked}
-        links = [(l["handle"], str(l["neighbour"]), str(l["event"]), str(l["kind"])) for l in answer["links"]
-                 if l["handle"] in asked and statuses.get(l["handle"], ("",))[0] == "found"]
+        statuses: dict[str, Status] = {s["handle"]: (str(s["status"]), str(s["id"])) for s in answer["statuses"]
+                                       if s["handle"] in asked}
+        links: list[Link] = [(link["handle"], str(link["neighbour"]), str(link["event"]), str(link["kind"]))
+                 for link in answer["links"]
+                 if link["handle"] in asked and statuses.get(link["handle"], ("",))[0] == "found"]
     except (orjson.JSONDecodeError, KeyError, TypeError):
         return None
     return statuses, links

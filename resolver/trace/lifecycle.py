@@ -10,8 +10,8 @@ import orjson
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from resolver.errors import BadPageToken
 from registry.events.models import Event, EventItem
+from resolver.errors import BadPageToken
 
 MAX_PER_PAGE = 1000
 

@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.responses import Response
 
 from foundation.crypto.keys import key_id
+from foundation.crypto.signing import verify
 from foundation.http.responses import JSONBody
 from registry.kernel.values import public_view, render
-from foundation.crypto.signing import verify
 from sync.snapshot import SnapshotInvalid, read_snapshot
 from sync.toplevel.storage import decisions, heartbeats, homes, journal, metadata, nodes, records, statistics
 
@@ -198,7 +198,8 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
             if node is None:
                 return _problem(401, "sync.unknown_node", f"{node_prefix} is not registered")
             try:
-                header, rows = read_snapshot(body, Ed25519PublicKey.from_public_bytes(base64.b64decode(node.public_key)))
+                header, rows = read_snapshot(
+                    body, Ed25519PublicKey.from_public_bytes(base64.b64decode(node.public_key)))
             except SnapshotInvalid as exc:
                 return _problem(401, "sync.bad_snapshot", str(exc))
             if header.get("nodePrefix") != node_prefix:
@@ -266,7 +267,7 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
             node = await _node(connection, node_prefix)
             if node is None:
                 return _problem(404, "sync.unknown_node", f"{node_prefix} is not registered")
-            kinds = dict((await connection.execute(
+            kinds: dict[str, int] = dict((await connection.execute(
                 select(journal.c.kind, func.count()).where(journal.c.node_prefix == node_prefix)
                 .group_by(journal.c.kind))).all())
             beat = (await connection.execute(select(heartbeats.c.body).where(

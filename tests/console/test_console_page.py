@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 import pytest
 
 from faces.console.assets import ASSETS
-from faces.console.page import STATIC
 from faces.console.endpoints import CSP
 from faces.console.messages import negotiate
+from faces.console.page import STATIC
 from tests.factories import onboard
 
 ZH_TITLE, EN_TITLE = "标识解析二级节点控制台", "Identifier resolution console"

@@ -10,10 +10,10 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import httpx
 from redis.asyncio import Redis
 
-from node.app import create_app
-from foundation.metrics import LIMIT_REFUSED
-from foundation.http.budgets import SYNC_SECONDS, AddressRateLimit, Budget
 from faces.handle_rest.hot_path import ResolverFastPath
+from foundation.http.budgets import SYNC_SECONDS, AddressRateLimit, Budget
+from foundation.metrics import LIMIT_REFUSED
+from node.app import create_app
 from tests.conftest import REDIS_URL, make_settings
 from tests.factories import admin_headers, coil, onboard
 

@@ -19,7 +19,7 @@ async def _partitions(connection: asyncpg.Connection) -> dict[str, int]:
     rows = await connection.fetch(
         "SELECT c.relname, count(i.inhrelid) FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid "
         "LEFT JOIN pg_inherits i ON i.inhparent = c.oid WHERE p.partstrat = 'h' GROUP BY c.relname")
-    return {name: count for name, count in rows}
+    return dict(rows)
 
 
 async def test_the_suite_runs_on_hash_partitioned_tables(database_url):

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from foundation.config import Settings
+from foundation.crypto.passwords import check_password_strength
 from foundation.db import Database
 from foundation.errors import InvalidRequest
-from foundation.crypto.passwords import check_password_strength
 from registry.accounts.models import Account
 from registry.bootstrap import ensure_node
 from registry.kernel.models import HandleRecord

@@ -4,12 +4,11 @@ shared by every client connection: with SECNODE_DATABASE_PGBOUNCER no prepared s
 import asyncio
 
 import httpx
+from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 
-from redis.asyncio import Redis
-
-from node.app import create_app
 from faces.handle_rest.hot_path import ResolverFastPath
+from node.app import create_app
 from tests.conftest import ADMIN_URL, REDIS_URL, make_settings
 from tests.factories import coil, onboard
 from tests.postgres_servers import running_pgbouncer

@@ -52,7 +52,8 @@ def test_serve_speaks_https_itself(tmp_path, server):
                                 "--tls-cert", str(cert), "--tls-key", str(key)], env=env, cwd=tmp_path, stdout=log,
                                stderr=subprocess.STDOUT)
     try:
-        with httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=ssl.create_default_context(cafile=cert), timeout=5) as https:
+        with httpx.Client(base_url=f"https://127.0.0.1:{port}", verify=ssl.create_default_context(cafile=cert),
+                          timeout=5) as https:
             deadline = time.monotonic() + 60
             while True:
                 try:

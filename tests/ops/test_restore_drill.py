@@ -11,17 +11,16 @@ from collections.abc import Iterable
 import asyncpg
 import httpx
 import orjson
+from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 
-from redis.asyncio import Redis
-
-from node.app import create_app
+from faces.handle_rest.hot_path import ResolverFastPath
 from foundation.config import Settings
 from foundation.db import Database
 from foundation.migrate import upgrade
+from node.app import create_app
 from registry.bootstrap import ensure_node
 from registry.kernel.syntax import canonical
-from faces.handle_rest.hot_path import ResolverFastPath
 from resolver.cache.entry import decode
 from resolver.cache.keys import KeyLayout
 from resolver.cache.redis_tier import record_key
@@ -144,7 +143,7 @@ async def _redis_tier_holds(redis_url: str, expected: Ledger, timeout: float = 5
     deadline = asyncio.get_running_loop().time() + timeout
     try:
         while True:
-            cached = dict(zip(keys, await redis.mget(list(keys))))
+            cached = dict(zip(keys, await redis.mget(list(keys)), strict=True))
             if all(raw is not None and decode(raw).version == keys[key] for key, raw in cached.items()):
                 return
             assert asyncio.get_running_loop().time() < deadline, f"the Redis tier was not rebuilt: {cached}"

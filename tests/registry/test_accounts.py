@@ -165,10 +165,10 @@ async def test_the_embedded_default_sqlite_locks_keys_and_signs_in_by_key(tmp_pa
     import httpx
     from cryptography.hazmat.primitives.asymmetric import ed25519
 
-    from node.app import create_app
+    from foundation.crypto.pubkeys import public_jwk, sign
     from foundation.db import Database
     from foundation.migrate import upgrade
-    from foundation.crypto.pubkeys import public_jwk, sign
+    from node.app import create_app
     from registry.bootstrap import ensure_node
     from tests.conftest import ADMIN_PASSWORD, make_settings
 

@@ -14,11 +14,11 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from node.app import create_app
 from foundation.config import Settings
 from foundation.db import Database
 from foundation.http.requests import client_address
 from foundation.migrate import upgrade
+from node.app import create_app
 from registry.audit import chain
 from registry.audit.models import AuditEntry
 from tests.conftest import _asyncpg_dsn, migrated_database

@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from foundation.errors import DomainError
 from registry.bulk.checkpoint import Checkpoint
 from registry.bulk.importer import Importer, ImportRequest
-from registry.kernel.models import HandleRecord
 from registry.journal.models import JournalEntry
+from registry.kernel.models import HandleRecord
 from tests.conftest import REDIS_URL
 from tests.factories import admin_headers, coil, onboard
 
@@ -44,7 +44,7 @@ def sheet(count: int = ROWS) -> tuple[list[dict[str, str]], dict[int, str]]:
     rows, bad = [], {}
     for i in range(count):
         row = dict(zip(HEADER, [f"COIL-{i:06d}", f"C{i:08d}", f"H{i % 997:06d}", "Q235B", "GB/T 700-2006", "2.5",
-                                "1250", "21.4", "2026-11-20", f"{i % 3 + 1}号线, \"热轧\"", "正常"]))
+                                "1250", "21.4", "2026-11-20", f"{i % 3 + 1}号线, \"热轧\"", "正常"], strict=True))
         if i % 100 == 37:
             column, value, error = BAD[(i // 100) % len(BAD)]
             row[column] = value.format(i=i)
@@ -114,7 +114,7 @@ def assert_report(path: Path, bad: dict[int, str], first_row: int, suffix_of) ->
     lines = report(path)
     assert [int(line["row"]) for line in lines] == [i + first_row for i in sorted(bad)]
     assert [line["error"] for line in lines] == [bad[i] for i in sorted(bad)]
-    for line, i in zip(lines, sorted(bad)):
+    for line, i in zip(lines, sorted(bad), strict=True):
         assert line["reason"]
         if bad[i] != "bulk.identifier_empty":
             assert line["identifier"].endswith(suffix_of(i)), line

@@ -1,7 +1,8 @@
 import pytest
 
 from registry.enterprises.credit_code import is_valid
-from registry.templates.vin import check_digit, is_valid as vin_valid
+from registry.templates.vin import check_digit
+from registry.templates.vin import is_valid as vin_valid
 
 
 @pytest.mark.parametrize("code", ["91330100716105852F", "914403001922038216", "91310000717866186P"])

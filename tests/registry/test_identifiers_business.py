@@ -2,8 +2,8 @@
 
 from sqlalchemy import func, select
 
-from registry.kernel.models import HandleRecord
 from registry.journal.models import JournalEntry
+from registry.kernel.models import HandleRecord
 from tests.factories import coil, onboard
 
 

@@ -5,12 +5,12 @@ import random
 
 from sqlalchemy import insert, select
 
-from registry.kernel.actor import SYSTEM
-from registry.kernel.clock import utcnow
 from registry.handles.service import RecordWriter
-from registry.kernel.syntax import parse
 from registry.journal import repository as journal
 from registry.journal.models import JournalEntry
+from registry.kernel.actor import SYSTEM
+from registry.kernel.clock import utcnow
+from registry.kernel.syntax import parse
 
 WRITERS = 8
 WRITES_EACH = 15

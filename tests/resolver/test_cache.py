@@ -8,12 +8,11 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-
 from redis.asyncio import Redis
 
+from faces.handle_rest.hot_path import ResolverFastPath
 from node.app import create_app
 from registry.kernel.syntax import canonical
-from faces.handle_rest.hot_path import ResolverFastPath
 from resolver.cache import metrics
 from resolver.cache.redis_tier import record_key
 from tests.conftest import ADMIN_PASSWORD, REDIS_URL, make_settings
@@ -189,8 +188,8 @@ async def test_installing_many_records_keeps_the_version_rule_of_one(fresh_node)
     tier = RedisTier(redis, ttl_ms=60_000, negative_ttl_ms=5_000)
     try:
         keys = [f"88.118.9/many-{n}" for n in range(_INSTALLS_PER_SCRIPT + 7)]  # more than one script's worth
-        await tier.install_all(((k, Entry(3, VALUES, b"[3]")) for k in keys[:3]))
-        await tier.install_all(((k, Entry(3, PENDING)) for k in keys[3:6]))
+        await tier.install_all((k, Entry(3, VALUES, b"[3]")) for k in keys[:3])
+        await tier.install_all((k, Entry(3, PENDING)) for k in keys[3:6])
         await tier.install_all(((k, Entry(2 if n < 3 else 3, VALUES, b"[new]")) for n, k in enumerate(keys)))
         stored = [decode(raw) for raw in await redis.mget([record_key(k) for k in keys])]
         assert [e.body for e in stored[:3]] == [b"[3]"] * 3  # version 2 did not replace version 3

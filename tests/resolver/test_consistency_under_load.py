@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 
-
 import asyncpg
 import httpx
 import orjson

@@ -8,16 +8,15 @@ import contextlib
 
 import asyncpg
 import httpx
+from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 
-from redis.asyncio import Redis
-
-from node.app import create_app
+from faces.handle_rest.hot_path import ResolverFastPath
 from foundation.db import Database
 from foundation.migrate import upgrade
+from node.app import create_app
 from registry.bootstrap import ensure_node
 from registry.kernel.syntax import canonical
-from faces.handle_rest.hot_path import ResolverFastPath
 from resolver.cache import metrics
 from resolver.cache.redis_tier import record_key
 from tests.conftest import ADMIN_PASSWORD, make_settings, redis_database

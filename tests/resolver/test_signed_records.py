@@ -11,10 +11,10 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from node.app import create_app
+from faces.handle_rest.hot_path import ResolverFastPath
 from foundation.crypto.keys import ensure_signing_key, load_signing_key, public_key_raw
 from foundation.crypto.record_signatures import SignatureInvalid, sign_values, verify_answer
-from faces.handle_rest.hot_path import ResolverFastPath
+from node.app import create_app
 from tests.conftest import ADMIN_PASSWORD, make_settings
 from tests.factories import basic, onboard
 

@@ -5,9 +5,9 @@ import time
 
 import httpx
 
-from node.app import create_app
-from foundation.crypto.keys import ensure_signing_key
 from faces.handle_rest.hot_path import ResolverFastPath
+from foundation.crypto.keys import ensure_signing_key
+from node.app import create_app
 from tests.conftest import make_settings
 from tests.factories import admin_headers
 from tests.servers import running_toplevel

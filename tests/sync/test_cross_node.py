@@ -6,8 +6,8 @@ import sys
 
 import httpx
 
-from node.app import create_app
 from faces.handle_rest.hot_path import ResolverFastPath
+from node.app import create_app
 from tests.conftest import make_settings
 from tests.factories import basic
 from tests.servers import free_port, running_node, running_toplevel
@@ -21,7 +21,8 @@ async def test_foreign_identifiers_resolve_through_their_home_node(fresh_node, d
         env = {"SECNODE_NODE_PREFIX": "88.119", "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": "Auto-Secret-2026",
                "SECNODE_UPSTREAM_URL": top, "SECNODE_PUBLIC_URL": f"http://127.0.0.1:{port}"}
         with running_node(env, other_dir, port=port) as other:
-            created = httpx.put(f"{other}/api/handles/88.119/PART-1", headers=basic("300:0.NA/88.119", "Auto-Secret-2026"),
+            created = httpx.put(f"{other}/api/handles/88.119/PART-1",
+                                headers=basic("300:0.NA/88.119", "Auto-Secret-2026"),
                                 json=[{"index": 1, "type": "URL", "data": "https://auto.example/part/1"}])
             assert created.status_code == 201, created.text
             registered = subprocess.run([sys.executable, "-m", "node.cli", "sync", "run", "--once"], cwd=other_dir,

@@ -16,8 +16,8 @@ import orjson
 import pytest
 
 from foundation.crypto.keys import ensure_signing_key, load_signing_key
-from foundation.federation import NODE_HEADER, node_request
 from foundation.crypto.signing import sign
+from foundation.federation import NODE_HEADER, node_request
 from registry.kernel.syntax import canonical
 from resolver.trace.federation import NEIGHBOURS_PATH
 from tests.conftest import ADMIN_PASSWORD, redis_database, scratch_database

@@ -7,10 +7,10 @@ import time
 import httpx
 from sqlalchemy import func, select
 
-from node.app import create_app
-from foundation.crypto.keys import ensure_signing_key, load_signing_key
-from registry.journal.models import JournalEntry
 from faces.handle_rest.hot_path import ResolverFastPath
+from foundation.crypto.keys import ensure_signing_key, load_signing_key
+from node.app import create_app
+from registry.journal.models import JournalEntry
 from sync.reporter import Reporter
 from sync.upstream import HttpUpstream
 from tests.conftest import make_settings

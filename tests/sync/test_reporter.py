@@ -4,9 +4,9 @@ journal arrives once and in order, bad signatures and foreign prefixes are refus
 import httpx
 import pytest
 
-from node.app import create_app
-from foundation.crypto.keys import ensure_signing_key, load_signing_key
 from faces.handle_rest.hot_path import ResolverFastPath
+from foundation.crypto.keys import ensure_signing_key, load_signing_key
+from node.app import create_app
 from sync.reporter import Reporter
 from sync.upstream import HttpUpstream, UpstreamError
 from tests.conftest import make_settings
