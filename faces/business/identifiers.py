@@ -12,7 +12,7 @@ from faces.dependencies import BusinessActor, JsonPayload, NodeSettings, Request
 from foundation.errors import BadBatch, BatchTooBig, EmptyBatch
 from foundation.http.requests import read_json
 from registry.handles.items import item_handle, write_items
-from registry.handles.service import Outcome, charge_registrations
+from registry.handles.outcome import Outcome, charge_registrations
 from registry.kernel.identifiers import parse_identifier
 
 router = APIRouter(tags=["business: identifiers"], route_class=BUSINESS.route_class)

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from faces.business.render import BUSINESS, ok
 from faces.dependencies import BusinessActor, OptionalBusinessActor, QueriedIdentifier, ReadSession
-from registry.handles.service import history as registry_history
+from registry.handles.history import history as registry_history
 from registry.kernel import records as repository
 from registry.kernel.errors import IdentifierNotFound
 from registry.kernel.values import render

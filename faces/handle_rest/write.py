@@ -25,8 +25,9 @@ from foundation.http.budgets import Budgets
 from foundation.http.requests import DATABASE_INT_MAX
 from foundation.http.responses import JSONBody
 from foundation.text import is_decimal, is_true
-from registry.handles.errors import ListForbidden
-from registry.handles.service import CREATED_CONCURRENTLY, Outcome, RecordWriter, charge_registrations
+from registry.handles.errors import HandleCreatedConcurrently, ListForbidden
+from registry.handles.outcome import Outcome, charge_registrations
+from registry.handles.writer import RecordWriter
 from registry.kernel import records as repository
 from registry.kernel import syntax
 from registry.kernel.actor import Actor
@@ -72,7 +73,7 @@ async def put_handle(handle: str, request: Request, settings: NodeSettings, db: 
             break
         except AlreadyExists as exc:
             # an upsert that lost the race to create the record: the second attempt replaces it
-            if exc.name != CREATED_CONCURRENTLY or not overwrite or attempt == 2:
+            if not isinstance(exc, HandleCreatedConcurrently) or not overwrite or attempt == 2:
                 raise
     return JSONBody({"responseCode": 1, "handle": handle}, status_code=201 if outcome.created else 200)
 

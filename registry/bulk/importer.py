@@ -26,7 +26,7 @@ from registry.bulk.mapping import RowMapper, RowProblem, load_mapping
 from registry.bulk.report import ErrorReport
 from registry.bulk.source import Source, format_of
 from registry.handles.items import TemplateLocator, write_items
-from registry.handles.service import charge_registrations
+from registry.handles.outcome import charge_registrations
 from registry.kernel.actor import Actor
 from registry.kernel.clock import utcnow
 from registry.kernel.identifiers import parse_identifier

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from foundation.config import Settings
 from foundation.errors import DomainError
 from registry.handles.errors import BadTemplateVersion, ItemNotObject
-from registry.handles.service import Outcome, RecordWriter
+from registry.handles.outcome import Outcome
+from registry.handles.writer import RecordWriter
 from registry.kernel import syntax
 from registry.kernel.actor import Actor
 from registry.kernel.values import TEMPLATE_INDEX, Value, parse_values

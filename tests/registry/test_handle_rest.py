@@ -204,7 +204,7 @@ async def test_mint_new_suffix_and_listing(client):
 
 
 async def test_history_keeps_every_version(client, fresh_node):
-    from registry.handles.service import history
+    from registry.handles.history import history
 
     tenant = await onboard(client, "historian")
     handle = f"{tenant.prefix}/h1"

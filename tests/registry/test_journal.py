@@ -5,7 +5,7 @@ import random
 
 from sqlalchemy import insert, select
 
-from registry.handles.service import RecordWriter
+from registry.handles.writer import RecordWriter
 from registry.journal import repository as journal
 from registry.journal.models import JournalEntry
 from registry.kernel.actor import SYSTEM

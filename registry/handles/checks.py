@@ -1,0 +1,133 @@
+"""The checks of a write, item by item: the prefix is served and open, the name is not reserved, the actor holds the
+permissions (HS_ADMIN through the record or its prefix's NA handle), the values follow their template, and only
+administrators touch security values. Look-ups are remembered for the rest of the write."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from foundation.config import Settings
+from foundation.errors import DomainError
+from registry.enterprises.errors import EnterpriseNotApproved
+from registry.enterprises.states import EnterpriseState
+from registry.handles.errors import HandleForbidden, HandleReserved, PrefixNotServed
+from registry.kernel import records as repository
+from registry.kernel.actor import ENTERPRISE_ADMIN, Actor
+from registry.kernel.errors import RoleForbidden
+from registry.kernel.permissions import Perm, governing_admins, is_admin
+from registry.kernel.syntax import NA_PREFIX_KEY, Identifier, canonical, is_under
+from registry.kernel.values import Value, same_values
+from registry.prefixes import repository as prefixes
+from registry.prefixes.errors import PrefixNotEnabled
+from registry.prefixes.states import LABELS, PrefixState
+from registry.templates import service as templates
+from registry.templates.validation import CompiledTemplate, read_binding, template_key
+
+SECURITY_TYPES = frozenset({"HS_SECKEY", "HS_PUBKEY", "HS_ADMIN", "HS_VLIST"})
+
+
+class WriteChecks:
+    """The checks of one actor's write inside one transaction."""
+
+    def __init__(self, session: AsyncSession, settings: Settings, actor: Actor):
+        self.session = session
+        self.settings = settings
+        self.actor = actor
+        self.node_key = canonical(settings.node_prefix)
+        self.records: dict[str, list[Value] | None] = {}  # live values by key, as this write leaves them
+        self.templates: dict[str, CompiledTemplate] = {}
+        self._prefix_checked: dict[str, DomainError | None] = {}
+        self._admin_decisions: dict[tuple[tuple[tuple[str, int, str], ...], tuple[Perm, ...]], bool] = {}
+
+    async def check_prefix(self, ident: Identifier) -> None:
+        """The node serves this prefix and it accepts writes."""
+        key = ident.prefix_key
+        if key not in self._prefix_checked:
+            self._prefix_checked[key] = await self._prefix_problem(ident)
+        problem = self._prefix_checked[key]
+        if problem is not None:
+            raise problem
+
+    async def _prefix_problem(self, ident: Identifier) -> DomainError | None:
+        key = ident.prefix_key
+        if key == NA_PREFIX_KEY:
+            if is_under(canonical(ident.suffix), self.node_key):
+                return None
+            return PrefixNotServed(f"prefix {ident.suffix} is not served by this node")
+        if key == self.node_key:
+            return None
+        if not is_under(key, self.node_key):
+            return PrefixNotServed(f"prefix {ident.prefix} is not served by this node (node prefix "
+                                   f"{self.settings.node_prefix})")
+        found = (await prefixes.with_enterprise_state(self.session, [key])).get(key)
+        if found is None or found[0].state in (PrefixState.DELETED, PrefixState.REJECTED):
+            return PrefixNotServed(f"prefix {ident.prefix} is not allocated on this node")
+        prefix, enterprise_state = found
+        if prefix.state != PrefixState.ENABLED:
+            return PrefixNotEnabled(f"prefix {ident.prefix} is {LABELS[PrefixState(prefix.state)]} "
+                                    f"(state {prefix.state}); it accepts no writes")
+        if enterprise_state != EnterpriseState.APPROVED:
+            return EnterpriseNotApproved(f"the enterprise holding {ident.prefix} is {enterprise_state}")
+        return None
+
+    def check_not_reserved(self, ident: Identifier, action: str) -> None:
+        if ident.prefix_key == NA_PREFIX_KEY:
+            raise HandleReserved(f"NA handles are made and removed by prefix allocation; cannot {action} "
+                                 f"{ident.handle}")
+        if canonical(ident.suffix) == "admin":
+            raise HandleReserved(f"{ident.handle} is the prefix administrator identity; cannot {action} it")
+
+    async def load_values(self, key: str) -> list[Value] | None:
+        if key not in self.records:
+            record = await repository.get(self.session, key)
+            self.records[key] = None if record is None or record.deleted else record.record_values
+        return self.records[key]
+
+    async def require(self, ident: Identifier, current: list[Value] | None, perms: list[Perm]) -> None:
+        """The actor holds ``perms`` through the record's HS_ADMIN values, or else its prefix's NA handle."""
+        if self.actor.is_node_admin:
+            return
+        admins = await governing_admins(ident, current, self.load_values)
+        decision_key = (tuple(sorted((v["data"]["value"]["handle"], v["data"]["value"]["index"],
+                                      v["data"]["value"].get("permissions", "")) for v in admins)), tuple(perms))
+        if decision_key not in self._admin_decisions:
+            self._admin_decisions[decision_key] = await is_admin(self.actor, admins, perms, self.load_values)
+        if not self._admin_decisions[decision_key]:
+            wanted = ", ".join(p.name.lower() for p in perms)
+            raise HandleForbidden(self.actor.name, wanted, ident.handle)
+
+    async def validate_template(self, values: list[Value]) -> str | None:
+        binding = read_binding(values)
+        if binding is None:
+            return None
+        compiled = await templates.compiled(self.session, binding[0], binding[1], self.templates)
+        compiled.validate(values, identifier_mode=self.settings.identifier_mode)
+        return template_key(*binding)
+
+    @staticmethod
+    def change_permissions(old: list[Value], new: list[Value]) -> list[Perm]:
+        before = {v["index"]: v for v in old}
+        after = {v["index"]: v for v in new}
+        perms: set[Perm] = set()
+        for index, value in after.items():
+            admin = value["type"] == "HS_ADMIN" or (index in before and before[index]["type"] == "HS_ADMIN")
+            if index not in before:
+                perms.add(Perm.ADD_ADMIN if admin else Perm.ADD_VALUE)
+            elif not same_values([before[index]], [value]):
+                perms.add(Perm.MODIFY_ADMIN if admin else Perm.MODIFY_VALUE)
+        for index, value in before.items():
+            if index not in after:
+                perms.add(Perm.REMOVE_ADMIN if value["type"] == "HS_ADMIN" else Perm.REMOVE_VALUE)
+        return sorted(perms)
+
+    def guard_security_values(self, ident: Identifier, old: list[Value], new: list[Value]) -> None:
+        """Who authenticates and who administers (HS_SECKEY, HS_PUBKEY, HS_ADMIN, HS_VLIST) is changed only by an
+        enterprise's administrators: a registrar acts as its prefix's admin identity, and must not make itself one
+        (for good, with a key of its own) nor lock the administrators out."""
+        if self.actor.is_node_admin or self.actor.role == ENTERPRISE_ADMIN:
+            return
+        before = {v["index"]: v for v in old if v["type"] in SECURITY_TYPES}
+        after = {v["index"]: v for v in new if v["type"] in SECURITY_TYPES}
+        if before.keys() != after.keys() or not all(same_values([before[i]], [after[i]]) for i in before):
+            raise RoleForbidden(f"{self.actor.name} is a {self.actor.role}: secrets, keys and administrators of "
+                                f"{ident.handle} are changed by the enterprise's administrators")
