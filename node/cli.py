@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import os
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from foundation.cli import console, print_rows
 from foundation.config import Settings, get_settings
 from foundation.db import Database
-from node import verify_command
 from foundation.migrate import upgrade
+from node import verify_command
 from registry.bulk import commands as bulk_commands
+from registry.cli_support import audit_finished, cli_actor, in_transaction
 
 app = typer.Typer(help="secnode: industrial internet identifier resolution secondary node", no_args_is_help=True)
 enterprise_app = typer.Typer(help="Enterprises (node administrator)", no_args_is_help=True)
@@ -33,75 +30,6 @@ app.add_typer(sync_app, name="sync")
 app.add_typer(toplevel_app, name="toplevel")
 app.add_typer(audit_app, name="audit")
 app.command("verify")(verify_command.verify)
-console = Console()
-T = TypeVar("T")
-
-
-def _cli_actor():
-    from registry.kernel.actor import Actor
-
-    return Actor(name=f"cli:{getpass.getuser()}", is_node_admin=True)
-
-
-def _in_transaction(work: Callable[[Any, Settings], Awaitable[T]]) -> T:
-    """Run ``work(session, settings)`` in one unit of work; domain errors become a clean exit."""
-    from foundation.errors import DomainError
-
-    settings = get_settings()
-    action = _command_action()
-
-    async def run() -> T:
-        db = Database.from_settings(settings, with_replica=False)
-        exit_code = 1
-        try:
-            async with db.unit_of_work() as session:
-                result = await work(session, settings)
-            exit_code = 0
-            return result
-        finally:
-            await _audit_command(db, settings, action, exit_code)
-            await db.dispose()
-
-    try:
-        return asyncio.run(run())
-    except DomainError as exc:
-        console.print(f"[red]error[/red] {exc.name}: {exc.message}")
-        raise typer.Exit(1) from None
-
-
-def _command_action() -> str:
-    """The command and its arguments for the audit log; options are left out, as they may carry secrets."""
-    words = []
-    for word in sys.argv[1:]:
-        if word.startswith("-"):
-            break
-        words.append(word)
-    return "CLI " + " ".join(words)
-
-
-async def _audit_command(db: Database, settings: Settings, action: str, exit_code: int) -> None:
-    """Administrative commands go to the audit log as requests do (result: the exit code)."""
-    from registry.audit import chain
-
-    async with db.unit_of_work() as session:
-        await chain.append(session, actor=_cli_actor().name, action=action, source="local", result=exit_code,
-                           algorithm=settings.audit_hash)
-
-
-def _audit_finished(words: list[str], exit_code: int) -> None:
-    """The audit entry of a command that opens its own database (``secnode import``, ``export``), once it has
-    ended: ``words`` are the command and its positional arguments, which it names itself."""
-    settings = get_settings()
-    action = "CLI " + " ".join(words)
-
-    async def run() -> None:
-        db = Database.from_settings(settings, with_replica=False)
-        try:
-            await _audit_command(db, settings, action, exit_code)
-        finally:
-            await db.dispose()
-
-    asyncio.run(run())
 
 
 def initialise(settings: Settings) -> str | None:
@@ -198,15 +126,6 @@ def serve(
 
 # ---- enterprises --------------------------------------------------------------------------------------------
 
-def _print_rows(title: str, rows: list[dict[str, Any]], columns: list[str]) -> None:
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(str(row.get(c, "")) for c in columns))
-    console.print(table)
-
-
 @enterprise_app.command("add")
 def enterprise_add(
     name: str = typer.Option(...), credit_code: str = typer.Option(..., help="unified social credit code"),
@@ -227,12 +146,12 @@ def enterprise_add(
             "name": name, "creditCode": credit_code, "industry": industry, "industryCode": industry_code,
             "contactName": contact_name, "contactPhone": contact_phone, "contactEmail": contact_email,
             "username": username, "password": password})
-        enterprise = await service.apply(session, data, _cli_actor().name)
+        enterprise = await service.apply(session, data, cli_actor().name)
         if approve:
-            enterprise = await service.audit(session, _cli_actor(), enterprise.id, True, None)
+            enterprise = await service.audit(session, cli_actor(), enterprise.id, True, None)
         return service.enterprise_out(enterprise)
 
-    out = _in_transaction(work)
+    out = in_transaction(work)
     console.print(f"enterprise {out['id']} {out['name']}: {out['state']}")
 
 
@@ -245,7 +164,7 @@ def enterprise_list(state: str | None = typer.Option(None)) -> None:
     async def work(session, settings):
         return [enterprise_out(e) for e in await repository.list_all(session, state=state, limit=10_000)]
 
-    _print_rows("enterprises", _in_transaction(work), ["id", "name", "creditCode", "industry", "state"])
+    print_rows("enterprises", in_transaction(work), ["id", "name", "creditCode", "industry", "state"])
 
 
 def _enterprise_decision(enterprise_id: int, action: str, reason: str | None) -> None:
@@ -253,12 +172,12 @@ def _enterprise_decision(enterprise_id: int, action: str, reason: str | None) ->
 
     async def work(session, settings):
         if action in ("approve", "reject"):
-            enterprise = await service.audit(session, _cli_actor(), enterprise_id, action == "approve", reason)
+            enterprise = await service.audit(session, cli_actor(), enterprise_id, action == "approve", reason)
         else:
-            enterprise = await service.set_disabled(session, _cli_actor(), enterprise_id, action == "disable", reason)
+            enterprise = await service.set_disabled(session, cli_actor(), enterprise_id, action == "disable", reason)
         return service.enterprise_out(enterprise)
 
-    out = _in_transaction(work)
+    out = in_transaction(work)
     console.print(f"enterprise {out['id']}: {out['state']}")
 
 
@@ -298,13 +217,13 @@ def prefix_allocate(
     from registry.prefixes import service
 
     async def work(session, settings):
-        prefix = await service.apply(session, settings, _cli_actor(), enterprise_id=enterprise_id, code=code,
+        prefix = await service.apply(session, settings, cli_actor(), enterprise_id=enterprise_id, code=code,
                                      admin_password=admin_password)
         if approve:
-            prefix = await service.audit(session, settings, _cli_actor(), prefix.prefix, approve=True, reason=None)
+            prefix = await service.audit(session, settings, cli_actor(), prefix.prefix, approve=True, reason=None)
         return service.prefix_out(prefix)
 
-    out = _in_transaction(work)
+    out = in_transaction(work)
     console.print(f"prefix {out['prefix']}: {out['stateName']} (state {out['state']})")
 
 
@@ -317,14 +236,14 @@ def prefix_list(enterprise_id: int | None = typer.Option(None)) -> None:
     async def work(session, settings):
         return [prefix_out(p) for p in await repository.list_all(session, enterprise_id=enterprise_id, limit=10_000)]
 
-    _print_rows("prefixes", _in_transaction(work), ["prefix", "enterpriseId", "state", "stateName"])
+    print_rows("prefixes", in_transaction(work), ["prefix", "enterpriseId", "state", "stateName"])
 
 
 def _prefix_action(prefix: str, action: str, reason: str | None = None) -> None:
     from registry.prefixes import service
 
     async def work(session, settings):
-        actor = _cli_actor()
+        actor = cli_actor()
         if action in ("approve", "reject"):
             result = await service.audit(session, settings, actor, prefix, approve=action == "approve", reason=reason)
         elif action == "delete":
@@ -333,7 +252,7 @@ def _prefix_action(prefix: str, action: str, reason: str | None = None) -> None:
             result = await service.set_enabled(session, settings, actor, prefix, action == "enable")
         return service.prefix_out(result)
 
-    out = _in_transaction(work)
+    out = in_transaction(work)
     console.print(f"prefix {out['prefix']}: {out['stateName']} (state {out['state']})")
 
 
@@ -394,7 +313,7 @@ async def _writing_database(settings: Settings) -> AsyncIterator[Database]:
         await db.dispose()
 
 
-bulk_commands.register(app, _writing_database, _audit_finished)
+bulk_commands.register(app, _writing_database, audit_finished)
 
 
 # ---- upward sync -------------------------------------------------------------------------------------------
