@@ -10,25 +10,25 @@ from pathlib import Path
 
 import typer
 
-from foundation.cli import console, print_rows
+from foundation.cli import console
 from foundation.config import Settings, get_settings
 from foundation.db import Database
 from foundation.migrate import upgrade
 from node import verify_command
+from registry.audit import commands as audit_commands
 from registry.bulk import commands as bulk_commands
-from registry.cli_support import audit_finished, cli_actor, in_transaction
+from registry.cli_support import audit_finished
+from registry.enterprises import commands as enterprise_commands
+from registry.prefixes import commands as prefix_commands
 
 app = typer.Typer(help="secnode: industrial internet identifier resolution secondary node", no_args_is_help=True)
-enterprise_app = typer.Typer(help="Enterprises (node administrator)", no_args_is_help=True)
-prefix_app = typer.Typer(help="Enterprise prefixes (node administrator)", no_args_is_help=True)
-app.add_typer(enterprise_app, name="enterprise")
-app.add_typer(prefix_app, name="prefix")
+app.add_typer(enterprise_commands.app, name="enterprise")
+app.add_typer(prefix_commands.app, name="prefix")
 sync_app = typer.Typer(help="Upward reporting to the top-level node", no_args_is_help=True)
 toplevel_app = typer.Typer(help="The reference top-level node (tests, demos, rehearsals)", no_args_is_help=True)
-audit_app = typer.Typer(help="The tamper-evident audit log", no_args_is_help=True)
 app.add_typer(sync_app, name="sync")
 app.add_typer(toplevel_app, name="toplevel")
-app.add_typer(audit_app, name="audit")
+app.add_typer(audit_commands.app, name="audit")
 app.command("verify")(verify_command.verify)
 
 
@@ -124,168 +124,6 @@ def serve(
                 ssl_certfile=tls_cert, ssl_keyfile=tls_key)
 
 
-# ---- enterprises --------------------------------------------------------------------------------------------
-
-@enterprise_app.command("add")
-def enterprise_add(
-    name: str = typer.Option(...), credit_code: str = typer.Option(..., help="unified social credit code"),
-    industry: str = typer.Option(..., help="steel | automotive | packaging"),
-    industry_code: str = typer.Option(..., help="GB/T 4754 code, e.g. C3120"),
-    contact_name: str = typer.Option(...), contact_phone: str = typer.Option(...),
-    contact_email: str = typer.Option(...), username: str = typer.Option(...),
-    password: str = typer.Option(..., prompt=True, hide_input=True),
-    approve: bool = typer.Option(True, help="approve at once"),
-) -> None:
-    """Register an enterprise (and its login account), approved by default."""
-    from foundation.http.faces import parse_model
-    from registry.enterprises import service
-    from registry.enterprises.schemas import EnterpriseApplication
-
-    async def work(session, settings):
-        data = parse_model(EnterpriseApplication, {
-            "name": name, "creditCode": credit_code, "industry": industry, "industryCode": industry_code,
-            "contactName": contact_name, "contactPhone": contact_phone, "contactEmail": contact_email,
-            "username": username, "password": password})
-        enterprise = await service.apply(session, data, cli_actor().name)
-        if approve:
-            enterprise = await service.audit(session, cli_actor(), enterprise.id, True, None)
-        return service.enterprise_out(enterprise)
-
-    out = in_transaction(work)
-    console.print(f"enterprise {out['id']} {out['name']}: {out['state']}")
-
-
-@enterprise_app.command("list")
-def enterprise_list(state: str | None = typer.Option(None)) -> None:
-    """List enterprises."""
-    from registry.enterprises import repository
-    from registry.enterprises.service import enterprise_out
-
-    async def work(session, settings):
-        return [enterprise_out(e) for e in await repository.list_all(session, state=state, limit=10_000)]
-
-    print_rows("enterprises", in_transaction(work), ["id", "name", "creditCode", "industry", "state"])
-
-
-def _enterprise_decision(enterprise_id: int, action: str, reason: str | None) -> None:
-    from registry.enterprises import service
-
-    async def work(session, settings):
-        if action in ("approve", "reject"):
-            enterprise = await service.audit(session, cli_actor(), enterprise_id, action == "approve", reason)
-        else:
-            enterprise = await service.set_disabled(session, cli_actor(), enterprise_id, action == "disable", reason)
-        return service.enterprise_out(enterprise)
-
-    out = in_transaction(work)
-    console.print(f"enterprise {out['id']}: {out['state']}")
-
-
-@enterprise_app.command("approve")
-def enterprise_approve(enterprise_id: int) -> None:
-    """Approve an application."""
-    _enterprise_decision(enterprise_id, "approve", None)
-
-
-@enterprise_app.command("reject")
-def enterprise_reject(enterprise_id: int, reason: str = typer.Option(...)) -> None:
-    """Reject an application."""
-    _enterprise_decision(enterprise_id, "reject", reason)
-
-
-@enterprise_app.command("disable")
-def enterprise_disable(enterprise_id: int, reason: str | None = typer.Option(None)) -> None:
-    """Suspend an enterprise: writes under its prefixes are refused."""
-    _enterprise_decision(enterprise_id, "disable", reason)
-
-
-@enterprise_app.command("enable")
-def enterprise_enable(enterprise_id: int) -> None:
-    """Lift a suspension."""
-    _enterprise_decision(enterprise_id, "enable", None)
-
-
-# ---- prefixes -----------------------------------------------------------------------------------------------
-
-@prefix_app.command("allocate")
-def prefix_allocate(
-    enterprise_id: int = typer.Option(...), code: str | None = typer.Option(None, help="default: next free"),
-    admin_password: str = typer.Option(..., prompt=True, hide_input=True, help="secret of <prefix>/admin"),
-    approve: bool = typer.Option(True, help="approve (and enable) at once"),
-) -> None:
-    """Allocate a prefix to an approved enterprise."""
-    from registry.prefixes import service
-
-    async def work(session, settings):
-        prefix = await service.apply(session, settings, cli_actor(), enterprise_id=enterprise_id, code=code,
-                                     admin_password=admin_password)
-        if approve:
-            prefix = await service.audit(session, settings, cli_actor(), prefix.prefix, approve=True, reason=None)
-        return service.prefix_out(prefix)
-
-    out = in_transaction(work)
-    console.print(f"prefix {out['prefix']}: {out['stateName']} (state {out['state']})")
-
-
-@prefix_app.command("list")
-def prefix_list(enterprise_id: int | None = typer.Option(None)) -> None:
-    """List prefixes."""
-    from registry.prefixes import repository
-    from registry.prefixes.service import prefix_out
-
-    async def work(session, settings):
-        return [prefix_out(p) for p in await repository.list_all(session, enterprise_id=enterprise_id, limit=10_000)]
-
-    print_rows("prefixes", in_transaction(work), ["prefix", "enterpriseId", "state", "stateName"])
-
-
-def _prefix_action(prefix: str, action: str, reason: str | None = None) -> None:
-    from registry.prefixes import service
-
-    async def work(session, settings):
-        actor = cli_actor()
-        if action in ("approve", "reject"):
-            result = await service.audit(session, settings, actor, prefix, approve=action == "approve", reason=reason)
-        elif action == "delete":
-            result = await service.request_delete(session, actor, prefix)
-        else:
-            result = await service.set_enabled(session, settings, actor, prefix, action == "enable")
-        return service.prefix_out(result)
-
-    out = in_transaction(work)
-    console.print(f"prefix {out['prefix']}: {out['stateName']} (state {out['state']})")
-
-
-@prefix_app.command("approve")
-def prefix_approve(prefix: str) -> None:
-    """Approve an application (enables it when no upstream is configured)."""
-    _prefix_action(prefix, "approve")
-
-
-@prefix_app.command("reject")
-def prefix_reject(prefix: str, reason: str = typer.Option(...)) -> None:
-    """Reject an application."""
-    _prefix_action(prefix, "reject", reason)
-
-
-@prefix_app.command("disable")
-def prefix_disable(prefix: str) -> None:
-    """Disable: writes under the prefix are refused."""
-    _prefix_action(prefix, "disable")
-
-
-@prefix_app.command("enable")
-def prefix_enable(prefix: str) -> None:
-    """Enable a disabled prefix."""
-    _prefix_action(prefix, "enable")
-
-
-@prefix_app.command("delete")
-def prefix_delete(prefix: str) -> None:
-    """Delete an empty prefix."""
-    _prefix_action(prefix, "delete")
-
-
 # ---- bulk import and export --------------------------------------------------------------------------------
 
 @asynccontextmanager
@@ -328,32 +166,6 @@ def _reporter(settings: Settings, db: Database):
         raise typer.Exit(2)
     upstream = HttpUpstream(settings.upstream_url, settings.node_prefix, load_signing_key(settings.node_key_file))
     return Reporter(db, settings, upstream), upstream
-
-
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the audit log's hash chain from its first entry: name every edited entry and every gap. Prints the
-    head (last number and hash): keep it elsewhere, to notice newest entries deleted later."""
-    from registry.audit import chain
-
-    settings = get_settings()
-
-    async def run() -> chain.Verification:
-        db = Database.from_settings(settings, with_replica=False)
-        try:
-            async with db.read_session() as session:
-                return await chain.verify(session)
-        finally:
-            await db.dispose()
-
-    report = asyncio.run(run())
-    for problem in report.problems:
-        console.print(f"[red]tampered[/red] {problem}")
-    console.print(f"{report.entries} entries; head: entry {report.head_seq}, hash {report.head_hash} "
-                  f"({report.head_algorithm})")
-    if report.problems:
-        raise typer.Exit(1)
-    console.print("[green]the chain is intact[/green]")
 
 
 @sync_app.command("run")
