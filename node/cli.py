@@ -32,33 +32,6 @@ app.add_typer(audit_commands.app, name="audit")
 app.command("verify")(verify_command.verify)
 
 
-def initialise(settings: Settings) -> str | None:
-    """Migrate the database, create the node's signing key, the node administrator and seed templates
-    (idempotent)."""
-    from foundation.crypto.keys import ensure_signing_key
-    from foundation.errors import DomainError
-    from registry.bootstrap import ensure_node
-
-    upgrade(settings.database_url)
-    created, key = ensure_signing_key(settings.node_key_file)
-    if created:
-        console.print(f"node signing key {key} written to {settings.node_key_file}")
-
-    async def run() -> str | None:
-        db = Database.from_settings(settings, with_replica=False)
-        try:
-            async with db.unit_of_work() as session:
-                return await ensure_node(session, settings)
-        finally:
-            await db.dispose()
-
-    try:
-        return asyncio.run(run())
-    except DomainError as exc:  # e.g. a weak SECNODE_BOOTSTRAP_ADMIN_PASSWORD: nothing was created
-        console.print(f"[red]error[/red] {exc.name}: {exc.message}")
-        raise typer.Exit(1) from None
-
-
 def _announce(password: str | None, settings: Settings) -> None:
     if password:
         console.print(f"[bold yellow]Node administrator created.[/bold yellow] Business API user [bold]admin[/bold], "
@@ -77,6 +50,8 @@ def migrate() -> None:
 @app.command()
 def init() -> None:
     """Migrate, then create the node's NA handle, its administrator and the seed templates."""
+    from registry.bootstrap import initialise  # deferred: it loads FastAPI, which `secnode --help` need not
+
     settings = get_settings()
     _announce(initialise(settings), settings)
     console.print(f"node {settings.node_prefix} ready")
@@ -93,7 +68,7 @@ def serve(
     tls_key: Path | None = typer.Option(None, help="the certificate's private key (PEM)"),
 ) -> None:
     """Migrate and initialise if needed, then serve HTTP (HTTPS with --tls-cert and --tls-key)."""
-    import uvicorn
+    from registry.bootstrap import initialise  # deferred: it loads FastAPI, which `secnode --help` need not
 
     if (tls_cert is None) != (tls_key is None):
         console.print("[red]--tls-cert and --tls-key go together[/red]")
@@ -108,7 +83,7 @@ def serve(
     scheme = "https" if tls_cert else "http"
     console.print(f"secnode {settings.node_prefix} on {scheme}://{host}:{port}  (OpenAPI at /docs)")
     if server == "granian":
-        from granian import Granian
+        from granian import Granian  # deferred: only the server chosen is loaded
 
         Granian("node.app:create_asgi", factory=True, address=host, port=port, workers=workers, interface="asgi",
                 log_access=access_log, log_level=settings.log_level.lower(), respawn_failed_workers=True,
@@ -117,6 +92,8 @@ def serve(
     if server != "uvicorn":
         console.print(f"[red]unknown server {server!r}: uvicorn or granian[/red]")
         raise typer.Exit(2)
+    import uvicorn  # deferred: only the server chosen is loaded
+
     uvicorn.run("node.app:create_asgi", factory=True, host=host, port=port, workers=workers,
                 log_level=settings.log_level.lower(), access_log=access_log,
                 proxy_headers=bool(settings.trusted_proxies),
@@ -171,6 +148,8 @@ def _reporter(settings: Settings, db: Database):
 @sync_app.command("run")
 def sync_run(once: bool = typer.Option(False, help="ship what is committed now, then stop")) -> None:
     """Register with the top-level node and ship the journal (continuously, or once)."""
+    from registry.bootstrap import initialise
+
     settings = get_settings()
     initialise(settings)
 
