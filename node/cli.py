@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,14 +19,14 @@ from registry.bulk import commands as bulk_commands
 from registry.cli_support import audit_finished
 from registry.enterprises import commands as enterprise_commands
 from registry.prefixes import commands as prefix_commands
+from sync import commands as sync_commands
+from sync.toplevel import commands as toplevel_commands
 
 app = typer.Typer(help="secnode: industrial internet identifier resolution secondary node", no_args_is_help=True)
 app.add_typer(enterprise_commands.app, name="enterprise")
 app.add_typer(prefix_commands.app, name="prefix")
-sync_app = typer.Typer(help="Upward reporting to the top-level node", no_args_is_help=True)
-toplevel_app = typer.Typer(help="The reference top-level node (tests, demos, rehearsals)", no_args_is_help=True)
-app.add_typer(sync_app, name="sync")
-app.add_typer(toplevel_app, name="toplevel")
+app.add_typer(sync_commands.app, name="sync")
+app.add_typer(toplevel_commands.app, name="toplevel")
 app.add_typer(audit_commands.app, name="audit")
 app.command("verify")(verify_command.verify)
 
@@ -129,119 +128,6 @@ async def _writing_database(settings: Settings) -> AsyncIterator[Database]:
 
 
 bulk_commands.register(app, _writing_database, audit_finished)
-
-
-# ---- upward sync -------------------------------------------------------------------------------------------
-
-def _reporter(settings: Settings, db: Database):
-    from foundation.crypto.keys import load_signing_key
-    from sync.reporter import Reporter
-    from sync.upstream import HttpUpstream
-
-    if not settings.upstream_url:
-        console.print("[red]SECNODE_UPSTREAM_URL is not set: this node is standalone[/red]")
-        raise typer.Exit(2)
-    upstream = HttpUpstream(settings.upstream_url, settings.node_prefix, load_signing_key(settings.node_key_file))
-    return Reporter(db, settings, upstream), upstream
-
-
-@sync_app.command("run")
-def sync_run(once: bool = typer.Option(False, help="ship what is committed now, then stop")) -> None:
-    """Register with the top-level node and ship the journal (continuously, or once)."""
-    from registry.bootstrap import initialise
-
-    settings = get_settings()
-    initialise(settings)
-
-    from sync.background import ReporterBusy, reporter_lock
-
-    async def run() -> None:
-        db = Database.from_settings(settings, with_replica=False)
-        reporter, upstream = _reporter(settings, db)
-        try:
-            # one reporter per node: --once refuses while another holds the role, a continuous run waits for it
-            async with reporter_lock(db, settings, wait=not once):
-                await reporter.register(settings.public_url)
-                if once:
-                    await reporter.drain()
-                    await reporter.report_health()
-                else:
-                    await reporter.run_forever()
-        finally:
-            await upstream.aclose()
-            await db.dispose()
-
-    try:
-        asyncio.run(run())
-    except ReporterBusy as exc:
-        console.print(f"[red]{exc}; nothing was sent[/red]")
-        raise typer.Exit(1) from None
-    if once:
-        sync_status()
-
-
-@sync_app.command("snapshot")
-def sync_snapshot(output: str = typer.Option("secnode-snapshot.jsonl", help="file to write"),
-                  send: bool = typer.Option(False, help="also send it to the top-level node")) -> None:
-    """Write a signed snapshot of every record (for emergency takeover), and optionally send it upward."""
-    from foundation.crypto.keys import load_signing_key
-    from sync.snapshot import write_snapshot
-
-    settings = get_settings()
-
-    async def run() -> None:
-        db = Database.from_settings(settings, with_replica=False)
-        try:
-            data = await write_snapshot(db, settings.node_prefix, load_signing_key(settings.node_key_file))
-            with open(output, "wb") as handle:
-                handle.write(data)
-            records = data.count(b"\n") - 2  # every line but the header and the trailer
-            console.print(f"snapshot of {records} records written to {output}")
-            if send:
-                _, upstream = _reporter(settings, db)
-                try:
-                    answer = await upstream.send_snapshot(data)
-                    console.print(f"the top-level node imported {answer['records']} records")
-                finally:
-                    await upstream.aclose()
-        finally:
-            await db.dispose()
-
-    asyncio.run(run())
-
-
-@sync_app.command("status")
-def sync_status() -> None:
-    """Journal cursor, lag and last error of the reporter."""
-    settings = get_settings()
-
-    async def run():
-        db = Database.from_settings(settings, with_replica=False)
-        try:
-            from sync.reporter import CURSOR
-            from registry.journal import repository as journal
-
-            async with db.unit_of_work() as session:
-                cursor = await journal.cursor_of(session, CURSOR)
-                return cursor.cursor, await journal.last_seq(session), cursor.last_error, cursor.last_success_at
-        finally:
-            await db.dispose()
-
-    cursor, last, error, success = asyncio.run(run())
-    console.print(f"cursor {cursor}\njournal {last}\nlag {max(0, last - cursor)}\nlast success {success or '-'}\n"
-                  f"last error {error or '-'}", soft_wrap=True)
-
-
-@toplevel_app.command("serve")
-def toplevel_serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8500)) -> None:
-    """Serve the reference top-level node (its own storage: SECNODE_TOPLEVEL_DATABASE_URL)."""
-    import uvicorn
-
-    from sync.toplevel.app import create_toplevel_app
-
-    settings = get_settings()
-    uvicorn.run(create_toplevel_app(settings.toplevel_database_url, auto_approve=settings.toplevel_auto_approve),
-                host=host, port=port, log_level="warning")
 
 
 if __name__ == "__main__":  # pragma: no cover
