@@ -1,4 +1,5 @@
-"""The ``secnode`` command: serve, migrate, init, and node-administrator commands for enterprises and prefixes."""
+"""The ``secnode`` command: the assembly's own commands (migrate, init, serve, verify), and the contexts' commands
+it includes (import and export, enterprise, prefix, sync, toplevel, audit)."""
 
 from __future__ import annotations
 
@@ -9,25 +10,19 @@ from pathlib import Path
 
 import typer
 
-from foundation.cli import console
+from foundation.cli import command_database, console
 from foundation.config import Settings, get_settings
 from foundation.db import Database
 from foundation.migrate import upgrade
 from node import verify_command
 from registry.audit import commands as audit_commands
 from registry.bulk import commands as bulk_commands
-from registry.cli_support import audit_finished
 from registry.enterprises import commands as enterprise_commands
 from registry.prefixes import commands as prefix_commands
 from sync import commands as sync_commands
 from sync.toplevel import commands as toplevel_commands
 
 app = typer.Typer(help="secnode: industrial internet identifier resolution secondary node", no_args_is_help=True)
-app.add_typer(enterprise_commands.app, name="enterprise")
-app.add_typer(prefix_commands.app, name="prefix")
-app.add_typer(sync_commands.app, name="sync")
-app.add_typer(toplevel_commands.app, name="toplevel")
-app.add_typer(audit_commands.app, name="audit")
 app.command("verify")(verify_command.verify)
 
 
@@ -100,34 +95,38 @@ def serve(
                 ssl_certfile=tls_cert, ssl_keyfile=tls_key)
 
 
-# ---- bulk import and export --------------------------------------------------------------------------------
-
 @asynccontextmanager
 async def _writing_database(settings: Settings) -> AsyncIterator[Database]:
     """The database for a long write from the command line. With Redis, commits go through the same cache
     coordination as the server's (ADR 0002), so no worker keeps answering with what a batch replaced; without
     it, the serving process learns of the changes from the journal."""
+    # deferred: they load Redis and FastAPI, which `secnode --help` need not
     from foundation.redis_client import make_redis, replicas_to_wait
     from resolver.cache.coordinator import CacheCoordinator
 
-    db = Database.from_settings(settings, with_replica=False)
-    redis = make_redis(settings)
-    coordinator = CacheCoordinator(db, redis, ttl_seconds=settings.cache_ttl_seconds, serve_locally=False,
-                                   wait_replicas=replicas_to_wait(settings),
-                                   wait_timeout_ms=settings.redis_wait_timeout_ms) if redis is not None else None
-    try:
-        if coordinator is not None:
-            await coordinator.start()
-            db.hooks = coordinator
-        yield db
-    finally:
-        if coordinator is not None:
-            await coordinator.stop()
-            await redis.aclose()
-        await db.dispose()
+    async with command_database(settings) as db:
+        redis = make_redis(settings)
+        coordinator = CacheCoordinator(db, redis, ttl_seconds=settings.cache_ttl_seconds, serve_locally=False,
+                                       wait_replicas=replicas_to_wait(settings),
+                                       wait_timeout_ms=settings.redis_wait_timeout_ms) if redis is not None else None
+        try:
+            if coordinator is not None:
+                await coordinator.start()
+                db.hooks = coordinator
+            yield db
+        finally:
+            if coordinator is not None:
+                await coordinator.stop()
+                await redis.aclose()
 
 
-bulk_commands.register(app, _writing_database, audit_finished)
+# the contexts' commands; import, export and export-events sit at the top level, without a group of their own
+app.add_typer(bulk_commands.make_app(_writing_database))
+app.add_typer(enterprise_commands.app, name="enterprise")
+app.add_typer(prefix_commands.app, name="prefix")
+app.add_typer(sync_commands.app, name="sync")
+app.add_typer(toplevel_commands.app, name="toplevel")
+app.add_typer(audit_commands.app, name="audit")
 
 
 if __name__ == "__main__":  # pragma: no cover
