@@ -44,7 +44,7 @@ def migrate() -> None:
 @app.command()
 def init() -> None:
     """Migrate, then create the node's NA handle, its administrator and the seed templates."""
-    from registry.bootstrap import initialise  # deferred: it loads FastAPI, which `secnode --help` need not
+    from registry.bootstrap import initialise  # deferred to keep --help fast: it loads FastAPI
 
     settings = get_settings()
     _announce(initialise(settings), settings)
@@ -62,7 +62,7 @@ def serve(
     tls_key: Path | None = typer.Option(None, help="the certificate's private key (PEM)"),
 ) -> None:
     """Migrate and initialise if needed, then serve HTTP (HTTPS with --tls-cert and --tls-key)."""
-    from registry.bootstrap import initialise  # deferred: it loads FastAPI, which `secnode --help` need not
+    from registry.bootstrap import initialise  # deferred to keep --help fast: it loads FastAPI
 
     if (tls_cert is None) != (tls_key is None):
         console.print("[red]--tls-cert and --tls-key go together[/red]")
@@ -100,7 +100,7 @@ async def _writing_database(settings: Settings) -> AsyncIterator[Database]:
     """The database for a long write from the command line. With Redis, commits go through the same cache
     coordination as the server's (ADR 0002), so no worker keeps answering with what a batch replaced; without
     it, the serving process learns of the changes from the journal."""
-    # deferred: they load Redis and FastAPI, which `secnode --help` need not
+    # deferred to keep --help fast: they load Redis and FastAPI
     from foundation.redis_client import make_redis, replicas_to_wait
     from resolver.cache.coordinator import CacheCoordinator
 

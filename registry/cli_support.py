@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 from foundation.cli import command_database, domain_errors_exit
 from foundation.config import Settings, get_settings
 from foundation.db import Database
-from registry.audit import chain
 from registry.kernel.actor import Actor
 
 T = TypeVar("T")
@@ -55,6 +54,8 @@ def _command_action() -> str:
 
 async def audit_command(db: Database, settings: Settings, action: str, exit_code: int) -> None:
     """Administrative commands go to the audit log as requests do (result: the exit code)."""
+    from registry.audit import chain  # deferred to keep --help fast: it loads the ORM models
+
     async with db.unit_of_work() as session:
         await chain.append(session, actor=cli_actor().name, action=action, source="local", result=exit_code,
                            algorithm=settings.audit_hash)

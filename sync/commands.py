@@ -10,14 +10,13 @@ from foundation.cli import command_database, console
 from foundation.config import Settings, get_settings
 from foundation.crypto.keys import load_signing_key
 from foundation.db import Database
-from registry.journal import repository as journal
 from sync.upstream import HttpUpstream
 
 app = typer.Typer(help="Upward reporting to the top-level node", no_args_is_help=True)
 
 
 def _reporter(settings: Settings, db: Database):
-    from sync.reporter import Reporter  # deferred: it loads FastAPI, which `secnode --help` need not
+    from sync.reporter import Reporter  # deferred to keep --help fast: it loads FastAPI
 
     if not settings.upstream_url:
         console.print("[red]SECNODE_UPSTREAM_URL is not set: this node is standalone[/red]")
@@ -29,7 +28,7 @@ def _reporter(settings: Settings, db: Database):
 @app.command("run")
 def sync_run(once: bool = typer.Option(False, help="ship what is committed now, then stop")) -> None:
     """Register with the top-level node and ship the journal (continuously, or once)."""
-    # deferred: they load FastAPI, which `secnode --help` need not
+    # deferred to keep --help fast: they load FastAPI
     from registry.bootstrap import initialise
     from sync.background import ReporterBusy, reporter_lock
 
@@ -64,7 +63,7 @@ def sync_run(once: bool = typer.Option(False, help="ship what is committed now, 
 def sync_snapshot(output: str = typer.Option("secnode-snapshot.jsonl", help="file to write"),
                   send: bool = typer.Option(False, help="also send it to the top-level node")) -> None:
     """Write a signed snapshot of every record (for emergency takeover), and optionally send it upward."""
-    from sync.snapshot import write_snapshot  # deferred: it loads FastAPI, which `secnode --help` need not
+    from sync.snapshot import write_snapshot  # deferred to keep --help fast: it loads FastAPI
 
     settings = get_settings()
 
@@ -89,7 +88,9 @@ def sync_snapshot(output: str = typer.Option("secnode-snapshot.jsonl", help="fil
 @app.command("status")
 def sync_status() -> None:
     """Journal cursor, lag and last error of the reporter."""
-    from sync.reporter import CURSOR  # deferred: it loads FastAPI, which `secnode --help` need not
+    # deferred to keep --help fast: they load FastAPI and the ORM models
+    from registry.journal import repository as journal
+    from sync.reporter import CURSOR
 
     settings = get_settings()
 

@@ -8,7 +8,6 @@ import typer
 
 from foundation.cli import command_database, console
 from foundation.config import get_settings
-from registry.audit import chain
 
 app = typer.Typer(help="The tamper-evident audit log", no_args_is_help=True)
 
@@ -17,6 +16,8 @@ app = typer.Typer(help="The tamper-evident audit log", no_args_is_help=True)
 def audit_verify() -> None:
     """Check the audit log's hash chain from its first entry: name every edited entry and every gap. Prints the
     head (last number and hash): keep it elsewhere, to notice newest entries deleted later."""
+    from registry.audit import chain  # deferred to keep --help fast: it loads the ORM models
+
     settings = get_settings()
 
     async def run() -> chain.Verification:

@@ -26,7 +26,6 @@ from rich.progress import (BarColumn, Progress, TaskProgressColumn, TextColumn, 
 from foundation.cli import command_database, print_domain_error
 from foundation.config import Settings, get_settings
 from foundation.errors import DomainError
-from registry.bulk.events_export import export_events as write_events
 from registry.cli_support import audit_finished
 
 DONE, FAILED, PARTLY, INTERRUPTED = 0, 1, 3, 130
@@ -63,7 +62,7 @@ def make_app(open_database: OpenDatabase) -> typer.Typer:
         restart: bool = typer.Option(False, help="ignore the checkpoint and read from the first row"),
     ) -> None:
         """Register identifiers from a spreadsheet (CSV) or JSON Lines file; resumable after an interruption."""
-        from registry.bulk.importer import ImportRequest  # deferred: it loads FastAPI, which `--help` need not
+        from registry.bulk.importer import ImportRequest  # deferred to keep --help fast: it loads FastAPI
 
         request = ImportRequest(path=file, prefix=prefix, template=template, template_prefix=template_prefix,
                                 mapping=mapping, format=fmt, batch=batch, errors=errors, checkpoint=checkpoint,
@@ -81,7 +80,7 @@ def make_app(open_database: OpenDatabase) -> typer.Typer:
         template_prefix: str | None = typer.Option(None, help="prefix of the template"),
     ) -> None:
         """Write a prefix's identifiers as rows that ``secnode import`` reads back."""
-        from registry.bulk.exporter import ExportRequest  # deferred: it loads FastAPI, which `--help` need not
+        from registry.bulk.exporter import ExportRequest  # deferred to keep --help fast: it loads FastAPI
 
         fmt = fmt or ("csv" if output is not None and output.suffix.lower() == ".csv" else "jsonl")
         request = ExportRequest(prefix=prefix, format=fmt, template=template, template_prefix=template_prefix)
@@ -109,7 +108,7 @@ def _audited(words: list[str], run: Callable[[], int]) -> int:
 
 
 def _run_import(request, open_database: OpenDatabase) -> int:
-    # deferred: they load FastAPI and Redis, which `--help` need not
+    # deferred to keep --help fast: they load FastAPI and Redis
     from foundation.http.budgets import Budgets
     from foundation.redis_client import make_redis
     from registry.bulk.importer import Importer
@@ -182,13 +181,15 @@ def _after_batch(state: dict[str, Any], progress) -> None:
 
 
 def _run_export_events(prefix: str, output: Path) -> int:
+    from registry.bulk.events_export import export_events  # deferred to keep --help fast: it loads the ORM models
+
     settings = get_settings()
     partial = output.with_name(output.name + ".partial")
 
     async def run() -> int:
         async with command_database(settings) as db:
             with partial.open("wb") as out:
-                return await write_events(db, prefix, out, lambda n: console.print(f"{n:,} events", end="\r"))
+                return await export_events(db, prefix, out, lambda n: console.print(f"{n:,} events", end="\r"))
 
     try:
         count = asyncio.run(run())
@@ -213,7 +214,7 @@ def _committed(state: dict[str, Any]) -> str:
 
 
 def _run_export(request, output: Path | None) -> int:
-    from registry.bulk.exporter import Exporter  # deferred: it loads FastAPI, which `--help` need not
+    from registry.bulk.exporter import Exporter  # deferred to keep --help fast: it loads FastAPI
 
     settings = get_settings()
     partial = output.with_name(output.name + ".partial") if output is not None else None

@@ -6,8 +6,6 @@ import typer
 
 from foundation.cli import console, print_rows
 from registry.cli_support import cli_actor, in_transaction
-from registry.enterprises import repository, service
-from registry.enterprises.schemas import EnterpriseApplication
 
 app = typer.Typer(help="Enterprises (node administrator)", no_args_is_help=True)
 
@@ -23,7 +21,10 @@ def enterprise_add(
     approve: bool = typer.Option(True, help="approve at once"),
 ) -> None:
     """Register an enterprise (and its login account), approved by default."""
-    from foundation.http.faces import parse_model  # deferred: it loads FastAPI, which `secnode --help` need not
+    # deferred to keep --help fast: they load FastAPI and the ORM models
+    from foundation.http.faces import parse_model
+    from registry.enterprises import service
+    from registry.enterprises.schemas import EnterpriseApplication
 
     async def work(session, settings):
         data = parse_model(EnterpriseApplication, {
@@ -42,6 +43,7 @@ def enterprise_add(
 @app.command("list")
 def enterprise_list(state: str | None = typer.Option(None)) -> None:
     """List enterprises."""
+    from registry.enterprises import repository, service  # deferred to keep --help fast: they load the ORM models
 
     async def work(session, settings):
         return [service.enterprise_out(e) for e in await repository.list_all(session, state=state, limit=10_000)]
@@ -50,6 +52,8 @@ def enterprise_list(state: str | None = typer.Option(None)) -> None:
 
 
 def _decision(enterprise_id: int, action: str, reason: str | None) -> None:
+    from registry.enterprises import service  # deferred to keep --help fast: it loads the ORM models
+
     async def work(session, settings):
         if action in ("approve", "reject"):
             enterprise = await service.audit(session, cli_actor(), enterprise_id, action == "approve", reason)

@@ -7,7 +7,6 @@ import typer
 
 from foundation.cli import console, print_rows
 from registry.cli_support import cli_actor, in_transaction
-from registry.prefixes import repository
 
 app = typer.Typer(help="Enterprise prefixes (node administrator)", no_args_is_help=True)
 
@@ -19,7 +18,7 @@ def prefix_allocate(
     approve: bool = typer.Option(True, help="approve (and enable) at once"),
 ) -> None:
     """Allocate a prefix to an approved enterprise."""
-    from registry.prefixes import service  # deferred: it loads FastAPI, which `secnode --help` need not
+    from registry.prefixes import service  # deferred to keep --help fast: it loads FastAPI
 
     async def work(session, settings):
         prefix = await service.apply(session, settings, cli_actor(), enterprise_id=enterprise_id, code=code,
@@ -35,7 +34,9 @@ def prefix_allocate(
 @app.command("list")
 def prefix_list(enterprise_id: int | None = typer.Option(None)) -> None:
     """List prefixes."""
-    from registry.prefixes.service import prefix_out  # deferred: it loads FastAPI, which `secnode --help` need not
+    # deferred to keep --help fast: they load FastAPI and the ORM models
+    from registry.prefixes import repository
+    from registry.prefixes.service import prefix_out
 
     async def work(session, settings):
         return [prefix_out(p) for p in await repository.list_all(session, enterprise_id=enterprise_id, limit=10_000)]
@@ -44,7 +45,7 @@ def prefix_list(enterprise_id: int | None = typer.Option(None)) -> None:
 
 
 def _action(prefix: str, action: str, reason: str | None = None) -> None:
-    from registry.prefixes import service  # deferred: it loads FastAPI, which `secnode --help` need not
+    from registry.prefixes import service  # deferred to keep --help fast: it loads FastAPI
 
     async def work(session, settings):
         actor = cli_actor()

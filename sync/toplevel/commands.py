@@ -12,7 +12,7 @@ app = typer.Typer(help="The reference top-level node (tests, demos, rehearsals)"
 @app.command("serve")
 def toplevel_serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Option(8500)) -> None:
     """Serve the reference top-level node (its own storage: SECNODE_TOPLEVEL_DATABASE_URL)."""
-    # deferred: the server and the application load FastAPI, which `secnode --help` need not
+    # deferred to keep --help fast: the HTTP server, and the application (FastAPI)
     import uvicorn
 
     from sync.toplevel.app import create_toplevel_app
