@@ -9,12 +9,10 @@ from pathlib import Path
 import httpx
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from rich.console import Console
 
+from foundation.cli import console
 from foundation.crypto.keys import key_id
 from foundation.crypto.record_signatures import SIGNATURE_TYPE, SignatureInvalid, verify_answer
-
-console = Console()
 
 
 def _issuer(answer: dict) -> str:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from importlib import resources
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from foundation.cli import command_database, console, domain_errors_exit
 from foundation.config import Settings
-from foundation.crypto.keys import hash_secret, new_password
+from foundation.crypto.keys import ensure_signing_key, hash_secret, new_password
 from foundation.crypto.passwords import check_password_strength
 from foundation.errors import WeakPassword
+from foundation.migrate import upgrade
 from registry.accounts import repository as accounts
 from registry.accounts.service import NODE_ADMIN_ROLE, NODE_ADMIN_USERNAME, create_account
 from registry.kernel import records as handles
@@ -69,3 +72,20 @@ async def ensure_node(session: AsyncSession, settings: Settings) -> str | None:
             await templates.create(session, SYSTEM, TemplateIn.model_validate(seed))
     await session.flush()
     return generated
+
+
+def initialise(settings: Settings) -> str | None:
+    """From the command line (``secnode init``, ``serve``, ``sync run``): migrate the database, create the node's
+    signing key, the node administrator and seed templates (idempotent). Returns the password when one was
+    generated."""
+    upgrade(settings.database_url)
+    created, key = ensure_signing_key(settings.node_key_file)
+    if created:
+        console.print(f"node signing key {key} written to {settings.node_key_file}")
+
+    async def run() -> str | None:
+        async with command_database(settings) as db, db.unit_of_work() as session:
+            return await ensure_node(session, settings)
+
+    with domain_errors_exit():  # e.g. a weak SECNODE_BOOTSTRAP_ADMIN_PASSWORD: nothing was created
+        return asyncio.run(run())

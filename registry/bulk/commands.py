@@ -22,9 +22,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from foundation.cli import command_database, print_domain_error
 from foundation.config import Settings, get_settings
+from foundation.errors import DomainError
+from registry.cli_support import audit_finished
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # only for annotations: the module stays light for --help
     from registry.bulk.exporter import ExportRequest, ExportResult
     from registry.bulk.importer import ImportRequest
     from registry.bulk.importer import Progress as ImportProgress
@@ -36,14 +39,13 @@ NOTHING = "nothing was committed"
 console = Console(stderr=True, soft_wrap=True)  # paths and identifiers are never broken
 
 OpenDatabase = Callable[[Settings], AbstractAsyncContextManager[Any]]
-Audit = Callable[[list[str], int], None]
 
 
-def register(app: typer.Typer, open_database: OpenDatabase, audit: Audit) -> None:
-    """Add the commands to ``app``; ``open_database(settings)`` gives the database to write through (the
-    application's assembly wires its commit hooks), and ``audit(words, exit_code)`` writes a command's entry in
-    the audit log, as for the node administrator's other commands: the command and its positional arguments, never
-    its options (they may carry secrets)."""
+def make_app(open_database: OpenDatabase) -> typer.Typer:
+    """The commands; ``open_database(settings)`` gives the database to write through (the application's assembly
+    wires its commit hooks). Each command's entry in the audit log, as for the node administrator's other
+    commands, names the command and its positional arguments, never its options (they may carry secrets)."""
+    app = typer.Typer()
 
     @app.command("import")
     def import_file(
@@ -64,13 +66,13 @@ def register(app: typer.Typer, open_database: OpenDatabase, audit: Audit) -> Non
         restart: bool = typer.Option(False, help="ignore the checkpoint and read from the first row"),
     ) -> None:
         """Register identifiers from a spreadsheet (CSV) or JSON Lines file; resumable after an interruption."""
-        from registry.bulk.importer import ImportRequest
+        from registry.bulk.importer import ImportRequest  # deferred to keep --help fast: it loads FastAPI
 
         request = ImportRequest(path=file, prefix=prefix, template=template, template_prefix=template_prefix,
                                 mapping=mapping, format=fmt, batch=batch, errors=errors, checkpoint=checkpoint,
                                 acting_as=acting_as, operator=getpass.getuser(), encoding=encoding,
                                 restart=restart)
-        raise typer.Exit(_audited(audit, ["import", str(file)], lambda: _run_import(request, open_database)))
+        raise typer.Exit(_audited(["import", str(file)], lambda: _run_import(request, open_database)))
 
     @app.command("export")
     def export_prefix(
@@ -82,11 +84,11 @@ def register(app: typer.Typer, open_database: OpenDatabase, audit: Audit) -> Non
         template_prefix: str | None = typer.Option(None, help="prefix of the template"),
     ) -> None:
         """Write a prefix's identifiers as rows that ``secnode import`` reads back."""
-        from registry.bulk.exporter import ExportRequest
+        from registry.bulk.exporter import ExportRequest  # deferred to keep --help fast: it loads FastAPI
 
         fmt = fmt or ("csv" if output is not None and output.suffix.lower() == ".csv" else "jsonl")
         request = ExportRequest(prefix=prefix, format=fmt, template=template, template_prefix=template_prefix)
-        raise typer.Exit(_audited(audit, ["export"], lambda: _run_export(request, output)))
+        raise typer.Exit(_audited(["export"], lambda: _run_export(request, output)))
 
     @app.command("export-events")
     def export_events(
@@ -94,21 +96,25 @@ def register(app: typer.Typer, open_database: OpenDatabase, audit: Audit) -> Non
         output: Path = typer.Option(..., help="file to write: one EPCIS 2.0 document (JSON)"),
     ) -> None:
         """Write every event touching a prefix's identifiers, in time order, as an EPCIS 2.0 document."""
-        raise typer.Exit(_audited(audit, ["export-events"], lambda: _run_export_events(prefix, output)))
+        raise typer.Exit(_audited(["export-events"], lambda: _run_export_events(prefix, output)))
+
+    return app
 
 
-def _audited(audit: Audit, words: list[str], run: Callable[[], int]) -> int:
+def _audited(words: list[str], run: Callable[[], int]) -> int:
     """Run a command, then audit it with its exit code (1 when it crashed)."""
     exit_code = FAILED
     try:
         exit_code = run()
     finally:
-        audit(words, exit_code)
+        audit_finished(words, exit_code)
     return exit_code
 
 
 def _run_import(request: ImportRequest, open_database: OpenDatabase) -> int:
-    from foundation.errors import DomainError
+    # deferred to keep --help fast: they load FastAPI and Redis
+    from foundation.http.budgets import Budgets
+    from foundation.redis_client import make_redis
     from registry.bulk.importer import Importer
 
     settings = get_settings()
@@ -120,9 +126,6 @@ def _run_import(request: ImportRequest, open_database: OpenDatabase) -> int:
     gc.set_threshold(50_000, 20, 20)
 
     async def run() -> ImportProgress:
-        from foundation.http.budgets import Budgets
-        from foundation.redis_client import make_redis
-
         # the prefix's daily registration quota, counted with the node's: through Redis, else for this run alone
         redis = make_redis(settings)
         try:
@@ -149,7 +152,7 @@ def _run_import(request: ImportRequest, open_database: OpenDatabase) -> int:
         console.print(f"[yellow]interrupted[/yellow]: {_committed(state)}; rerun the same command to resume")
         return INTERRUPTED
     except DomainError as exc:
-        console.print(f"[red]error[/red] {exc.name}: {escape(exc.message)}")
+        print_domain_error(exc, to=console)
         if _committed(state) != NOTHING:
             console.print(f"{_committed(state)}; rerun the same command to resume")
         return FAILED
@@ -182,20 +185,15 @@ def _after_batch(state: dict[str, Any], progress: ImportProgress) -> None:
 
 
 def _run_export_events(prefix: str, output: Path) -> int:
-    from foundation.db import Database
-    from foundation.errors import DomainError
-    from registry.bulk.events_export import export_events
+    from registry.bulk.events_export import export_events  # deferred to keep --help fast: it loads the ORM models
 
     settings = get_settings()
     partial = output.with_name(output.name + ".partial")
 
     async def run() -> int:
-        db = Database.from_settings(settings, with_replica=False)
-        try:
+        async with command_database(settings) as db:
             with partial.open("wb") as out:
                 return await export_events(db, prefix, out, lambda n: console.print(f"{n:,} events", end="\r"))
-        finally:
-            await db.dispose()
 
     try:
         count = asyncio.run(run())
@@ -205,7 +203,7 @@ def _run_export_events(prefix: str, output: Path) -> int:
         return INTERRUPTED
     except DomainError as exc:
         _discard(partial)
-        console.print(f"[red]error[/red] {exc.name}: {escape(exc.message)}")
+        print_domain_error(exc, to=console)
         return FAILED
     os.replace(partial, output)  # only a complete export takes the file's name
     console.print(f"exported {count:,} events touching {prefix} to {output}")
@@ -220,16 +218,13 @@ def _committed(state: dict[str, Any]) -> str:
 
 
 def _run_export(request: ExportRequest, output: Path | None) -> int:
-    from foundation.db import Database
-    from foundation.errors import DomainError
-    from registry.bulk.exporter import Exporter
+    from registry.bulk.exporter import Exporter  # deferred to keep --help fast: it loads FastAPI
 
     settings = get_settings()
     partial = output.with_name(output.name + ".partial") if output is not None else None
 
     async def run() -> ExportResult:
-        db = Database.from_settings(settings, with_replica=False)
-        try:
+        async with command_database(settings) as db:
             exporter = Exporter(db, settings, request)
             prepared = await exporter.prepare()
             with Progress(TextColumn("[bold]export"), BarColumn(), TaskProgressColumn(),
@@ -244,8 +239,6 @@ def _run_export(request: ExportRequest, output: Path | None) -> int:
                     return await exporter.write(sys.stdout.buffer, show)
                 with partial.open("wb") as out:
                     return await exporter.write(out, show)
-        finally:
-            await db.dispose()
 
     try:
         result = asyncio.run(run())
@@ -255,7 +248,7 @@ def _run_export(request: ExportRequest, output: Path | None) -> int:
         return INTERRUPTED
     except DomainError as exc:
         _discard(partial)
-        console.print(f"[red]error[/red] {exc.name}: {escape(exc.message)}")
+        print_domain_error(exc, to=console)
         return FAILED
     if partial is not None and output is not None:
         os.replace(partial, output)  # only a complete export takes the file's name
