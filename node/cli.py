@@ -28,9 +28,11 @@ app.command("verify")(verify_command.verify)
 
 def _announce(password: str | None, settings: Settings) -> None:
     if password:
-        console.print(f"[bold yellow]Node administrator created.[/bold yellow] Business API user [bold]admin[/bold], "
-                      f"Handle identity [bold]300:0.NA/{settings.node_prefix}[/bold], password: [bold]{password}[/bold]"
-                      "\nIt is shown only this once; set SECNODE_BOOTSTRAP_ADMIN_PASSWORD to choose it instead.")
+        console.print(
+            f"[bold yellow]Node administrator created.[/bold yellow] Business API user [bold]admin[/bold], "
+            f"Handle identity [bold]300:0.NA/{settings.node_prefix}[/bold], password: [bold]{password}[/bold]"
+            "\nIt is shown only this once; set SECNODE_BOOTSTRAP_ADMIN_PASSWORD to choose it instead."
+        )
 
 
 @app.command()
@@ -70,8 +72,10 @@ def serve(
 
     settings = get_settings()
     if workers > 1 and (settings.is_sqlite or not settings.redis_url):
-        console.print("[red]more than one worker needs PostgreSQL (SECNODE_DATABASE_URL) and Redis "
-                      "(SECNODE_REDIS_URL): the embedded default's cache lives in one process[/red]")
+        console.print(
+            "[red]more than one worker needs PostgreSQL (SECNODE_DATABASE_URL) and Redis "
+            "(SECNODE_REDIS_URL): the embedded default's cache lives in one process[/red]"
+        )
         raise typer.Exit(2)
     _announce(initialise(settings), settings)
     scheme = "https" if tls_cert else "http"
@@ -81,20 +85,38 @@ def serve(
         from granian.constants import Interfaces
         from granian.log import LogLevels
 
-        Granian("node.app:create_asgi", factory=True, address=host, port=port, workers=workers,
-                interface=Interfaces.ASGI, log_access=access_log, log_level=LogLevels(settings.log_level.lower()),
-                respawn_failed_workers=True, ssl_cert=tls_cert, ssl_key=tls_key).serve()
+        Granian(
+            "node.app:create_asgi",
+            factory=True,
+            address=host,
+            port=port,
+            workers=workers,
+            interface=Interfaces.ASGI,
+            log_access=access_log,
+            log_level=LogLevels(settings.log_level.lower()),
+            respawn_failed_workers=True,
+            ssl_cert=tls_cert,
+            ssl_key=tls_key,
+        ).serve()
         return
     if server != "uvicorn":
         console.print(f"[red]unknown server {server!r}: uvicorn or granian[/red]")
         raise typer.Exit(2)
     import uvicorn  # deferred: only the server chosen is loaded
 
-    uvicorn.run("node.app:create_asgi", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level.lower(), access_log=access_log,
-                proxy_headers=bool(settings.trusted_proxies),
-                forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
-                ssl_certfile=tls_cert, ssl_keyfile=tls_key)
+    uvicorn.run(
+        "node.app:create_asgi",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=access_log,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
+    )
 
 
 @asynccontextmanager
@@ -108,9 +130,18 @@ async def _writing_database(settings: Settings) -> AsyncIterator[Database]:
 
     async with command_database(settings) as db:
         redis = make_redis(settings)
-        coordinator = CacheCoordinator(db, redis, ttl_seconds=settings.cache_ttl_seconds, serve_locally=False,
-                                       wait_replicas=replicas_to_wait(settings),
-                                       wait_timeout_ms=settings.redis_wait_timeout_ms) if redis is not None else None
+        coordinator = (
+            CacheCoordinator(
+                db,
+                redis,
+                ttl_seconds=settings.cache_ttl_seconds,
+                serve_locally=False,
+                wait_replicas=replicas_to_wait(settings),
+                wait_timeout_ms=settings.redis_wait_timeout_ms,
+            )
+            if redis is not None
+            else None
+        )
         try:
             if coordinator is not None:
                 await coordinator.start()

@@ -57,8 +57,14 @@ async def audit_command(db: Database, settings: Settings, action: str, exit_code
     from registry.audit import chain  # deferred to keep --help fast: it loads the ORM models
 
     async with db.unit_of_work() as session:
-        await chain.append(session, actor=cli_actor().name, action=action, source="local", result=exit_code,
-                           algorithm=settings.audit_hash)
+        await chain.append(
+            session,
+            actor=cli_actor().name,
+            action=action,
+            source="local",
+            result=exit_code,
+            algorithm=settings.audit_hash,
+        )
 
 
 def audit_finished(words: list[str], exit_code: int) -> None:

@@ -60,8 +60,10 @@ def sync_run(once: bool = typer.Option(False, help="ship what is committed now, 
 
 
 @app.command("snapshot")
-def sync_snapshot(output: str = typer.Option("secnode-snapshot.jsonl", help="file to write"),
-                  send: bool = typer.Option(False, help="also send it to the top-level node")) -> None:
+def sync_snapshot(
+    output: str = typer.Option("secnode-snapshot.jsonl", help="file to write"),
+    send: bool = typer.Option(False, help="also send it to the top-level node"),
+) -> None:
     """Write a signed snapshot of every record (for emergency takeover), and optionally send it upward."""
     from sync.snapshot import write_snapshot  # deferred to keep --help fast: it loads FastAPI
 
@@ -100,5 +102,8 @@ def sync_status() -> None:
             return cursor.cursor, await journal.last_seq(session), cursor.last_error, cursor.last_success_at
 
     cursor, last, error, success = asyncio.run(run())
-    console.print(f"cursor {cursor}\njournal {last}\nlag {max(0, last - cursor)}\nlast success {success or '-'}\n"
-                  f"last error {error or '-'}", soft_wrap=True)
+    console.print(
+        f"cursor {cursor}\njournal {last}\nlag {max(0, last - cursor)}\nlast success {success or '-'}\n"
+        f"last error {error or '-'}",
+        soft_wrap=True,
+    )

@@ -1,5 +1,5 @@
-"""The linters as configured in pyproject.toml: ``ruff check`` over the tree and ``mypy`` over the packages
-(strict for the registry and the resolver)."""
+"""The linters as configured in pyproject.toml: ``ruff check`` and ``ruff format --check`` over the tree, and
+``mypy`` over the packages (strict for the registry and the resolver)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ def _run(tool: str, *args: str, timeout: float) -> None:
 
 def test_ruff_check_is_clean():
     _run("ruff", "check", "--no-cache", ".", timeout=120)
+
+
+def test_ruff_format_leaves_the_tree_as_it_is():
+    _run("ruff", "format", "--check", "--no-cache", ".", timeout=120)
 
 
 def test_mypy_is_clean():

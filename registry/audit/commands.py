@@ -27,8 +27,9 @@ def audit_verify() -> None:
     report = asyncio.run(run())
     for problem in report.problems:
         console.print(f"[red]tampered[/red] {problem}")
-    console.print(f"{report.entries} entries; head: entry {report.head_seq}, hash {report.head_hash} "
-                  f"({report.head_algorithm})")
+    console.print(
+        f"{report.entries} entries; head: entry {report.head_seq}, hash {report.head_hash} ({report.head_algorithm})"
+    )
     if report.problems:
         raise typer.Exit(1)
     console.print("[green]the chain is intact[/green]")

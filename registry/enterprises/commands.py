@@ -19,11 +19,14 @@ app = typer.Typer(help="Enterprises (node administrator)", no_args_is_help=True)
 
 @app.command("add")
 def enterprise_add(
-    name: str = typer.Option(...), credit_code: str = typer.Option(..., help="unified social credit code"),
+    name: str = typer.Option(...),
+    credit_code: str = typer.Option(..., help="unified social credit code"),
     industry: str = typer.Option(..., help="steel | automotive | packaging"),
     industry_code: str = typer.Option(..., help="GB/T 4754 code, e.g. C3120"),
-    contact_name: str = typer.Option(...), contact_phone: str = typer.Option(...),
-    contact_email: str = typer.Option(...), username: str = typer.Option(...),
+    contact_name: str = typer.Option(...),
+    contact_phone: str = typer.Option(...),
+    contact_email: str = typer.Option(...),
+    username: str = typer.Option(...),
     password: str = typer.Option(..., prompt=True, hide_input=True),
     approve: bool = typer.Option(True, help="approve at once"),
 ) -> None:
@@ -34,10 +37,20 @@ def enterprise_add(
     from registry.enterprises.schemas import EnterpriseApplication
 
     async def work(session: AsyncSession, settings: Settings) -> Any:
-        data = parse_model(EnterpriseApplication, {
-            "name": name, "creditCode": credit_code, "industry": industry, "industryCode": industry_code,
-            "contactName": contact_name, "contactPhone": contact_phone, "contactEmail": contact_email,
-            "username": username, "password": password})
+        data = parse_model(
+            EnterpriseApplication,
+            {
+                "name": name,
+                "creditCode": credit_code,
+                "industry": industry,
+                "industryCode": industry_code,
+                "contactName": contact_name,
+                "contactPhone": contact_phone,
+                "contactEmail": contact_email,
+                "username": username,
+                "password": password,
+            },
+        )
         enterprise = await service.apply(session, data, cli_actor().name)
         if approve:
             enterprise = await service.audit(session, cli_actor(), enterprise.id, True, None)

@@ -22,6 +22,7 @@ class BadTemplateVersion(InvalidRequest):
 
 class HandleCreatedConcurrently(AlreadyExists):
     """Raised with the message of the check that failed."""
+
     name = "handle.created_concurrently"
 
 
@@ -53,6 +54,7 @@ class HandleForbidden(Forbidden):
 
 class HandleReserved(Forbidden):
     """Raised with the message of the check that failed."""
+
     name = "handle.reserved"
 
 
@@ -98,6 +100,7 @@ class NoValuesAtIndexes(ValuesNotFound):
 
 class PrefixNotServed(NotResponsible):
     """Raised with the message of the check that failed."""
+
     name = "handle.not_responsible"
 
 

@@ -20,7 +20,8 @@ app = typer.Typer(help="Enterprise prefixes (node administrator)", no_args_is_he
 
 @app.command("allocate")
 def prefix_allocate(
-    enterprise_id: int = typer.Option(...), code: str | None = typer.Option(None, help="default: next free"),
+    enterprise_id: int = typer.Option(...),
+    code: str | None = typer.Option(None, help="default: next free"),
     admin_password: str = typer.Option(..., prompt=True, hide_input=True, help="secret of <prefix>/admin"),
     approve: bool = typer.Option(True, help="approve (and enable) at once"),
 ) -> None:
@@ -28,8 +29,9 @@ def prefix_allocate(
     from registry.prefixes import service  # deferred to keep --help fast: it loads FastAPI
 
     async def work(session: AsyncSession, settings: Settings) -> Any:
-        prefix = await service.apply(session, settings, cli_actor(), enterprise_id=enterprise_id, code=code,
-                                     admin_password=admin_password)
+        prefix = await service.apply(
+            session, settings, cli_actor(), enterprise_id=enterprise_id, code=code, admin_password=admin_password
+        )
         if approve:
             prefix = await service.audit(session, settings, cli_actor(), prefix.prefix, approve=True, reason=None)
         return service.prefix_out(prefix)

@@ -18,5 +18,9 @@ def toplevel_serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Opti
     from sync.toplevel.app import create_toplevel_app
 
     settings = get_settings()
-    uvicorn.run(create_toplevel_app(settings.toplevel_database_url, auto_approve=settings.toplevel_auto_approve),
-                host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_toplevel_app(settings.toplevel_database_url, auto_approve=settings.toplevel_auto_approve),
+        host=host,
+        port=port,
+        log_level="warning",
+    )
