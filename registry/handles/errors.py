@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
-from foundation.errors import AlreadyExists, Forbidden, InvalidRequest, NotResponsible, ValueExists, ValuesNotFound
+from foundation.errors import (
+    AlreadyExists,
+    Forbidden,
+    InvalidRequest,
+    InvalidValue,
+    NotResponsible,
+    ValueExists,
+    ValuesNotFound,
+)
+
+
+class AdminRequired(InvalidValue):
+    name = "handle.admin_required"
+
+    def __init__(self, handle: str) -> None:
+        super().__init__(f"{handle} is a prefix's NA handle: it must keep an HS_ADMIN value, or nobody administers "
+                         f"the prefix")
+        self.handle = handle
 
 
 class BadReader(InvalidRequest):

@@ -248,3 +248,32 @@ async def test_concurrent_upserts_of_a_new_identifier_all_succeed(client):
                                                 json=[{"index": 1, "type": "URL", "data": f"https://example.com/{n}"}])
                                      for n in range(8)))
     assert sorted(a.status_code for a in answers) == [200] * 7 + [201], [a.text for a in answers]
+
+
+async def test_a_prefix_na_handle_always_keeps_an_administrator(client):
+    tenant = await onboard(client, "keepadmin")
+    na = f"0.NA/{tenant.prefix}"
+    before = (await client.get(f"/api/handles/{na}")).json()["values"]
+    assert {v["type"] for v in before} >= {"HS_ADMIN", "HS_VLIST"}
+    node_admin = basic("300:0.NA/88.118", ADMIN_PASSWORD)
+    refused = [
+        ("PUT", f"/api/handles/{na}", [URL_VALUE], tenant.handle_admin),
+        ("PUT", f"/api/handles/{na}", [URL_VALUE], node_admin),
+        ("PUT", f"/api/handles/{na}?index=100", [URL_VALUE | {"index": 100}], tenant.handle_admin),
+        ("DELETE", f"/api/handles/{na}?index=100", None, tenant.handle_admin),
+        ("DELETE", f"/api/handles/{na}?index=100&index=200", None, node_admin),
+    ]
+    for method, url, body, headers in refused:
+        response = await client.request(method, url, json=body, headers=headers)
+        assert response.status_code == 400, (method, url, response.text)
+        assert response.json()["error"] == "handle.admin_required", response.text
+    business = await client.put("/identityv2/data", headers=tenant.headers,
+                                json={"handle": na, "value": [URL_VALUE]})
+    assert business.json()["error"] == "handle.admin_required", business.text
+    assert (await client.get(f"/api/handles/{na}")).json()["values"] == before  # nothing written
+    # the enterprise still administers its prefix, and may change its NA handle while an HS_ADMIN stays
+    kept = await client.put(f"/api/handles/{na}?index=1", json=[URL_VALUE], headers=tenant.handle_admin)
+    assert kept.status_code == 200, kept.text
+    assert (await client.delete(f"/api/handles/{na}?index=200", headers=tenant.handle_admin)).status_code == 200
+    assert (await client.put(f"/api/handles/{tenant.prefix}/still-mine", json=[URL_VALUE],
+                             headers=tenant.handle_admin)).status_code == 201
