@@ -30,8 +30,15 @@ from registry.authentication.handle_auth import parse_handle_authorization
 from registry.kernel.actor import ANONYMOUS, Actor
 from registry.kernel.errors import ReadOnlyActor
 
-__all__ = ["ANONYMOUS", "AuthContext", "business_actor", "handle_actor", "handle_writer", "refuse_plain_http",
-           "session_actor"]
+__all__ = [
+    "ANONYMOUS",
+    "AuthContext",
+    "business_actor",
+    "handle_actor",
+    "handle_writer",
+    "refuse_plain_http",
+    "session_actor",
+]
 
 
 @dataclass(frozen=True)
@@ -83,10 +90,14 @@ async def handle_actor(auth: AuthContext) -> Actor:
     username, secret = _split_basic(decoded)
     request.state.claimed = username
     settings = auth.settings
-    identity = await service.check_handle_secret(auth.db, username, secret,
-                                                 source=client_address(request.scope, settings),
-                                                 max_failures=settings.login_max_failures,
-                                                 lockout_seconds=settings.login_lockout_seconds)
+    identity = await service.check_handle_secret(
+        auth.db,
+        username,
+        secret,
+        source=client_address(request.scope, settings),
+        max_failures=settings.login_max_failures,
+        lockout_seconds=settings.login_lockout_seconds,
+    )
     return await _identity_actor(auth, identity)
 
 
@@ -120,9 +131,9 @@ async def session_actor(auth: AuthContext, credentials: str) -> Actor:
         # committed on its own, whatever the request: a used client nonce stays used even on a GET (whose session
         # never commits, and may read a replica)
         async with auth.db.unit_of_work() as own:
-            state = await keyauth.authenticate_session(own, session_id, fields.get("id", ""),
-                                                       fields.get("cnonce", ""), fields["signature"],
-                                                       fields.get("alg"))
+            state = await keyauth.authenticate_session(
+                own, session_id, fields.get("id", ""), fields.get("cnonce", ""), fields["signature"], fields.get("alg")
+            )
             identity = state.identity
     else:
         async with auth.db.primary_read_session() as session:
@@ -140,8 +151,7 @@ def _authenticated(auth: AuthContext, actor: Actor) -> Actor:
     daily requests (the node administrator's are not counted)."""
     request = auth.request
     request.state.actor = actor
-    if actor.read_only and request.method not in ("GET", "HEAD", "OPTIONS") \
-            and request.url.path not in _SELF_SERVICE:
+    if actor.read_only and request.method not in ("GET", "HEAD", "OPTIONS") and request.url.path not in _SELF_SERVICE:
         raise ReadOnlyActor(actor.name)
     if not actor.is_node_admin:
         auth.budgets.charge_identity(actor.name)

@@ -28,9 +28,23 @@ from registry.kernel.identifiers import parse_identifier
 from registry.kernel.syntax import Identifier
 from resolver.service import Resolver
 
-__all__ = ["Auth", "BusinessActor", "HandleActor", "HandleWriter", "JsonPayload", "NodeDatabase", "NodeRequests",
-           "NodeResolver", "NodeSettings", "NodeSigningKey", "OptionalBusinessActor", "QueriedIdentifier",
-           "ReadSession", "RequestBudgets", "UnitOfWork"]
+__all__ = [
+    "Auth",
+    "BusinessActor",
+    "HandleActor",
+    "HandleWriter",
+    "JsonPayload",
+    "NodeDatabase",
+    "NodeRequests",
+    "NodeResolver",
+    "NodeSettings",
+    "NodeSigningKey",
+    "OptionalBusinessActor",
+    "QueriedIdentifier",
+    "ReadSession",
+    "RequestBudgets",
+    "UnitOfWork",
+]
 
 
 def _resolver(request: Request) -> Resolver:

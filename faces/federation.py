@@ -33,10 +33,14 @@ async def _signed_payload(request: Request, verifier: NodeRequests) -> dict[str,
     return await verifier.verify(await request.body(), dict(request.headers))
 
 
-@router.post("/federation/v1/trace/links", summary="For other nodes: report links their events and reference items "
-                                                    "made to identifiers of this node (signed request)")
-async def receive_links(request: Request, settings: NodeSettings, verifier: NodeRequests,
-                        session: UnitOfWork) -> Response:
+@router.post(
+    "/federation/v1/trace/links",
+    summary="For other nodes: report links their events and reference items "
+    "made to identifiers of this node (signed request)",
+)
+async def receive_links(
+    request: Request, settings: NodeSettings, verifier: NodeRequests, session: UnitOfWork
+) -> Response:
     payload = await _signed_payload(request, verifier)
     sender, now = payload["fromNode"], datetime.now(UTC)
     rows = service.remote_links(settings, sender, payload.get("links", []), now)
@@ -48,8 +52,7 @@ async def receive_links(request: Request, settings: NodeSettings, verifier: Node
 
 def _neighbours_request(settings: Settings, payload: dict[str, Any]) -> tuple[str, list[str], str | None]:
     direction, handles, credit_code = payload.get("direction"), payload.get("handles"), payload.get("onBehalfOf")
-    if direction not in ("up", "down") or not isinstance(handles, list) or not all(isinstance(h, str)
-                                                                                   for h in handles):
+    if direction not in ("up", "down") or not isinstance(handles, list) or not all(isinstance(h, str) for h in handles):
         raise BadNodeRequest("direction (up or down) and handles (a list of identifiers) are required")
     if len(handles) > MAX_HANDLES:
         raise TooManyHandles(MAX_HANDLES)
@@ -58,10 +61,14 @@ def _neighbours_request(settings: Settings, payload: dict[str, Any]) -> tuple[st
     return direction, [parse_identifier(settings, h).key for h in handles], credit_code
 
 
-@router.post(NEIGHBOURS_PATH, summary="For other nodes: statuses and trace links of identifiers of this node, read "
-                                      "on behalf of an enterprise the asking node vouches for (signed request)")
-async def neighbours(request: Request, settings: NodeSettings, verifier: NodeRequests,
-                     session: ReadSession) -> Response:
+@router.post(
+    NEIGHBOURS_PATH,
+    summary="For other nodes: statuses and trace links of identifiers of this node, read "
+    "on behalf of an enterprise the asking node vouches for (signed request)",
+)
+async def neighbours(
+    request: Request, settings: NodeSettings, verifier: NodeRequests, session: ReadSession
+) -> Response:
     payload = await _signed_payload(request, verifier)
     direction, keys, credit_code = _neighbours_request(settings, payload)
     actor = Actor(name=f"node:{payload['fromNode']}:{credit_code or 'anonymous'}")

@@ -22,8 +22,11 @@ async def healthz() -> Response:
     return JSONBody({"status": "ok", "version": __version__})
 
 
-@router.get("/readyz", summary="Readiness: the database answers (503 if not); an unreachable Redis only degrades (200)",
-            responses={503: {"description": "not ready: the database does not answer"}})
+@router.get(
+    "/readyz",
+    summary="Readiness: the database answers (503 if not); an unreachable Redis only degrades (200)",
+    responses={503: {"description": "not ready: the database does not answer"}},
+)
 async def readyz(db: NodeDatabase, redis: NodeRedis) -> Response:
     checks: dict[str, str] = {}
     try:

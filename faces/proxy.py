@@ -33,24 +33,34 @@ def _page(handle: str, values: list[dict] | None) -> str:
         rows = "".join(
             f"<tr><td>{v['index']}</td><td>{html.escape(v['type'])}</td>"
             f"<td>{html.escape(_shown(v['data']['value']))}</td>"
-            f"<td>{html.escape(v.get('timestamp') or '')}</td></tr>" for v in values)
-        body = ("<table><thead><tr><th>Index</th><th>Type</th><th>Data</th><th>Timestamp</th></tr></thead>"
-                f"<tbody>{rows}</tbody></table>")
-    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>"
-            "<style>body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:4px 8px;"
-            "text-align:left}table{border-collapse:collapse}</style></head>"
-            f"<body><h1>{title}</h1>{body}</body></html>")
+            f"<td>{html.escape(v.get('timestamp') or '')}</td></tr>"
+            for v in values
+        )
+        body = (
+            "<table><thead><tr><th>Index</th><th>Type</th><th>Data</th><th>Timestamp</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+        )
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        "<style>body{font-family:sans-serif;margin:2em}td,th{border:1px solid #ccc;padding:4px 8px;"
+        "text-align:left}table{border-collapse:collapse}</style></head>"
+        f"<body><h1>{title}</h1>{body}</body></html>"
+    )
 
 
-@router.get("/{handle:path}", summary="Proxy: redirect to the identifier's URL value",
-            responses={302: {"description": "to the identifier's URL value"}})
+@router.get(
+    "/{handle:path}",
+    summary="Proxy: redirect to the identifier's URL value",
+    responses={302: {"description": "to the identifier's URL value"}},
+)
 async def proxy(handle: str, request: Request, resolver: NodeResolver) -> Response:
     status, body, _ = await public_answer(resolver, handle, None)
     record = orjson.loads(body)
     values = record.get("values") if status == 200 else None
     show = "noredirect" in request.query_params or not values
-    url = next((v["data"]["value"] for v in values or () if v["type"] == "URL"
-                and isinstance(v["data"]["value"], str)), None)
+    url = next(
+        (v["data"]["value"] for v in values or () if v["type"] == "URL" and isinstance(v["data"]["value"], str)), None
+    )
     if not show and url is not None:
         return RedirectResponse(url, status_code=302)
     if _wants_html(request):

@@ -18,5 +18,10 @@ router = APIRouter(tags=["resolution"], route_class=BUSINESS.route_class)
 @router.get("/.well-known/secnode/signing-key", summary="The public key this node signs records with")
 async def signing_key(settings: NodeSettings, key: NodeSigningKey) -> Response:
     public = key().public_key()
-    return JSONBody({"nodePrefix": settings.node_prefix, "keyId": key_id(public),
-                     "publicKey": base64.b64encode(public_key_raw(public)).decode("ascii")})
+    return JSONBody(
+        {
+            "nodePrefix": settings.node_prefix,
+            "keyId": key_id(public),
+            "publicKey": base64.b64encode(public_key_raw(public)).decode("ascii"),
+        }
+    )

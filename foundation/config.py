@@ -87,8 +87,7 @@ class Settings(BaseSettings):
         import ipaddress
 
         # a ValueError names an entry that is neither; ranges are normalised ("10.42.7.1/16" -> "10.42.0.0/16")
-        return [str(ipaddress.ip_network(e, strict=False)) if "/" in e else str(ipaddress.ip_address(e))
-                for e in value]
+        return [str(ipaddress.ip_network(e, strict=False)) if "/" in e else str(ipaddress.ip_address(e)) for e in value]
 
     @property
     def is_sqlite(self) -> bool:

@@ -94,8 +94,11 @@ def _unique_statement_name() -> str:
 # Behind PgBouncer in transaction pooling each transaction may run on another server connection, so no prepared
 # statement may be expected to outlive it: asyncpg's cache off (it then uses unnamed statements), SQLAlchemy's cache
 # off and its statements uniquely named (Debian's PgBouncer 1.18 does not track prepared statements).
-PGBOUNCER_CONNECT_ARGS = {"statement_cache_size": 0, "prepared_statement_cache_size": 0,
-                          "prepared_statement_name_func": _unique_statement_name}
+PGBOUNCER_CONNECT_ARGS = {
+    "statement_cache_size": 0,
+    "prepared_statement_cache_size": 0,
+    "prepared_statement_name_func": _unique_statement_name,
+}
 # The resolver's one-record reads run generic plans: pruned to one partition at execution, planned once. (Left to
 # itself PostgreSQL would keep planning them anew: a generic plan's estimate counts every partition.) Statements
 # over many identifiers keep the default, whose custom plans prune at planning; a generic plan would probe every
@@ -114,8 +117,14 @@ def make_engine(url: str, *, pool_size: int = 10, writer: bool = False, pgbounce
         return engine
     # No pre-ping: it would cost a round trip per checkout on the resolver's hot path; connections are recycled.
     # Overflow connections would be opened and closed under bursts: requests wait for a pooled one instead.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_recycle=1800,
-                               connect_args=PGBOUNCER_CONNECT_ARGS if pgbouncer else {}, **json)
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_recycle=1800,
+        connect_args=PGBOUNCER_CONNECT_ARGS if pgbouncer else {},
+        **json,
+    )
 
 
 def _sqlite_autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
@@ -144,8 +153,12 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, with_replica: bool = True) -> Database:
-        return cls(settings.database_url, settings.database_read_url if with_replica else None,
-                   pool_size=settings.database_pool_size, pgbouncer=settings.database_pgbouncer)
+        return cls(
+            settings.database_url,
+            settings.database_read_url if with_replica else None,
+            pool_size=settings.database_pool_size,
+            pgbouncer=settings.database_pgbouncer,
+        )
 
     @property
     def dialect(self) -> str:
@@ -161,9 +174,14 @@ class Database:
                     url = make_url(self.read_url if which == "read" and self.read_url is not None else self.url)
                     self._driver_pools[which] = await asyncpg.create_pool(
                         url.set(drivername="postgresql").render_as_string(hide_password=False),
-                        min_size=self.pool_size, max_size=self.pool_size,
-                        **({"statement_cache_size": 0} if self.pgbouncer else
-                           {"server_settings": RESOLVER_SERVER_SETTINGS}))
+                        min_size=self.pool_size,
+                        max_size=self.pool_size,
+                        **(
+                            {"statement_cache_size": 0}
+                            if self.pgbouncer
+                            else {"server_settings": RESOLVER_SERVER_SETTINGS}
+                        ),
+                    )
         return self._driver_pools[which]
 
     @asynccontextmanager

@@ -124,6 +124,7 @@ class Unavailable(DomainError):
 
 class LimitExceeded(DomainError):
     """A budget is used up (foundation.http.budgets); ``retry_after`` seconds until it is refilled."""
+
     kind, name, generic = Kind.RATE_LIMITED, "limit.rate", True
 
     def __init__(self, message: str, *, retry_after: float, **kwargs: Any):
@@ -139,9 +140,26 @@ class RegistrationLimit(LimitExceeded):
     kind, generic = Kind.REGISTRATION_LIMIT, True
 
 
-GENERIC_ERRORS = (DomainError, InvalidHandle, InvalidValue, InvalidRequest, NotFound, HandleNotFound, ValuesNotFound,
-                  AlreadyExists, ValueExists, NotResponsible, Unauthenticated, Forbidden, Conflict, TooLarge,
-                  Unavailable, LimitExceeded, DailyLimit, RegistrationLimit)
+GENERIC_ERRORS = (
+    DomainError,
+    InvalidHandle,
+    InvalidValue,
+    InvalidRequest,
+    NotFound,
+    HandleNotFound,
+    ValuesNotFound,
+    AlreadyExists,
+    ValueExists,
+    NotResponsible,
+    Unauthenticated,
+    Forbidden,
+    Conflict,
+    TooLarge,
+    Unavailable,
+    LimitExceeded,
+    DailyLimit,
+    RegistrationLimit,
+)
 
 
 # The foundation's own errors: request shape, crypto, federation, budgets.
@@ -173,16 +191,19 @@ class BadFlag(InvalidRequest):
 
 class BadIndex(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "request.bad_index"
 
 
 class BadNodeRequest(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "federation.bad_request"
 
 
 class BadPage(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "request.bad_page"
 
 
@@ -236,11 +257,13 @@ class EmptyBody(InvalidRequest):
 
 class InvalidFields(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "request.invalid_fields"
 
 
 class KeyInvalid(InvalidValue):
     """Raised with the message of the check that failed."""
+
     name = "value.key_invalid"
 
 
@@ -254,6 +277,7 @@ class MalformedJson(InvalidRequest):
 
 class MissingParameter(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "request.missing_parameter"
 
 
@@ -297,8 +321,9 @@ class RegistrationsUsedUp(RegistrationLimit):
     name = "limit.registrations"
 
     def __init__(self, prefix: str, limit: int, count: int, *, retry_after: float) -> None:
-        super().__init__(f"{prefix} may register {limit} identifiers a day; {count} more "
-                         "would exceed it", retry_after=retry_after)
+        super().__init__(
+            f"{prefix} may register {limit} identifiers a day; {count} more would exceed it", retry_after=retry_after
+        )
         self.prefix = prefix
         self.limit = limit
         self.count = count
@@ -322,6 +347,7 @@ class UnknownNode(Unauthenticated):
 
 class WeakPassword(InvalidRequest):
     """A password that breaks the strength rules; ``rules`` names every rule it breaks (also in ``details``)."""
+
     name = "auth.weak_password"
 
     def __init__(self, rules: Sequence[str], *, subject: str = "the password") -> None:
@@ -331,6 +357,7 @@ class WeakPassword(InvalidRequest):
 
 class HttpError(InvalidRequest):
     """What the framework refuses before an endpoint runs (405, …); the name carries the HTTP status."""
+
     name = "http.{status}"
 
     def __init__(self, status_code: int, message: str) -> None:
@@ -341,6 +368,7 @@ class HttpError(InvalidRequest):
 
 class HttpNotFound(HttpError):
     """No route answers the path."""
+
     kind = Kind.NOT_FOUND
 
     def __init__(self, message: str) -> None:
@@ -349,11 +377,13 @@ class HttpNotFound(HttpError):
 
 class NodeUnreachable(Unavailable):
     """Another node, serving an identifier asked here, did not answer."""
+
     name = "federation.unreachable"
 
 
 class InternalError(DomainError):
     """A fault of the node, not of the request: answered without its details (they go to the log)."""
+
     kind, name = Kind.INTERNAL, "internal"
 
     def __init__(self) -> None:
@@ -362,6 +392,7 @@ class InternalError(DomainError):
 
 class AssetNotFound(NotFound):
     """A file of the console that does not exist."""
+
     name = "console.asset_not_found"
 
     def __init__(self) -> None:

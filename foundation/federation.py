@@ -40,8 +40,9 @@ class PrefixLocator(Protocol):
 
 def node_request(payload: dict[str, Any], node_prefix: str, key: Ed25519PrivateKey) -> tuple[bytes, dict[str, str]]:
     """Body and headers of a request this node signs; the body carries who sent it, when, and a nonce."""
-    body = orjson.dumps({**payload, "fromNode": node_prefix, "issuedAt": int(time.time()),
-                         "nonce": secrets.token_urlsafe(16)})
+    body = orjson.dumps(
+        {**payload, "fromNode": node_prefix, "issuedAt": int(time.time()), "nonce": secrets.token_urlsafe(16)}
+    )
     return body, {**sign(body, key), NODE_HEADER: node_prefix, "Content-Type": "application/json"}
 
 
@@ -83,8 +84,7 @@ class NodeRequestVerifier:
         if self.redis is None:
             return True
         try:
-            return bool(await self.redis.set(f"secnode:nonce:{sender}:{nonce}", 1, nx=True,
-                                             ex=2 * MAX_SKEW_SECONDS))
+            return bool(await self.redis.set(f"secnode:nonce:{sender}:{nonce}", 1, nx=True, ex=2 * MAX_SKEW_SECONDS))
         except Exception:  # noqa: BLE001 - Redis trouble of any kind: this worker's memory still holds
             log.warning("secnode.federation.nonce_unshared sender=%s", sender)
             return True

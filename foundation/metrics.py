@@ -12,8 +12,12 @@ SYNC_FAILING = Gauge("secnode_sync_failing", "1 while the reporter's last attemp
 SYNC_LAST_SUCCESS = Gauge("secnode_sync_last_success_timestamp_seconds", "When the top-level last acknowledged")
 LIMIT_REFUSED = Counter("secnode_limit_refused_total", "Requests refused because a budget was used up", ["budget"])
 REQUESTS = Counter("secnode_http_requests_total", "HTTP requests", ["face", "method", "status"])
-LATENCY = Histogram("secnode_http_request_seconds", "HTTP request latency", ["face"],
-                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+LATENCY = Histogram(
+    "secnode_http_request_seconds",
+    "HTTP request latency",
+    ["face"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 
 
 def face_of(path: str) -> str:

@@ -18,14 +18,24 @@ def make_redis(settings: Settings, *, max_connections: int = 64) -> Redis | Redi
     if settings.redis_cluster:
         # redis-py follows the cluster's slot map and its failovers; a command whose node is down fails fast
         # (the cache treats it as a miss or refuses the write) instead of retrying for seconds.
-        return RedisCluster.from_url(settings.redis_url, max_connections=max_connections, socket_timeout=1,
-                                     socket_connect_timeout=1, retry=_one_quick_retry())
+        return RedisCluster.from_url(
+            settings.redis_url,
+            max_connections=max_connections,
+            socket_timeout=1,
+            socket_connect_timeout=1,
+            retry=_one_quick_retry(),
+        )
     # A blocking pool waits for a free connection under load instead of raising "Too many connections".
     # One quick retry: a pooled connection may be stale after a Redis restart.
-    pool = BlockingConnectionPool.from_url(settings.redis_url, max_connections=max_connections, timeout=2,
-                                           socket_timeout=1, socket_connect_timeout=1,
-                                           retry=_one_quick_retry(),
-                                           retry_on_error=[ConnectionError, TimeoutError])
+    pool = BlockingConnectionPool.from_url(
+        settings.redis_url,
+        max_connections=max_connections,
+        timeout=2,
+        socket_timeout=1,
+        socket_connect_timeout=1,
+        retry=_one_quick_retry(),
+        retry_on_error=[ConnectionError, TimeoutError],
+    )
     return Redis(connection_pool=pool)
 
 

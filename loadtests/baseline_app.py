@@ -12,10 +12,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-CONSTANT = (b'{"responseCode":1,"handle":"88.118.1001/COIL-000000001","values":[{"index":1001,"type":"TEMPLATE",'
-            b'"data":{"format":"string","value":"{\\"prefix\\":\\"88.118\\",\\"version\\":\\"steel-coil-1.0\\"}"},'
-            b'"ttl":86400,"timestamp":"2026-11-27T00:00:00Z"},{"index":2000,"type":"coilNo","data":{"format":'
-            b'"string","value":"C000000001"},"ttl":86400,"timestamp":"2026-11-27T00:00:00Z"}]}')
+CONSTANT = (
+    b'{"responseCode":1,"handle":"88.118.1001/COIL-000000001","values":[{"index":1001,"type":"TEMPLATE",'
+    b'"data":{"format":"string","value":"{\\"prefix\\":\\"88.118\\",\\"version\\":\\"steel-coil-1.0\\"}"},'
+    b'"ttl":86400,"timestamp":"2026-11-27T00:00:00Z"},{"index":2000,"type":"coilNo","data":{"format":'
+    b'"string","value":"C000000001"},"ttl":86400,"timestamp":"2026-11-27T00:00:00Z"}]}'
+)
 
 
 async def constant(request: Request) -> Response:
@@ -38,5 +40,6 @@ async def lifespan(app: Starlette):
     await app.state.pool.close()
 
 
-app = Starlette(routes=[Route("/const/{handle:path}", constant), Route("/select/{handle:path}", select)],
-                lifespan=lifespan)
+app = Starlette(
+    routes=[Route("/const/{handle:path}", constant), Route("/select/{handle:path}", select)], lifespan=lifespan
+)

@@ -29,9 +29,10 @@ from foundation.migrate import upgrade
 from registry.audit import chain
 from registry.audit.middleware import GroupAppender
 
-ADMIN_URL = os.environ.get("SECNODE_BENCH_DATABASE_URL",
-                           os.environ.get("SECNODE_TEST_DATABASE_URL",
-                                          "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres"))
+ADMIN_URL = os.environ.get(
+    "SECNODE_BENCH_DATABASE_URL",
+    os.environ.get("SECNODE_TEST_DATABASE_URL", "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres"),
+)
 
 
 def _dsn(url: str) -> str:
@@ -66,27 +67,46 @@ async def main(appends: int, concurrency: int, algorithm: str) -> None:
         db = Database(url, pool_size=concurrency)
         per_task = max(1, appends // concurrency)
         async with db.unit_of_work() as session:
-            await session.execute(text("CREATE TABLE bench_plain (seq bigserial PRIMARY KEY, at timestamptz, "
-                                        "actor text, action text, source text, result int, prev_hash text, "
-                                        "hash text)"))
+            await session.execute(
+                text(
+                    "CREATE TABLE bench_plain (seq bigserial PRIMARY KEY, at timestamptz, "
+                    "actor text, action text, source text, result int, prev_hash text, "
+                    "hash text)"
+                )
+            )
 
         async def plain(n: int, i: int) -> None:
             async with db.unit_of_work() as session:
-                await session.execute(text(
-                    "INSERT INTO bench_plain (at, actor, action, source, result, prev_hash, hash) VALUES (now(), "
-                    ":actor, :action, '127.0.0.1', 201, :h, :h)"),
-                    {"actor": f"300:88.118.{n}/admin", "action": f"PUT /api/handles/88.118.{n}/X{i}", "h": "0" * 64})
+                await session.execute(
+                    text(
+                        "INSERT INTO bench_plain (at, actor, action, source, result, prev_hash, hash) VALUES (now(), "
+                        ":actor, :action, '127.0.0.1', 201, :h, :h)"
+                    ),
+                    {"actor": f"300:88.118.{n}/admin", "action": f"PUT /api/handles/88.118.{n}/X{i}", "h": "0" * 64},
+                )
 
         async def one_by_one(n: int, i: int) -> None:
             async with db.unit_of_work() as session:
-                await chain.append(session, actor=f"300:88.118.{n}/admin", action=f"PUT /api/handles/88.118.{n}/X{i}",
-                                   source="127.0.0.1", result=201, algorithm=algorithm)
+                await chain.append(
+                    session,
+                    actor=f"300:88.118.{n}/admin",
+                    action=f"PUT /api/handles/88.118.{n}/X{i}",
+                    source="127.0.0.1",
+                    result=201,
+                    algorithm=algorithm,
+                )
 
         appender = GroupAppender(db, algorithm)
 
         async def grouped(n: int, i: int) -> None:
-            await appender.append({"actor": f"300:88.118.{n}/admin", "action": f"PUT /api/handles/88.118.{n}/X{i}",
-                                   "source": "127.0.0.1", "result": 201})
+            await appender.append(
+                {
+                    "actor": f"300:88.118.{n}/admin",
+                    "action": f"PUT /api/handles/88.118.{n}/X{i}",
+                    "source": "127.0.0.1",
+                    "result": 201,
+                }
+            )
 
         for phase in (plain, one_by_one, grouped):  # warm the pool and the caches
             await _run(concurrency, max(1, per_task // 10), phase)
@@ -98,15 +118,23 @@ async def main(appends: int, concurrency: int, algorithm: str) -> None:
         await db.dispose()
         total = per_task * concurrency
         print(f"audit appends: {total} by {concurrency} concurrent writers, {algorithm}")
-        print(f"  plain one-row transactions (baseline): {total / plain_seconds:8.0f}/s  "
-              f"p50 {_p(plain_lat, 0.5):.2f} ms  p99 {_p(plain_lat, 0.99):.2f} ms")
-        print(f"  audited, a transaction per entry:      {total / single_seconds:8.0f}/s  "
-              f"p50 {_p(single_lat, 0.5):.2f} ms  p99 {_p(single_lat, 0.99):.2f} ms")
-        print(f"  audited, grouped (as the node does):   {total / audit_seconds:8.0f}/s  "
-              f"p50 {_p(audit_lat, 0.5):.2f} ms  p99 {_p(audit_lat, 0.99):.2f} ms")
-        print(f"  grouped / baseline: {plain_seconds / audit_seconds:.1%}, grouped / per entry: "
-              f"{single_seconds / audit_seconds:.1f}x; chain of {report.entries} entries "
-              f"verifies: {not report.problems}")
+        print(
+            f"  plain one-row transactions (baseline): {total / plain_seconds:8.0f}/s  "
+            f"p50 {_p(plain_lat, 0.5):.2f} ms  p99 {_p(plain_lat, 0.99):.2f} ms"
+        )
+        print(
+            f"  audited, a transaction per entry:      {total / single_seconds:8.0f}/s  "
+            f"p50 {_p(single_lat, 0.5):.2f} ms  p99 {_p(single_lat, 0.99):.2f} ms"
+        )
+        print(
+            f"  audited, grouped (as the node does):   {total / audit_seconds:8.0f}/s  "
+            f"p50 {_p(audit_lat, 0.5):.2f} ms  p99 {_p(audit_lat, 0.99):.2f} ms"
+        )
+        print(
+            f"  grouped / baseline: {plain_seconds / audit_seconds:.1%}, grouped / per entry: "
+            f"{single_seconds / audit_seconds:.1f}x; chain of {report.entries} entries "
+            f"verifies: {not report.problems}"
+        )
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

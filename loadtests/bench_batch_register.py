@@ -29,25 +29,44 @@ import httpx
 import orjson
 from sqlalchemy.engine import make_url
 
-ADMIN_URL = os.environ.get("SECNODE_BENCH_DATABASE_URL",
-                           os.environ.get("SECNODE_TEST_DATABASE_URL",
-                                          "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres"))
+ADMIN_URL = os.environ.get(
+    "SECNODE_BENCH_DATABASE_URL",
+    os.environ.get("SECNODE_TEST_DATABASE_URL", "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres"),
+)
 PASSWORD = "Bench-Secret-2026"
 
 
 def coil_item(prefix: str, serial: int) -> dict:
-    fields = [(2000, "coilNo", f"C{serial:09d}"), (2001, "heatNo", f"H{serial % 9973:06d}"),
-              (2002, "grade", "Q235B"), (2003, "productStandard", "GB/T 700-2006"), (2004, "thickness", "2.5"),
-              (2005, "width", "1250"), (2007, "netWeight", "21.4"), (2013, "yieldStrength", "245"),
-              (2014, "tensileStrength", "410"), (2018, "productionDate", "2026-11-20")]
-    return {"handle": f"{prefix}/COIL-{serial:09d}", "templateVersion": "steel-coil-1.0",
-            "value": [{"index": i, "type": t, "data": {"format": "string", "value": v}} for i, t, v in fields]}
+    fields = [
+        (2000, "coilNo", f"C{serial:09d}"),
+        (2001, "heatNo", f"H{serial % 9973:06d}"),
+        (2002, "grade", "Q235B"),
+        (2003, "productStandard", "GB/T 700-2006"),
+        (2004, "thickness", "2.5"),
+        (2005, "width", "1250"),
+        (2007, "netWeight", "21.4"),
+        (2013, "yieldStrength", "245"),
+        (2014, "tensileStrength", "410"),
+        (2018, "productionDate", "2026-11-20"),
+    ]
+    return {
+        "handle": f"{prefix}/COIL-{serial:09d}",
+        "templateVersion": "steel-coil-1.0",
+        "value": [{"index": i, "type": t, "data": {"format": "string", "value": v}} for i, t, v in fields],
+    }
 
 
 def stored_values(item: dict, stamp: str) -> list[dict]:
     """The values as the node stores them (with the template binding and timestamps)."""
-    values = [{"index": 1001, "type": "TEMPLATE", "ttl": 86400, "timestamp": stamp,
-               "data": {"format": "string", "value": '{"prefix":"88.118","version":"steel-coil-1.0"}'}}]
+    values = [
+        {
+            "index": 1001,
+            "type": "TEMPLATE",
+            "ttl": 86400,
+            "timestamp": stamp,
+            "data": {"format": "string", "value": '{"prefix":"88.118","version":"steel-coil-1.0"}'},
+        }
+    ]
     values += [{**v, "ttl": 86400, "timestamp": stamp} for v in item["value"]]
     return values
 
@@ -68,20 +87,55 @@ async def copy_baseline(dsn: str, prefix: str, count: int, tag: str) -> float:
             item = coil_item(prefix, serial)
             item["handle"] = item["handle"].replace("/COIL-", f"/COPY{tag}-")
             key = item["handle"].lower()
-            handle_rows.append((key, item["handle"], prefix.lower(), 1, False,
-                                orjson.dumps(stored_values(item, stamp)).decode(), "88.118@steel-coil-1.0",
-                                now, "bench", now, "bench"))
-            journal_rows.append(("handle.created", item["handle"], key, 1, "bench",
-                                 orjson.dumps({"prefix": prefix, "template": "88.118@steel-coil-1.0"}).decode(),
-                                 now))
+            handle_rows.append(
+                (
+                    key,
+                    item["handle"],
+                    prefix.lower(),
+                    1,
+                    False,
+                    orjson.dumps(stored_values(item, stamp)).decode(),
+                    "88.118@steel-coil-1.0",
+                    now,
+                    "bench",
+                    now,
+                    "bench",
+                )
+            )
+            journal_rows.append(
+                (
+                    "handle.created",
+                    item["handle"],
+                    key,
+                    1,
+                    "bench",
+                    orjson.dumps({"prefix": prefix, "template": "88.118@steel-coil-1.0"}).decode(),
+                    now,
+                )
+            )
         async with conn.transaction():
             await conn.copy_records_to_table(
-                "handles", records=handle_rows,
-                columns=["handle_key", "handle", "prefix_key", "version", "deleted", "values", "template_key",
-                         "created_at", "created_by", "updated_at", "updated_by"])
+                "handles",
+                records=handle_rows,
+                columns=[
+                    "handle_key",
+                    "handle",
+                    "prefix_key",
+                    "version",
+                    "deleted",
+                    "values",
+                    "template_key",
+                    "created_at",
+                    "created_by",
+                    "updated_at",
+                    "updated_by",
+                ],
+            )
             await conn.copy_records_to_table(
-                "journal", records=journal_rows,
-                columns=["kind", "subject", "subject_key", "version", "actor", "payload", "created_at"])
+                "journal",
+                records=journal_rows,
+                columns=["kind", "subject", "subject_key", "version", "actor", "payload", "created_at"],
+            )
         elapsed = time.perf_counter() - started
         await conn.execute("DELETE FROM handles WHERE handle_key LIKE $1", f"{prefix.lower()}/copy{tag}-%")
         await conn.execute("DELETE FROM journal WHERE subject_key LIKE $1", f"{prefix.lower()}/copy{tag}-%")
@@ -90,8 +144,9 @@ async def copy_baseline(dsn: str, prefix: str, count: int, tag: str) -> float:
         await conn.close()
 
 
-async def post_all(url: str, path: str, bodies: list[bytes], headers: dict[str, str], concurrency: int,
-                   accepted) -> tuple[float, int]:
+async def post_all(
+    url: str, path: str, bodies: list[bytes], headers: dict[str, str], concurrency: int, accepted
+) -> tuple[float, int]:
     """POST every body to ``path``, ``concurrency`` at a time; returns the seconds taken and the sum of
     ``accepted(response)`` (what each answer says it stored)."""
     queue: asyncio.Queue[bytes] = asyncio.Queue()
@@ -114,28 +169,45 @@ async def post_all(url: str, path: str, bodies: list[bytes], headers: dict[str, 
 
 
 async def api_run(url: str, token: str, prefix: str, count: int, batch: int, concurrency: int) -> tuple[float, int]:
-    bodies = [orjson.dumps([coil_item(prefix, s) for s in range(start, min(start + batch, count))])
-              for start in range(0, count, batch)]
+    bodies = [
+        orjson.dumps([coil_item(prefix, s) for s in range(start, min(start + batch, count))])
+        for start in range(0, count, batch)
+    ]
     headers = {"Authorization": f"Bearer {token}", "content-type": "application/json"}
-    return await post_all(url, "/identityv2/data/batchCreate", bodies, headers, concurrency,
-                          lambda response: sum(1 for r in response.json()["data"] if r["code"] == 1))
+    return await post_all(
+        url,
+        "/identityv2/data/batchCreate",
+        bodies,
+        headers,
+        concurrency,
+        lambda response: sum(1 for r in response.json()["data"] if r["code"] == 1),
+    )
 
 
 async def setup_tenant(url: str) -> tuple[str, str]:
     from tests.factories import application  # the same onboarding as the test suite
 
     async with httpx.AsyncClient(base_url=url, timeout=60) as http:
-        admin = {"Authorization": "Bearer " + (await http.post("/identity/token", json={
-            "username": "admin", "password": PASSWORD})).json()["data"]["token"]}
+        admin = {
+            "Authorization": "Bearer "
+            + (await http.post("/identity/token", json={"username": "admin", "password": PASSWORD})).json()["data"][
+                "token"
+            ]
+        }
         form = application("bench" + uuid.uuid4().hex[:6])
         enterprise = (await http.post("/snms/api/v5/enterprises", json=form)).json()["data"]
         await http.post(f"/snms/api/v5/enterprises/{enterprise['id']}/audit", json={"approve": True}, headers=admin)
-        user = {"Authorization": "Bearer " + (await http.post("/identity/token", json={
-            "username": form["username"], "password": form["password"]})).json()["data"]["token"]}
+        user = {
+            "Authorization": "Bearer "
+            + (
+                await http.post("/identity/token", json={"username": form["username"], "password": form["password"]})
+            ).json()["data"]["token"]
+        }
         prefix = (await http.post("/snms/api/v5/prefixes", json={}, headers=user)).json()["data"]["prefix"]
         await http.post(f"/snms/api/v5/prefixes/{prefix}/audit", json={"approve": True}, headers=admin)
-        token = (await http.post("/identity/token", json={
-            "username": form["username"], "password": form["password"]})).json()["data"]["token"]
+        token = (
+            await http.post("/identity/token", json={"username": form["username"], "password": form["password"]})
+        ).json()["data"]["token"]
     return prefix, token
 
 
@@ -154,8 +226,11 @@ async def benchmark_node(redis: bool = True) -> AsyncIterator[tuple[str, str]]:
     try:
         with tempfile.TemporaryDirectory() as tmp_dir:
             tmp = Path(tmp_dir)
-            env = {"SECNODE_DATABASE_URL": url, "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
-                   "SECNODE_LOG_LEVEL": "WARNING"}
+            env = {
+                "SECNODE_DATABASE_URL": url,
+                "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
+                "SECNODE_LOG_LEVEL": "WARNING",
+            }
             if redis:  # writes then go through the cross-worker invalidation protocol, as in production
                 redis_process, env["SECNODE_REDIS_URL"] = start_redis(tmp)
             with running_node(env, tmp) as node_url:
@@ -179,18 +254,31 @@ async def run(count: int, batch: int, concurrency: int, redis: bool = True) -> d
     if succeeded != count:
         raise RuntimeError(f"only {succeeded} of {count} identifiers were registered")
     baseline = statistics.median(baselines)
-    return {"count": count, "batch": batch, "concurrency": concurrency, "redis": redis,
-            "api_seconds": api_seconds, "api_rate": count / api_seconds,
-            "copy_runs": baselines, "copy_seconds": baseline, "copy_rate": count / baseline,
-            "ratio": (count / api_seconds) / (count / baseline), "target": 0.25}
+    return {
+        "count": count,
+        "batch": batch,
+        "concurrency": concurrency,
+        "redis": redis,
+        "api_seconds": api_seconds,
+        "api_rate": count / api_seconds,
+        "copy_runs": baselines,
+        "copy_seconds": baseline,
+        "copy_rate": count / baseline,
+        "ratio": (count / api_seconds) / (count / baseline),
+        "target": 0.25,
+    }
 
 
 def print_result(r: dict) -> None:
-    print(f"identifiers:       {r['count']} in batches of {r['batch']}, {r['concurrency']} in flight, "
-          f"{'with' if r['redis'] else 'without'} Redis")
+    print(
+        f"identifiers:       {r['count']} in batches of {r['batch']}, {r['concurrency']} in flight, "
+        f"{'with' if r['redis'] else 'without'} Redis"
+    )
     print(f"batch API:         {r['api_rate']:10.0f} identifiers/s  ({r['api_seconds']:.2f} s)")
-    print(f"COPY baseline:     {r['copy_rate']:10.0f} identifiers/s  ({r['copy_seconds']:.2f} s; runs "
-          f"{', '.join(f'{b:.2f}' for b in r['copy_runs'])} s)")
+    print(
+        f"COPY baseline:     {r['copy_rate']:10.0f} identifiers/s  ({r['copy_seconds']:.2f} s; runs "
+        f"{', '.join(f'{b:.2f}' for b in r['copy_runs'])} s)"
+    )
     print(f"API / baseline:    {r['ratio']:10.1%}   (target >= {r['target']:.0%})")
 
 
@@ -199,8 +287,9 @@ if __name__ == "__main__":
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=2)
-    parser.add_argument("--no-redis", dest="redis", action="store_false",
-                        help="the node without Redis (in-process cache only)")
+    parser.add_argument(
+        "--no-redis", dest="redis", action="store_false", help="the node without Redis (in-process cache only)"
+    )
     args = parser.parse_args()
     try:
         print_result(asyncio.run(run(args.count, args.batch, args.concurrency, args.redis)))

@@ -79,26 +79,63 @@ async def load_records(dsn: str, prefix: str, count: int) -> None:
             rows = []
             for serial in range(start, min(start + 100_000, count)):
                 item = coil_item(prefix, serial)
-                rows.append((item["handle"].lower(), item["handle"], prefix.lower(), 1, False,
-                             orjson.dumps(stored_values(item, stamp)).decode(), "88.118@steel-coil-1.0", now,
-                             "bench", now, "bench"))
+                rows.append(
+                    (
+                        item["handle"].lower(),
+                        item["handle"],
+                        prefix.lower(),
+                        1,
+                        False,
+                        orjson.dumps(stored_values(item, stamp)).decode(),
+                        "88.118@steel-coil-1.0",
+                        now,
+                        "bench",
+                        now,
+                        "bench",
+                    )
+                )
             await conn.copy_records_to_table(
-                "handles", records=rows,
-                columns=["handle_key", "handle", "prefix_key", "version", "deleted", "values", "template_key",
-                         "created_at", "created_by", "updated_at", "updated_by"])
+                "handles",
+                records=rows,
+                columns=[
+                    "handle_key",
+                    "handle",
+                    "prefix_key",
+                    "version",
+                    "deleted",
+                    "values",
+                    "template_key",
+                    "created_at",
+                    "created_by",
+                    "updated_at",
+                    "updated_by",
+                ],
+            )
         await conn.execute("ANALYZE handles")
     finally:
         await conn.close()
 
 
-def wrk(url: str, path: str, first: int, count: int, seconds: int, connections: int, script: Path,
-        start: int | None = None) -> dict:
+def wrk(
+    url: str, path: str, first: int, count: int, seconds: int, connections: int, script: Path, start: int | None = None
+) -> dict:
     """wrk over keys ``first`` .. ``first + count - 1``, from position ``start`` of their order (default random)."""
     start = random.randrange(count) if start is None else start
-    env = {**os.environ, "BENCH_PATH": path, "BENCH_FIRST": str(first), "BENCH_COUNT": str(count),
-           "BENCH_STRIDE": str(_stride(count)), "BENCH_START": str(start)}
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
-                         env=env, capture_output=True, text=True, check=True).stdout
+    env = {
+        **os.environ,
+        "BENCH_PATH": path,
+        "BENCH_FIRST": str(first),
+        "BENCH_COUNT": str(count),
+        "BENCH_STRIDE": str(_stride(count)),
+        "BENCH_START": str(start),
+    }
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
     def millis(label: str) -> float:
         value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
@@ -106,17 +143,35 @@ def wrk(url: str, path: str, first: int, count: int, seconds: int, connections: 
 
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": millis("50%"),
-            "p99": millis("99%"), "non2xx": int(non2xx.group(1)) if non2xx else 0,
-            "errors": errors.group(1) if errors else "",
-            "requests": int(re.search(r"(\d+) requests in", out).group(1))}
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": millis("50%"),
+        "p99": millis("99%"),
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "errors": errors.group(1) if errors else "",
+        "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+    }
 
 
 def start_redis(tmp: Path) -> tuple[subprocess.Popen, str]:
     """A Redis server of the benchmark's own on a free loopback port (nothing else's data is touched)."""
     port = free_port()
-    process = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save",
-                                "", "--appendonly", "no", "--dir", str(tmp)], stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            shutil.which("redis-server"),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     for _ in range(100):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
@@ -131,15 +186,41 @@ def start_redis(tmp: Path) -> tuple[subprocess.Popen, str]:
 def start_baseline(dsn: str, workers: int, server: str, tmp: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     if server == "granian":
-        command = [sys.executable, "-m", "granian", "--interface", "asgi", "--port", str(port), "--workers",
-                   str(workers), "--log-level", "warning", "loadtests.baseline_app:app"]
+        command = [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "loadtests.baseline_app:app",
+        ]
     else:
-        command = [sys.executable, "-m", "uvicorn", "loadtests.baseline_app:app", "--port", str(port), "--workers",
-                   str(workers), "--no-access-log", "--log-level", "warning"]
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "loadtests.baseline_app:app",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
     process = subprocess.Popen(
         command,
-        env={**os.environ, "BASELINE_DSN": dsn}, cwd=Path(__file__).resolve().parent.parent,
-        stdout=open(tmp / "baseline.log", "w"), stderr=subprocess.STDOUT)
+        env={**os.environ, "BASELINE_DSN": dsn},
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=open(tmp / "baseline.log", "w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -167,9 +248,14 @@ async def warm(url: str, prefix: str, first: int, count: int, workers: int) -> N
 
 def _median(runs: list[dict]) -> dict:
     """Each figure's median over the rounds; non-2xx answers and socket errors add up."""
-    return {"rps": statistics.median(r["rps"] for r in runs), "p50": statistics.median(r["p50"] for r in runs),
-            "p99": statistics.median(r["p99"] for r in runs), "non2xx": sum(r["non2xx"] for r in runs),
-            "errors": "; ".join(r["errors"] for r in runs if r["errors"]), "runs": runs}
+    return {
+        "rps": statistics.median(r["rps"] for r in runs),
+        "p50": statistics.median(r["p50"] for r in runs),
+        "p99": statistics.median(r["p99"] for r in runs),
+        "non2xx": sum(r["non2xx"] for r in runs),
+        "errors": "; ".join(r["errors"] for r in runs if r["errors"]),
+        "runs": runs,
+    }
 
 
 @dataclass
@@ -206,8 +292,13 @@ async def rig(workers: int, server: str, node_env: dict[str, str] | None = None)
         redis_process, redis_url = start_redis(tmp)
         bench = None
         try:
-            env = {"SECNODE_DATABASE_URL": url, "SECNODE_REDIS_URL": redis_url,
-                   "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD, "SECNODE_LOG_LEVEL": "WARNING", **(node_env or {})}
+            env = {
+                "SECNODE_DATABASE_URL": url,
+                "SECNODE_REDIS_URL": redis_url,
+                "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
+                "SECNODE_LOG_LEVEL": "WARNING",
+                **(node_env or {}),
+            }
             with running_node(env, tmp, extra_args=["--workers", str(workers), "--server", server]) as node_url:
                 bench = Rig(url, node_url, script, tmp, workers, server)
                 yield bench
@@ -221,8 +312,9 @@ async def rig(workers: int, server: str, node_env: dict[str, str] | None = None)
             await admin.close()
 
 
-async def run(records: int, seconds: int, connections: int, workers: int, working_set: int, server: str,
-              rounds: int = 1) -> dict:
+async def run(
+    records: int, seconds: int, connections: int, workers: int, working_set: int, server: str, rounds: int = 1
+) -> dict:
     """Load ``records`` identifiers, then drive the four routes with wrk, ``rounds`` times interleaved."""
     runs: dict[str, list[dict]] = {}
     async with rig(workers, server) as bench:
@@ -237,39 +329,59 @@ async def run(records: int, seconds: int, connections: int, workers: int, workin
         asked = 0  # cold keys asked so far: each round goes on where the last one stopped
         for _ in range(rounds):
             for label, target, path, first, count in [
-                    ("const", baseline_url, "/const/" + prefix, 0, records),
-                    ("select", baseline_url, "/select/" + prefix, 0, records),
-                    ("cold", node_url, "/api/handles/" + prefix, half, records - half),
-                    ("warm", node_url, "/api/handles/" + prefix, 0, working_set)]:
-                result = wrk(target, path, first, count, seconds, connections, script,
-                             start=asked if label == "cold" else None)
+                ("const", baseline_url, "/const/" + prefix, 0, records),
+                ("select", baseline_url, "/select/" + prefix, 0, records),
+                ("cold", node_url, "/api/handles/" + prefix, half, records - half),
+                ("warm", node_url, "/api/handles/" + prefix, 0, working_set),
+            ]:
+                result = wrk(
+                    target, path, first, count, seconds, connections, script, start=asked if label == "cold" else None
+                )
                 if label == "cold":
                     asked += result["requests"] + connections  # and those still in flight at the end
                 runs.setdefault(label, []).append(result)
     routes = {label: _median(r) for label, r in runs.items()}
-    return {"records": records, "seconds": seconds, "connections": connections, "workers": workers,
-            "working_set": working_set, "server": server, "rounds": rounds, "load_seconds": load_seconds,
-            "cold_keys": records - half, "cold_asked": asked, "routes": routes,
-            "ratios": {"warm/const": routes["warm"]["rps"] / routes["const"]["rps"],
-                       "cold/select": routes["cold"]["rps"] / routes["select"]["rps"]},
-            "targets": {"warm/const": 0.85, "cold/select": 0.50, "warm p99 ms": 5.0}}
+    return {
+        "records": records,
+        "seconds": seconds,
+        "connections": connections,
+        "workers": workers,
+        "working_set": working_set,
+        "server": server,
+        "rounds": rounds,
+        "load_seconds": load_seconds,
+        "cold_keys": records - half,
+        "cold_asked": asked,
+        "routes": routes,
+        "ratios": {
+            "warm/const": routes["warm"]["rps"] / routes["const"]["rps"],
+            "cold/select": routes["cold"]["rps"] / routes["select"]["rps"],
+        },
+        "targets": {"warm/const": 0.85, "cold/select": 0.50, "warm p99 ms": 5.0},
+    }
 
 
 def print_result(r: dict) -> None:
     print(f"loaded {r['records']} identifiers in {r['load_seconds']:.0f} s")
-    print(f"\n{r['records']} identifiers, wrk -t1 -c{r['connections']} -d{r['seconds']}s, {r['workers']} worker(s), "
-          f"{r['server']}, median of {r['rounds']} round(s)\n")
+    print(
+        f"\n{r['records']} identifiers, wrk -t1 -c{r['connections']} -d{r['seconds']}s, {r['workers']} worker(s), "
+        f"{r['server']}, median of {r['rounds']} round(s)\n"
+    )
     print(f"{'route':8} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for label, route in r["routes"].items():
-        print(f"{label:8} {route['rps']:10.0f} {route['p50']:8.2f} {route['p99']:8.2f} {route['non2xx']:8d} "
-              f"{route['errors']}")
+        print(
+            f"{label:8} {route['rps']:10.0f} {route['p50']:8.2f} {route['p99']:8.2f} {route['non2xx']:8d} "
+            f"{route['errors']}"
+        )
     print(f"\nwarm / const:  {r['ratios']['warm/const']:6.1%}  (target >= 85%)")
     print(f"cold / select: {r['ratios']['cold/select']:6.1%}  (target >= 50%)")
     print(f"warm p99:      {r['routes']['warm']['p99']:.2f} ms  (target <= 5 ms)")
     print(f"non-2xx:       {sum(route['non2xx'] for route in r['routes'].values())}  (target 0)")
     if r["cold_asked"] > r["cold_keys"]:
-        print(f"warning: cold rounds asked {r['cold_asked']} keys of {r['cold_keys']}: the repeats were cache hits; "
-              f"use more --records")
+        print(
+            f"warning: cold rounds asked {r['cold_asked']} keys of {r['cold_keys']}: the repeats were cache hits; "
+            f"use more --records"
+        )
 
 
 if __name__ == "__main__":
@@ -283,7 +395,18 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds; each figure is their median")
     args = parser.parse_args()
     try:
-        print_result(asyncio.run(run(args.records, args.seconds, args.connections, args.workers, args.working_set,
-                                     args.server, args.rounds)))
+        print_result(
+            asyncio.run(
+                run(
+                    args.records,
+                    args.seconds,
+                    args.connections,
+                    args.workers,
+                    args.working_set,
+                    args.server,
+                    args.rounds,
+                )
+            )
+        )
     except RuntimeError as exc:
         raise SystemExit(str(exc)) from None

@@ -90,7 +90,8 @@ async def settle_and_measure_storage(dsn: str, count: int) -> dict[str, float]:
             "SELECT c.oid::regclass::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
             "WHERE i.inhparent = 'handles'::regclass "
             "UNION ALL SELECT x.indexrelid::regclass::text FROM pg_inherits i JOIN pg_index x "
-            "ON x.indrelid = i.inhrelid WHERE i.inhparent = 'handles'::regclass")
+            "ON x.indrelid = i.inhrelid WHERE i.inhparent = 'handles'::regclass"
+        )
         relations = [r[0] for r in relations] or ["handles", "pk_handles"]
         for relation in relations:
             await conn.execute("SELECT pg_prewarm($1::regclass, 'read')", relation)
@@ -98,7 +99,9 @@ async def settle_and_measure_storage(dsn: str, count: int) -> dict[str, float]:
         for table in STORAGE_TABLES:
             sizes[table] = await conn.fetchval(
                 "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c WHERE c.oid = $1::regclass "
-                "OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::regclass)", table)
+                "OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::regclass)",
+                table,
+            )
         return {table: size / count for table, size in sizes.items()}
     finally:
         await conn.close()
@@ -142,30 +145,39 @@ def print_row(row: dict, connections: int, seconds: int) -> None:
 
 def print_summary(rows: list[dict]) -> None:
     first, last = rows[0], rows[-1]
-    print(f"\n{'size':>12} {'register/s':>11} {'cold req/s':>11} {'select req/s':>13} {'cold/select':>12} "
-          f"{'warm req/s':>11} {'cold p99':>9} {'bytes/id':>9}")
+    print(
+        f"\n{'size':>12} {'register/s':>11} {'cold req/s':>11} {'select req/s':>13} {'cold/select':>12} "
+        f"{'warm req/s':>11} {'cold p99':>9} {'bytes/id':>9}"
+    )
     for row in rows:
-        print(f"{row['size']:>12,} {row['register']:>11,.0f} {row['cold']['rps']:>11,.0f} "
-              f"{row['select']['rps']:>13,.0f} {row['cold']['rps'] / row['select']['rps']:>12.1%} "
-              f"{row['warm']['rps']:>11,.0f} {row['cold']['p99']:>8.2f}ms {sum(row['storage'].values()):>9,.0f}")
+        print(
+            f"{row['size']:>12,} {row['register']:>11,.0f} {row['cold']['rps']:>11,.0f} "
+            f"{row['select']['rps']:>13,.0f} {row['cold']['rps'] / row['select']['rps']:>12.1%} "
+            f"{row['warm']['rps']:>11,.0f} {row['cold']['p99']:>8.2f}ms {sum(row['storage'].values()):>9,.0f}"
+        )
     if len(rows) > 1:
         cold, register = (last["cold"]["rps"] / first["cold"]["rps"], last["register"] / first["register"])
         print(f"\ncold resolve at {last['size']:,} / at {first['size']:,}: {cold:.1%}   (target >= 80%)")
         print(f"registration at {last['size']:,} / at {first['size']:,}: {register:.1%}   (target >= 80%)")
     print(f"non-2xx: {sum(r[label]['non2xx'] for r in rows for label in ('select', 'cold', 'warm'))}  (target 0)")
-    print(f"# finished {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average "
-          f"{' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"# finished {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average "
+        f"{' / '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000000,10000000",
-                        type=lambda text: sorted(int(part) for part in text.split(",")))
+    parser.add_argument(
+        "--sizes", default="1000000,10000000", type=lambda text: sorted(int(part) for part in text.split(","))
+    )
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--measure", type=int, default=100_000, help="identifiers timed for registration")
     args = parser.parse_args()
-    print(f"$ .venv/bin/python -m loadtests.bench_scale {' '.join(sys.argv[1:])}\n"
-          f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())}",
-          flush=True)
+    print(
+        f"$ .venv/bin/python -m loadtests.bench_scale {' '.join(sys.argv[1:])}\n"
+        f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        flush=True,
+    )
     asyncio.run(main(args.sizes, args.seconds, args.connections, args.measure))

@@ -64,25 +64,57 @@ async def load(dsn: str, prefix: str, families: int) -> tuple[list[str], list[st
                 levels = _family(prefix, family)
                 (divergent if family % 2 == 0 else convergent).append(levels[0][0])
                 sample.append(levels[5][0])
-                values = orjson.dumps([{"index": 1, "type": "URL", "ttl": 86400, "timestamp": "2026-01-01T00:00:00Z",
-                                        "data": {"format": "string", "value": "https://example.com"}}]).decode()
+                values = orjson.dumps(
+                    [
+                        {
+                            "index": 1,
+                            "type": "URL",
+                            "ttl": 86400,
+                            "timestamp": "2026-01-01T00:00:00Z",
+                            "data": {"format": "string", "value": "https://example.com"},
+                        }
+                    ]
+                ).decode()
                 for level in levels:
                     for handle in level:
-                        handles.append((handle.lower(), handle, prefix.lower(), 1, False, values, None, now, "bench",
-                                        now, "bench"))
+                        handles.append(
+                            (handle.lower(), handle, prefix.lower(), 1, False, values, None, now, "bench", now, "bench")
+                        )
                 for depth in range(1, LEVELS + 1):
                     parents, children = levels[depth - 1], levels[depth]
                     fan = len(children) // len(parents)
                     for index, parent in enumerate(parents):
-                        kids = children[index * fan:(index + 1) * fan]
+                        kids = children[index * fan : (index + 1) * fan]
                         inputs, outputs = ([parent], kids) if family % 2 == 0 else (kids, [parent])
                         seq += 1
                         moment = base + timedelta(minutes=seq)
-                        body = {"type": "TransformationEvent", "eventTime": moment.isoformat(),
-                                "eventTimeZoneOffset": "+00:00", "inputEPCList": inputs, "outputEPCList": outputs,
-                                "bizStep": "commissioning", "eventID": f"urn:uuid:{uuid.uuid4()}"}
-                        events.append((seq, body["eventID"], "TransformationEvent", None, moment, "+00:00", now,
-                                       "commissioning", None, None, None, None, "bench", orjson.dumps(body).decode()))
+                        body = {
+                            "type": "TransformationEvent",
+                            "eventTime": moment.isoformat(),
+                            "eventTimeZoneOffset": "+00:00",
+                            "inputEPCList": inputs,
+                            "outputEPCList": outputs,
+                            "bizStep": "commissioning",
+                            "eventID": f"urn:uuid:{uuid.uuid4()}",
+                        }
+                        events.append(
+                            (
+                                seq,
+                                body["eventID"],
+                                "TransformationEvent",
+                                None,
+                                moment,
+                                "+00:00",
+                                now,
+                                "commissioning",
+                                None,
+                                None,
+                                None,
+                                None,
+                                "bench",
+                                orjson.dumps(body).decode(),
+                            )
+                        )
                         items += [(h.lower(), seq, "input", moment) for h in inputs]
                         items += [(h.lower(), seq, "output", moment) for h in outputs]
                         for up in inputs:
@@ -93,25 +125,80 @@ async def load(dsn: str, prefix: str, families: int) -> tuple[list[str], list[st
                     for handle in level:
                         seq += 1
                         moment = base + timedelta(minutes=seq)
-                        body = {"type": "ObjectEvent", "eventTime": moment.isoformat(), "eventTimeZoneOffset":
-                                "+00:00", "action": "OBSERVE", "epcList": [handle], "bizStep": "inspecting",
-                                "eventID": f"urn:uuid:{uuid.uuid4()}"}
-                        events.append((seq, body["eventID"], "ObjectEvent", "OBSERVE", moment, "+00:00", now,
-                                       "inspecting", None, None, None, None, "bench", orjson.dumps(body).decode()))
+                        body = {
+                            "type": "ObjectEvent",
+                            "eventTime": moment.isoformat(),
+                            "eventTimeZoneOffset": "+00:00",
+                            "action": "OBSERVE",
+                            "epcList": [handle],
+                            "bizStep": "inspecting",
+                            "eventID": f"urn:uuid:{uuid.uuid4()}",
+                        }
+                        events.append(
+                            (
+                                seq,
+                                body["eventID"],
+                                "ObjectEvent",
+                                "OBSERVE",
+                                moment,
+                                "+00:00",
+                                now,
+                                "inspecting",
+                                None,
+                                None,
+                                None,
+                                None,
+                                "bench",
+                                orjson.dumps(body).decode(),
+                            )
+                        )
                         items.append((handle.lower(), seq, "epc", moment))
             async with conn.transaction():
-                await conn.copy_records_to_table("handles", records=handles, columns=[
-                    "handle_key", "handle", "prefix_key", "version", "deleted", "values", "template_key",
-                    "created_at", "created_by", "updated_at", "updated_by"])
-                await conn.copy_records_to_table("events", records=events, columns=[
-                    "seq", "event_id", "event_type", "action", "event_time", "event_time_zone_offset",
-                    "record_time", "biz_step", "disposition", "read_point", "biz_location", "enterprise_id",
-                    "captured_by", "body"])
-                await conn.copy_records_to_table("event_items", records=items,
-                                                 columns=["handle_key", "event_seq", "role", "event_time"])
-                await conn.copy_records_to_table("trace_links", records=links,
-                                                 columns=["handle_key", "direction", "neighbor_key", "event_seq",
-                                                          "kind"])
+                await conn.copy_records_to_table(
+                    "handles",
+                    records=handles,
+                    columns=[
+                        "handle_key",
+                        "handle",
+                        "prefix_key",
+                        "version",
+                        "deleted",
+                        "values",
+                        "template_key",
+                        "created_at",
+                        "created_by",
+                        "updated_at",
+                        "updated_by",
+                    ],
+                )
+                await conn.copy_records_to_table(
+                    "events",
+                    records=events,
+                    columns=[
+                        "seq",
+                        "event_id",
+                        "event_type",
+                        "action",
+                        "event_time",
+                        "event_time_zone_offset",
+                        "record_time",
+                        "biz_step",
+                        "disposition",
+                        "read_point",
+                        "biz_location",
+                        "enterprise_id",
+                        "captured_by",
+                        "body",
+                    ],
+                )
+                await conn.copy_records_to_table(
+                    "event_items", records=items, columns=["handle_key", "event_seq", "role", "event_time"]
+                )
+                await conn.copy_records_to_table(
+                    "trace_links",
+                    records=links,
+                    columns=["handle_key", "direction", "neighbor_key", "event_seq", "kind"],
+                )
         await conn.execute("SELECT setval(pg_get_serial_sequence('events', 'seq'), $1)", seq)
         await conn.execute("ANALYZE")
         try:  # write the load's dirty pages now: a checkpoint during the first queries measures the load, not them
@@ -149,8 +236,12 @@ async def run(total_events: int, queries: int) -> dict:
         with tempfile.TemporaryDirectory() as tmp_dir:
             tmp = Path(tmp_dir)
             redis_process, redis_url = start_redis(tmp)
-            env = {"SECNODE_DATABASE_URL": url, "SECNODE_REDIS_URL": redis_url,
-                   "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD, "SECNODE_LOG_LEVEL": "WARNING"}
+            env = {
+                "SECNODE_DATABASE_URL": url,
+                "SECNODE_REDIS_URL": redis_url,
+                "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": PASSWORD,
+                "SECNODE_LOG_LEVEL": "WARNING",
+            }
             try:
                 with running_node(env, tmp) as node_url:
                     prefix, _ = await setup_tenant(node_url)
@@ -158,37 +249,58 @@ async def run(total_events: int, queries: int) -> dict:
                     divergent, convergent, sample = await load(_dsn(url), prefix, families)
                     load_seconds = time.perf_counter() - started
                     async with httpx.AsyncClient(base_url=node_url, timeout=60) as http:
-                        token = (await http.post("/identity/token", json={"username": "admin",
-                                                                           "password": PASSWORD})).json()
+                        token = (
+                            await http.post("/identity/token", json={"username": "admin", "password": PASSWORD})
+                        ).json()
                         auth = {"Authorization": "Bearer " + token["data"]["token"]}
 
                         async def traced(direction: str, roots: list[str], i: int) -> None:
-                            response = await http.get(f"/trace/{direction}", headers=auth,
-                                                      params={"handle": roots[i % len(roots)], "depth": 10})
+                            response = await http.get(
+                                f"/trace/{direction}",
+                                headers=auth,
+                                params={"handle": roots[i % len(roots)], "depth": 10},
+                            )
                             if len(response.json().get("nodes", [])) != NODES_PER_FAMILY:
                                 raise RuntimeError(f"wrong trace: {response.text[:300]}")
 
                         async def lifecycle(i: int) -> None:
-                            response = await http.get("/epcis/events", headers=auth,
-                                                      params={"MATCH_anyEPC": sample[i % len(sample)]})
+                            response = await http.get(
+                                "/epcis/events", headers=auth, params={"MATCH_anyEPC": sample[i % len(sample)]}
+                            )
                             if response.status_code != 200:
                                 raise RuntimeError(f"lifecycle query failed: {response.text[:300]}")
 
                         await traced("downstream", divergent, 0)  # warm the connections
                         rows["downstream trace, depth 10"] = _stats(
-                            await _timed(lambda i: traced("downstream", divergent, i), queries))
+                            await _timed(lambda i: traced("downstream", divergent, i), queries)
+                        )
                         rows["upstream trace, depth 10"] = _stats(
-                            await _timed(lambda i: traced("upstream", convergent, i), queries))
+                            await _timed(lambda i: traced("upstream", convergent, i), queries)
+                        )
                         rows["lifecycle query"] = _stats(await _timed(lifecycle, queries))
                     conn = await asyncpg.connect(_dsn(url))
                     try:
                         keys = [s.lower() for s in sample]
-                        rows["baseline: one trace-link look-up"] = _stats(await _timed(
-                            lambda i: conn.fetch("SELECT neighbor_key, event_seq FROM trace_links WHERE handle_key = "
-                                                 "ANY($1) AND direction = 'down'", [keys[i % len(keys)]]), queries))
-                        rows["baseline: one lifecycle range scan"] = _stats(await _timed(
-                            lambda i: conn.fetch("SELECT event_seq FROM event_items WHERE handle_key = $1 ORDER BY "
-                                                 "event_time, event_seq LIMIT 101", keys[i % len(keys)]), queries))
+                        rows["baseline: one trace-link look-up"] = _stats(
+                            await _timed(
+                                lambda i: conn.fetch(
+                                    "SELECT neighbor_key, event_seq FROM trace_links WHERE handle_key = "
+                                    "ANY($1) AND direction = 'down'",
+                                    [keys[i % len(keys)]],
+                                ),
+                                queries,
+                            )
+                        )
+                        rows["baseline: one lifecycle range scan"] = _stats(
+                            await _timed(
+                                lambda i: conn.fetch(
+                                    "SELECT event_seq FROM event_items WHERE handle_key = $1 ORDER BY "
+                                    "event_time, event_seq LIMIT 101",
+                                    keys[i % len(keys)],
+                                ),
+                                queries,
+                            )
+                        )
                     finally:
                         await conn.close()
             finally:
@@ -197,17 +309,24 @@ async def run(total_events: int, queries: int) -> dict:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
-    return {"families": families, "events": families * EVENTS_PER_FAMILY,
-            "identifiers": families * NODES_PER_FAMILY, "reachable": NODES_PER_FAMILY, "queries": queries,
-            "load_seconds": load_seconds,
-            "rows": {label: {"p50": p50, "p99": p99} for label, (p50, p99) in rows.items()},
-            "worst_trace_p99": max(rows["downstream trace, depth 10"][1], rows["upstream trace, depth 10"][1]),
-            "target_p99_ms": 50.0}
+    return {
+        "families": families,
+        "events": families * EVENTS_PER_FAMILY,
+        "identifiers": families * NODES_PER_FAMILY,
+        "reachable": NODES_PER_FAMILY,
+        "queries": queries,
+        "load_seconds": load_seconds,
+        "rows": {label: {"p50": p50, "p99": p99} for label, (p50, p99) in rows.items()},
+        "worst_trace_p99": max(rows["downstream trace, depth 10"][1], rows["upstream trace, depth 10"][1]),
+        "target_p99_ms": 50.0,
+    }
 
 
 def print_result(r: dict) -> None:
-    print(f"loaded {r['families']} families: {r['events']} events, {r['identifiers']} identifiers in "
-          f"{r['load_seconds']:.0f} s")
+    print(
+        f"loaded {r['families']} families: {r['events']} events, {r['identifiers']} identifiers in "
+        f"{r['load_seconds']:.0f} s"
+    )
     print(f"\n{r['queries']} sequential queries each, {r['reachable']} reachable identifiers per trace\n")
     print(f"{'query':40} {'p50 ms':>8} {'p99 ms':>8}")
     for label, row in r["rows"].items():

@@ -52,14 +52,20 @@ _serial = itertools.count(RECORDS)
 
 
 def _coil(prefix: str, serial: int) -> dict:
-    return {"handle": f"{prefix}/COIL-{serial:09d}", "templateVersion": "steel-coil-1.0", "value": [
-        {"index": 2000, "type": "coilNo", "data": f"C{serial:09d}"},
-        {"index": 2001, "type": "heatNo", "data": f"H{serial % 997:06d}"},
-        {"index": 2002, "type": "grade", "data": "Q235B"},
-        {"index": 2003, "type": "productStandard", "data": "GB/T 700-2006"},
-        {"index": 2004, "type": "thickness", "data": "2.5"}, {"index": 2005, "type": "width", "data": "1250"},
-        {"index": 2007, "type": "netWeight", "data": "21.4"},
-        {"index": 2018, "type": "productionDate", "data": "2026-11-20"}]}
+    return {
+        "handle": f"{prefix}/COIL-{serial:09d}",
+        "templateVersion": "steel-coil-1.0",
+        "value": [
+            {"index": 2000, "type": "coilNo", "data": f"C{serial:09d}"},
+            {"index": 2001, "type": "heatNo", "data": f"H{serial % 997:06d}"},
+            {"index": 2002, "type": "grade", "data": "Q235B"},
+            {"index": 2003, "type": "productStandard", "data": "GB/T 700-2006"},
+            {"index": 2004, "type": "thickness", "data": "2.5"},
+            {"index": 2005, "type": "width", "data": "1250"},
+            {"index": 2007, "type": "netWeight", "data": "21.4"},
+            {"index": 2018, "type": "productionDate", "data": "2026-11-20"},
+        ],
+    }
 
 
 async def _seed(host: str, records: bool, chain: bool) -> dict:
@@ -72,8 +78,7 @@ async def _seed(host: str, records: bool, chain: bool) -> dict:
             await demo.register(bearer, [_coil(prefix, s) for s in range(RECORDS)])
             basic = base64.b64encode(f"300:{prefix}/admin:{Demo.PASSWORD}".encode()).decode()
             cumulative = list(itertools.accumulate(1 / r**ZIPF_S for r in range(1, RECORDS + 1)))
-            state.update(prefix=prefix, bearer=bearer, basic={"Authorization": f"Basic {basic}"},
-                         cumulative=cumulative)
+            state.update(prefix=prefix, bearer=bearer, basic={"Authorization": f"Basic {basic}"}, cumulative=cumulative)
         if chain:
             await demo.run(TRACE_SCALE)
             state.update(chain=demo.chain, tokens=demo.tokens)
@@ -85,8 +90,13 @@ def _seed_once(environment) -> None:
         return
     selected = set(environment.user_classes)
     try:
-        _state.update(asyncio.run(_seed(environment.host, records=bool({ResolveUser, RegisterUser} & selected),
-                                        chain=TraceUser in selected)))
+        _state.update(
+            asyncio.run(
+                _seed(
+                    environment.host, records=bool({ResolveUser, RegisterUser} & selected), chain=TraceUser in selected
+                )
+            )
+        )
     except Exception:
         # without seed data every request would fail: stop with the cause in the log
         logging.exception("seeding the node at %s failed", environment.host)
@@ -121,8 +131,11 @@ class ResolveUser(HttpUser):
 
     @task(5)
     def resolve_unknown(self) -> None:
-        with self.client.get(f"/api/handles/{_state['prefix']}/UNKNOWN-{random.randrange(10**9)}",
-                             name="/api/handles/[unknown]", catch_response=True) as response:
+        with self.client.get(
+            f"/api/handles/{_state['prefix']}/UNKNOWN-{random.randrange(10**9)}",
+            name="/api/handles/[unknown]",
+            catch_response=True,
+        ) as response:
             if response.status_code == 404 and response.json().get("responseCode") == 100:
                 response.success()
             else:
@@ -130,8 +143,10 @@ class ResolveUser(HttpUser):
 
     @task(10)
     def resolve_filtered(self) -> None:
-        self.client.get(f"/api/handles/{_state['prefix']}/COIL-{_hot_key():09d}?type=grade&type=heatNo",
-                        name="/api/handles/[coil]?type=")
+        self.client.get(
+            f"/api/handles/{_state['prefix']}/COIL-{_hot_key():09d}?type=grade&type=heatNo",
+            name="/api/handles/[coil]?type=",
+        )
 
 
 class RegisterUser(HttpUser):
@@ -143,8 +158,13 @@ class RegisterUser(HttpUser):
     @task(3)
     def register_batch(self) -> None:
         batch = [_coil(_state["prefix"], next(_serial)) for _ in range(100)]
-        with self.client.post("/identityv2/data/batchCreate", json=batch, headers=_state["bearer"],
-                              name="/identityv2/data/batchCreate", catch_response=True) as response:
+        with self.client.post(
+            "/identityv2/data/batchCreate",
+            json=batch,
+            headers=_state["bearer"],
+            name="/identityv2/data/batchCreate",
+            catch_response=True,
+        ) as response:
             # a batch answers 200 with a code per item: a refused item is an error too
             refused = [r for r in response.json().get("data") or [] if r.get("code") != 1]
             if response.status_code == 200 and not refused:
@@ -155,9 +175,12 @@ class RegisterUser(HttpUser):
     @task(1)
     def update_value(self) -> None:
         handle = f"{_state['prefix']}/NOTE-{random.randrange(100)}"
-        self.client.put(f"/api/handles/{handle}", headers=_state["basic"], name="/api/handles/[note] PUT",
-                        json={"values": [{"index": 1, "type": "URL",
-                                          "data": f"https://example.com/{random.randrange(10**6)}"}]})
+        self.client.put(
+            f"/api/handles/{handle}",
+            headers=_state["basic"],
+            name="/api/handles/[note] PUT",
+            json={"values": [{"index": 1, "type": "URL", "data": f"https://example.com/{random.randrange(10**6)}"}]},
+        )
 
 
 class TraceUser(HttpUser):
@@ -168,9 +191,13 @@ class TraceUser(HttpUser):
 
     def _trace(self, direction: str, kind: str, role: str) -> None:
         handle = random.choice(_state["chain"][kind])
-        with self.client.get(f"/trace/{direction}", params={"handle": handle, "depth": 10},
-                             headers=_state["tokens"][role], name=f"/trace/{direction}",
-                             catch_response=True) as response:
+        with self.client.get(
+            f"/trace/{direction}",
+            params={"handle": handle, "depth": 10},
+            headers=_state["tokens"][role],
+            name=f"/trace/{direction}",
+            catch_response=True,
+        ) as response:
             # every identifier of the demo chain exists; some belong to partners that did not grant this role
             nodes = response.json().get("nodes", []) if response.status_code == 200 else []
             found = sum(1 for n in nodes if n.get("status") == "found")
@@ -178,8 +205,9 @@ class TraceUser(HttpUser):
             if found > 1 and not wrong:
                 response.success()
             else:
-                response.failure(f"{direction} trace of {handle}: {response.status_code}, {found} found, "
-                                 f"wrong: {wrong[:2]}")
+                response.failure(
+                    f"{direction} trace of {handle}: {response.status_code}, {found} found, wrong: {wrong[:2]}"
+                )
 
     @task(2)
     def downstream(self) -> None:
@@ -192,10 +220,18 @@ class TraceUser(HttpUser):
     @task(3)
     def lifecycle(self) -> None:
         handle = random.choice(_state["chain"][random.choice(["coils", "parts"])])
-        with self.client.get("/epcis/events", params={"MATCH_anyEPC": handle}, headers=_state["tokens"]["parts"],
-                             name="/epcis/events?MATCH_anyEPC=", catch_response=True) as response:
-            found = (response.json().get("epcisBody", {}).get("queryResults", {}).get("resultsBody", {})
-                     .get("eventList", []) if response.status_code == 200 else [])
+        with self.client.get(
+            "/epcis/events",
+            params={"MATCH_anyEPC": handle},
+            headers=_state["tokens"]["parts"],
+            name="/epcis/events?MATCH_anyEPC=",
+            catch_response=True,
+        ) as response:
+            found = (
+                response.json().get("epcisBody", {}).get("queryResults", {}).get("resultsBody", {}).get("eventList", [])
+                if response.status_code == 200
+                else []
+            )
             if found:
                 response.success()
             else:

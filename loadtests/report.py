@@ -55,8 +55,11 @@ def _cpu_model() -> str:
 
 def _memory_gib() -> str:
     try:
-        kib = int(next(line for line in Path("/proc/meminfo").read_text().splitlines()
-                       if line.startswith("MemTotal")).split()[1])
+        kib = int(
+            next(
+                line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+            ).split()[1]
+        )
         return f"{kib / 2**20:.1f} GiB"
     except (OSError, StopIteration):
         return "unknown"
@@ -66,9 +69,12 @@ def _code_version() -> str:
     commit = _output(["git", "rev-parse", "--short", "HEAD"])
     if not commit or "fatal" in commit:
         return "unknown (not a git work tree)"
-    changed = [line for command in (["git", "diff", "--name-only", "HEAD"],
-                                    ["git", "ls-files", "--others", "--exclude-standard"])
-               for line in _output(command).splitlines() if line]
+    changed = [
+        line
+        for command in (["git", "diff", "--name-only", "HEAD"], ["git", "ls-files", "--others", "--exclude-standard"])
+        for line in _output(command).splitlines()
+        if line
+    ]
     if not changed:
         return f"commit {commit}"
     listed = ", ".join(f"`{name}`" for name in changed) if len(changed) <= 8 else f"{len(changed)} files"
@@ -83,12 +89,18 @@ async def machine_facts() -> dict[str, str]:
         await conn.close()
     redis = _output(["redis-server", "--version"]).split()
     version = next((part[2:] for part in redis if part.startswith("v=")), "unknown")
-    return {"CPU": f"{os.cpu_count()} logical CPU(s), {_cpu_model()}", "memory": _memory_gib(),
-            "OS": platform.platform(), "Python": f"{platform.python_implementation()} {platform.python_version()}",
-            "PostgreSQL": postgres, "Redis": f"{version} (redis-server, one per benchmark)",
-            "granian": metadata.version("granian"), "uvicorn": metadata.version("uvicorn"),
-            "wrk": (_output(["wrk", "-v"]).splitlines() or ["unknown"])[0].split(" [")[0],
-            "code": _code_version()}
+    return {
+        "CPU": f"{os.cpu_count()} logical CPU(s), {_cpu_model()}",
+        "memory": _memory_gib(),
+        "OS": platform.platform(),
+        "Python": f"{platform.python_implementation()} {platform.python_version()}",
+        "PostgreSQL": postgres,
+        "Redis": f"{version} (redis-server, one per benchmark)",
+        "granian": metadata.version("granian"),
+        "uvicorn": metadata.version("uvicorn"),
+        "wrk": (_output(["wrk", "-v"]).splitlines() or ["unknown"])[0].split(" [")[0],
+        "code": _code_version(),
+    }
 
 
 async def collect(args: argparse.Namespace) -> dict:
@@ -97,8 +109,12 @@ async def collect(args: argparse.Namespace) -> dict:
     results["machine"] = await machine_facts()
     timings = {}
     for name, call in [
-        ("resolve", lambda: bench_resolve.run(args.records, args.seconds, args.connections, args.workers,
-                                              args.working_set, args.server, args.rounds)),
+        (
+            "resolve",
+            lambda: bench_resolve.run(
+                args.records, args.seconds, args.connections, args.workers, args.working_set, args.server, args.rounds
+            ),
+        ),
         ("register", lambda: bench_batch_register.run(args.count, args.batch, args.concurrency)),
         ("capture", lambda: bench_capture.run(args.pairs, args.capture_batch, args.concurrency)),
         ("trace", lambda: bench_trace.run(args.events, args.queries)),
@@ -119,8 +135,9 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks")
     resolve = p.add_argument_group("resolution (bench_resolve)")
-    resolve.add_argument("--records", type=int, default=400_000,
-                         help="registered identifiers; half of them are the cold keys")
+    resolve.add_argument(
+        "--records", type=int, default=400_000, help="registered identifiers; half of them are the cold keys"
+    )
     resolve.add_argument("--working-set", type=int, default=20_000, help="keys of the warm working set")
     resolve.add_argument("--seconds", type=int, default=10, help="wrk duration of each route and round")
     resolve.add_argument("--rounds", type=int, default=3, help="interleaved rounds; figures are their median")
@@ -142,8 +159,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    command = " ".join([".venv/bin/python -m loadtests.report", *map(shlex.quote, sys.argv[1:] if argv is None
-                                                                     else argv)])
+    command = " ".join(
+        [".venv/bin/python -m loadtests.report", *map(shlex.quote, sys.argv[1:] if argv is None else argv)]
+    )
     try:
         results = asyncio.run(collect(args))
     except RuntimeError as exc:
@@ -151,8 +169,9 @@ def main(argv: list[str] | None = None) -> None:
     args.output.mkdir(parents=True, exist_ok=True)
     plot(results, args.output / "benchmarks.png")
     scale = args.output / "scale.txt"
-    (args.output / "REPORT.md").write_text(render(results, vars(args), command, "benchmarks.png",
-                                                  scale.read_text() if scale.exists() else None))
+    (args.output / "REPORT.md").write_text(
+        render(results, vars(args), command, "benchmarks.png", scale.read_text() if scale.exists() else None)
+    )
     print(f"wrote {args.output / 'REPORT.md'} and {args.output / 'benchmarks.png'}")
 
 

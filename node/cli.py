@@ -84,8 +84,14 @@ async def _audit_command(db: Database, settings: Settings, action: str, exit_cod
     from registry.audit import chain
 
     async with db.unit_of_work() as session:
-        await chain.append(session, actor=_cli_actor().name, action=action, source="local", result=exit_code,
-                           algorithm=settings.audit_hash)
+        await chain.append(
+            session,
+            actor=_cli_actor().name,
+            action=action,
+            source="local",
+            result=exit_code,
+            algorithm=settings.audit_hash,
+        )
 
 
 def _audit_finished(words: list[str], exit_code: int) -> None:
@@ -133,9 +139,11 @@ def initialise(settings: Settings) -> str | None:
 
 def _announce(password: str | None, settings: Settings) -> None:
     if password:
-        console.print(f"[bold yellow]Node administrator created.[/bold yellow] Business API user [bold]admin[/bold], "
-                      f"Handle identity [bold]300:0.NA/{settings.node_prefix}[/bold], password: [bold]{password}[/bold]"
-                      "\nIt is shown only this once; set SECNODE_BOOTSTRAP_ADMIN_PASSWORD to choose it instead.")
+        console.print(
+            f"[bold yellow]Node administrator created.[/bold yellow] Business API user [bold]admin[/bold], "
+            f"Handle identity [bold]300:0.NA/{settings.node_prefix}[/bold], password: [bold]{password}[/bold]"
+            "\nIt is shown only this once; set SECNODE_BOOTSTRAP_ADMIN_PASSWORD to choose it instead."
+        )
 
 
 @app.command()
@@ -173,8 +181,10 @@ def serve(
 
     settings = get_settings()
     if workers > 1 and (settings.is_sqlite or not settings.redis_url):
-        console.print("[red]more than one worker needs PostgreSQL (SECNODE_DATABASE_URL) and Redis "
-                      "(SECNODE_REDIS_URL): the embedded default's cache lives in one process[/red]")
+        console.print(
+            "[red]more than one worker needs PostgreSQL (SECNODE_DATABASE_URL) and Redis "
+            "(SECNODE_REDIS_URL): the embedded default's cache lives in one process[/red]"
+        )
         raise typer.Exit(2)
     _announce(initialise(settings), settings)
     scheme = "https" if tls_cert else "http"
@@ -184,21 +194,40 @@ def serve(
         from granian.constants import Interfaces
         from granian.log import LogLevels
 
-        Granian("node.app:create_asgi", factory=True, address=host, port=port, workers=workers,
-                interface=Interfaces.ASGI, log_access=access_log, log_level=LogLevels(settings.log_level.lower()),
-                respawn_failed_workers=True, ssl_cert=tls_cert, ssl_key=tls_key).serve()
+        Granian(
+            "node.app:create_asgi",
+            factory=True,
+            address=host,
+            port=port,
+            workers=workers,
+            interface=Interfaces.ASGI,
+            log_access=access_log,
+            log_level=LogLevels(settings.log_level.lower()),
+            respawn_failed_workers=True,
+            ssl_cert=tls_cert,
+            ssl_key=tls_key,
+        ).serve()
         return
     if server != "uvicorn":
         console.print(f"[red]unknown server {server!r}: uvicorn or granian[/red]")
         raise typer.Exit(2)
-    uvicorn.run("node.app:create_asgi", factory=True, host=host, port=port, workers=workers,
-                log_level=settings.log_level.lower(), access_log=access_log,
-                proxy_headers=bool(settings.trusted_proxies),
-                forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
-                ssl_certfile=tls_cert, ssl_keyfile=tls_key)
+    uvicorn.run(
+        "node.app:create_asgi",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=access_log,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
+        ssl_certfile=tls_cert,
+        ssl_keyfile=tls_key,
+    )
 
 
 # ---- enterprises --------------------------------------------------------------------------------------------
+
 
 def _print_rows(title: str, rows: list[dict[str, Any]], columns: list[str]) -> None:
     table = Table(title=title)
@@ -211,11 +240,14 @@ def _print_rows(title: str, rows: list[dict[str, Any]], columns: list[str]) -> N
 
 @enterprise_app.command("add")
 def enterprise_add(
-    name: str = typer.Option(...), credit_code: str = typer.Option(..., help="unified social credit code"),
+    name: str = typer.Option(...),
+    credit_code: str = typer.Option(..., help="unified social credit code"),
     industry: str = typer.Option(..., help="steel | automotive | packaging"),
     industry_code: str = typer.Option(..., help="GB/T 4754 code, e.g. C3120"),
-    contact_name: str = typer.Option(...), contact_phone: str = typer.Option(...),
-    contact_email: str = typer.Option(...), username: str = typer.Option(...),
+    contact_name: str = typer.Option(...),
+    contact_phone: str = typer.Option(...),
+    contact_email: str = typer.Option(...),
+    username: str = typer.Option(...),
     password: str = typer.Option(..., prompt=True, hide_input=True),
     approve: bool = typer.Option(True, help="approve at once"),
 ) -> None:
@@ -225,10 +257,20 @@ def enterprise_add(
     from registry.enterprises.schemas import EnterpriseApplication
 
     async def work(session, settings):
-        data = parse_model(EnterpriseApplication, {
-            "name": name, "creditCode": credit_code, "industry": industry, "industryCode": industry_code,
-            "contactName": contact_name, "contactPhone": contact_phone, "contactEmail": contact_email,
-            "username": username, "password": password})
+        data = parse_model(
+            EnterpriseApplication,
+            {
+                "name": name,
+                "creditCode": credit_code,
+                "industry": industry,
+                "industryCode": industry_code,
+                "contactName": contact_name,
+                "contactPhone": contact_phone,
+                "contactEmail": contact_email,
+                "username": username,
+                "password": password,
+            },
+        )
         enterprise = await service.apply(session, data, _cli_actor().name)
         if approve:
             enterprise = await service.audit(session, _cli_actor(), enterprise.id, True, None)
@@ -290,9 +332,11 @@ def enterprise_enable(enterprise_id: int) -> None:
 
 # ---- prefixes -----------------------------------------------------------------------------------------------
 
+
 @prefix_app.command("allocate")
 def prefix_allocate(
-    enterprise_id: int = typer.Option(...), code: str | None = typer.Option(None, help="default: next free"),
+    enterprise_id: int = typer.Option(...),
+    code: str | None = typer.Option(None, help="default: next free"),
     admin_password: str = typer.Option(..., prompt=True, hide_input=True, help="secret of <prefix>/admin"),
     approve: bool = typer.Option(True, help="approve (and enable) at once"),
 ) -> None:
@@ -300,8 +344,9 @@ def prefix_allocate(
     from registry.prefixes import service
 
     async def work(session, settings):
-        prefix = await service.apply(session, settings, _cli_actor(), enterprise_id=enterprise_id, code=code,
-                                     admin_password=admin_password)
+        prefix = await service.apply(
+            session, settings, _cli_actor(), enterprise_id=enterprise_id, code=code, admin_password=admin_password
+        )
         if approve:
             prefix = await service.audit(session, settings, _cli_actor(), prefix.prefix, approve=True, reason=None)
         return service.prefix_out(prefix)
@@ -371,6 +416,7 @@ def prefix_delete(prefix: str) -> None:
 
 # ---- bulk import and export --------------------------------------------------------------------------------
 
+
 @asynccontextmanager
 async def _writing_database(settings: Settings) -> AsyncIterator[Database]:
     """The database for a long write from the command line. With Redis, commits go through the same cache
@@ -381,9 +427,18 @@ async def _writing_database(settings: Settings) -> AsyncIterator[Database]:
 
     db = Database.from_settings(settings, with_replica=False)
     redis = make_redis(settings)
-    coordinator = CacheCoordinator(db, redis, ttl_seconds=settings.cache_ttl_seconds, serve_locally=False,
-                                   wait_replicas=replicas_to_wait(settings),
-                                   wait_timeout_ms=settings.redis_wait_timeout_ms) if redis is not None else None
+    coordinator = (
+        CacheCoordinator(
+            db,
+            redis,
+            ttl_seconds=settings.cache_ttl_seconds,
+            serve_locally=False,
+            wait_replicas=replicas_to_wait(settings),
+            wait_timeout_ms=settings.redis_wait_timeout_ms,
+        )
+        if redis is not None
+        else None
+    )
     try:
         if coordinator is not None:
             await coordinator.start()
@@ -401,6 +456,7 @@ bulk_commands.register(app, _writing_database, _audit_finished)
 
 
 # ---- upward sync -------------------------------------------------------------------------------------------
+
 
 def _reporter(settings: Settings, db: Database):
     from foundation.crypto.keys import load_signing_key
@@ -433,8 +489,9 @@ def audit_verify() -> None:
     report = asyncio.run(run())
     for problem in report.problems:
         console.print(f"[red]tampered[/red] {problem}")
-    console.print(f"{report.entries} entries; head: entry {report.head_seq}, hash {report.head_hash} "
-                  f"({report.head_algorithm})")
+    console.print(
+        f"{report.entries} entries; head: entry {report.head_seq}, hash {report.head_hash} ({report.head_algorithm})"
+    )
     if report.problems:
         raise typer.Exit(1)
     console.print("[green]the chain is intact[/green]")
@@ -474,8 +531,10 @@ def sync_run(once: bool = typer.Option(False, help="ship what is committed now, 
 
 
 @sync_app.command("snapshot")
-def sync_snapshot(output: str = typer.Option("secnode-snapshot.jsonl", help="file to write"),
-                  send: bool = typer.Option(False, help="also send it to the top-level node")) -> None:
+def sync_snapshot(
+    output: str = typer.Option("secnode-snapshot.jsonl", help="file to write"),
+    send: bool = typer.Option(False, help="also send it to the top-level node"),
+) -> None:
     """Write a signed snapshot of every record (for emergency takeover), and optionally send it upward."""
     from foundation.crypto.keys import load_signing_key
     from sync.snapshot import write_snapshot
@@ -521,8 +580,11 @@ def sync_status() -> None:
             await db.dispose()
 
     cursor, last, error, success = asyncio.run(run())
-    console.print(f"cursor {cursor}\njournal {last}\nlag {max(0, last - cursor)}\nlast success {success or '-'}\n"
-                  f"last error {error or '-'}", soft_wrap=True)
+    console.print(
+        f"cursor {cursor}\njournal {last}\nlag {max(0, last - cursor)}\nlast success {success or '-'}\n"
+        f"last error {error or '-'}",
+        soft_wrap=True,
+    )
 
 
 @toplevel_app.command("serve")
@@ -533,8 +595,12 @@ def toplevel_serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Opti
     from sync.toplevel.app import create_toplevel_app
 
     settings = get_settings()
-    uvicorn.run(create_toplevel_app(settings.toplevel_database_url, auto_approve=settings.toplevel_auto_approve),
-                host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_toplevel_app(settings.toplevel_database_url, auto_approve=settings.toplevel_auto_approve),
+        host=host,
+        port=port,
+        log_level="warning",
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

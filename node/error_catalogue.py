@@ -47,8 +47,11 @@ def named_errors() -> list[type[DomainError]]:
     for module in ERROR_MODULES:
         importlib.import_module(module)
     order = {module: i for i, module in enumerate(ERROR_MODULES)}
-    unique = {cls for cls in _subclasses(DomainError)
-              if not cls.generic and not cls.__name__.startswith("_") and cls.__module__ in order}
+    unique = {
+        cls
+        for cls in _subclasses(DomainError)
+        if not cls.generic and not cls.__name__.startswith("_") and cls.__module__ in order
+    }
     return sorted(unique, key=lambda cls: (order[cls.__module__], cls.name, cls.__name__))
 
 
@@ -59,8 +62,7 @@ def _row(cls: type[DomainError]) -> str:
     epcis_text = f"`{epcis.removeprefix('epcisException:')}`"
     if epcis_status != cls.status:
         epcis_text += f" (HTTP {epcis_status})"
-    return (f"| `{cls.name}` | `{cls.__name__}` | {cls.kind.value} | {cls.status} | {handle} | {snms} | "
-            f"{epcis_text} |")
+    return f"| `{cls.name}` | `{cls.__name__}` | {cls.kind.value} | {cls.status} | {handle} | {snms} | {epcis_text} |"
 
 
 def render() -> str:
@@ -79,9 +81,13 @@ def render() -> str:
     for cls in named_errors():
         if cls.__module__ != current:
             current = cls.__module__
-            lines += ["", f"## `{current}`", "",
-                      "| name | class | kind | HTTP | Handle `responseCode` | SNMS `status` | EPCIS exception |",
-                      "|---|---|---|---|---|---|---|"]
+            lines += [
+                "",
+                f"## `{current}`",
+                "",
+                "| name | class | kind | HTTP | Handle `responseCode` | SNMS `status` | EPCIS exception |",
+                "|---|---|---|---|---|---|---|",
+            ]
         lines.append(_row(cls))
     return "\n".join(lines) + "\n"
 

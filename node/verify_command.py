@@ -31,13 +31,16 @@ def _key(raw: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(base64.b64decode(text))
 
 
-def verify(handle: str = typer.Argument(..., help="the identifier, e.g. 88.118.1042/COIL-2026-000001"),
-           url: str = typer.Option(..., "--url", help="the node to fetch the answer from"),
-           public_key: str | None = typer.Option(None, "--public-key",
-                                                 help="the signing node's Ed25519 public key (base64), or a file"),
-           toplevel: str | None = typer.Option(None, "--toplevel",
-                                               help="take the signing node's key from the top-level node's registry"),
-           ) -> None:
+def verify(
+    handle: str = typer.Argument(..., help="the identifier, e.g. 88.118.1042/COIL-2026-000001"),
+    url: str = typer.Option(..., "--url", help="the node to fetch the answer from"),
+    public_key: str | None = typer.Option(
+        None, "--public-key", help="the signing node's Ed25519 public key (base64), or a file"
+    ),
+    toplevel: str | None = typer.Option(
+        None, "--toplevel", help="take the signing node's key from the top-level node's registry"
+    ),
+) -> None:
     """Check a record's HS_SIGNATURE: exit 0 when every value verifies, 1 when one does not."""
     with httpx.Client(timeout=10) as http:
         response = http.get(f"{url.rstrip('/')}/api/handles/{handle}", params={"signed": "true"})
@@ -55,11 +58,15 @@ def verify(handle: str = typer.Argument(..., help="the identifier, e.g. 88.118.1
                 key, source = _key(registered.json()["publicKey"]), f"the key {toplevel} holds for node {issuer}"
             else:
                 own = http.get(f"{url.rstrip('/')}/.well-known/secnode/signing-key").json()
-                key, source = _key(own["publicKey"]), "the node's own word (pass --toplevel or --public-key to " \
-                                                      "check against a key you trust)"
+                key, source = (
+                    _key(own["publicKey"]),
+                    "the node's own word (pass --toplevel or --public-key to check against a key you trust)",
+                )
             verified = verify_answer(answer, key, expected_handle=handle, require_complete=True)
         except SignatureInvalid as exc:
             console.print(f"[red]{handle}: NOT VERIFIED: {exc}[/red]")
             raise typer.Exit(1) from None
-    console.print(f"[green]{handle}: verified[/green] — signed by node {verified.issuer} (key {key_id(key)}, "
-                  f"from {source}); values {', '.join(map(str, verified.indexes))}")
+    console.print(
+        f"[green]{handle}: verified[/green] — signed by node {verified.issuer} (key {key_id(key)}, "
+        f"from {source}); values {', '.join(map(str, verified.indexes))}"
+    )

@@ -28,8 +28,11 @@ from registry.templates.schemas import TemplateIn
 
 def seed_templates() -> list[dict[str, Any]]:
     folder = resources.files("registry") / "seeds"
-    return [json.loads(f.read_text(encoding="utf-8")) for f in sorted(folder.iterdir(), key=lambda f: f.name)
-            if f.name.endswith(".json")]
+    return [
+        json.loads(f.read_text(encoding="utf-8"))
+        for f in sorted(folder.iterdir(), key=lambda f: f.name)
+        if f.name.endswith(".json")
+    ]
 
 
 def _check_chosen(password: str) -> None:
@@ -52,13 +55,31 @@ async def ensure_node(session: AsyncSession, settings: Settings) -> str | None:
             password = generated = new_password()
         secret_hash = hash_secret(password)
         stamp = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
-        await write_system_record(session, SYSTEM, node_na, [
-            {"index": ADMIN_INDEX, "type": "HS_ADMIN", "ttl": settings.default_ttl, "timestamp": stamp,
-             "data": {"format": "admin", "value": {"handle": node_na, "index": SECKEY_INDEX,
-                                                    "permissions": ALL_PERMISSIONS}}},
-            {"index": SECKEY_INDEX, "type": "HS_SECKEY", "ttl": settings.default_ttl, "timestamp": stamp,
-             "permissions": "1100", "data": {"format": "string", "value": secret_hash}},
-        ])
+        await write_system_record(
+            session,
+            SYSTEM,
+            node_na,
+            [
+                {
+                    "index": ADMIN_INDEX,
+                    "type": "HS_ADMIN",
+                    "ttl": settings.default_ttl,
+                    "timestamp": stamp,
+                    "data": {
+                        "format": "admin",
+                        "value": {"handle": node_na, "index": SECKEY_INDEX, "permissions": ALL_PERMISSIONS},
+                    },
+                },
+                {
+                    "index": SECKEY_INDEX,
+                    "type": "HS_SECKEY",
+                    "ttl": settings.default_ttl,
+                    "timestamp": stamp,
+                    "permissions": "1100",
+                    "data": {"format": "string", "value": secret_hash},
+                },
+            ],
+        )
         account = await accounts.by_username(session, NODE_ADMIN_USERNAME)
         if account is None:
             account = await create_account(session, NODE_ADMIN_USERNAME, password, NODE_ADMIN_ROLE, None)

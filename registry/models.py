@@ -14,7 +14,21 @@ from registry.templates.models import Template, TemplateItem
 metadata = Base.metadata
 
 __all__ = [
-    "Account", "AuditEntry", "Enterprise", "Event", "EventItem", "HandleRecord", "HandleVersion", "JournalEntry",
-    "Prefix", "ResolutionCount", "SyncCursor", "Template", "TemplateItem", "Token", "TraceGrant", "TraceLink",
+    "Account",
+    "AuditEntry",
+    "Enterprise",
+    "Event",
+    "EventItem",
+    "HandleRecord",
+    "HandleVersion",
+    "JournalEntry",
+    "Prefix",
+    "ResolutionCount",
+    "SyncCursor",
+    "Template",
+    "TemplateItem",
+    "Token",
+    "TraceGrant",
+    "TraceLink",
     "metadata",
 ]

@@ -24,6 +24,7 @@ class BadQueryParameter(InvalidRequest):
 
 class BadQueryTime(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "query.bad_time"
 
 
@@ -39,8 +40,9 @@ class CacheUnconfirmed(Unavailable):
     name = "cache.unconfirmed"
 
     def __init__(self, versions: str, *, truncated: bool) -> None:
-        super().__init__(f"the change was committed ({versions}{', ...' if truncated else ''}) but the cache could "
-                         "not be confirmed")
+        super().__init__(
+            f"the change was committed ({versions}{', ...' if truncated else ''}) but the cache could not be confirmed"
+        )
         self.versions = versions
 
 
@@ -77,6 +79,7 @@ class MissingHandle(InvalidRequest):
 
 class QueryForbidden(Forbidden):
     """Raised with the message of the check that failed."""
+
     name = "query.forbidden"
 
 

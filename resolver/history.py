@@ -16,10 +16,17 @@ def describe_changes(versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         added = sorted(set(current) - set(previous))
         removed = sorted(set(previous) - set(current))
         modified = sorted(i for i in set(current) & set(previous) if not same_value(current[i], previous[i]))
-        out.append({
-            "version": version["version"], "deleted": version["deleted"], "updatedBy": version["updatedBy"],
-            "updatedAt": version["updatedAt"], "added": added, "modified": modified, "removed": removed,
-            "values": [render(v) for v in public_view(version["values"])],
-        })
+        out.append(
+            {
+                "version": version["version"],
+                "deleted": version["deleted"],
+                "updatedBy": version["updatedBy"],
+                "updatedAt": version["updatedAt"],
+                "added": added,
+                "modified": modified,
+                "removed": removed,
+                "values": [render(v) for v in public_view(version["values"])],
+            }
+        )
         previous = current
     return out

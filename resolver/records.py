@@ -39,8 +39,7 @@ class Query:
         """Index OR type; a type ending in '.' also matches its subtypes."""
         if not self.types and not self.indexes:
             return values
-        return [v for v in values if v["index"] in self.indexes or any(_type_matches(t, v["type"])
-                                                                         for t in self.types)]
+        return [v for v in values if v["index"] in self.indexes or any(_type_matches(t, v["type"]) for t in self.types)]
 
 
 def _type_matches(wanted: str, actual: str) -> bool:
@@ -56,8 +55,14 @@ async def load(session: AsyncSession, ident: Identifier) -> HandleRecord:
     return record
 
 
-async def visible_values(session: AsyncSession, actor: Actor, ident: Identifier, record: HandleRecord,
-                         public_only: bool, grantees: set[str] | None = None) -> list[Value]:
+async def visible_values(
+    session: AsyncSession,
+    actor: Actor,
+    ident: Identifier,
+    record: HandleRecord,
+    public_only: bool,
+    grantees: set[str] | None = None,
+) -> list[Value]:
     """Public values for everyone; all but secrets for an administrator of the record who asked with credentials;
     for other authenticated readers, the public values and the restricted ones granted to them (read grants)."""
     if public_only or not actor.authenticated:

@@ -15,8 +15,9 @@ from resolver.trace.federation import RemoteTrace
 
 
 class Resolver:
-    def __init__(self, settings: Settings, cache: CacheCoordinator, stats: ResolutionStats,
-                 locator: PrefixLocator | None = None):
+    def __init__(
+        self, settings: Settings, cache: CacheCoordinator, stats: ResolutionStats, locator: PrefixLocator | None = None
+    ):
         self.settings = settings
         self.cache = cache
         self.stats = stats
@@ -48,8 +49,12 @@ class Resolver:
             await self._http.aclose()
 
     def parse(self, handle: str) -> Identifier:
-        return parse(handle, mode=self.settings.identifier_mode, max_length=self.settings.identifier_max_length,
-                     max_bytes_rfc=self.settings.identifier_max_bytes_rfc)
+        return parse(
+            handle,
+            mode=self.settings.identifier_mode,
+            max_length=self.settings.identifier_max_length,
+            max_bytes_rfc=self.settings.identifier_max_bytes_rfc,
+        )
 
     async def lookup(self, ident: Identifier) -> Entry:
         """The cached view of one of this node's identifiers (both tiers, then the database); counted for the

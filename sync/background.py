@@ -32,12 +32,12 @@ async def reporter_lock(db: Database, settings: Settings, *, wait: bool = True) 
         yield
         return
     # A session lock needs a session of its own: behind PgBouncer's transaction pooling, take it directly.
-    lock_engine = make_engine(settings.database_direct_url, pool_size=1) if settings.database_direct_url \
-        else db.engine
+    lock_engine = make_engine(settings.database_direct_url, pool_size=1) if settings.database_direct_url else db.engine
     try:
         async with lock_engine.connect() as connection:
-            while not (await connection.execute(text("SELECT pg_try_advisory_lock(:id)"),
-                                                {"id": REPORTER_LOCK_ID})).scalar_one():
+            while not (
+                await connection.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": REPORTER_LOCK_ID})
+            ).scalar_one():
                 await connection.rollback()
                 if not wait:
                     raise ReporterBusy("another process of this node is reporting (secnode serve, or sync run)")

@@ -37,13 +37,22 @@ class Report:
     references: dict[str, list[str]] = field(default_factory=dict)
 
     def payload(self) -> dict:
-        return {"links": self.links,
-                "references": [{"source": source, "targets": targets} for source, targets in self.references.items()]}
+        return {
+            "links": self.links,
+            "references": [{"source": source, "targets": targets} for source, targets in self.references.items()],
+        }
 
 
 class BacklinkSender:
-    def __init__(self, db: Database, settings: Settings, locator: PrefixLocator, *, batch: int = 500,
-                 transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        locator: PrefixLocator,
+        *,
+        batch: int = 500,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
         self.db, self.settings, self.locator, self.batch = db, settings, locator, batch
         self.node_key = canonical(settings.node_prefix)
         self.key = load_signing_key(settings.node_key_file)
@@ -68,9 +77,11 @@ class BacklinkSender:
             home = await self._home(link["handle"].partition("/")[0])
             if home is not None:
                 reports[home].links.append(link)
-        now_reported = {source: await self._add_references(reports, source, references.get(source, []),
-                                                           reported.get(source, set()))
-                        for source in changed if source in references or source in reported}
+        now_reported = {
+            source: await self._add_references(reports, source, references.get(source, []), reported.get(source, set()))
+            for source in changed
+            if source in references or source in reported
+        }
         for home, report in reports.items():
             await self._send(home, report.payload())
         if rows:
@@ -82,8 +93,9 @@ class BacklinkSender:
                 stored.last_error = None
         return len(rows)
 
-    async def _add_references(self, reports: dict[str, Report], source: str, targets: list[str],
-                              reported: set[str]) -> set[str]:
+    async def _add_references(
+        self, reports: dict[str, Report], source: str, targets: list[str], reported: set[str]
+    ) -> set[str]:
         """Put ``source``'s current foreign references into the reports of their homes, with an empty list for a
         home whose prefixes it referenced before and no longer does (a withdrawal); returns the prefixes now
         reported. All of a record's targets at one home go in one list: the home replaces what it held."""

@@ -36,8 +36,11 @@ class HomingLocator:
         return self._cache[key][0]
 
     async def locate(self, prefix: str) -> str | None:
-        return await self._cached("home:" + prefix.lower(), f"/v1/homing/{prefix}",
-                                  lambda answer: (answer["serviceUrl"], float(answer.get("ttl", 300))))
+        return await self._cached(
+            "home:" + prefix.lower(),
+            f"/v1/homing/{prefix}",
+            lambda answer: (answer["serviceUrl"], float(answer.get("ttl", 300))),
+        )
 
     async def node_key(self, node_prefix: str) -> Ed25519PublicKey | None:
         def read(answer: dict) -> tuple[Ed25519PublicKey, float]:

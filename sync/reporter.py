@@ -62,9 +62,19 @@ class Reporter:
             cursor = (await journal.cursor_of(session, CURSOR)).cursor
         async with self.db.read_session() as session:
             rows = await journal.after(session, cursor, limit=self.batch)
-        entries = [{"seq": r.seq, "kind": r.kind, "subject": r.subject, "subjectKey": r.subject_key,
-                    "version": r.version, "actor": r.actor, "payload": r.payload,
-                    "createdAt": r.created_at.isoformat()} for r in rows]
+        entries = [
+            {
+                "seq": r.seq,
+                "kind": r.kind,
+                "subject": r.subject,
+                "subjectKey": r.subject_key,
+                "version": r.version,
+                "actor": r.actor,
+                "payload": r.payload,
+                "createdAt": r.created_at.isoformat(),
+            }
+            for r in rows
+        ]
         try:
             ack = await self.upstream.send_journal(cursor, entries)
         except UpstreamError as exc:
@@ -79,8 +89,13 @@ class Reporter:
             stored.last_error = None
             for decision in ack.decisions:
                 applied = await apply_upstream_decision(
-                    session, self.settings, UPSTREAM_ACTOR, decision["prefix"],
-                    approved=decision.get("decision") == "approved", reason=decision.get("reason"))
+                    session,
+                    self.settings,
+                    UPSTREAM_ACTOR,
+                    decision["prefix"],
+                    approved=decision.get("decision") == "approved",
+                    reason=decision.get("reason"),
+                )
                 decided += applied is not None
         return moved, decided
 
@@ -98,15 +113,24 @@ class Reporter:
         status = await self.status()
         try:
             await self.upstream.send_statistics(day.isoformat(), registrations, resolutions)
-            decisions = await self.upstream.send_heartbeat({
-                "version": __version__, "health": "ok", "journalLag": status.lag, "at": utcnow().isoformat()})
+            decisions = await self.upstream.send_heartbeat(
+                {"version": __version__, "health": "ok", "journalLag": status.lag, "at": utcnow().isoformat()}
+            )
         except UpstreamError as exc:
             await self._record_error(str(exc))
             raise
         async with self.db.unit_of_work() as session:
-            applied = [await apply_upstream_decision(session, self.settings, UPSTREAM_ACTOR, d["prefix"],
-                                                     approved=d.get("decision") == "approved",
-                                                     reason=d.get("reason")) for d in decisions]
+            applied = [
+                await apply_upstream_decision(
+                    session,
+                    self.settings,
+                    UPSTREAM_ACTOR,
+                    d["prefix"],
+                    approved=d.get("decision") == "approved",
+                    reason=d.get("reason"),
+                )
+                for d in decisions
+            ]
         return sum(a is not None for a in applied)
 
     async def drain(self) -> None:
@@ -116,8 +140,9 @@ class Reporter:
             if decided == 0 and (await self.status()).lag == 0:
                 return
 
-    async def run_forever(self, idle_seconds: float = 1.0, health_seconds: float = 60.0,
-                          max_delay: float = 30.0) -> None:
+    async def run_forever(
+        self, idle_seconds: float = 1.0, health_seconds: float = 60.0, max_delay: float = 30.0
+    ) -> None:
         """Ship continuously and report health every minute; on failure wait with exponential backoff and full
         jitter (0.5 s doubling to 30 s)."""
         delay = 0.5

@@ -24,14 +24,29 @@ from sync.errors import SnapshotInvalid
 
 async def _lines(db: Database, node_prefix: str, key: Ed25519PrivateKey) -> AsyncIterator[bytes]:
     async with db.read_session() as session:
-        header = {"type": "header", "nodePrefix": node_prefix, "createdAt": utcnow().isoformat(),
-                  "journalSeq": await journal.last_seq(session), "keyId": key_id(key.public_key())}
+        header = {
+            "type": "header",
+            "nodePrefix": node_prefix,
+            "createdAt": utcnow().isoformat(),
+            "journalSeq": await journal.last_seq(session),
+            "keyId": key_id(key.public_key()),
+        }
         yield orjson.dumps(header)
-        result = await session.stream(select(HandleRecord).where(HandleRecord.deleted.is_(False))
-                                      .order_by(HandleRecord.handle_key).execution_options(yield_per=2000))
+        result = await session.stream(
+            select(HandleRecord)
+            .where(HandleRecord.deleted.is_(False))
+            .order_by(HandleRecord.handle_key)
+            .execution_options(yield_per=2000)
+        )
         async for record in result.scalars():
-            yield orjson.dumps({"type": "record", "handle": record.handle, "version": record.version,
-                                "values": admin_view(record.record_values)})
+            yield orjson.dumps(
+                {
+                    "type": "record",
+                    "handle": record.handle,
+                    "version": record.version,
+                    "values": admin_view(record.record_values),
+                }
+            )
 
 
 async def write_snapshot(db: Database, node_prefix: str, key: Ed25519PrivateKey) -> bytes:
@@ -41,8 +56,11 @@ async def write_snapshot(db: Database, node_prefix: str, key: Ed25519PrivateKey)
         digest.update(line + b"\n")
         lines.append(line)
     hex_digest = digest.hexdigest()
-    trailer = {"type": "trailer", "sha256": hex_digest,
-               "signature": base64.b64encode(key.sign(hex_digest.encode("ascii"))).decode()}
+    trailer = {
+        "type": "trailer",
+        "sha256": hex_digest,
+        "signature": base64.b64encode(key.sign(hex_digest.encode("ascii"))).decode(),
+    }
     return b"\n".join(lines + [orjson.dumps(trailer)]) + b"\n"
 
 

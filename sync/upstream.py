@@ -37,8 +37,15 @@ class Upstream(Protocol):
 
 
 class HttpUpstream:
-    def __init__(self, base_url: str, node_prefix: str, key: Ed25519PrivateKey, *,
-                 transport: httpx.AsyncBaseTransport | None = None, timeout: float = 10.0):
+    def __init__(
+        self,
+        base_url: str,
+        node_prefix: str,
+        key: Ed25519PrivateKey,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 10.0,
+    ):
         self.node_prefix = node_prefix
         self.key = key
         self.client = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport)
@@ -55,20 +62,33 @@ class HttpUpstream:
         return response.json() if response.content else {}
 
     async def register(self, service_url: str) -> int:
-        answer = await self._post("/v1/nodes", {
-            "nodePrefix": self.node_prefix, "serviceUrl": service_url,
-            "publicKey": base64.b64encode(public_key_raw(self.key.public_key())).decode()})
+        answer = await self._post(
+            "/v1/nodes",
+            {
+                "nodePrefix": self.node_prefix,
+                "serviceUrl": service_url,
+                "publicKey": base64.b64encode(public_key_raw(self.key.public_key())).decode(),
+            },
+        )
         return int(answer.get("acknowledged", 0))
 
     async def send_journal(self, after: int, entries: list[dict[str, Any]]) -> Acknowledgement:
-        answer = await self._post(f"/v1/nodes/{self.node_prefix}/journal",
-                                  {"nodePrefix": self.node_prefix, "after": after,
-                                   "last": entries[-1]["seq"] if entries else after, "entries": entries})
+        answer = await self._post(
+            f"/v1/nodes/{self.node_prefix}/journal",
+            {
+                "nodePrefix": self.node_prefix,
+                "after": after,
+                "last": entries[-1]["seq"] if entries else after,
+                "entries": entries,
+            },
+        )
         return Acknowledgement(int(answer["accepted"]), answer.get("decisions", []))
 
     async def send_statistics(self, day: str, registrations: dict[str, int], resolutions: dict[str, int]) -> None:
-        await self._post(f"/v1/nodes/{self.node_prefix}/statistics",
-                         {"day": day, "registrations": registrations, "resolutions": resolutions})
+        await self._post(
+            f"/v1/nodes/{self.node_prefix}/statistics",
+            {"day": day, "registrations": registrations, "resolutions": resolutions},
+        )
 
     async def send_heartbeat(self, beat: dict[str, Any]) -> list[dict[str, Any]]:
         return (await self._post(f"/v1/nodes/{self.node_prefix}/heartbeat", beat)).get("decisions", [])
@@ -76,8 +96,12 @@ class HttpUpstream:
     async def send_snapshot(self, snapshot: bytes) -> dict[str, Any]:
         """A snapshot carries its own signature (sync.snapshot), so it is sent as it is."""
         try:
-            response = await self.client.post(f"/v1/nodes/{self.node_prefix}/snapshot", content=snapshot,
-                                              headers={"content-type": "application/x-ndjson"}, timeout=300)
+            response = await self.client.post(
+                f"/v1/nodes/{self.node_prefix}/snapshot",
+                content=snapshot,
+                headers={"content-type": "application/x-ndjson"},
+                timeout=300,
+            )
         except httpx.HTTPError as exc:
             raise UpstreamError(f"top-level node unreachable: {type(exc).__name__}") from exc
         if response.status_code >= 300:

@@ -25,14 +25,35 @@ from foundation.migrate import upgrade
 from node.app import create_app
 from registry.bootstrap import ensure_node
 
-ADMIN_URL = os.environ.get("SECNODE_TEST_DATABASE_URL",
-                           "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "SECNODE_TEST_DATABASE_URL", "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("SECNODE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ADMIN_PASSWORD = "Node-Secret-2026"
-TABLES = ["reference_reports", "secret_lockouts", "read_grants", "api_keys", "key_sessions", "sync_cursors",
-          "remote_links", "trace_links", "event_items", "events", "trace_grants", "partner_grants", "resolution_counts",
-          "journal", "handle_history", "handles", "template_items", "templates", "tokens", "accounts", "prefixes",
-          "enterprises"]
+TABLES = [
+    "reference_reports",
+    "secret_lockouts",
+    "read_grants",
+    "api_keys",
+    "key_sessions",
+    "sync_cursors",
+    "remote_links",
+    "trace_links",
+    "event_items",
+    "events",
+    "trace_grants",
+    "partner_grants",
+    "resolution_counts",
+    "journal",
+    "handle_history",
+    "handles",
+    "template_items",
+    "templates",
+    "tokens",
+    "accounts",
+    "prefixes",
+    "enterprises",
+]
 
 
 def _asyncpg_dsn(url: str) -> str:
@@ -75,8 +96,12 @@ async def database_url() -> AsyncIterator[str]:
 
 
 def make_settings(database_url: str, **overrides) -> Settings:
-    values = {"database_url": database_url, "redis_url": REDIS_URL, "bootstrap_admin_password": ADMIN_PASSWORD,
-              **overrides}
+    values = {
+        "database_url": database_url,
+        "redis_url": REDIS_URL,
+        "bootstrap_admin_password": ADMIN_PASSWORD,
+        **overrides,
+    }
     return Settings(**values)
 
 

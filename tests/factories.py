@@ -51,22 +51,32 @@ class Tenant:
 
 
 def application(username: str, industry: str = "steel", **overrides) -> dict:
-    return {"name": f"{username} 有限公司", "creditCode": credit_code(), "industry": industry,
-            "industryCode": "C3120", "contactName": "张三", "contactPhone": "+86-571-8888-0000",
-            "contactEmail": f"{username}@example.com", "username": username, "password": "enterprise-pass-1",
-            **overrides}
+    return {
+        "name": f"{username} 有限公司",
+        "creditCode": credit_code(),
+        "industry": industry,
+        "industryCode": "C3120",
+        "contactName": "张三",
+        "contactPhone": "+86-571-8888-0000",
+        "contactEmail": f"{username}@example.com",
+        "username": username,
+        "password": "enterprise-pass-1",
+        **overrides,
+    }
 
 
-async def onboard(client: httpx.AsyncClient, username: str, *, industry: str = "steel",
-                  code: str | None = None) -> Tenant:
+async def onboard(
+    client: httpx.AsyncClient, username: str, *, industry: str = "steel", code: str | None = None
+) -> Tenant:
     """Apply, approve, apply for a prefix, approve it: an enterprise ready to register identifiers."""
     admin = await admin_headers(client)
     form = application(username, industry)
     response = await client.post("/snms/api/v5/enterprises", json=form)
     assert response.status_code == 201, response.text
     enterprise_id = response.json()["data"]["id"]
-    response = await client.post(f"/snms/api/v5/enterprises/{enterprise_id}/audit", json={"approve": True},
-                                 headers=admin)
+    response = await client.post(
+        f"/snms/api/v5/enterprises/{enterprise_id}/audit", json={"approve": True}, headers=admin
+    )
     assert response.json()["status"] == 1, response.text
     headers = await login(client, username, form["password"])
     body = {"code": code} if code else {}
@@ -95,11 +105,35 @@ async def _until_enabled(client: httpx.AsyncClient, prefix: str, admin: dict[str
 
 def coil(prefix: str, serial: int, **overrides) -> dict:
     """A steel coil in the seed template's business shape."""
-    values = {"coilNo": f"C{serial:08d}", "heatNo": f"H{serial % 997:06d}", "grade": "Q235B",
-              "productStandard": "GB/T 700-2006", "thickness": "2.5", "width": "1250", "netWeight": "21.4",
-              "productionDate": "2026-11-20", **overrides}
-    indexes = {"coilNo": 2000, "heatNo": 2001, "grade": 2002, "productStandard": 2003, "thickness": 2004,
-               "width": 2005, "length": 2006, "netWeight": 2007, "yieldStrength": 2013, "productionDate": 2018}
-    return {"handle": f"{prefix}/COIL-2026-{serial:06d}", "templateVersion": "steel-coil-1.0",
-            "value": [{"index": indexes[k], "type": k, "data": {"format": "string", "value": v}}
-                      for k, v in values.items() if v is not None]}
+    values = {
+        "coilNo": f"C{serial:08d}",
+        "heatNo": f"H{serial % 997:06d}",
+        "grade": "Q235B",
+        "productStandard": "GB/T 700-2006",
+        "thickness": "2.5",
+        "width": "1250",
+        "netWeight": "21.4",
+        "productionDate": "2026-11-20",
+        **overrides,
+    }
+    indexes = {
+        "coilNo": 2000,
+        "heatNo": 2001,
+        "grade": 2002,
+        "productStandard": 2003,
+        "thickness": 2004,
+        "width": 2005,
+        "length": 2006,
+        "netWeight": 2007,
+        "yieldStrength": 2013,
+        "productionDate": 2018,
+    }
+    return {
+        "handle": f"{prefix}/COIL-2026-{serial:06d}",
+        "templateVersion": "steel-coil-1.0",
+        "value": [
+            {"index": indexes[k], "type": k, "data": {"format": "string", "value": v}}
+            for k, v in values.items()
+            if v is not None
+        ],
+    }

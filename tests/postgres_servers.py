@@ -61,10 +61,12 @@ def running_pgbouncer(server_url: str, *, pool_size: int = 2) -> Iterator[int]:
         f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
         f"auth_type = trust\nauth_file = {work}/users.txt\n"
         f"pool_mode = transaction\ndefault_pool_size = {pool_size}\nmax_client_conn = 500\n"
-        f"logfile = {work}/pgbouncer.log\npidfile = {work}/pgbouncer.pid\n")
+        f"logfile = {work}/pgbouncer.log\npidfile = {work}/pgbouncer.pid\n"
+    )
     os.chmod(work, 0o755)
-    process = subprocess.Popen(_as_server_user([executable, str(work / "pgbouncer.ini")]),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        _as_server_user([executable, str(work / "pgbouncer.ini")]), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
     try:
         _wait_for_port(port, work / "pgbouncer.log")
         yield port
@@ -92,8 +94,11 @@ def _cluster(data: Path, port: int) -> Iterator[str]:
     try:
         yield f"postgresql+asyncpg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(_as_server_user([_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            _as_server_user([_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
+            capture_output=True,
+            timeout=60,
+        )
 
 
 @contextlib.contextmanager
@@ -106,11 +111,27 @@ def primary_with_replica(apply_delay: str) -> Iterator[tuple[str, str]]:
     try:
         _run([_bin("initdb"), "-D", str(primary), "-U", "postgres", "-A", "trust", "--no-sync"])
         with open(primary / "postgresql.conf", "a") as conf:
-            conf.write(f"listen_addresses = '127.0.0.1'\nport = {primary_port}\nunix_socket_directories = '{work}'\n"
-                       "wal_level = replica\nmax_wal_senders = 4\nfsync = off\n")
+            conf.write(
+                f"listen_addresses = '127.0.0.1'\nport = {primary_port}\nunix_socket_directories = '{work}'\n"
+                "wal_level = replica\nmax_wal_senders = 4\nfsync = off\n"
+            )
         with _cluster(primary, primary_port) as primary_url:
-            _run([_bin("pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary_port), "-U", "postgres",
-                  "-D", str(replica), "-R", "-X", "stream"])
+            _run(
+                [
+                    _bin("pg_basebackup"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(primary_port),
+                    "-U",
+                    "postgres",
+                    "-D",
+                    str(replica),
+                    "-R",
+                    "-X",
+                    "stream",
+                ]
+            )
             with open(replica / "postgresql.conf", "a") as conf:
                 conf.write(f"port = {replica_port}\nhot_standby = on\nrecovery_min_apply_delay = '{apply_delay}'\n")
             with _cluster(replica, replica_port) as replica_url:
@@ -120,6 +141,7 @@ def primary_with_replica(apply_delay: str) -> Iterator[tuple[str, str]]:
 
 
 # ---- WAL archiving and point-in-time recovery (the restore drill) ----------------------------------------------
+
 
 def _server_dir(path: Path) -> Path:
     """A directory the server user owns (the archive, the backups)."""
@@ -141,8 +163,9 @@ def _start(data: Path) -> Path:
 
 
 def _stop(data: Path, mode: str) -> None:
-    subprocess.run(_as_server_user([_bin("pg_ctl"), "-D", str(data), "-m", mode, "-w", "stop"]),
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        _as_server_user([_bin("pg_ctl"), "-D", str(data), "-m", mode, "-w", "stop"]), capture_output=True, timeout=60
+    )
 
 
 class ArchivingServer:
@@ -159,10 +182,12 @@ class ArchivingServer:
     def create(self) -> None:
         _run([_bin("initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync"])
         with open(self.data / "postgresql.conf", "a") as conf:
-            conf.write(f"listen_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = '{self.work}'\n"
-                       "wal_level = replica\nmax_wal_senders = 4\narchive_mode = on\n"
-                       # never overwrite a segment already archived: a second copy would hide a mix-up of clusters
-                       f"archive_command = 'test ! -f {self.archive}/%f && cp %p {self.archive}/%f'\n")
+            conf.write(
+                f"listen_addresses = '127.0.0.1'\nport = {self.port}\nunix_socket_directories = '{self.work}'\n"
+                "wal_level = replica\nmax_wal_senders = 4\narchive_mode = on\n"
+                # never overwrite a segment already archived: a second copy would hide a mix-up of clusters
+                f"archive_command = 'test ! -f {self.archive}/%f && cp %p {self.archive}/%f'\n"
+            )
 
     def start(self) -> None:
         _start(self.data)
@@ -175,8 +200,24 @@ class ArchivingServer:
         """``pg_basebackup -X none``: the backup holds no WAL, so restoring it needs the archive (as with
         pgBackRest, WAL-G or CloudNativePG). The tool waits until the segments the backup needs are archived."""
         target = self.work / name
-        _run([_bin("pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-D", str(target),
-              "-X", "none", "-c", "fast", "--no-sync"])
+        _run(
+            [
+                _bin("pg_basebackup"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-D",
+                str(target),
+                "-X",
+                "none",
+                "-c",
+                "fast",
+                "--no-sync",
+            ]
+        )
         # every file against the backup manifest's checksums (its WAL is in the archive, not checked here)
         _run([_bin("pg_verifybackup"), "--no-parse-wal", str(target)])
         return target
@@ -201,9 +242,24 @@ def _wait_for_promotion(data: Path, port: int, log: Path, timeout: float = 60.0)
     deadline = time.monotonic() + timeout
     # a server that cannot reach its target stops itself: no need to wait for the deadline then
     while time.monotonic() < deadline and (data / "postmaster.pid").exists():
-        answer = subprocess.run(_as_server_user([_bin("psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
-                                                 "-tAc", "SELECT pg_is_in_recovery()"]),
-                                capture_output=True, text=True, timeout=30)
+        answer = subprocess.run(
+            _as_server_user(
+                [
+                    _bin("psql"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-U",
+                    "postgres",
+                    "-tAc",
+                    "SELECT pg_is_in_recovery()",
+                ]
+            ),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         if answer.stdout.strip() == "f":
             return
         time.sleep(0.1)
@@ -218,11 +274,13 @@ def restored_server(backup: Path, archive: Path, target_time: str) -> Iterator[t
     port = free_port()
     _run(["cp", "-a", str(backup), str(data)])
     with open(data / "postgresql.conf", "a") as conf:
-        conf.write(f"port = {port}\n"
-                   "archive_mode = off\n"  # the drill's archive stays as it was when the primary was lost
-                   f"restore_command = 'cp {archive}/%f %p'\n"
-                   f"recovery_target_time = '{target_time}'\n"
-                   "recovery_target_action = 'promote'\n")
+        conf.write(
+            f"port = {port}\n"
+            "archive_mode = off\n"  # the drill's archive stays as it was when the primary was lost
+            f"restore_command = 'cp {archive}/%f %p'\n"
+            f"recovery_target_time = '{target_time}'\n"
+            "recovery_target_action = 'promote'\n"
+        )
     _run(["touch", str(data / "recovery.signal")])
     log = _start(data)
     try:

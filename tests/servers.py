@@ -21,8 +21,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def _serving(command: list[str], env: dict[str, str], cwd: Path, port: int, probe: str, name: str,
-             timeout: float) -> Iterator[str]:
+def _serving(
+    command: list[str], env: dict[str, str], cwd: Path, port: int, probe: str, name: str, timeout: float
+) -> Iterator[str]:
     """Run ``command`` until ``probe`` answers on ``port``; stop it afterwards. Its output goes to a log in ``cwd``."""
     log_path = cwd / f"{name}-{port}.log"
     log = open(log_path, "w")
@@ -56,8 +57,9 @@ def _environment(**extra: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_node(env: dict[str, str], cwd: Path, timeout: float = 60.0,
-                 extra_args: list[str] | None = None, port: int | None = None) -> Iterator[str]:
+def running_node(
+    env: dict[str, str], cwd: Path, timeout: float = 60.0, extra_args: list[str] | None = None, port: int | None = None
+) -> Iterator[str]:
     """``secnode serve`` as a real HTTP server."""
     port = port or free_port()
     command = [sys.executable, "-m", "node.cli", "serve", "--port", str(port), *(extra_args or [])]

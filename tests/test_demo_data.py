@@ -8,8 +8,12 @@ async def test_demo_supply_chain_traces_from_vehicle_to_heat(client):
     counts = await Demo(client, ADMIN_PASSWORD).run(scale=1)
     assert counts["identifiers"] >= 100 and counts["vehicles"] >= 4 and counts["events"] >= 60
     # the first vehicle's first component traces back through a coil to its heat
-    admin = {"Authorization": "Bearer " + (await client.post("/identity/token", json={
-        "username": "admin", "password": ADMIN_PASSWORD})).json()["data"]["token"]}
+    admin = {
+        "Authorization": "Bearer "
+        + (await client.post("/identity/token", json={"username": "admin", "password": ADMIN_PASSWORD})).json()["data"][
+            "token"
+        ]
+    }
     prefixes = (await client.get("/snms/api/v5/prefixes", headers=admin)).json()["data"]
     cars = next(p["prefix"] for p in prefixes if p["code"] == "1003")
     listing = await client.get(f"/api/handles?prefix={cars}", headers=admin)

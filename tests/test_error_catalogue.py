@@ -18,8 +18,9 @@ CONTEXTS = ("registry", "resolver", "sync", "foundation", "faces", "node")
 
 
 def test_docs_errors_md_follows_the_classes():
-    assert error_catalogue.DOCUMENT.read_text(encoding="utf-8") == error_catalogue.render(), \
+    assert error_catalogue.DOCUMENT.read_text(encoding="utf-8") == error_catalogue.render(), (
         "docs/errors.md is out of date: run python -m node.error_catalogue"
+    )
     assert error_catalogue.main(["--check"]) == 0
 
 
@@ -82,10 +83,15 @@ def test_nothing_raises_a_generic_base():
         if cls.generic:
             generic.add(cls.__name__)
         pending.extend(cls.__subclasses__())
-    offences = [f"{path.relative_to(ROOT)}:{node.lineno} {node.exc.func.id}"
-                for package in CONTEXTS for path in sorted((ROOT / package).rglob("*.py"))
-                for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-                if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call)
-                and isinstance(node.exc.func, ast.Name) and node.exc.func.id in generic]
+    offences = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.exc.func.id}"
+        for package in CONTEXTS
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Raise)
+        and isinstance(node.exc, ast.Call)
+        and isinstance(node.exc.func, ast.Name)
+        and node.exc.func.id in generic
+    ]
     assert len(generic) >= 10
     assert offences == []

@@ -23,19 +23,47 @@ SCENARIOS = {
 }
 
 
-def _problem(url: str, classes: list[str], users: int, every: set[str], any_of: list[set[str]],
-             prefix: Path) -> str | None:
+def _problem(
+    url: str, classes: list[str], users: int, every: set[str], any_of: list[set[str]], prefix: Path
+) -> str | None:
     """Run one scenario headless; what went wrong, or None."""
     locustfile = Path(__file__).resolve().parent.parent / "loadtests" / "locustfile.py"
     with open(f"{prefix}.log", "w") as log:
         try:
             code = subprocess.run(
-                [sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(users), "-r",
-                 str(users), "-t", "3s", "--host", url, "--only-summary", "--exit-code-on-error", "1", "--csv",
-                 str(prefix), *classes],
-                cwd=prefix.parent, stdout=log, stderr=subprocess.STDOUT, timeout=90,
-                env={**os.environ, "SECNODE_LOCUST_ADMIN_PASSWORD": ADMIN_PASSWORD,
-                     "SECNODE_LOCUST_RECORDS": "1000", "SECNODE_LOCUST_TRACE_SCALE": "1"}).returncode
+                [
+                    sys.executable,
+                    "-m",
+                    "locust",
+                    "-f",
+                    str(locustfile),
+                    "--headless",
+                    "-u",
+                    str(users),
+                    "-r",
+                    str(users),
+                    "-t",
+                    "3s",
+                    "--host",
+                    url,
+                    "--only-summary",
+                    "--exit-code-on-error",
+                    "1",
+                    "--csv",
+                    str(prefix),
+                    *classes,
+                ],
+                cwd=prefix.parent,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=90,
+                env={
+                    **os.environ,
+                    "SECNODE_LOCUST_ADMIN_PASSWORD": ADMIN_PASSWORD,
+                    "SECNODE_LOCUST_RECORDS": "1000",
+                    "SECNODE_LOCUST_TRACE_SCALE": "1",
+                },
+            ).returncode
         except subprocess.TimeoutExpired:
             code = "timeout"
     stats = Path(f"{prefix}_stats.csv")
@@ -50,12 +78,17 @@ def _problem(url: str, classes: list[str], users: int, every: set[str], any_of: 
 
 
 def test_every_locust_scenario_runs_without_failures(fresh_node, database_url, tmp_path):
-    env = {"SECNODE_DATABASE_URL": database_url, "SECNODE_REDIS_URL": REDIS_URL,
-           "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    env = {
+        "SECNODE_DATABASE_URL": database_url,
+        "SECNODE_REDIS_URL": REDIS_URL,
+        "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
     # one node for all scenarios, one after the other: each run onboards enterprises of its own, and concurrent
     # applications for "the next free prefix code" would collide
     with running_node(env, tmp_path) as url:
-        problems = {name: _problem(url, classes, users, every, any_of, tmp_path / name)
-                    for name, (classes, users, every, any_of) in SCENARIOS.items()}
+        problems = {
+            name: _problem(url, classes, users, every, any_of, tmp_path / name)
+            for name, (classes, users, every, any_of) in SCENARIOS.items()
+        }
     problems = {name: problem for name, problem in problems.items() if problem}
     assert not problems, "\n\n".join(f"{name}: {problem}" for name, problem in problems.items())

@@ -18,14 +18,26 @@ def _tenant(url: str) -> tuple[str, str]:
     token = http.post("/identity/token", json={"username": "admin", "password": ADMIN_PASSWORD}).json()
     admin = {"Authorization": "Bearer " + token["data"]["token"]}
     name = "ph" + uuid.uuid4().hex[:8]
-    enterprise = http.post("/snms/api/v5/enterprises", json={
-        "name": "Handle client test", "creditCode": credit_code(), "industry": "automotive",
-        "industryCode": "C3670", "contactName": "王五", "contactPhone": "010-1234-5678",
-        "contactEmail": "h@example.com", "username": name, "password": "PyHandle-Secret-2026"}).json()["data"]
+    enterprise = http.post(
+        "/snms/api/v5/enterprises",
+        json={
+            "name": "Handle client test",
+            "creditCode": credit_code(),
+            "industry": "automotive",
+            "industryCode": "C3670",
+            "contactName": "王五",
+            "contactPhone": "010-1234-5678",
+            "contactEmail": "h@example.com",
+            "username": name,
+            "password": "PyHandle-Secret-2026",
+        },
+    ).json()["data"]
     http.post(f"/snms/api/v5/enterprises/{enterprise['id']}/audit", json={"approve": True}, headers=admin)
-    prefix = http.post("/snms/api/v5/prefixes", json={"enterpriseId": enterprise["id"],
-                                                      "adminPassword": "PyHandle-Secret-2026"},
-                       headers=admin).json()["data"]["prefix"]
+    prefix = http.post(
+        "/snms/api/v5/prefixes",
+        json={"enterpriseId": enterprise["id"], "adminPassword": "PyHandle-Secret-2026"},
+        headers=admin,
+    ).json()["data"]["prefix"]
     http.post(f"/snms/api/v5/prefixes/{prefix}/audit", json={"approve": True}, headers=admin)
     return prefix, "PyHandle-Secret-2026"
 
@@ -37,7 +49,8 @@ def test_pyhandle_registers_reads_modifies_and_deletes(fresh_node, database_url,
     with running_node(env, tmp_path) as url:
         prefix, password = _tenant(url)
         client = RESTHandleClient.instantiate_with_username_and_password(
-            url, f"300:{prefix}/admin", password, HTTPS_verify=False)
+            url, f"300:{prefix}/admin", password, HTTPS_verify=False
+        )
         handle = f"{prefix}/PART-{uuid.uuid4().hex[:8].upper()}"
 
         assert client.register_handle(handle, "https://example.com/part/1", checksum="abc123") == handle

@@ -25,8 +25,20 @@ CHECKS = (
 
 
 def _schemathesis(url: str, headers: dict[str, str], seed: int, work: Path) -> subprocess.CompletedProcess:
-    command = [str(Path(sys.executable).parent / "st"), "run", f"{url}/openapi.json", "--checks", CHECKS,
-               "--max-examples", EXAMPLES, "--seed", str(seed), "--workers", "1", "--no-color"]
+    command = [
+        str(Path(sys.executable).parent / "st"),
+        "run",
+        f"{url}/openapi.json",
+        "--checks",
+        CHECKS,
+        "--max-examples",
+        EXAMPLES,
+        "--seed",
+        str(seed),
+        "--workers",
+        "1",
+        "--no-color",
+    ]
     for name, value in headers.items():
         command += ["--header", f"{name}: {value}"]
     return subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=work)  # its cache goes there
@@ -35,8 +47,11 @@ def _schemathesis(url: str, headers: dict[str, str], seed: int, work: Path) -> s
 @pytest.mark.timeout(900)
 async def test_no_operation_answers_5xx_or_breaks_its_schema(fresh_node, database_url, tmp_path):
     assert shutil.which(str(Path(sys.executable).parent / "st")), "schemathesis is part of the test extra"
-    env = {"SECNODE_DATABASE_URL": database_url, "SECNODE_REDIS_URL": REDIS_URL,
-           "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    env = {
+        "SECNODE_DATABASE_URL": database_url,
+        "SECNODE_REDIS_URL": REDIS_URL,
+        "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
     with running_node(env, tmp_path) as url:
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
             tenant = await onboard(http, "fuzzed")

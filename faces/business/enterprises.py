@@ -14,8 +14,7 @@ from registry.enterprises import repository, service
 from registry.enterprises.schemas import Audit, EnterpriseApplication
 from registry.enterprises.service import enterprise_out
 
-router = APIRouter(prefix="/snms/api/v5/enterprises", tags=["business: enterprises"],
-                   route_class=BUSINESS.route_class)
+router = APIRouter(prefix="/snms/api/v5/enterprises", tags=["business: enterprises"], route_class=BUSINESS.route_class)
 
 
 @router.post("", status_code=201, summary="Apply: a real-name record and the account to log in with (public)")
@@ -28,12 +27,17 @@ async def apply(request: Request, settings: NodeSettings, body: JsonPayload, ses
 
 
 @router.get("", summary="List enterprises (the node administrator sees all, an enterprise itself)")
-async def list_enterprises(window: PageWindow, actor: BusinessActor, session: UnitOfWork,
-                           state: str | None = None) -> Response:
+async def list_enterprises(
+    window: PageWindow, actor: BusinessActor, session: UnitOfWork, state: str | None = None
+) -> Response:
     limit, offset = window
     rows = await repository.list_all(
-        session, state=state, enterprise_id=None if actor.is_node_admin else (actor.enterprise_id or -1),
-        limit=limit, offset=offset)
+        session,
+        state=state,
+        enterprise_id=None if actor.is_node_admin else (actor.enterprise_id or -1),
+        limit=limit,
+        offset=offset,
+    )
     return ok([enterprise_out(e) for e in rows])
 
 

@@ -36,17 +36,24 @@ async def login(request: Request, settings: NodeSettings, db: NodeDatabase, body
     credentials = parse_model(Credentials, body)
     request.state.claimed = f"user:{credentials.username}"
     async with db.unit_of_work() as session:
-        outcome = await accounts.login(session, credentials.username, credentials.password,
-                                       settings.token_ttl_seconds, max_failures=settings.login_max_failures,
-                                       lockout_seconds=settings.login_lockout_seconds)
+        outcome = await accounts.login(
+            session,
+            credentials.username,
+            credentials.password,
+            settings.token_ttl_seconds,
+            max_failures=settings.login_max_failures,
+            lockout_seconds=settings.login_lockout_seconds,
+        )
     if outcome.refusal is not None:  # raised after the commit: the failure count must stay
         raise outcome.refusal
     request.state.actor = Actor(name=f"user:{credentials.username}")  # for the audit log: the login succeeded
     return ok({"token": outcome.token, "tokenType": "Bearer", "expiresIn": outcome.ttl})
 
 
-@router.get("/identity/challenge",
-            summary="A nonce for an identity to sign (index:handle); its signature gives a short-lived token")
+@router.get(
+    "/identity/challenge",
+    summary="A nonce for an identity to sign (index:handle); its signature gives a short-lived token",
+)
 async def challenge(request: Request, settings: NodeSettings, db: NodeDatabase) -> Response:
     refuse_plain_http(request, settings)
     identity = request.query_params.get("handle", "")
@@ -64,7 +71,8 @@ async def verify_response(request: Request, settings: NodeSettings, db: NodeData
         await keyauth.consume_challenge(session, answer.handle, answer.nonce)
     ttl = settings.key_token_ttl_seconds
     async with db.unit_of_work() as session:
-        token, identity = await keyauth.answer_challenge(session, answer.handle, answer.nonce, answer.signature,
-                                                         answer.alg, ttl)
+        token, identity = await keyauth.answer_challenge(
+            session, answer.handle, answer.nonce, answer.signature, answer.alg, ttl
+        )
     request.state.actor = Actor(name=identity)  # for the audit log
     return ok({"token": token, "tokenType": "Bearer", "expiresIn": ttl, "handle": identity})

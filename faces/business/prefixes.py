@@ -24,29 +24,51 @@ class PrefixApplication(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     enterprise_id: int | None = Field(default=None, alias="enterpriseId", ge=1, le=DATABASE_INT_MAX)
-    code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{1,32}$",
-                             description="a requested free code; the next free number when absent")
-    admin_password: str | None = Field(default=None, alias="adminPassword", min_length=8, max_length=128,
-                                       description="secret of <prefix>/admin; the applicant's password when absent")
+    code: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9]{1,32}$",
+        description="a requested free code; the next free number when absent",
+    )
+    admin_password: str | None = Field(
+        default=None,
+        alias="adminPassword",
+        min_length=8,
+        max_length=128,
+        description="secret of <prefix>/admin; the applicant's password when absent",
+    )
 
 
 @router.post("", status_code=201, summary="Apply for an enterprise prefix (state 4, awaiting audit)")
 async def apply(settings: NodeSettings, body: JsonPayload, actor: BusinessActor, session: UnitOfWork) -> Response:
     data = parse_model(PrefixApplication, body)
     account = await accounts.by_username(session, actor.name.removeprefix("user:"))
-    prefix = await service.apply(session, settings, actor, enterprise_id=data.enterprise_id, code=data.code,
-                                 admin_password=data.admin_password,
-                                 account=account if account and not actor.is_node_admin else None)
+    prefix = await service.apply(
+        session,
+        settings,
+        actor,
+        enterprise_id=data.enterprise_id,
+        code=data.code,
+        admin_password=data.admin_password,
+        account=account if account and not actor.is_node_admin else None,
+    )
     return ok(prefix_out(prefix), status_code=201)
 
 
 @router.get("", summary="List prefixes (the node administrator sees all, an enterprise its own)")
-async def list_prefixes(window: PageWindow, actor: BusinessActor, session: UnitOfWork,
-                        state: Annotated[int | None, Query(ge=0, le=99)] = None) -> Response:
+async def list_prefixes(
+    window: PageWindow,
+    actor: BusinessActor,
+    session: UnitOfWork,
+    state: Annotated[int | None, Query(ge=0, le=99)] = None,
+) -> Response:
     limit, offset = window
     rows = await repository.list_all(
-        session, state=state, enterprise_id=None if actor.is_node_admin else (actor.enterprise_id or -1),
-        limit=limit, offset=offset)
+        session,
+        state=state,
+        enterprise_id=None if actor.is_node_admin else (actor.enterprise_id or -1),
+        limit=limit,
+        offset=offset,
+    )
     return ok([prefix_out(p) for p in rows])
 
 
@@ -56,12 +78,20 @@ async def get_prefix(prefix: str, actor: BusinessActor, session: UnitOfWork) -> 
 
 
 @router.post("/{prefix}/audit", summary="Approve or reject (node administrator); approval enables it here")
-async def audit(prefix: str, settings: NodeSettings, body: JsonPayload, actor: BusinessActor,
-                session: UnitOfWork) -> Response:
+async def audit(
+    prefix: str, settings: NodeSettings, body: JsonPayload, actor: BusinessActor, session: UnitOfWork
+) -> Response:
     decision = parse_model(Audit, body)
     # with a top-level node, an approved prefix waits for its decision
-    result = await service.audit(session, settings, actor, prefix, approve=decision.approve, reason=decision.reason,
-                                 upstream=bool(settings.upstream_url))
+    result = await service.audit(
+        session,
+        settings,
+        actor,
+        prefix,
+        approve=decision.approve,
+        reason=decision.reason,
+        upstream=bool(settings.upstream_url),
+    )
     return ok(prefix_out(result))
 
 

@@ -16,11 +16,15 @@ router = APIRouter(tags=["business: identifiers"], route_class=BUSINESS.route_cl
 
 
 class Readers(BaseModel):
-    index: int = Field(default=readers.WHOLE_IDENTIFIER, ge=0, le=MAX_INDEX,
-                       description="the value or template item; 0 (default) = all restricted values and the "
-                                   "identifier's traceability")
-    readers: list[str] = Field(max_length=readers.MAX_READERS,
-                               description="enterprise:<id>, code:<credit code> or identity:<index:handle>")
+    index: int = Field(
+        default=readers.WHOLE_IDENTIFIER,
+        ge=0,
+        le=MAX_INDEX,
+        description="the value or template item; 0 (default) = all restricted values and the identifier's traceability",
+    )
+    readers: list[str] = Field(
+        max_length=readers.MAX_READERS, description="enterprise:<id>, code:<credit code> or identity:<index:handle>"
+    )
 
 
 @router.get("/identityv2/data/readers", summary="Who may read the identifier's restricted values (its administrators)")
@@ -30,10 +34,14 @@ async def list_readers(ident: QueriedIdentifier, actor: BusinessActor, session: 
     return ok({"handle": ident.handle, "readers": [{"index": i, "readers": names} for i, names in granted.items()]})
 
 
-@router.put("/identityv2/data/readers", summary="Set who may read one restricted value (index) or all of them (0); "
-                                                "values are restricted by permissions without public read, e.g. 1100")
-async def set_readers(ident: QueriedIdentifier, body: JsonPayload, actor: BusinessActor,
-                      session: UnitOfWork) -> Response:
+@router.put(
+    "/identityv2/data/readers",
+    summary="Set who may read one restricted value (index) or all of them (0); "
+    "values are restricted by permissions without public read, e.g. 1100",
+)
+async def set_readers(
+    ident: QueriedIdentifier, body: JsonPayload, actor: BusinessActor, session: UnitOfWork
+) -> Response:
     data = parse_model(Readers, body)
     names = await readers.set_readers(session, actor, ident, data.index, data.readers)
     return ok({"handle": ident.handle, "index": data.index, "readers": names})

@@ -35,22 +35,28 @@ async def detail(ident: QueriedIdentifier, actor: OptionalBusinessActor, session
     if binding:
         compiled = await templates.compiled(session, *binding)
         names = {i: item.name for i, item in compiled.items.items()}
-    return ok({
-        "handle": handle,
-        "templatePrefix": binding[0] if binding else None,
-        "templateVersion": binding[1] if binding else None,
-        "version": record.version,
-        "updatedAt": record.updated_at.isoformat(),
-        "value": [{**render(v), "name": names.get(v["index"])} for v in values],
-        "links": trace_links(handle),
-    })
+    return ok(
+        {
+            "handle": handle,
+            "templatePrefix": binding[0] if binding else None,
+            "templateVersion": binding[1] if binding else None,
+            "version": record.version,
+            "updatedAt": record.updated_at.isoformat(),
+            "value": [{**render(v), "name": names.get(v["index"])} for v in values],
+            "links": trace_links(handle),
+        }
+    )
 
 
 def trace_links(handle: str) -> dict[str, str]:
     """Where a client finds the identifier's lifecycle and trace views."""
     quoted = quote(handle, safe="/")
-    return {"lifecycle": f"/epcis/events?MATCH_anyEPC={quoted}", "upstream": f"/trace/upstream?handle={quoted}",
-            "downstream": f"/trace/downstream?handle={quoted}", "history": f"/identityv2/data/history?handle={quoted}"}
+    return {
+        "lifecycle": f"/epcis/events?MATCH_anyEPC={quoted}",
+        "upstream": f"/trace/upstream?handle={quoted}",
+        "downstream": f"/trace/downstream?handle={quoted}",
+        "history": f"/identityv2/data/history?handle={quoted}",
+    }
 
 
 @router.get("/identityv2/data/history", summary="Every version of an identifier: who changed which value when")

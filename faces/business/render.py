@@ -36,8 +36,11 @@ def snms_status(error: DomainError) -> int:
 
 def render(error: DomainError, scope: Scope) -> Response:
     status, http = SNMS_CODES.get(error.kind, (-2, 400))
-    return JSONBody({"status": status, "message": error.message, "error": error.name, "data": None},
-                    status_code=http, headers=retry_after(error))
+    return JSONBody(
+        {"status": status, "message": error.message, "error": error.name, "data": None},
+        status_code=http,
+        headers=retry_after(error),
+    )
 
 
 def ok(data: Any = None, message: str = "success", status_code: int = 200) -> JSONBody:
@@ -45,9 +48,14 @@ def ok(data: Any = None, message: str = "success", status_code: int = 200) -> JS
 
 
 ERROR_BODY = {
-    "type": "object", "required": ["status", "message"],
-    "properties": {"status": {"type": "integer"}, "message": {"type": "string"}, "error": {"type": "string"},
-                   "data": {"type": "null"}},
+    "type": "object",
+    "required": ["status", "message"],
+    "properties": {
+        "status": {"type": "integer"},
+        "message": {"type": "string"},
+        "error": {"type": "string"},
+        "data": {"type": "null"},
+    },
 }
 
 BUSINESS = Face("business", render, paths=("/identity", "/snms/"), error_body=ERROR_BODY)

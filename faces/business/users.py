@@ -16,8 +16,13 @@ from registry.enterprises import users
 from registry.kernel.actor import AUDITOR, ENTERPRISE_ADMIN, REGISTRAR
 
 router = APIRouter(prefix="/identity", tags=["business: identity"], route_class=BUSINESS.route_class)
-EnterpriseId = Field(default=None, alias="enterpriseId", ge=1, le=DATABASE_INT_MAX,
-                 description="for the node administrator: the enterprise meant")
+EnterpriseId = Field(
+    default=None,
+    alias="enterpriseId",
+    ge=1,
+    le=DATABASE_INT_MAX,
+    description="for the node administrator: the enterprise meant",
+)
 
 
 class NewUser(BaseModel):
@@ -64,12 +69,14 @@ async def add_user(body: JsonPayload, actor: BusinessActor, session: UnitOfWork)
     return ok(out, status_code=201)
 
 
-@router.put("/users/{username}", summary="Change a user's role, disable or re-enable it (lifts a lockout), "
-                                     "or set its password")
+@router.put(
+    "/users/{username}", summary="Change a user's role, disable or re-enable it (lifts a lockout), or set its password"
+)
 async def change_user(username: str, body: JsonPayload, actor: BusinessActor, session: UnitOfWork) -> Response:
     data = parse_model(UserChange, body)
-    account = await users.change_user(session, actor, username, role=data.role, disabled=data.disabled,
-                                      password=data.password)
+    account = await users.change_user(
+        session, actor, username, role=data.role, disabled=data.disabled, password=data.password
+    )
     out = users.account_out(account)
     return ok(out)
 
@@ -90,8 +97,9 @@ async def list_api_keys(request: Request, actor: BusinessActor, session: ReadSes
 @router.post("/api-keys", status_code=201, summary="Issue an API key for an application: shown once")
 async def issue_api_key(body: JsonPayload, actor: BusinessActor, session: UnitOfWork) -> Response:
     data = parse_model(NewApiKey, body)
-    key, secret = await users.issue_api_key(session, actor, data.enterprise_id, data.name, data.role,
-                                            data.expires_in_days)
+    key, secret = await users.issue_api_key(
+        session, actor, data.enterprise_id, data.name, data.role, data.expires_in_days
+    )
     out = users.api_key_out(key) | {"key": secret}
     return ok(out, status_code=201)
 

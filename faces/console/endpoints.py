@@ -19,10 +19,16 @@ from foundation.http.face import Face
 from foundation.http.node_settings import NodeSettings
 
 # Scripts, styles, images and API calls from this node only; no inline script or style, no framing, no plugins.
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
-SECURITY_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
-                    "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
 
 
 def render(error: DomainError, scope: Scope) -> Response:
@@ -38,10 +44,15 @@ router = APIRouter(include_in_schema=False, route_class=CONSOLE.route_class)
 async def console(request: Request, settings: NodeSettings) -> Response:
     asked = request.query_params.get("lang")
     lang = negotiate(asked, request.cookies.get(COOKIE), request.headers.get("accept-language", ""))
-    page = render_page(lang, settings.node_prefix, request.query_params.get("handle", "").strip(),
-                       request.query_params.get("view", "record"))
-    response = HTMLResponse(page, headers={**SECURITY_HEADERS, "Cache-Control": "no-store",
-                                           "Vary": "Accept-Language, Cookie"})
+    page = render_page(
+        lang,
+        settings.node_prefix,
+        request.query_params.get("handle", "").strip(),
+        request.query_params.get("view", "record"),
+    )
+    response = HTMLResponse(
+        page, headers={**SECURITY_HEADERS, "Cache-Control": "no-store", "Vary": "Accept-Language, Cookie"}
+    )
     if asked in LANGUAGES:  # the switch is remembered for the next visit
         response.set_cookie(COOKIE, asked, max_age=365 * 86400, path="/", samesite="lax", httponly=True)
     return response
@@ -61,5 +72,6 @@ async def asset(name: str, request: Request) -> Response:
 @router.get("/-/console/qr.svg")
 async def qr(request: Request) -> Response:
     body = qr_svg(request.query_params.get("handle", ""))
-    return Response(body, media_type="image/svg+xml",
-                    headers={**SECURITY_HEADERS, "Cache-Control": "public, max-age=86400"})
+    return Response(
+        body, media_type="image/svg+xml", headers={**SECURITY_HEADERS, "Cache-Control": "public, max-age=86400"}
+    )

@@ -29,14 +29,18 @@ def _language_links(current: str, handle: str, view: str) -> str:
     for code in LANGUAGES:
         query = urlencode({k: v for k, v in (("lang", code), ("handle", handle), ("view", view)) if v})
         marker = ' aria-current="true"' if code == current else ""
-        links.append(f'<a href="/?{escape(query)}" lang="{code}" data-lang="{code}"{marker}>'
-                     f"{escape(_LANGUAGE_NAMES[code])}</a>")
+        links.append(
+            f'<a href="/?{escape(query)}" lang="{code}" data-lang="{code}"{marker}>{escape(_LANGUAGE_NAMES[code])}</a>'
+        )
     return "".join(links)
 
 
 def _tabs(t: dict[str, str], group: str, names: tuple[str, ...], keys: tuple[str, ...]) -> str:
-    return "".join(f'<button type="button" role="tab" class="tab" data-{group}="{name}" id="tab-{group}-{name}">'
-                   f"{escape(t[key])}</button>" for name, key in zip(names, keys, strict=True))
+    return "".join(
+        f'<button type="button" role="tab" class="tab" data-{group}="{name}" id="tab-{group}-{name}">'
+        f"{escape(t[key])}</button>"
+        for name, key in zip(names, keys, strict=True)
+    )
 
 
 def render_page(lang: str, node_prefix: str, handle: str, view: str) -> str:
@@ -84,8 +88,9 @@ def render_page(lang: str, node_prefix: str, handle: str, view: str) -> str:
   </section>
   <section id="enterprise" class="enterprise" hidden>
     <h2>{escape(t["ent.title"])} <span id="ent-name"></span></h2>
-    <div class="tabs" role="tablist">{_tabs(t, "ent", enterprise_views,
-                                            tuple(f"ent.{v}" for v in enterprise_views))}</div>
+    <div class="tabs" role="tablist">{
+        _tabs(t, "ent", enterprise_views, tuple(f"ent.{v}" for v in enterprise_views))
+    }</div>
     {"".join(f'<div class="panel" id="ent-{v}" role="tabpanel" hidden></div>' for v in enterprise_views)}
   </section>
 </main>

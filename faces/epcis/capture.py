@@ -33,24 +33,31 @@ def _events_of(document: Any) -> list[Any]:
 
 
 def _report(results: list[CaptureResult]) -> list[dict[str, Any]]:
-    return [{"index": r.index, "eventID": r.event_id, "title": r.error.message, "error": r.error.name}
-            for r in results if r.error is not None]
+    return [
+        {"index": r.index, "eventID": r.event_id, "title": r.error.message, "error": r.error.name}
+        for r in results
+        if r.error is not None
+    ]
 
 
 @router.post("/events", status_code=201, summary="Capture one event")
-async def capture_event(settings: NodeSettings, body: JsonPayload, actor: BusinessActor,
-                        session: UnitOfWork) -> Response:
+async def capture_event(
+    settings: NodeSettings, body: JsonPayload, actor: BusinessActor, session: UnitOfWork
+) -> Response:
     [result] = await service.capture(session, settings, actor, [body], proceed=True)
     if result.error is not None:
         raise result.error
-    return JSONBody({"eventID": result.event_id}, status_code=201,
-                    headers={"Location": f"/epcis/events/{result.event_id}"})
+    return JSONBody(
+        {"eventID": result.event_id}, status_code=201, headers={"Location": f"/epcis/events/{result.event_id}"}
+    )
 
 
-@router.post("/capture", status_code=201,
-             summary="Capture an EPCISDocument of up to 2000 events (GS1-Capture-Error-Behaviour)")
-async def capture_document(request: Request, settings: NodeSettings, actor: BusinessActor,
-                           session: UnitOfWork) -> Response:
+@router.post(
+    "/capture", status_code=201, summary="Capture an EPCISDocument of up to 2000 events (GS1-Capture-Error-Behaviour)"
+)
+async def capture_document(
+    request: Request, settings: NodeSettings, actor: BusinessActor, session: UnitOfWork
+) -> Response:
     behaviour = request.headers.get("GS1-Capture-Error-Behaviour", "rollback").lower()
     capture_id = str(uuid.uuid4())
     started = datetime.now(UTC).isoformat()
@@ -67,10 +74,19 @@ async def capture_document(request: Request, settings: NodeSettings, actor: Busi
             exc.problem["errors"] = _report(exc.results)
         raise
     errors = _report(results)
-    return JSONBody({"captureID": capture_id, "createdAt": started, "finishedAt": datetime.now(UTC).isoformat(),
-                     "running": False, "success": not errors, "captureErrorBehaviour": behaviour,
-                     "eventIDs": [r.event_id for r in results if r.error is None], "errors": errors},
-                    status_code=201)
+    return JSONBody(
+        {
+            "captureID": capture_id,
+            "createdAt": started,
+            "finishedAt": datetime.now(UTC).isoformat(),
+            "running": False,
+            "success": not errors,
+            "captureErrorBehaviour": behaviour,
+            "eventIDs": [r.event_id for r in results if r.error is None],
+            "errors": errors,
+        },
+        status_code=201,
+    )
 
 
 def _grantee(raw: str) -> int | str:
@@ -82,8 +98,10 @@ def _grantee(raw: str) -> int | str:
     raise BadGrantee()
 
 
-@router.put("/grants/{grantee}", summary="Let another enterprise (id here, or credit code on any node) capture and "
-                                         "read events of our identifiers")
+@router.put(
+    "/grants/{grantee}",
+    summary="Let another enterprise (id here, or credit code on any node) capture and read events of our identifiers",
+)
 async def add_grant(grantee: str, actor: BusinessActor, session: UnitOfWork) -> Response:
     await service.grant(session, actor, _grantee(grantee), revoke=False)
     return JSONBody({"grantee": _grantee(grantee), "granted": True})

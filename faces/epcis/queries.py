@@ -51,8 +51,7 @@ def _list(request: Request, name: str) -> list[str]:
 
 
 @router.get("/epcis/events", summary="Lifecycle: every event touching the identifiers in MATCH_anyEPC")
-async def lifecycle(request: Request, settings: NodeSettings, actor: BusinessActor,
-                    session: ReadSession) -> Response:
+async def lifecycle(request: Request, settings: NodeSettings, actor: BusinessActor, session: ReadSession) -> Response:
     identifiers = [parse_identifier(settings, h) for h in _list(request, "MATCH_anyEPC")]
     if not identifiers:
         raise MissingEpc()
@@ -65,11 +64,16 @@ async def lifecycle(request: Request, settings: NodeSettings, actor: BusinessAct
         if status[ident.key][0] == "unauthorised":
             raise QueryForbidden(f"the events of {ident.handle} are for its owner and the partners it granted")
     events, next_token = await events_of(
-        session, [i.key for i in identifiers], event_types=_list(request, "eventType"),
-        biz_steps=_list(request, "EQ_bizStep"), since=_time(request, "GE_eventTime"),
+        session,
+        [i.key for i in identifiers],
+        event_types=_list(request, "eventType"),
+        biz_steps=_list(request, "EQ_bizStep"),
+        since=_time(request, "GE_eventTime"),
         until=_time(request, "LT_eventTime"),
         location=parse_identifier(settings, location).handle if location else None,
-        per_page=per_page, after=decode_token(token) if token else None)
+        per_page=per_page,
+        after=decode_token(token) if token else None,
+    )
     body = {"type": "EPCISQueryDocument", "epcisBody": {"queryResults": {"resultsBody": {"eventList": events}}}}
     headers = {}
     if next_token:
@@ -84,17 +88,23 @@ async def one_event(event_id: str, settings: NodeSettings, actor: BusinessActor,
     event = await events_repository.by_event_id(session, event_id)
     if event is None:
         raise EventNotFound(event_id)
-    keys = [k for role in ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
-            for k in event.body.get(role, [])] + ([event.body["parentID"]] if "parentID" in event.body
-                                                   else [])
+    keys = [
+        k for role in ("epcList", "childEPCs", "inputEPCList", "outputEPCList") for k in event.body.get(role, [])
+    ] + ([event.body["parentID"]] if "parentID" in event.body else [])
     statuses = await access.statuses([parse_identifier(access.settings, k).key for k in keys])
     if not any(s == "found" for s, _ in statuses.values()) and event.captured_by != access.actor.name:
         raise QueryForbidden(f"event {event_id} speaks of nothing you may read")
     return JSONBody(event.body)
 
 
-async def _trace(request: Request, settings: NodeSettings, actor: BusinessActor, session: ReadSession,
-                 resolver: NodeResolver, direction: str) -> Response:
+async def _trace(
+    request: Request,
+    settings: NodeSettings,
+    actor: BusinessActor,
+    session: ReadSession,
+    resolver: NodeResolver,
+    direction: str,
+) -> Response:
     handle = request.query_params.get("handle", "")
     if not handle:
         raise MissingHandle()
@@ -121,17 +131,20 @@ async def _attach_values(session, access: Access, graph: dict) -> None:
     for key, (node, ident) in nodes.items():
         record = records.get(key)
         if record is not None and not record.deleted:
-            node["values"] = [render(v) for v in await visible_values(session, access.actor, ident, record,
-                                                                      False, grantees)]
+            node["values"] = [
+                render(v) for v in await visible_values(session, access.actor, ident, record, False, grantees)
+            ]
 
 
 @router.get("/trace/upstream", summary="What went into this identifier (transformation, aggregation inputs)")
-async def upstream(request: Request, settings: NodeSettings, actor: BusinessActor, session: ReadSession,
-                   resolver: NodeResolver) -> Response:
+async def upstream(
+    request: Request, settings: NodeSettings, actor: BusinessActor, session: ReadSession, resolver: NodeResolver
+) -> Response:
     return await _trace(request, settings, actor, session, resolver, "upstream")
 
 
 @router.get("/trace/downstream", summary="Where this identifier went (outputs, containers)")
-async def downstream(request: Request, settings: NodeSettings, actor: BusinessActor, session: ReadSession,
-                     resolver: NodeResolver) -> Response:
+async def downstream(
+    request: Request, settings: NodeSettings, actor: BusinessActor, session: ReadSession, resolver: NodeResolver
+) -> Response:
     return await _trace(request, settings, actor, session, resolver, "downstream")

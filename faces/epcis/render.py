@@ -27,14 +27,23 @@ EPCIS_EXCEPTIONS: dict[Kind, tuple[str, int]] = {
 def render(error: DomainError, scope: Scope) -> Response:
     kind, status = EPCIS_EXCEPTIONS.get(error.kind, ("epcisException:ValidationException", 400))
     members = getattr(error, "problem", None) or {}
-    return JSONBody({"type": kind, "title": error.message, "status": status, "error": error.name, **members},
-                    status_code=status, headers=retry_after(error), media_type=PROBLEM_JSON)
+    return JSONBody(
+        {"type": kind, "title": error.message, "status": status, "error": error.name, **members},
+        status_code=status,
+        headers=retry_after(error),
+        media_type=PROBLEM_JSON,
+    )
 
 
 ERROR_BODY = {
-    "type": "object", "required": ["type", "title", "status"],
-    "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-                   "error": {"type": "string"}},
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "error": {"type": "string"},
+    },
 }
 
 EPCIS = Face("epcis", render, paths=("/epcis", "/trace"), error_body=ERROR_BODY, error_media_type=PROBLEM_JSON)

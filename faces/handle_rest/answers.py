@@ -40,8 +40,7 @@ async def public_answer(resolver: Resolver, handle: str, query: Query | None, ra
         return 200, b'{"responseCode":1,"handle":' + echo + b',"values":' + entry.body + b"}", {}
     values = query.select(orjson.loads(entry.body))
     if not values:
-        return (200, b'{"responseCode":200,"handle":%s,"values":[],"message":"no value matches the query"}'
-                % echo, {})
+        return (200, b'{"responseCode":200,"handle":%s,"values":[],"message":"no value matches the query"}' % echo, {})
     return 200, b'{"responseCode":1,"handle":' + echo + b',"values":' + orjson.dumps(values) + b"}", {}
 
 
@@ -54,8 +53,18 @@ async def foreign_answer(resolver: Resolver, handle: str, ident: Identifier, raw
     params = [(k, v) for k, v in parse_qsl(raw_query, keep_blank_values=True) if k != "recurse"]
     if any(k == "recurse" and v.lower() == "false" for k, v in parse_qsl(raw_query)):
         location = target + (f"?{urlencode(params)}" if params else "")
-        return 307, orjson.dumps({"responseCode": 301, "handle": handle, "message": "served by another node",
-                                  "referral": {"url": location, "serviceUrl": home}}), {"location": location}
+        return (
+            307,
+            orjson.dumps(
+                {
+                    "responseCode": 301,
+                    "handle": handle,
+                    "message": "served by another node",
+                    "referral": {"url": location, "serviceUrl": home},
+                }
+            ),
+            {"location": location},
+        )
     try:
         response = await resolver.fetch_remote(target, urlencode(params))
     except httpx.HTTPError as exc:

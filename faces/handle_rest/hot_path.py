@@ -26,15 +26,19 @@ class ResolverFastPath:
         self.app = app  # the FastAPI application; its state holds the resolver once started
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not scope["path"].startswith(ROUTE)
-                or len(scope["path"]) == len(ROUTE)):
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("GET", "HEAD")
+            or not scope["path"].startswith(ROUTE)
+            or len(scope["path"]) == len(ROUTE)
+        ):
             await self.app(scope, receive, send)
             return
         for name, _ in scope["headers"]:
             if name == b"authorization":
                 await self.app(scope, receive, send)  # an authorised reader may see more: the authoritative route
                 return
-        handle = scope["path"][len(ROUTE):]
+        handle = scope["path"][len(ROUTE) :]
         raw_query = scope["query_string"].decode("latin-1")
         query = None
         if raw_query:

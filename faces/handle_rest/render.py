@@ -53,9 +53,14 @@ def render(error: DomainError, scope: Scope) -> Response:
 
 
 ERROR_BODY = {
-    "type": "object", "required": ["responseCode", "message"],
-    "properties": {"responseCode": {"type": "integer"}, "handle": {"type": "string"},
-                   "message": {"type": "string"}, "error": {"type": "string"}},
+    "type": "object",
+    "required": ["responseCode", "message"],
+    "properties": {
+        "responseCode": {"type": "integer"},
+        "handle": {"type": "string"},
+        "message": {"type": "string"},
+        "error": {"type": "string"},
+    },
 }
 
 HANDLE = Face("handle", render, paths=("/api/",), error_body=ERROR_BODY)

@@ -23,13 +23,24 @@ def _flag(request: Request, name: str) -> bool:
     return is_true(request.query_params.get(name, "false"))
 
 
-@router.get("/api/handles/{handle:path}", summary="Resolve an identifier (Handle.Net v9)",
-            responses={307: {"description": "another node serves it (with recurse=false): a referral to it"}})
-async def resolve(handle: str, request: Request, settings: NodeSettings, resolver: NodeResolver,
-                  actor: HandleActor, session: ReadSession, signing_key: NodeSigningKey) -> Response:
+@router.get(
+    "/api/handles/{handle:path}",
+    summary="Resolve an identifier (Handle.Net v9)",
+    responses={307: {"description": "another node serves it (with recurse=false): a referral to it"}},
+)
+async def resolve(
+    handle: str,
+    request: Request,
+    settings: NodeSettings,
+    resolver: NodeResolver,
+    actor: HandleActor,
+    session: ReadSession,
+    signing_key: NodeSigningKey,
+) -> Response:
     ident = parse_identifier(settings, handle)
-    query = Query.from_params(request.query_params.getlist("type"), request.query_params.getlist("index"),
-                              _flag(request, "publicOnly"))
+    query = Query.from_params(
+        request.query_params.getlist("type"), request.query_params.getlist("index"), _flag(request, "publicOnly")
+    )
     if not resolver.serves(ident):  # another node's identifier: its home node answers
         status, body, headers = await foreign_answer(resolver, handle, ident, request.url.query)
         return Response(body, status_code=status, headers=headers, media_type="application/json")
@@ -37,9 +48,18 @@ async def resolve(handle: str, request: Request, settings: NodeSettings, resolve
     visible = await visible_values(session, actor, ident, record, query.public_only)
     values = [render(v) for v in query.select(visible)]
     if _flag(request, "signed") and values:  # the digests cover every value this reader may see
-        values.append(sign_values(handle, [render(v) for v in visible], signing_key(),
-                                  settings.node_prefix, settings.signature_lifetime_seconds))
+        values.append(
+            sign_values(
+                handle,
+                [render(v) for v in visible],
+                signing_key(),
+                settings.node_prefix,
+                settings.signature_lifetime_seconds,
+            )
+        )
     if not values:
-        return JSONBody({"responseCode": 200, "handle": handle, "values": [],
-                         "message": "no value matches the query"}, status_code=200)
+        return JSONBody(
+            {"responseCode": 200, "handle": handle, "values": [], "message": "no value matches the query"},
+            status_code=200,
+        )
     return JSONBody({"responseCode": 1, "handle": handle, "values": values})

@@ -31,12 +31,14 @@ def _state(session_id: str, nonce: str, identity: str | None) -> dict[str, objec
     return body
 
 
-@router.post("/api/sessions", status_code=201,
-             summary="Open a session: its id and the server nonce to sign (Handle.Net v9)")
+@router.post(
+    "/api/sessions", status_code=201, summary="Open a session: its id and the server nonce to sign (Handle.Net v9)"
+)
 async def open_session(request: Request, settings: NodeSettings, session: UnitOfWork) -> Response:
     refuse_plain_http(request, settings)
-    session_id, nonce = await keyauth.open_session(session, settings.session_ttl_seconds,
-                                                   settings.key_sessions_max_open)
+    session_id, nonce = await keyauth.open_session(
+        session, settings.session_ttl_seconds, settings.key_sessions_max_open
+    )
     return JSONBody(_state(session_id, nonce, None), status_code=201)
 
 
@@ -47,8 +49,10 @@ async def session_state(request: Request, session: ReadSession) -> Response:
     return JSONBody(_state(session_id, state.nonce, state.identity))
 
 
-@router.put("/api/sessions/this",
-            summary="Authenticate the session: Authorization: Handle sessionId, id, type=HS_PUBKEY, cnonce, signature")
+@router.put(
+    "/api/sessions/this",
+    summary="Authenticate the session: Authorization: Handle sessionId, id, type=HS_PUBKEY, cnonce, signature",
+)
 async def authenticate(request: Request, auth: Auth, session: UnitOfWork) -> Response:
     session_id = _session_id(request)
     actor = await session_actor(auth, request.headers["authorization"].partition(" ")[2])

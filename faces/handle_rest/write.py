@@ -72,10 +72,20 @@ def _put_indexes(request: Request, values: list[Value]) -> set[int] | None:
     return _indexes(request)
 
 
-@router.put("/api/handles/{handle:path}", summary="Create or replace an identifier (Handle.Net v9)",
-            responses={201: {"description": "created (200: replaced)"}})
-async def put_handle(handle: str, request: Request, settings: NodeSettings, db: NodeDatabase, body: JsonPayload,
-                     actor: HandleWriter, budgets: RequestBudgets) -> Response:
+@router.put(
+    "/api/handles/{handle:path}",
+    summary="Create or replace an identifier (Handle.Net v9)",
+    responses={201: {"description": "created (200: replaced)"}},
+)
+async def put_handle(
+    handle: str,
+    request: Request,
+    settings: NodeSettings,
+    db: NodeDatabase,
+    body: JsonPayload,
+    actor: HandleWriter,
+    budgets: RequestBudgets,
+) -> Response:
     overwrite = _flag(request, "overwrite", True)
     if _flag(request, "mintNewSuffix", False):
         handle = handle + str(uuid.uuid4())
@@ -93,8 +103,16 @@ async def put_handle(handle: str, request: Request, settings: NodeSettings, db: 
     return JSONBody({"responseCode": 1, "handle": handle}, status_code=201 if outcome.created else 200)
 
 
-async def _put_once(db: Database, settings: Settings, actor: Actor, budgets: Budgets, ident: Identifier,
-                    values: list[Value], indexes: set[int] | None, overwrite: bool) -> Outcome:
+async def _put_once(
+    db: Database,
+    settings: Settings,
+    actor: Actor,
+    budgets: Budgets,
+    ident: Identifier,
+    values: list[Value],
+    indexes: set[int] | None,
+    overwrite: bool,
+) -> Outcome:
     async with db.unit_of_work() as session:
         writer = RecordWriter(session, settings, actor)
         if indexes is not None:
@@ -110,8 +128,9 @@ async def _put_once(db: Database, settings: Settings, actor: Actor, budgets: Bud
 
 
 @router.delete("/api/handles/{handle:path}", summary="Delete an identifier, or some of its values")
-async def delete_handle(handle: str, request: Request, settings: NodeSettings, actor: HandleWriter,
-                        session: UnitOfWork) -> Response:
+async def delete_handle(
+    handle: str, request: Request, settings: NodeSettings, actor: HandleWriter, session: UnitOfWork
+) -> Response:
     ident = parse_identifier(settings, handle)
     indexes = _indexes(request)
     writer = RecordWriter(session, settings, actor)
@@ -151,7 +170,16 @@ async def list_handles(request: Request, actor: HandleActor, session: ReadSessio
 
     if not await is_admin(actor, admins, [Perm.LIST_HANDLES], load):
         raise ListForbidden(prefix)
-    total, handles = await repository.list_by_prefix(session, syntax.canonical(prefix),
-                                                     offset=page * page_size, limit=page_size)
-    return JSONBody({"responseCode": 1, "prefix": prefix, "totalCount": str(total), "page": page,
-                         "pageSize": page_size, "handles": handles})
+    total, handles = await repository.list_by_prefix(
+        session, syntax.canonical(prefix), offset=page * page_size, limit=page_size
+    )
+    return JSONBody(
+        {
+            "responseCode": 1,
+            "prefix": prefix,
+            "totalCount": str(total),
+            "page": page,
+            "pageSize": page_size,
+            "handles": handles,
+        }
+    )

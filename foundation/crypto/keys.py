@@ -41,7 +41,12 @@ def verify_secret(secret: str, stored: str) -> bool:
     _, n, r, p, salt, digest = stored.split("$")
     expected = _unb64(digest)
     actual = hashlib.scrypt(
-        secret.encode("utf-8"), salt=_unb64(salt), n=int(n), r=int(r), p=int(p), dklen=len(expected),
+        secret.encode("utf-8"),
+        salt=_unb64(salt),
+        n=int(n),
+        r=int(r),
+        p=int(p),
+        dklen=len(expected),
         maxmem=64 * 1024 * 1024,
     )
     return hmac.compare_digest(actual, expected)
@@ -61,6 +66,7 @@ def new_password() -> str:
 
 # ---- the node's signing key (upward reports, snapshots) ---------------------------------------------------------
 
+
 def ensure_signing_key(path: str) -> tuple[bool, str]:
     """Create an Ed25519 key at ``path`` (PKCS#8 PEM, mode 0600) unless one exists. Returns (created, key id)."""
     import os
@@ -71,8 +77,9 @@ def ensure_signing_key(path: str) -> tuple[bool, str]:
     created = False
     if not os.path.exists(path):
         key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(pem)

@@ -7,14 +7,16 @@ from foundation.errors import WeakPassword
 MIN_LENGTH = 12
 MIN_CLASSES = 3  # of lower case, upper case, digits and other characters
 # The example passwords of README.md and docs/: copied as they stand, they are the first ones an attacker tries.
-DOCUMENTED_EXAMPLES = frozenset({"ADMIN-PASSWORD", "A-LONG-RANDOM-PASSWORD", "THE-PRINTED-ADMIN-PASSWORD",
-                                 "hzsteel-pass-1", "Clerk-Password-2026"})
+DOCUMENTED_EXAMPLES = frozenset(
+    {"ADMIN-PASSWORD", "A-LONG-RANDOM-PASSWORD", "THE-PRINTED-ADMIN-PASSWORD", "hzsteel-pass-1", "Clerk-Password-2026"}
+)
 _EXAMPLES = frozenset(example.casefold() for example in DOCUMENTED_EXAMPLES)
 
 
 def _classes(password: str) -> int:
-    kinds = {"lower" if c.islower() else "upper" if c.isupper() else "digit" if c.isdigit() else "other"
-             for c in password}
+    kinds = {
+        "lower" if c.islower() else "upper" if c.isupper() else "digit" if c.isdigit() else "other" for c in password
+    }
     return len(kinds)
 
 
@@ -24,8 +26,9 @@ def check_password_strength(password: str, username: str) -> None:
     if len(password) < MIN_LENGTH:
         broken.append(f"it is shorter than {MIN_LENGTH} characters")
     if _classes(password) < MIN_CLASSES:
-        broken.append(f"it mixes fewer than {MIN_CLASSES} of lower case letters, upper case letters, digits and "
-                      "other characters")
+        broken.append(
+            f"it mixes fewer than {MIN_CLASSES} of lower case letters, upper case letters, digits and other characters"
+        )
     if password.casefold() in _EXAMPLES:
         broken.append("it is an example password from the documentation")
     if username and username.casefold() in password.casefold():

@@ -111,14 +111,18 @@ def _from_jwk(jwk: dict[str, Any]) -> PublicKey:
     if kty == "OKP" and crv == "Ed25519":
         return PublicKey("Ed25519", ed25519.Ed25519PublicKey.from_public_bytes(b64decode_any(jwk["x"])))
     if kty == "EC" and crv == "P-256":
-        numbers = ec.EllipticCurvePublicNumbers(int.from_bytes(b64decode_any(jwk["x"]), "big"),
-                                                int.from_bytes(b64decode_any(jwk["y"]), "big"), ec.SECP256R1())
+        numbers = ec.EllipticCurvePublicNumbers(
+            int.from_bytes(b64decode_any(jwk["x"]), "big"),
+            int.from_bytes(b64decode_any(jwk["y"]), "big"),
+            ec.SECP256R1(),
+        )
         return PublicKey("ECDSA-P256", numbers.public_key())
     if kty == "EC" and crv == "SM2":
         return PublicKey("SM2", _sm2_point(b64decode_any(jwk["x"]), b64decode_any(jwk["y"])))
     if kty == "RSA":
-        rsa_numbers = rsa.RSAPublicNumbers(int.from_bytes(b64decode_any(jwk["e"]), "big"),
-                                           int.from_bytes(b64decode_any(jwk["n"]), "big"))
+        rsa_numbers = rsa.RSAPublicNumbers(
+            int.from_bytes(b64decode_any(jwk["e"]), "big"), int.from_bytes(b64decode_any(jwk["n"]), "big")
+        )
         return _checked_rsa(rsa_numbers.public_key())
     raise ValueError(f"unsupported key type kty={kty!r} crv={crv!r}")
 
@@ -176,6 +180,7 @@ def check_public_key(raw: Any, where: str) -> None:
 
 # ---- the client side: what an enterprise application runs (also used by the tests and the docs' examples) ---------
 
+
 def sign(private_key: Any, message: bytes, alg: str | None = None) -> bytes:
     """Sign as a client would: a ``cryptography`` private key, or an SM2 private key as 64 hex digits."""
     if isinstance(private_key, str):
@@ -205,15 +210,26 @@ def public_jwk(private_key: Any) -> dict[str, str]:
     """The JWK of a private key's public half: what goes into ``HS_PUBKEY``."""
     if isinstance(private_key, str):
         point = sm2_public_point(private_key)
-        return {"kty": "EC", "crv": "SM2", "x": b64url(bytes.fromhex(point[:64])),
-                "y": b64url(bytes.fromhex(point[64:]))}
+        return {
+            "kty": "EC",
+            "crv": "SM2",
+            "x": b64url(bytes.fromhex(point[:64])),
+            "y": b64url(bytes.fromhex(point[64:])),
+        }
     public = private_key.public_key()
     if isinstance(public, ed25519.Ed25519PublicKey):
         raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return {"kty": "OKP", "crv": "Ed25519", "x": b64url(raw)}
     numbers = public.public_numbers()
     if isinstance(public, ec.EllipticCurvePublicKey):
-        return {"kty": "EC", "crv": "P-256", "x": b64url(numbers.x.to_bytes(32, "big")),
-                "y": b64url(numbers.y.to_bytes(32, "big"))}
-    return {"kty": "RSA", "n": b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
-            "e": b64url(numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big"))}
+        return {
+            "kty": "EC",
+            "crv": "P-256",
+            "x": b64url(numbers.x.to_bytes(32, "big")),
+            "y": b64url(numbers.y.to_bytes(32, "big")),
+        }
+    return {
+        "kty": "RSA",
+        "n": b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
+        "e": b64url(numbers.e.to_bytes((numbers.e.bit_length() + 7) // 8, "big")),
+    }

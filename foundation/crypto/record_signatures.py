@@ -53,20 +53,30 @@ def _canonical_handle(handle: str) -> str:
     return f"{prefix.lower()}/{suffix}"
 
 
-def sign_values(handle: str, values: list[dict[str, Any]], key: Ed25519PrivateKey, node_prefix: str,
-                lifetime_seconds: int) -> dict[str, Any]:
+def sign_values(
+    handle: str, values: list[dict[str, Any]], key: Ed25519PrivateKey, node_prefix: str, lifetime_seconds: int
+) -> dict[str, Any]:
     """The ``HS_SIGNATURE`` value that vouches for ``values`` (as rendered in the answer) of ``handle``."""
     now = int(time.time())
     header = {"alg": "EdDSA", "typ": "JWT", "kid": key_id(key.public_key())}
-    payload = {"iss": node_prefix, "sub": _canonical_handle(handle), "iat": now, "exp": now + lifetime_seconds,
-               "digests": {"alg": DIGEST_ALG,
-                           "digests": [{"index": v["index"], "digest": value_digest(v)} for v in values]}}
+    payload = {
+        "iss": node_prefix,
+        "sub": _canonical_handle(handle),
+        "iat": now,
+        "exp": now + lifetime_seconds,
+        "digests": {"alg": DIGEST_ALG, "digests": [{"index": v["index"], "digest": value_digest(v)} for v in values]},
+    }
     signing_input = f"{_b64url(canonical_json(header))}.{_b64url(canonical_json(payload))}"
     jws = f"{signing_input}.{_b64url(key.sign(signing_input.encode('ascii')))}"
     used = {v["index"] for v in values}
     index = next(i for i in range(SIGNATURE_INDEX, SIGNATURE_INDEX + len(used) + 1) if i not in used)
-    return {"index": index, "type": SIGNATURE_TYPE, "data": {"format": "string", "value": jws}, "ttl": 0,
-            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))}
+    return {
+        "index": index,
+        "type": SIGNATURE_TYPE,
+        "data": {"format": "string", "value": jws},
+        "ttl": 0,
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+    }
 
 
 @dataclass(frozen=True)
@@ -77,8 +87,14 @@ class Verified:
     expires: int
 
 
-def verify_answer(answer: dict[str, Any], public_key: Ed25519PublicKey, *, expected_handle: str | None = None,
-                  require_complete: bool = False, now: float | None = None) -> Verified:
+def verify_answer(
+    answer: dict[str, Any],
+    public_key: Ed25519PublicKey,
+    *,
+    expected_handle: str | None = None,
+    require_complete: bool = False,
+    now: float | None = None,
+) -> Verified:
     """Check a Handle REST answer (``{"handle", "values": [...]}``) that carries an ``HS_SIGNATURE`` value: the JWS
     verifies with ``public_key``, is about this identifier (the one asked for: ``expected_handle``), has not
     expired, was issued by the node whose prefix the identifier lives under, and every other value of the answer
@@ -89,8 +105,13 @@ def verify_answer(answer: dict[str, Any], public_key: Ed25519PublicKey, *, expec
         raise SignatureInvalid("the answer or its HS_SIGNATURE value is malformed") from None
 
 
-def _verify(answer: dict[str, Any], public_key: Ed25519PublicKey, expected_handle: str | None,
-            require_complete: bool, now: float | None) -> Verified:
+def _verify(
+    answer: dict[str, Any],
+    public_key: Ed25519PublicKey,
+    expected_handle: str | None,
+    require_complete: bool,
+    now: float | None,
+) -> Verified:
     values = answer.get("values") or []
     signatures = [v for v in values if v.get("type") == SIGNATURE_TYPE]
     if len(signatures) != 1:

@@ -23,8 +23,11 @@ def sign(body: bytes, key: Ed25519PrivateKey) -> dict[str, str]:
     """The headers that authenticate ``body`` as sent by the holder of ``key``."""
     body_digest = digest(body)
     signature = key.sign(body_digest.encode("ascii"))
-    return {DIGEST_HEADER: body_digest, KEY_HEADER: key_id(key.public_key()),
-            SIGNATURE_HEADER: base64.b64encode(signature).decode()}
+    return {
+        DIGEST_HEADER: body_digest,
+        KEY_HEADER: key_id(key.public_key()),
+        SIGNATURE_HEADER: base64.b64encode(signature).decode(),
+    }
 
 
 def verify(body: bytes, headers: dict[str, str], public_key: Ed25519PublicKey) -> bool:
@@ -34,8 +37,9 @@ def verify(body: bytes, headers: dict[str, str], public_key: Ed25519PublicKey) -
     if body_digest != digest(body) or lowered.get(KEY_HEADER.lower()) != key_id(public_key):
         return False
     try:
-        public_key.verify(base64.b64decode(lowered.get(SIGNATURE_HEADER.lower(), ""), validate=True),
-                          body_digest.encode("ascii"))
+        public_key.verify(
+            base64.b64decode(lowered.get(SIGNATURE_HEADER.lower(), ""), validate=True), body_digest.encode("ascii")
+        )
     except (InvalidSignature, ValueError):
         return False
     return True

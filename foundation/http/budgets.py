@@ -99,12 +99,21 @@ class Budgets:
 
     def __init__(self, redis: Redis | RedisCluster | None, settings: Settings):
         self.redis = redis
-        self.per_ip = Budget("ip", settings.limit_requests_per_ip, settings.limit_ip_window_seconds) \
-            if settings.limit_requests_per_ip else None
-        self.per_identity = Budget("identity", settings.limit_requests_per_identity_daily, 86400) \
-            if settings.limit_requests_per_identity_daily else None
-        self.per_prefix = Budget("prefix", settings.limit_registrations_per_prefix_daily, 86400) \
-            if settings.limit_registrations_per_prefix_daily else None
+        self.per_ip = (
+            Budget("ip", settings.limit_requests_per_ip, settings.limit_ip_window_seconds)
+            if settings.limit_requests_per_ip
+            else None
+        )
+        self.per_identity = (
+            Budget("identity", settings.limit_requests_per_identity_daily, 86400)
+            if settings.limit_requests_per_identity_daily
+            else None
+        )
+        self.per_prefix = (
+            Budget("prefix", settings.limit_registrations_per_prefix_daily, 86400)
+            if settings.limit_registrations_per_prefix_daily
+            else None
+        )
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -177,8 +186,12 @@ class AddressRateLimit:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         budgets: Budgets | None = getattr(self.application.state, "budgets", None)
-        if (scope["type"] == "http" and budgets is not None and budgets.per_ip is not None
-                and scope["path"] not in EXEMPT_PATHS):
+        if (
+            scope["type"] == "http"
+            and budgets is not None
+            and budgets.per_ip is not None
+            and scope["path"] not in EXEMPT_PATHS
+        ):
             retry_after = budgets.per_ip.charge(client_address(scope, self.application.state.settings))
             if retry_after is not None:
                 LIMIT_REFUSED.labels("ip").inc()

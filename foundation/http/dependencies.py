@@ -21,8 +21,16 @@ from foundation.http.budgets import Budgets
 from foundation.http.node_settings import NodeSettings
 from foundation.http.requests import page_window, read_json
 
-__all__ = ["JsonPayload", "NodeDatabase", "NodeRedis", "NodeSettings", "PageWindow", "ReadSession", "RequestBudgets",
-           "UnitOfWork"]
+__all__ = [
+    "JsonPayload",
+    "NodeDatabase",
+    "NodeRedis",
+    "NodeSettings",
+    "PageWindow",
+    "ReadSession",
+    "RequestBudgets",
+    "UnitOfWork",
+]
 
 
 def _database(request: Request) -> Database:
@@ -68,9 +76,10 @@ NodeRedis = Annotated[Redis | RedisCluster | None, Depends(_redis)]
 """The node's Redis, or None for the embedded node (in-process cache only)."""
 
 
-def _page_window(page: Annotated[str, Query(description="page number, from 0")] = "0",
-                 pageSize: Annotated[str, Query(description="rows per page, 1..1000")] = "100",  # noqa: N803
-                 ) -> tuple[int, int]:
+def _page_window(
+    page: Annotated[str, Query(description="page number, from 0")] = "0",
+    pageSize: Annotated[str, Query(description="rows per page, 1..1000")] = "100",  # noqa: N803
+) -> tuple[int, int]:
     # parsed here rather than typed: a malformed page is refused before the caller is authenticated
     try:
         return page_window(int(page), int(pageSize))

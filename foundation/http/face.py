@@ -29,9 +29,13 @@ class FaceRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         responses: dict[int | str, dict[str, Any]] = dict(kwargs.pop("responses", None) or {})
         for status in ERROR_STATUSES:
-            responses.setdefault(status, {"description": f"refused or failed, in the {self.face.name} face's "
-                                                         "error envelope",
-                                          "content": {self.face.error_media_type: {"schema": self.face.error_body}}})
+            responses.setdefault(
+                status,
+                {
+                    "description": f"refused or failed, in the {self.face.name} face's error envelope",
+                    "content": {self.face.error_media_type: {"schema": self.face.error_body}},
+                },
+            )
         super().__init__(path, endpoint, responses=responses, **kwargs)
 
 

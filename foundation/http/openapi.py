@@ -15,8 +15,7 @@ _FRAMEWORK_SCHEMAS = ("HTTPValidationError", "ValidationError")
 def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document = get_openapi(title=app.title, version=app.version, description=app.description,
-                                   routes=app.routes)
+            document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             for path in document.get("paths", {}).values():
                 for operation in path.values():
                     operation.get("responses", {}).pop("422", None)

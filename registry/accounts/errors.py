@@ -7,11 +7,13 @@ from foundation.errors import InvalidRequest, Unauthenticated
 
 class AccountLocked(Unauthenticated):
     """Raised with the message of the check that failed."""
+
     name = "auth.locked"
 
 
 class BadCredentials(Unauthenticated):
     """Raised with the message of the check that failed."""
+
     name = "auth.bad_credentials"
 
 

@@ -21,10 +21,17 @@ API_KEY_PREFIX = "snk_"
 NODE_ADMIN_USERNAME = "admin"
 
 
-async def create_account(session: AsyncSession, username: str, password: str, role: str,
-                         enterprise_id: int | None) -> Account:
-    account = Account(username=username, password_hash=hash_secret(password), role=role,
-                      enterprise_id=enterprise_id, disabled=False, created_at=utcnow())
+async def create_account(
+    session: AsyncSession, username: str, password: str, role: str, enterprise_id: int | None
+) -> Account:
+    account = Account(
+        username=username,
+        password_hash=hash_secret(password),
+        role=role,
+        enterprise_id=enterprise_id,
+        disabled=False,
+        created_at=utcnow(),
+    )
     session.add(account)
     await session.flush()
     return account
@@ -39,8 +46,9 @@ class LoginOutcome:
     refusal: DomainError | None = None
 
 
-async def login(session: AsyncSession, username: str, password: str, ttl_seconds: int, *,
-                max_failures: int, lockout_seconds: int) -> LoginOutcome:
+async def login(
+    session: AsyncSession, username: str, password: str, ttl_seconds: int, *, max_failures: int, lockout_seconds: int
+) -> LoginOutcome:
     """Check a username and password. ``max_failures`` wrong passwords in a row lock the account for
     ``lockout_seconds``; while locked even the right password is refused."""
     account = await repository.by_username(session, username)
@@ -49,16 +57,24 @@ async def login(session: AsyncSession, username: str, password: str, ttl_seconds
         return LoginOutcome(refusal=BadCredentials("wrong username or password"))
     locked_until = as_utc(account.locked_until)
     if locked_until is not None and locked_until > now:
-        return LoginOutcome(refusal=AccountLocked(
-            f"the account is locked after {max_failures} failed logins until {locked_until.isoformat()}"))
+        return LoginOutcome(
+            refusal=AccountLocked(
+                f"the account is locked after {max_failures} failed logins until {locked_until.isoformat()}"
+            )
+        )
     if not verify_secret(password, account.password_hash):
-        await repository.count_failed_login(session, account.id, max_failures,
-                                            now + timedelta(seconds=lockout_seconds))
+        await repository.count_failed_login(session, account.id, max_failures, now + timedelta(seconds=lockout_seconds))
         return LoginOutcome(refusal=BadCredentials("wrong username or password"))
     account.failed_logins, account.locked_until = 0, None
     token = new_token()
-    session.add(Token(digest=token_digest(token), account_id=account.id, created_at=now,
-                      expires_at=now + timedelta(seconds=ttl_seconds)))
+    session.add(
+        Token(
+            digest=token_digest(token),
+            account_id=account.id,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl_seconds),
+        )
+    )
     await repository.purge_expired_tokens(session, now)
     await session.flush()
     return LoginOutcome(token=token, ttl=ttl_seconds)

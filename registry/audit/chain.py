@@ -61,33 +61,45 @@ def _utc_text(moment: datetime) -> str:
     return moment.isoformat(timespec="microseconds")
 
 
-def entry_hash(prev_hash: str, seq: int, at: datetime, actor: str, action: str, source: str, result: int,
-               algorithm: str = DEFAULT_ALGORITHM) -> str:
+def entry_hash(
+    prev_hash: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    source: str,
+    result: int,
+    algorithm: str = DEFAULT_ALGORITHM,
+) -> str:
     fields = orjson.dumps([seq, _utc_text(at), actor, action, source, result])
     return HASHES[algorithm](prev_hash.encode() + b"\n" + fields)
 
 
 def _matches(entry: AuditEntry, algorithm: str) -> bool:
-    return entry.hash == entry_hash(entry.prev_hash, entry.seq, entry.at, entry.actor, entry.action, entry.source,
-                                    entry.result, algorithm)
+    return entry.hash == entry_hash(
+        entry.prev_hash, entry.seq, entry.at, entry.actor, entry.action, entry.source, entry.result, algorithm
+    )
 
 
 def switched_to(actor: str, action: str) -> str | None:
     """The algorithm a switch entry names; None for any other entry."""
     if actor == SWITCH_ACTOR and action.startswith(SWITCH_ACTION):
-        return action[len(SWITCH_ACTION):]
+        return action[len(SWITCH_ACTION) :]
     return None
 
 
-async def append(session: AsyncSession, *, actor: str, action: str, source: str, result: int,
-                 algorithm: str = DEFAULT_ALGORITHM) -> AuditEntry:
+async def append(
+    session: AsyncSession, *, actor: str, action: str, source: str, result: int, algorithm: str = DEFAULT_ALGORITHM
+) -> AuditEntry:
     """Add the next entry, hashed with ``algorithm`` (the node's ``audit_hash`` setting); the caller commits."""
-    return (await append_many(session, [{"actor": actor, "action": action, "source": source, "result": result}],
-                              algorithm))[-1]
+    return (
+        await append_many(session, [{"actor": actor, "action": action, "source": source, "result": result}], algorithm)
+    )[-1]
 
 
-async def append_many(session: AsyncSession, entries: list[dict[str, Any]],
-                      algorithm: str = DEFAULT_ALGORITHM) -> list[AuditEntry]:
+async def append_many(
+    session: AsyncSession, entries: list[dict[str, Any]], algorithm: str = DEFAULT_ALGORITHM
+) -> list[AuditEntry]:
     """Add entries (``actor``, ``action``, ``source``, ``result``) in this order, in one statement; the caller
     commits. Concurrent writers are ordered by the lock (PostgreSQL) or by the database's single writer (SQLite;
     the caller also serialises its own tasks)."""
@@ -95,8 +107,10 @@ async def append_many(session: AsyncSession, entries: list[dict[str, Any]],
         await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": AUDIT_LOCK_ID})
     last = (await session.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))).scalar()
     if not _written_with(last, algorithm):
-        entries = [{"actor": SWITCH_ACTOR, "action": SWITCH_ACTION + algorithm, "source": "local", "result": 0},
-                   *entries]
+        entries = [
+            {"actor": SWITCH_ACTOR, "action": SWITCH_ACTION + algorithm, "source": "local", "result": 0},
+            *entries,
+        ]
     rows = []
     for entry in entries:
         last = _next(last, algorithm, **entry)
@@ -114,18 +128,25 @@ def _written_with(last: AuditEntry | None, algorithm: str) -> bool:
     return _matches(last, algorithm)
 
 
-def _next(last: AuditEntry | None, algorithm: str, *, actor: str, action: str, source: str,
-          result: int) -> AuditEntry:
+def _next(last: AuditEntry | None, algorithm: str, *, actor: str, action: str, source: str, result: int) -> AuditEntry:
     seq, prev_hash = (last.seq + 1, last.hash) if last else (1, GENESIS)
-    row: dict[str, Any] = {"seq": seq, "at": utcnow(), "actor": actor[:300], "action": action, "source": source[:64],
-           "result": result, "prev_hash": prev_hash}
+    row: dict[str, Any] = {
+        "seq": seq,
+        "at": utcnow(),
+        "actor": actor[:300],
+        "action": action,
+        "source": source[:64],
+        "result": result,
+        "prev_hash": prev_hash,
+    }
     row["hash"] = entry_hash(prev_hash, seq, row["at"], row["actor"], action, row["source"], result, algorithm)
     return AuditEntry(**row)
 
 
 def _columns(entry: AuditEntry) -> dict[str, Any]:
-    return {name: getattr(entry, name) for name in ("seq", "at", "actor", "action", "source", "result",
-                                                      "prev_hash", "hash")}
+    return {
+        name: getattr(entry, name) for name in ("seq", "at", "actor", "action", "source", "result", "prev_hash", "hash")
+    }
 
 
 @dataclass
@@ -140,8 +161,13 @@ class Verification:
 async def _in_order(session: AsyncSession, chunk: int = 10_000) -> AsyncIterator[AuditEntry]:
     after = 0
     while True:
-        rows = list((await session.execute(select(AuditEntry).where(AuditEntry.seq > after)
-                                           .order_by(AuditEntry.seq).limit(chunk))).scalars())
+        rows = list(
+            (
+                await session.execute(
+                    select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq).limit(chunk)
+                )
+            ).scalars()
+        )
         for row in rows:
             yield row
         if len(rows) < chunk:

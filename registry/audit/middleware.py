@@ -109,8 +109,12 @@ class AuditMiddleware:
         state = scope["app"].state
         if self._appender is None or self._appender.db is not state.db:
             self._appender = GroupAppender(state.db, state.settings.audit_hash)
-        entry = {"actor": actor_of(scope), "action": f"{scope['method']} {scope['path']}",
-                 "source": client_address(scope, state.settings), "result": status}
+        entry = {
+            "actor": actor_of(scope),
+            "action": f"{scope['method']} {scope['path']}",
+            "source": client_address(scope, state.settings),
+            "result": status,
+        }
         try:
             await self._appender.append(entry)
         except Exception as exc:

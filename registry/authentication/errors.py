@@ -42,6 +42,7 @@ class BadIdentity(InvalidRequest):
 
 class BadSignature(Unauthenticated):
     """Raised with the message of the check that failed."""
+
     name = "auth.bad_signature"
 
 
@@ -89,6 +90,7 @@ class SessionUnauthenticated(Unauthenticated):
 
 class SessionUnknown(Unauthenticated):
     """Raised with the message of the check that failed."""
+
     name = "auth.session_unknown"
 
 
@@ -104,8 +106,10 @@ class TooManyOpenSessions(LimitExceeded):
     name = "auth.too_many_open"
 
     def __init__(self, open_now: int, *, retry_after: float) -> None:
-        super().__init__(f"{open_now} sessions and challenges are open, the most this node "
-                         "keeps; retry later", retry_after=retry_after)
+        super().__init__(
+            f"{open_now} sessions and challenges are open, the most this node keeps; retry later",
+            retry_after=retry_after,
+        )
         self.open_now = open_now
 
 
@@ -126,6 +130,7 @@ class UnsupportedScheme(Unauthenticated):
 
 class InsecureTransport(Unauthenticated):
     """Credentials sent over plain HTTP from a client that is not on loopback."""
+
     name = "auth.insecure_transport"
 
     def __init__(self) -> None:
@@ -134,8 +139,8 @@ class InsecureTransport(Unauthenticated):
 
 class InsecureApplication(InsecureTransport):
     """An enterprise application (it carries a password) sent over plain HTTP: refused as a bad request."""
+
     kind = Kind.INVALID_REQUEST
 
     def __init__(self) -> None:
         DomainError.__init__(self, "applications carry a password: use HTTPS")
-

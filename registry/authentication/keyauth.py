@@ -82,8 +82,9 @@ async def _verify(session: AsyncSession, identity: str, message: bytes, signatur
 
 
 async def _row(session: AsyncSession, secret: str, kind: str, *, for_update: bool = False) -> KeySession | None:
-    query = select(KeySession).where(KeySession.digest == token_digest(secret), KeySession.kind == kind,
-                                     KeySession.expires_at > utcnow())
+    query = select(KeySession).where(
+        KeySession.digest == token_digest(secret), KeySession.kind == kind, KeySession.expires_at > utcnow()
+    )
     if for_update:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
@@ -93,20 +94,33 @@ async def _make_room(session: AsyncSession, max_open: int) -> None:
     """Drop what expired; refuse a new session or challenge while ``max_open`` are open. Anyone may open them
     without credentials: this bounds the rows a crowd of addresses, each within its own budget, can make."""
     await session.execute(delete(KeySession).where(KeySession.expires_at <= utcnow()))
-    open_now = (await session.execute(select(func.count()).select_from(KeySession).where(
-        KeySession.kind.in_((SESSION, CHALLENGE))))).scalar_one()
+    open_now = (
+        await session.execute(
+            select(func.count()).select_from(KeySession).where(KeySession.kind.in_((SESSION, CHALLENGE)))
+        )
+    ).scalar_one()
     if open_now >= max_open:
         raise TooManyOpenSessions(open_now, retry_after=60)
 
 
 # ---- Handle sessions ----------------------------------------------------------------------------------------------
 
+
 async def open_session(session: AsyncSession, ttl_seconds: int, max_open: int) -> tuple[str, str]:
     """A new session: (session id, server nonce)."""
     session_id, nonce, now = new_token(), _new_nonce(), utcnow()
     await _make_room(session, max_open)
-    session.add(KeySession(digest=token_digest(session_id), kind=SESSION, nonce=nonce, identity=None,
-                           used_cnonces=[], created_at=now, expires_at=now + timedelta(seconds=ttl_seconds)))
+    session.add(
+        KeySession(
+            digest=token_digest(session_id),
+            kind=SESSION,
+            nonce=nonce,
+            identity=None,
+            used_cnonces=[],
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl_seconds),
+        )
+    )
     await session.flush()
     return session_id, nonce
 
@@ -118,8 +132,9 @@ async def session_state(session: AsyncSession, session_id: str, *, for_update: b
     return row
 
 
-async def authenticate_session(session: AsyncSession, session_id: str, identity: str, cnonce: str,
-                               signature: str, alg: str | None) -> KeySession:
+async def authenticate_session(
+    session: AsyncSession, session_id: str, identity: str, cnonce: str, signature: str, alg: str | None
+) -> KeySession:
     """Check a signature of server nonce ‖ client nonce; the session then acts as ``identity``."""
     row = await session_state(session, session_id, for_update=True)
     client_nonce = _decode(cnonce, "cnonce")
@@ -136,8 +151,9 @@ async def authenticate_session(session: AsyncSession, session_id: str, identity:
 
 
 async def end_session(session: AsyncSession, session_id: str) -> bool:
-    result = await session.execute(delete(KeySession).where(KeySession.digest == token_digest(session_id),
-                                                            KeySession.kind == SESSION))
+    result = await session.execute(
+        delete(KeySession).where(KeySession.digest == token_digest(session_id), KeySession.kind == SESSION)
+    )
     return bool(cast("CursorResult[Any]", result).rowcount)  # a DELETE's result is a CursorResult
 
 
@@ -148,15 +164,24 @@ async def identity_of_session(session: AsyncSession, session_id: str) -> str | N
 
 # ---- challenge-response tokens ------------------------------------------------------------------------------------
 
+
 async def open_challenge(session: AsyncSession, identity: str, max_open: int) -> tuple[str, int]:
     """A nonce for ``identity`` to sign: (nonce, lifetime in seconds). Issued whether the identity exists or not, so
     challenges reveal nothing."""
     index, handle = parse_identity(identity)
     nonce, now = _new_nonce(), utcnow()
     await _make_room(session, max_open)
-    session.add(KeySession(digest=token_digest(nonce), kind=CHALLENGE, nonce=nonce,
-                           identity=identity_key(index, handle), used_cnonces=[], created_at=now,
-                           expires_at=now + CHALLENGE_TTL))
+    session.add(
+        KeySession(
+            digest=token_digest(nonce),
+            kind=CHALLENGE,
+            nonce=nonce,
+            identity=identity_key(index, handle),
+            used_cnonces=[],
+            created_at=now,
+            expires_at=now + CHALLENGE_TTL,
+        )
+    )
     await session.flush()
     return nonce, int(CHALLENGE_TTL.total_seconds())
 
@@ -172,13 +197,23 @@ async def consume_challenge(session: AsyncSession, identity: str, nonce: str) ->
     await session.flush()
 
 
-async def answer_challenge(session: AsyncSession, identity: str, nonce: str, signature: str, alg: str | None,
-                           ttl_seconds: int) -> tuple[str, str]:
+async def answer_challenge(
+    session: AsyncSession, identity: str, nonce: str, signature: str, alg: str | None, ttl_seconds: int
+) -> tuple[str, str]:
     """Check the signature of a consumed challenge nonce; returns (bearer token, identity)."""
     verified = await _verify(session, identity, _decode(nonce, "nonce"), _decode(signature, "signature"), alg)
     token, now = new_token(), utcnow()
-    session.add(KeySession(digest=token_digest(token), kind=TOKEN, nonce="", identity=verified, used_cnonces=[],
-                           created_at=now, expires_at=now + timedelta(seconds=ttl_seconds)))
+    session.add(
+        KeySession(
+            digest=token_digest(token),
+            kind=TOKEN,
+            nonce="",
+            identity=verified,
+            used_cnonces=[],
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl_seconds),
+        )
+    )
     await session.flush()
     return token, verified
 

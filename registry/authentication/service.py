@@ -73,11 +73,18 @@ async def _enterprise_identities(session: AsyncSession, enterprise_id: int | Non
 
 async def actor_for_account(session: AsyncSession, account: Account, node_prefix: str) -> Actor:
     if account.role == NODE_ADMIN_ROLE:
-        return Actor(name=f"user:{account.username}", identities=frozenset({node_admin_identity(node_prefix)}),
-                     is_node_admin=True, role=NODE_ADMIN)
-    return Actor(name=f"user:{account.username}",
-                 identities=await _enterprise_identities(session, account.enterprise_id),
-                 enterprise_id=account.enterprise_id, role=account.role)
+        return Actor(
+            name=f"user:{account.username}",
+            identities=frozenset({node_admin_identity(node_prefix)}),
+            is_node_admin=True,
+            role=NODE_ADMIN,
+        )
+    return Actor(
+        name=f"user:{account.username}",
+        identities=await _enterprise_identities(session, account.enterprise_id),
+        enterprise_id=account.enterprise_id,
+        role=account.role,
+    )
 
 
 async def actor_for_identity(session: AsyncSession, identity: str, node_prefix: str) -> Actor:
@@ -92,8 +99,12 @@ async def actor_for_identity(session: AsyncSession, identity: str, node_prefix: 
     if index == "300" and suffix == "admin":
         prefix = await prefixes.get(session, prefix_key)
         if prefix is not None and prefix.state == PrefixState.ENABLED:
-            return Actor(name=identity, identities=frozenset({identity}), enterprise_id=prefix.enterprise_id,
-                         role=ENTERPRISE_ADMIN)
+            return Actor(
+                name=identity,
+                identities=frozenset({identity}),
+                enterprise_id=prefix.enterprise_id,
+                role=ENTERPRISE_ADMIN,
+            )
     return Actor(name=identity, identities=frozenset({identity}), role=REGISTRAR)
 
 
@@ -103,9 +114,12 @@ async def actor_for_token(session: AsyncSession, token: str, node_prefix: str) -
         key = await repository.api_key_by_digest(session, token_digest(token), utcnow())
         if key is None:
             raise BadApiKey()
-        return Actor(name=f"key:{key.name}#{key.id}", identities=await _enterprise_identities(session,
-                                                                                               key.enterprise_id),
-                     enterprise_id=key.enterprise_id, role=key.role)
+        return Actor(
+            name=f"key:{key.name}#{key.id}",
+            identities=await _enterprise_identities(session, key.enterprise_id),
+            enterprise_id=key.enterprise_id,
+            role=key.role,
+        )
     account = await repository.by_token(session, token_digest(token), utcnow())
     if account is not None and not account.disabled:
         return await actor_for_account(session, account, node_prefix)
@@ -115,8 +129,9 @@ async def actor_for_token(session: AsyncSession, token: str, node_prefix: str) -
     raise BadToken()
 
 
-async def check_handle_secret(db: Database, username: str, secret: str, *, source: str, max_failures: int,
-                              lockout_seconds: int) -> str:
+async def check_handle_secret(
+    db: Database, username: str, secret: str, *, source: str, max_failures: int, lockout_seconds: int
+) -> str:
     """Handle Basic auth: ``index:handle`` (URL-encoded or not) and the secret held in its HS_SECKEY; returns the
     identity. Checked in sessions of its own, before the request's has begun, so that a wrong secret stays counted
     whatever becomes of the request. ``max_failures`` wrong secrets in a row from one client address (``source``)
@@ -136,8 +151,10 @@ async def check_handle_secret(db: Database, username: str, secret: str, *, sourc
         record = await handles.get(session, canonical(handle))
         stored = None
         if record is not None and not record.deleted:
-            stored = next((v["data"]["value"] for v in record.record_values
-                           if v["index"] == index and v["type"] == "HS_SECKEY"), None)
+            stored = next(
+                (v["data"]["value"] for v in record.record_values if v["index"] == index and v["type"] == "HS_SECKEY"),
+                None,
+            )
         if stored is None:
             raise refused
         key = _verification_key(identity, source, secret, stored)
@@ -147,12 +164,15 @@ async def check_handle_secret(db: Database, username: str, secret: str, *, sourc
         lockout = await repository.secret_lockout(session, identity, source)
     now = utcnow()
     if lockout is not None and lockout.locked_until is not None and as_utc(lockout.locked_until) > now:
-        raise AccountLocked(f"{identity} is locked for {source} after {max_failures} wrong secrets until "
-                            f"{as_utc(lockout.locked_until).isoformat()}")
+        raise AccountLocked(
+            f"{identity} is locked for {source} after {max_failures} wrong secrets until "
+            f"{as_utc(lockout.locked_until).isoformat()}"
+        )
     if not verified and not verify_secret(secret, stored):
         async with db.unit_of_work() as own:
-            await repository.count_wrong_secret(own, identity, source, max_failures,
-                                                now + timedelta(seconds=lockout_seconds))
+            await repository.count_wrong_secret(
+                own, identity, source, max_failures, now + timedelta(seconds=lockout_seconds)
+            )
         _remember_counted(subject)
         raise refused
     _remember_verified(key)

@@ -24,8 +24,9 @@ from registry.prefixes.errors import PrefixNotEnabled
 from registry.prefixes.states import LABELS, PrefixState
 
 
-async def enterprise_actor(session: AsyncSession, settings: Settings, prefix: str, username: str | None,
-                           operator: str) -> Actor:
+async def enterprise_actor(
+    session: AsyncSession, settings: Settings, prefix: str, username: str | None, operator: str
+) -> Actor:
     """The actor for writing under ``prefix``: the account ``username``, or else the only account of the
     enterprise holding the prefix. ``operator`` (who runs the command) is recorded with it."""
     found = await prefixes.get(session, canonical(prefix))
@@ -40,8 +41,11 @@ async def enterprise_actor(session: AsyncSession, settings: Settings, prefix: st
         if account.enterprise_id != found.enterprise_id:
             raise UserNotOfEnterprise(username, prefix)
     else:
-        candidates = [a for a in await accounts.of_enterprise(session, found.enterprise_id)
-                      if a.role == ENTERPRISE_ROLE and not a.disabled]
+        candidates = [
+            a
+            for a in await accounts.of_enterprise(session, found.enterprise_id)
+            if a.role == ENTERPRISE_ROLE and not a.disabled
+        ]
         if len(candidates) != 1:
             names = ", ".join(a.username for a in candidates) or "none"
             raise UserAmbiguous(prefix, len(candidates), names)

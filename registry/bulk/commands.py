@@ -50,33 +50,46 @@ def register(app: typer.Typer, open_database: OpenDatabase, audit: Audit) -> Non
         file: Path = typer.Argument(..., help="CSV with a header row, or JSON Lines (one object per line)"),
         prefix: str = typer.Option(..., help="enterprise prefix the identifiers are registered under"),
         template: str = typer.Option(..., help="template version the rows follow, e.g. steel-coil-1.0"),
-        template_prefix: str | None = typer.Option(None, help="prefix of the template (default: the prefix's own "
-                                                              "template, else the node's seed template)"),
-        mapping: Path | None = typer.Option(None, help='JSON {"column": "item type or name" | "suffix" | '
-                                                       '"handle" | null}'),
+        template_prefix: str | None = typer.Option(
+            None, help="prefix of the template (default: the prefix's own template, else the node's seed template)"
+        ),
+        mapping: Path | None = typer.Option(
+            None, help='JSON {"column": "item type or name" | "suffix" | "handle" | null}'
+        ),
         fmt: str | None = typer.Option(None, "--format", help="csv | jsonl (default: from the extension)"),
         batch: int = typer.Option(2000, help="rows per transaction (at most the business API's batch limit)"),
         errors: Path | None = typer.Option(None, help="error report (default: <file stem>.errors.csv beside it)"),
         checkpoint: Path | None = typer.Option(None, help="checkpoint (default: <file>.checkpoint beside it)"),
-        acting_as: str | None = typer.Option(None, "--as", help="the enterprise's user to act as (default: its "
-                                                               "only account)"),
+        acting_as: str | None = typer.Option(
+            None, "--as", help="the enterprise's user to act as (default: its only account)"
+        ),
         encoding: str = typer.Option("utf-8", help="text encoding of the file, e.g. gbk"),
         restart: bool = typer.Option(False, help="ignore the checkpoint and read from the first row"),
     ) -> None:
         """Register identifiers from a spreadsheet (CSV) or JSON Lines file; resumable after an interruption."""
         from registry.bulk.importer import ImportRequest
 
-        request = ImportRequest(path=file, prefix=prefix, template=template, template_prefix=template_prefix,
-                                mapping=mapping, format=fmt, batch=batch, errors=errors, checkpoint=checkpoint,
-                                acting_as=acting_as, operator=getpass.getuser(), encoding=encoding,
-                                restart=restart)
+        request = ImportRequest(
+            path=file,
+            prefix=prefix,
+            template=template,
+            template_prefix=template_prefix,
+            mapping=mapping,
+            format=fmt,
+            batch=batch,
+            errors=errors,
+            checkpoint=checkpoint,
+            acting_as=acting_as,
+            operator=getpass.getuser(),
+            encoding=encoding,
+            restart=restart,
+        )
         raise typer.Exit(_audited(audit, ["import", str(file)], lambda: _run_import(request, open_database)))
 
     @app.command("export")
     def export_prefix(
         prefix: str = typer.Option(..., help="enterprise prefix whose identifiers are written"),
-        fmt: str | None = typer.Option(None, "--format", help="jsonl | csv (default: from --output, else "
-                                                                 "jsonl)"),
+        fmt: str | None = typer.Option(None, "--format", help="jsonl | csv (default: from --output, else jsonl)"),
         output: Path | None = typer.Option(None, help="file to write (default: standard output)"),
         template: str | None = typer.Option(None, help="template version (default: the one the records use)"),
         template_prefix: str | None = typer.Option(None, help="prefix of the template"),
@@ -127,17 +140,25 @@ def _run_import(request: ImportRequest, open_database: OpenDatabase) -> int:
         redis = make_redis(settings)
         try:
             async with open_database(settings) as db:
-                importer = Importer(db, settings, request, on_progress=lambda p: _after_batch(state, p),
-                                    budgets=Budgets(redis, settings))
+                importer = Importer(
+                    db,
+                    settings,
+                    request,
+                    on_progress=lambda p: _after_batch(state, p),
+                    budgets=Budgets(redis, settings),
+                )
                 state["importer"] = importer
                 start = await importer.prepare()
                 if start.resumed_from_row:
-                    console.print(f"resuming {request.path.name} after row {start.resumed_from_row:,} "
-                                  f"(checkpoint {start.checkpoint_path.name})")
+                    console.print(
+                        f"resuming {request.path.name} after row {start.resumed_from_row:,} "
+                        f"(checkpoint {start.checkpoint_path.name})"
+                    )
                 with _import_progress() as bar:
                     state["bar"], state["started"] = bar, time.monotonic()
-                    state["task"] = bar.add_task("import", total=start.size or 1, completed=start.position,
-                                                 rows=start.counts.rows, rate=0.0)
+                    state["task"] = bar.add_task(
+                        "import", total=start.size or 1, completed=start.position, rows=start.counts.rows, rate=0.0
+                    )
                     return await importer.run()
         finally:
             if redis is not None:
@@ -157,18 +178,28 @@ def _run_import(request: ImportRequest, open_database: OpenDatabase) -> int:
         console.print(f"[red]error[/red] {escape(str(exc))}")
         return FAILED
     counts, seconds = done.counts, time.monotonic() - state["started"]
-    console.print(f"imported {request.path.name} into {request.prefix} as {done.actor}\n"
-                  f"  {counts.rows:,} rows: {counts.created:,} created, {counts.present:,} already present, "
-                  f"{counts.failed:,} failed" + (f" (see {done.errors_path})" if counts.failed else "") + "\n"
-                  f"  this run: {done.rows_this_run:,} rows in {seconds:.1f} s "
-                  f"({done.rows_this_run / max(seconds, 1e-9):,.0f} rows/s)")
+    console.print(
+        f"imported {request.path.name} into {request.prefix} as {done.actor}\n"
+        f"  {counts.rows:,} rows: {counts.created:,} created, {counts.present:,} already present, "
+        f"{counts.failed:,} failed" + (f" (see {done.errors_path})" if counts.failed else "") + "\n"
+        f"  this run: {done.rows_this_run:,} rows in {seconds:.1f} s "
+        f"({done.rows_this_run / max(seconds, 1e-9):,.0f} rows/s)"
+    )
     return PARTLY if counts.failed else DONE
 
 
 def _import_progress() -> Progress:
-    return Progress(TextColumn("[bold]import"), BarColumn(), TaskProgressColumn(),
-                    TextColumn("{task.fields[rows]:,} rows"), TextColumn("{task.fields[rate]:,.0f} rows/s"),
-                    TextColumn("ETA"), TimeRemainingColumn(), TimeElapsedColumn(), console=console)
+    return Progress(
+        TextColumn("[bold]import"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+        TextColumn("{task.fields[rate]:,.0f} rows/s"),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
 def _after_batch(state: dict[str, Any], progress: ImportProgress) -> None:
@@ -177,8 +208,9 @@ def _after_batch(state: dict[str, Any], progress: ImportProgress) -> None:
     if "task" not in state:
         return
     elapsed = max(time.monotonic() - state["started"], 1e-9)
-    state["bar"].update(state["task"], completed=progress.position, rows=progress.counts.rows,
-                        rate=progress.rows_this_run / elapsed)
+    state["bar"].update(
+        state["task"], completed=progress.position, rows=progress.counts.rows, rate=progress.rows_this_run / elapsed
+    )
 
 
 def _run_export_events(prefix: str, output: Path) -> int:
@@ -232,9 +264,15 @@ def _run_export(request: ExportRequest, output: Path | None) -> int:
         try:
             exporter = Exporter(db, settings, request)
             prepared = await exporter.prepare()
-            with Progress(TextColumn("[bold]export"), BarColumn(), TaskProgressColumn(),
-                          TextColumn("{task.completed:,.0f} records"), TimeRemainingColumn(), TimeElapsedColumn(),
-                          console=console) as bar:
+            with Progress(
+                TextColumn("[bold]export"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.completed:,.0f} records"),
+                TimeRemainingColumn(),
+                TimeElapsedColumn(),
+                console=console,
+            ) as bar:
                 task = bar.add_task("export", total=prepared.total or 1)
 
                 def show(result: ExportResult) -> None:
@@ -260,11 +298,15 @@ def _run_export(request: ExportRequest, output: Path | None) -> int:
     if partial is not None and output is not None:
         os.replace(partial, output)  # only a complete export takes the file's name
     where = output or "standard output"
-    console.print(f"exported {result.written:,} identifiers of {request.prefix} (template {result.template}) to "
-                  f"{where} as {request.format}")
+    console.print(
+        f"exported {result.written:,} identifiers of {request.prefix} (template {result.template}) to "
+        f"{where} as {request.format}"
+    )
     if result.skipped:
-        console.print(f"[yellow]{result.skipped:,} records were not written[/yellow]: they cannot be rows of this "
-                      "template, e.g.\n  " + "\n  ".join(escape(e) for e in result.examples))
+        console.print(
+            f"[yellow]{result.skipped:,} records were not written[/yellow]: they cannot be rows of this "
+            "template, e.g.\n  " + "\n  ".join(escape(e) for e in result.examples)
+        )
         return PARTLY
     return DONE
 

@@ -17,11 +17,13 @@ class BadBatchSize(InvalidRequest):
 
 class BadEncoding(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "bulk.encoding"
 
 
 class BadHeader(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "bulk.bad_header"
 
 
@@ -29,8 +31,10 @@ class CheckpointInvalid(InvalidRequest):
     name = "bulk.checkpoint_invalid"
 
     def __init__(self, path: object) -> None:
-        super().__init__(f"the checkpoint {path} is unreadable; remove it, or pass --restart to import from the "
-                         "first row (rows already imported are recognised, not doubled)")
+        super().__init__(
+            f"the checkpoint {path} is unreadable; remove it, or pass --restart to import from the "
+            "first row (rows already imported are recognised, not doubled)"
+        )
         self.path = path
 
 
@@ -38,14 +42,17 @@ class CheckpointMismatch(InvalidRequest):
     name = "bulk.checkpoint_mismatch"
 
     def __init__(self, path: object, options: Sequence[str]) -> None:
-        super().__init__(f"{path} belongs to an import with other options ({', '.join(options)}): rerun with the "
-                         "same options to resume, or pass --restart")
+        super().__init__(
+            f"{path} belongs to an import with other options ({', '.join(options)}): rerun with the "
+            "same options to resume, or pass --restart"
+        )
         self.path = path
         self.options = tuple(options)
 
 
 class ColumnUnmapped(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "bulk.column_unmapped"
 
 
@@ -59,16 +66,19 @@ class EmptyFile(InvalidRequest):
 
 class FormatUnknown(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "bulk.format_unknown"
 
 
 class InputChanged(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "bulk.input_changed"
 
 
 class MappingInvalid(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "bulk.mapping_invalid"
 
 
@@ -100,8 +110,10 @@ class ReportChanged(InvalidRequest):
     name = "bulk.report_changed"
 
     def __init__(self, path: object) -> None:
-        super().__init__(f"the error report {path} is missing or shorter than the checkpoint expects: pass the same "
-                         "--errors file, or --restart")
+        super().__init__(
+            f"the error report {path} is missing or shorter than the checkpoint expects: pass the same "
+            "--errors file, or --restart"
+        )
         self.path = path
 
 
@@ -118,8 +130,10 @@ class TemplateAmbiguous(InvalidRequest):
     name = "bulk.template_ambiguous"
 
     def __init__(self, prefix: str, count: int, found: str) -> None:
-        super().__init__(f"the records of {prefix} are bound to {count} templates ({found}): name one with "
-                         "--template (a file holds the rows of one template)")
+        super().__init__(
+            f"the records of {prefix} are bound to {count} templates ({found}): name one with "
+            "--template (a file holds the rows of one template)"
+        )
         self.prefix = prefix
         self.count = count
         self.found = found

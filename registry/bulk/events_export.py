@@ -26,11 +26,18 @@ async def _events_under(db: Database, prefix_key: str) -> AsyncIterator[dict[str
     under = or_(EventItem.handle_key.like(f"{prefix_key}/%"), EventItem.handle_key.like(f"{prefix_key}.%"))
     after: tuple[datetime, int] | None = None
     while True:
-        query = (select(Event.body, Event.event_time, Event.seq).join(EventItem, EventItem.event_seq == Event.seq)
-                 .where(under).distinct().order_by(Event.event_time, Event.seq).limit(_PAGE))
+        query = (
+            select(Event.body, Event.event_time, Event.seq)
+            .join(EventItem, EventItem.event_seq == Event.seq)
+            .where(under)
+            .distinct()
+            .order_by(Event.event_time, Event.seq)
+            .limit(_PAGE)
+        )
         if after is not None:
-            query = query.where(or_(Event.event_time > after[0],
-                                    and_(Event.event_time == after[0], Event.seq > after[1])))
+            query = query.where(
+                or_(Event.event_time > after[0], and_(Event.event_time == after[0], Event.seq > after[1]))
+            )
         async with db.read_session() as session:
             rows = (await session.execute(query)).all()
         for body, _, _ in rows:
@@ -46,8 +53,16 @@ async def export_events(db: Database, prefix: str, out: BinaryIO, progress: Call
     async with db.read_session() as session:
         if await prefixes.get(session, key) is None:
             raise PrefixNotFound(prefix)
-    out.write(orjson.dumps({"@context": EPCIS_CONTEXT, "type": "EPCISDocument", "schemaVersion": "2.0",
-                            "creationDate": datetime.now(UTC).isoformat().replace("+00:00", "Z")})[:-1])
+    out.write(
+        orjson.dumps(
+            {
+                "@context": EPCIS_CONTEXT,
+                "type": "EPCISDocument",
+                "schemaVersion": "2.0",
+                "creationDate": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+            }
+        )[:-1]
+    )
     out.write(b',"epcisBody":{"eventList":[')
     count = 0
     async for body in _events_under(db, key):

@@ -70,8 +70,9 @@ class Exporter:
                 raise PrefixUnknown(request.prefix)
             if request.template is not None:
                 probe = Identifier(f"{request.prefix}/x", canonical(f"{request.prefix}/x"), request.prefix, "x")
-                located = await TemplateLocator(session, self.settings).locate(probe, request.template,
-                                                                               request.template_prefix)
+                located = await TemplateLocator(session, self.settings).locate(
+                    probe, request.template, request.template_prefix
+                )
                 template_prefix, version = located, request.template
             else:
                 template_prefix, version = await _only_template(session, prefix_key, request.prefix)
@@ -123,8 +124,11 @@ class Exporter:
                 return None, f"value at index {index} ({value['type']}) is not an item of the template"
             if data["format"] != "string" or not isinstance(data["value"], str) or not data["value"]:
                 return None, f"value {value['type']} is not a non-empty string"
-            if (value.get("ttl") != self.settings.default_ttl or value.get("references")
-                    or value.get("permissions", DEFAULT_PERMISSIONS) != DEFAULT_PERMISSIONS):
+            if (
+                value.get("ttl") != self.settings.default_ttl
+                or value.get("references")
+                or value.get("permissions", DEFAULT_PERMISSIONS) != DEFAULT_PERMISSIONS
+            ):
                 return None, f"value {value['type']} has its own TTL, permissions or references"
             row[item["idType"]] = data["value"]
         return row, ""

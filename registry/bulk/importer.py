@@ -82,8 +82,14 @@ class Progress:
 class Importer:
     """One run of an import (``prepare`` checks everything that can be checked before the first row)."""
 
-    def __init__(self, db: Database, settings: Settings, request: ImportRequest,
-                 on_progress: Callable[[Progress], None] | None = None, budgets: Budgets | None = None):
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        request: ImportRequest,
+        on_progress: Callable[[Progress], None] | None = None,
+        budgets: Budgets | None = None,
+    ):
         self.db = db
         self.budgets = budgets  # the prefix's daily registration quota, shared with the node through Redis
         self.settings = settings
@@ -105,13 +111,19 @@ class Importer:
         fmt = format_of(request.path, request.format)
         mapping = load_mapping(request.mapping) if request.mapping else None
         async with self.db.unit_of_work() as session:
-            self.actor = await acting.enterprise_actor(session, self.settings, request.prefix, request.acting_as,
-                                                       request.operator)
+            self.actor = await acting.enterprise_actor(
+                session, self.settings, request.prefix, request.acting_as, request.operator
+            )
             template_prefix, items = await _template(session, self.settings, request)
         self.mapper = RowMapper(request.prefix, request.template, template_prefix, items, mapping)
-        options = {"prefix": canonical(request.prefix), "template": request.template,
-                   "templatePrefix": canonical(template_prefix), "format": fmt, "encoding": request.encoding,
-                   "mapping": hashlib.sha256(request.mapping.read_bytes()).hexdigest() if request.mapping else None}
+        options = {
+            "prefix": canonical(request.prefix),
+            "template": request.template,
+            "templatePrefix": canonical(template_prefix),
+            "format": fmt,
+            "encoding": request.encoding,
+            "mapping": hashlib.sha256(request.mapping.read_bytes()).hexdigest() if request.mapping else None,
+        }
         saved = None if request.restart else Checkpoint.load(request.checkpoint_path)
         if saved is not None:
             saved.check_resumable(options, request.checkpoint_path)
@@ -124,10 +136,16 @@ class Importer:
             self.source.close()
             raise
         self.checkpoint = saved or Checkpoint(options)
-        self.progress = Progress(self.source.position, self.source.size, self.checkpoint.counts,
-                                 resumed_from_row=saved.row if saved else 0, row=self.source.row,
-                                 actor=self.actor.name, errors_path=request.errors_path,
-                                 checkpoint_path=request.checkpoint_path)
+        self.progress = Progress(
+            self.source.position,
+            self.source.size,
+            self.checkpoint.counts,
+            resumed_from_row=saved.row if saved else 0,
+            row=self.source.row,
+            actor=self.actor.name,
+            errors_path=request.errors_path,
+            checkpoint_path=request.checkpoint_path,
+        )
         return self.progress
 
     def _open(self, fmt: str, saved: Checkpoint | None) -> Source:
@@ -137,9 +155,11 @@ class Importer:
         source = Source(request.path, fmt, encoding=request.encoding, offset=saved.offset, row=saved.row)
         if source.digest() != saved.digest:
             source.close()
-            raise InputChanged(f"{request.path.name} changed in the rows already imported (up to row {saved.row}): "
-                               "pass --restart to import it from the first row (rows already imported are "
-                               "recognised, not doubled)")
+            raise InputChanged(
+                f"{request.path.name} changed in the rows already imported (up to row {saved.row}): "
+                "pass --restart to import it from the first row (rows already imported are "
+                "recognised, not doubled)"
+            )
         return source
 
     async def run(self) -> Progress:
@@ -181,8 +201,9 @@ class Importer:
             today = await statistics.registrations_on(session, utcnow().date())
         return today.get(canonical(self.request.prefix), 0)
 
-    async def _commit(self, items: list[dict[str, Any]], numbers: list[int],
-                      problems: list[tuple[int, str, str, str]]) -> None:
+    async def _commit(
+        self, items: list[dict[str, Any]], numbers: list[int], problems: list[tuple[int, str, str, str]]
+    ) -> None:
         """Write one batch in one transaction, then its failures, then the checkpoint (in that order: a crash in
         between only makes the next run send this batch again)."""
         assert self.source and self.report and self.checkpoint and self.progress and self.actor
@@ -217,11 +238,13 @@ class Importer:
         self.on_progress(self.progress)
 
 
-async def _template(session: AsyncSession, settings: Settings,
-                    request: ImportRequest) -> tuple[str, list[dict[str, Any]]]:
+async def _template(
+    session: AsyncSession, settings: Settings, request: ImportRequest
+) -> tuple[str, list[dict[str, Any]]]:
     """The template's prefix, found as the business API finds it, and its items."""
     # The locator only looks at the identifier's prefix: any suffix under the import's prefix will do.
-    probe = Identifier(handle=f"{request.prefix}/x", key=canonical(f"{request.prefix}/x"), prefix=request.prefix,
-                       suffix="x")
+    probe = Identifier(
+        handle=f"{request.prefix}/x", key=canonical(f"{request.prefix}/x"), prefix=request.prefix, suffix="x"
+    )
     prefix = await TemplateLocator(session, settings).locate(probe, request.template, request.template_prefix)
     return prefix, (await templates.get(session, prefix, request.template))["items"]

@@ -33,11 +33,9 @@ def load_mapping(path: Path) -> dict[str, str | None]:
     try:
         raw = orjson.loads(path.read_bytes())
     except OSError as exc:
-        raise MappingInvalid(f"cannot read the mapping file {path}: {exc.strerror}") \
-            from None
+        raise MappingInvalid(f"cannot read the mapping file {path}: {exc.strerror}") from None
     except orjson.JSONDecodeError as exc:
-        raise MappingInvalid(f"the mapping file {path} is not valid JSON: {exc}") \
-            from None
+        raise MappingInvalid(f"the mapping file {path} is not valid JSON: {exc}") from None
     if not isinstance(raw, dict) or not all(isinstance(v, str) or v is None for v in raw.values()):
         raise MappingInvalid('the mapping file must be a JSON object {"column": "template item" or null}')
     return {column.strip(): target for column, target in raw.items()}
@@ -47,8 +45,14 @@ class RowMapper:
     """Turns rows into business items for one prefix and one template (``items`` as the template API lists
     them)."""
 
-    def __init__(self, prefix: str, template_version: str, template_prefix: str, items: list[dict[str, Any]],
-                 mapping: dict[str, str | None] | None):
+    def __init__(
+        self,
+        prefix: str,
+        template_version: str,
+        template_prefix: str,
+        items: list[dict[str, Any]],
+        mapping: dict[str, str | None] | None,
+    ):
         self.prefix = prefix
         self.template_version = template_version
         self.template_prefix = template_prefix
@@ -72,8 +76,10 @@ class RowMapper:
             return target, None
         item = self._by_target.get(target)
         if item is None:
-            raise MappingInvalid(f"column {column!r} maps to {target!r}, which is not an item of template "
-                                 f"{self.template_version} (items: {', '.join(i['idType'] for i in self._items)})")
+            raise MappingInvalid(
+                f"column {column!r} maps to {target!r}, which is not an item of template "
+                f"{self.template_version} (items: {', '.join(i['idType'] for i in self._items)})"
+            )
         return "item", item
 
     def _check_targets(self, columns: Iterable[str]) -> None:
@@ -94,18 +100,24 @@ class RowMapper:
         if self.mapping is not None:
             absent = [c for c in self.mapping if c not in columns]
             if absent:
-                raise MappingInvalid(f"the mapping names column {absent[0]!r}, which the file does not have "
-                                     f"(columns: {', '.join(columns)})")
+                raise MappingInvalid(
+                    f"the mapping names column {absent[0]!r}, which the file does not have "
+                    f"(columns: {', '.join(columns)})"
+                )
             unmapped = [c for c in columns if c not in self.mapping]
             if unmapped:
-                raise ColumnUnmapped(f"column {unmapped[0]!r} is not in the mapping: map it to a template item, "
-                                     "or to null to leave it out")
+                raise ColumnUnmapped(
+                    f"column {unmapped[0]!r} is not in the mapping: map it to a template item, "
+                    "or to null to leave it out"
+                )
             return
         unknown = [c for c in columns if c not in IDENTIFIER_TARGETS and c not in self._by_target]
         if unknown:
-            raise ColumnUnmapped(f"column(s) {', '.join(repr(c) for c in unknown)} name no item of template "
-                                 f"{self.template_version}: pass --mapping to say what they are (null leaves a "
-                                 "column out)")
+            raise ColumnUnmapped(
+                f"column(s) {', '.join(repr(c) for c in unknown)} name no item of template "
+                f"{self.template_version}: pass --mapping to say what they are (null leaves a "
+                "column out)"
+            )
         for column in columns:
             self._resolved[column] = self._target(column, column)
         self._check_targets(columns)
@@ -134,10 +146,15 @@ class RowMapper:
                     raise RowProblem("bulk.identifier_twice", "the row names its identifier twice")
                 identifier = (kind, text)
             else:
-                values.append({"index": item["idIndex"], "type": item["idType"],
-                               "data": {"format": "string", "value": text}})
-        return {"handle": self._handle(identifier), "templateVersion": self.template_version,
-                "templatePrefix": self.template_prefix, "value": values}
+                values.append(
+                    {"index": item["idIndex"], "type": item["idType"], "data": {"format": "string", "value": text}}
+                )
+        return {
+            "handle": self._handle(identifier),
+            "templateVersion": self.template_version,
+            "templatePrefix": self.template_prefix,
+            "value": values,
+        }
 
     def identifier_of(self, fields: dict[str, Any]) -> str:
         """The row's identifier as far as it can be told, for the error report."""
@@ -166,6 +183,5 @@ def _cell_text(column: str, cell: Any) -> str | None:
     if isinstance(cell, str):
         return cell
     if isinstance(cell, bool) or not isinstance(cell, (int, float)):
-        raise RowProblem("bulk.value_not_text",
-                         f"column {column!r} holds {type(cell).__name__}, not text or a number")
+        raise RowProblem("bulk.value_not_text", f"column {column!r} holds {type(cell).__name__}, not text or a number")
     return str(cell)

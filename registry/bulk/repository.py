@@ -18,17 +18,28 @@ def _live(prefix_key: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
 
 async def template_keys(session: AsyncSession, prefix_key: str) -> list[str]:
     """The templates the prefix's live records are bound to."""
-    query = (select(distinct(HandleRecord.template_key))
-             .where(*_live(prefix_key), HandleRecord.template_key.is_not(None)).order_by(HandleRecord.template_key))
+    query = (
+        select(distinct(HandleRecord.template_key))
+        .where(*_live(prefix_key), HandleRecord.template_key.is_not(None))
+        .order_by(HandleRecord.template_key)
+    )
     return [key for key in (await session.execute(query)).scalars() if key is not None]  # none is, by the query
 
 
-async def live_records(db: Database, prefix_key: str, *, chunk: int = 1000,
-                       ) -> AsyncIterator[tuple[str, list[Any], str | None]]:
+async def live_records(
+    db: Database,
+    prefix_key: str,
+    *,
+    chunk: int = 1000,
+) -> AsyncIterator[tuple[str, list[Any], str | None]]:
     """(handle, values, template key) of every live record of a prefix, in key order. One statement, so one
     consistent snapshot; the rows arrive ``chunk`` at a time, so memory stays flat however many there are."""
-    query = (select(HandleRecord.handle, HandleRecord.record_values, HandleRecord.template_key)
-             .where(*_live(prefix_key)).order_by(HandleRecord.handle_key).execution_options(yield_per=chunk))
+    query = (
+        select(HandleRecord.handle, HandleRecord.record_values, HandleRecord.template_key)
+        .where(*_live(prefix_key))
+        .order_by(HandleRecord.handle_key)
+        .execution_options(yield_per=chunk)
+    )
     async with db.read_engine.connect() as connection:
         result = await connection.stream(query)
         async for handle, values, template_key in result:

@@ -86,7 +86,7 @@ class Source:
     def _lines(self) -> Iterator[str]:
         while line := self._file.readline():
             if self.position == 0 and line.startswith(_BOM):  # spreadsheets save UTF-8 with a byte order mark
-                text = line[len(_BOM):]
+                text = line[len(_BOM) :]
             else:
                 text = line
             self._sha.update(line)
@@ -109,8 +109,10 @@ class Source:
         self.row = 1
         columns = [c.strip() for c in header]
         if self._undecodable:
-            raise BadEncoding(f"the header row of {self.path.name} is not {self.encoding}: pass --encoding "
-                              "(e.g. gbk for files saved by a Chinese-locale spreadsheet)")
+            raise BadEncoding(
+                f"the header row of {self.path.name} is not {self.encoding}: pass --encoding "
+                "(e.g. gbk for files saved by a Chinese-locale spreadsheet)"
+            )
         blank = [n for n, c in enumerate(columns, 1) if not c]
         if blank:
             raise BadHeader(f"header column {blank[0]} has no name")
@@ -181,4 +183,3 @@ class Source:
 
 def _encoding_problem(encoding: str) -> str:
     return f"not valid {encoding}: pass --encoding (e.g. gbk)"
-

@@ -51,21 +51,25 @@ class EnterpriseBadTransition(Conflict):
 
 class EnterpriseExists(AlreadyExists):
     """Raised with the message of the check that failed."""
+
     name = "enterprise.exists"
 
 
 class EnterpriseForbidden(Forbidden):
     """Raised with the message of the check that failed."""
+
     name = "enterprise.forbidden"
 
 
 class EnterpriseNotApproved(Conflict):
     """Raised with the message of the check that failed."""
+
     name = "enterprise.not_approved"
 
 
 class EnterpriseNotFound(NotFound):
     """Raised with the message of the check that failed."""
+
     name = "enterprise.not_found"
 
 

@@ -21,8 +21,14 @@ async def credit_code_of(session: AsyncSession, enterprise_id: int) -> str | Non
     return await session.scalar(select(Enterprise.credit_code).where(Enterprise.id == enterprise_id))
 
 
-async def list_all(session: AsyncSession, *, state: str | None = None, enterprise_id: int | None = None,
-                   limit: int = 100, offset: int = 0) -> list[Enterprise]:
+async def list_all(
+    session: AsyncSession,
+    *,
+    state: str | None = None,
+    enterprise_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Enterprise]:
     query = select(Enterprise).order_by(Enterprise.id).limit(limit).offset(offset)
     if state:
         query = query.where(Enterprise.state == state)

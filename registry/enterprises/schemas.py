@@ -16,8 +16,11 @@ class EnterpriseApplication(BaseModel):
     name: str = Field(min_length=2, max_length=200)
     credit_code: str = Field(alias="creditCode", min_length=18, max_length=18)
     industry: str
-    industry_code: str = Field(alias="industryCode", pattern=r"^[A-T]\d{2,4}$",
-                               description="GB/T 4754 code, e.g. C3120 (steel rolling), C3670 (auto parts)")
+    industry_code: str = Field(
+        alias="industryCode",
+        pattern=r"^[A-T]\d{2,4}$",
+        description="GB/T 4754 code, e.g. C3120 (steel rolling), C3670 (auto parts)",
+    )
     contact_name: str = Field(alias="contactName", min_length=1, max_length=100)
     contact_phone: str = Field(alias="contactPhone", pattern=r"^\+?[0-9\- ]{5,32}$")
     contact_email: str = Field(alias="contactEmail", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)

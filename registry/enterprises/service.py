@@ -38,10 +38,19 @@ async def apply(session: AsyncSession, data: EnterpriseApplication, actor_name: 
     if await accounts.by_username(session, data.username) is not None:
         raise UsernameTaken(data.username)
     now = utcnow()
-    enterprise = Enterprise(name=data.name, credit_code=data.credit_code, industry=data.industry,
-                            industry_code=data.industry_code, contact_name=data.contact_name,
-                            contact_phone=data.contact_phone, contact_email=data.contact_email, address=data.address,
-                            state=EnterpriseState.APPLIED.value, created_at=now, updated_at=now)
+    enterprise = Enterprise(
+        name=data.name,
+        credit_code=data.credit_code,
+        industry=data.industry,
+        industry_code=data.industry_code,
+        contact_name=data.contact_name,
+        contact_phone=data.contact_phone,
+        contact_email=data.contact_email,
+        address=data.address,
+        state=EnterpriseState.APPLIED.value,
+        created_at=now,
+        updated_at=now,
+    )
     try:
         async with session.begin_nested():
             session.add(enterprise)
@@ -49,13 +58,25 @@ async def apply(session: AsyncSession, data: EnterpriseApplication, actor_name: 
             await create_account(session, data.username, data.password, ENTERPRISE_ROLE, enterprise.id)
     except IntegrityError:  # a concurrent application with the same code or username
         raise EnterpriseExists("credit code or username already registered") from None
-    await journal.append(session, [journal.entry("enterprise.applied", data.name, str(enterprise.id), actor_name,
-                                                 creditCode=data.credit_code, industry=data.industry)])
+    await journal.append(
+        session,
+        [
+            journal.entry(
+                "enterprise.applied",
+                data.name,
+                str(enterprise.id),
+                actor_name,
+                creditCode=data.credit_code,
+                industry=data.industry,
+            )
+        ],
+    )
     return enterprise
 
 
-async def _transition(session: AsyncSession, actor: Actor, enterprise_id: int, target: EnterpriseState,
-                      reason: str | None) -> Enterprise:
+async def _transition(
+    session: AsyncSession, actor: Actor, enterprise_id: int, target: EnterpriseState, reason: str | None
+) -> Enterprise:
     if not actor.is_node_admin:
         raise EnterpriseForbidden("only the node administrator audits or disables enterprises")
     enterprise = await repository.get(session, enterprise_id, for_update=True)
@@ -66,19 +87,23 @@ async def _transition(session: AsyncSession, actor: Actor, enterprise_id: int, t
         raise EnterpriseBadTransition(enterprise_id, current.value, target.value)
     enterprise.state, enterprise.reason, enterprise.updated_at = target.value, reason, utcnow()
     await session.flush()
-    await journal.append(session, [journal.entry(f"enterprise.{target.value}", enterprise.name, str(enterprise.id),
-                                                 actor.name, reason=reason)])
+    await journal.append(
+        session,
+        [journal.entry(f"enterprise.{target.value}", enterprise.name, str(enterprise.id), actor.name, reason=reason)],
+    )
     return enterprise
 
 
-async def audit(session: AsyncSession, actor: Actor, enterprise_id: int, approve: bool,
-                reason: str | None) -> Enterprise:
+async def audit(
+    session: AsyncSession, actor: Actor, enterprise_id: int, approve: bool, reason: str | None
+) -> Enterprise:
     target = EnterpriseState.APPROVED if approve else EnterpriseState.REJECTED
     return await _transition(session, actor, enterprise_id, target, reason)
 
 
-async def set_disabled(session: AsyncSession, actor: Actor, enterprise_id: int, disabled: bool,
-                       reason: str | None = None) -> Enterprise:
+async def set_disabled(
+    session: AsyncSession, actor: Actor, enterprise_id: int, disabled: bool, reason: str | None = None
+) -> Enterprise:
     target = EnterpriseState.DISABLED if disabled else EnterpriseState.APPROVED
     return await _transition(session, actor, enterprise_id, target, reason)
 

@@ -54,10 +54,15 @@ def _check_role(role: str, allowed: tuple[str, ...]) -> None:
 
 
 def account_out(account: Account) -> dict[str, Any]:
-    return {"username": account.username, "role": account.role, "enterpriseId": account.enterprise_id,
-            "disabled": account.disabled, "lockedUntil": _locked_until(account),
-            "createdAt": account.created_at.isoformat(),
-            "passwordChangedAt": account.password_changed_at.isoformat() if account.password_changed_at else None}
+    return {
+        "username": account.username,
+        "role": account.role,
+        "enterpriseId": account.enterprise_id,
+        "disabled": account.disabled,
+        "lockedUntil": _locked_until(account),
+        "createdAt": account.created_at.isoformat(),
+        "passwordChangedAt": account.password_changed_at.isoformat() if account.password_changed_at else None,
+    }
 
 
 def _locked_until(account: Account) -> str | None:
@@ -69,8 +74,9 @@ async def list_users(session: AsyncSession, actor: Actor, enterprise_id: int | N
     return await repository.of_enterprise(session, _enterprise_of(actor, enterprise_id))
 
 
-async def add_user(session: AsyncSession, actor: Actor, enterprise_id: int | None, username: str, password: str,
-                   role: str) -> Account:
+async def add_user(
+    session: AsyncSession, actor: Actor, enterprise_id: int | None, username: str, password: str, role: str
+) -> Account:
     enterprise_id = _enterprise_of(actor, enterprise_id)
     _check_role(role, ENTERPRISE_ROLES)
     if await enterprises.get(session, enterprise_id) is None:
@@ -85,14 +91,18 @@ async def add_user(session: AsyncSession, actor: Actor, enterprise_id: int | Non
 
 async def _user_of(session: AsyncSession, actor: Actor, username: str) -> Account:
     account = await repository.by_username(session, username)
-    if account is None or account.enterprise_id is None or (
-            not actor.is_node_admin and account.enterprise_id != actor.enterprise_id):
+    if (
+        account is None
+        or account.enterprise_id is None
+        or (not actor.is_node_admin and account.enterprise_id != actor.enterprise_id)
+    ):
         raise UserNotFound(username)
     return account
 
 
-async def change_user(session: AsyncSession, actor: Actor, username: str, *, role: str | None,
-                      disabled: bool | None, password: str | None) -> Account:
+async def change_user(
+    session: AsyncSession, actor: Actor, username: str, *, role: str | None, disabled: bool | None, password: str | None
+) -> Account:
     """An administrator changes a user's role, disables or re-enables it (which lifts a lockout), or sets a new
     password (which ends its sessions)."""
     actor.require_admin("managing users")
@@ -113,8 +123,10 @@ async def change_user(session: AsyncSession, actor: Actor, username: str, *, rol
     if disabled:
         await repository.drop_tokens_of(session, account.id)
     await session.flush()
-    if not any(a.role == ENTERPRISE_ADMIN and not a.disabled
-               for a in await repository.of_enterprise(session, account.enterprise_id)):
+    if not any(
+        a.role == ENTERPRISE_ADMIN and not a.disabled
+        for a in await repository.of_enterprise(session, account.enterprise_id)
+    ):
         raise LastAdministrator()
     return account
 
@@ -141,28 +153,44 @@ async def change_own_password(session: AsyncSession, actor: Actor, old: str, new
 
 # ---- API keys -----------------------------------------------------------------------------------------------------
 
+
 def api_key_out(key: ApiKey) -> dict[str, Any]:
-    return {"id": key.id, "name": key.name, "role": key.role, "enterpriseId": key.enterprise_id,
-            "hint": key.hint, "createdBy": key.created_by, "createdAt": key.created_at.isoformat(),
-            "expiresAt": key.expires_at.isoformat() if key.expires_at else None,
-            "revokedAt": key.revoked_at.isoformat() if key.revoked_at else None}
+    return {
+        "id": key.id,
+        "name": key.name,
+        "role": key.role,
+        "enterpriseId": key.enterprise_id,
+        "hint": key.hint,
+        "createdBy": key.created_by,
+        "createdAt": key.created_at.isoformat(),
+        "expiresAt": key.expires_at.isoformat() if key.expires_at else None,
+        "revokedAt": key.revoked_at.isoformat() if key.revoked_at else None,
+    }
 
 
 async def list_api_keys(session: AsyncSession, actor: Actor, enterprise_id: int | None) -> list[ApiKey]:
     return await repository.api_keys_of(session, _enterprise_of(actor, enterprise_id))
 
 
-async def issue_api_key(session: AsyncSession, actor: Actor, enterprise_id: int | None, name: str, role: str,
-                        expires_in_days: int | None) -> tuple[ApiKey, str]:
+async def issue_api_key(
+    session: AsyncSession, actor: Actor, enterprise_id: int | None, name: str, role: str, expires_in_days: int | None
+) -> tuple[ApiKey, str]:
     """A new key; the key itself is returned once and stored only as its digest."""
     enterprise_id = _enterprise_of(actor, enterprise_id)
     _check_role(role, API_KEY_ROLES)
     if await enterprises.get(session, enterprise_id) is None:
         raise EnterpriseNotFound(f"enterprise {enterprise_id} not found")
     secret, now = API_KEY_PREFIX + new_token(), utcnow()
-    key = ApiKey(enterprise_id=enterprise_id, name=name, role=role, digest=token_digest(secret),
-                 hint=secret[:len(API_KEY_PREFIX) + 6], created_by=actor.name, created_at=now,
-                 expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None)
+    key = ApiKey(
+        enterprise_id=enterprise_id,
+        name=name,
+        role=role,
+        digest=token_digest(secret),
+        hint=secret[: len(API_KEY_PREFIX) + 6],
+        created_by=actor.name,
+        created_at=now,
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
     session.add(key)
     await session.flush()
     return key, secret

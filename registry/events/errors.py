@@ -23,6 +23,7 @@ class BadGrantee(InvalidRequest):
 
 class BadLinks(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "federation.bad_links"
 
 
@@ -35,11 +36,13 @@ class CaptureDocumentInvalid(InvalidRequest):
 
 class EventActionInvalid(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "event.action_invalid"
 
 
 class EventCycle(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "event.cycle"
 
 
@@ -53,6 +56,7 @@ class EventDuplicate(AlreadyExists):
 
 class EventForbidden(Forbidden):
     """Raised with the message of the check that failed."""
+
     name = "event.forbidden"
 
 
@@ -73,6 +77,7 @@ class EventIdentifierDeleted(InvalidRequest):
 
 class EventIdentifierInvalid(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "event.identifier_invalid"
 
 
@@ -86,6 +91,7 @@ class EventIdentifierUnknown(InvalidRequest):
 
 class EventIdentifiersMissing(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "event.identifiers_missing"
 
 
@@ -113,6 +119,7 @@ class EventNotObject(InvalidRequest):
 
 class EventTimeInvalid(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "event.time_invalid"
 
 
@@ -142,6 +149,7 @@ class GrantForbidden(Forbidden):
 
 class NotInVocabulary(InvalidRequest):
     """Raised with the message of the check that failed."""
+
     name = "event.vocabulary"
 
 
@@ -155,6 +163,7 @@ class NotOurs(InvalidRequest):
 
 class NotTheirs(Forbidden):
     """Raised with the message of the check that failed."""
+
     name = "federation.not_theirs"
 
 

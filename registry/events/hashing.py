@@ -14,9 +14,26 @@ from typing import Any
 
 import orjson
 
-_ORDER = ("eventType", "eventTime", "eventTimeZoneOffset", "epcList", "parentID", "childEPCs", "inputEPCList",
-          "outputEPCList", "transformationID", "action", "bizStep", "disposition", "readPoint", "bizLocation",
-          "bizTransactionList", "sourceList", "destinationList", "ilmd")
+_ORDER = (
+    "eventType",
+    "eventTime",
+    "eventTimeZoneOffset",
+    "epcList",
+    "parentID",
+    "childEPCs",
+    "inputEPCList",
+    "outputEPCList",
+    "transformationID",
+    "action",
+    "bizStep",
+    "disposition",
+    "readPoint",
+    "bizLocation",
+    "bizTransactionList",
+    "sourceList",
+    "destinationList",
+    "ilmd",
+)
 _IGNORED = {"eventID", "recordTime", "@context", "type", "errorDeclaration", "certificationInfo"}
 
 
@@ -33,8 +50,11 @@ def _value(value: Any) -> str:
 
 
 def event_hash(event: dict[str, Any], event_time: datetime, canonical_ids: dict[str, Any]) -> str:
-    parts = [f"eventType={event['type']}", f"eventTime={_time(event_time)}",
-             f"eventTimeZoneOffset={event['eventTimeZoneOffset']}"]
+    parts = [
+        f"eventType={event['type']}",
+        f"eventTime={_time(event_time)}",
+        f"eventTimeZoneOffset={event['eventTimeZoneOffset']}",
+    ]
     for name in _ORDER[3:]:
         value = canonical_ids.get(name, event.get(name))
         if value not in (None, [], {}):

@@ -55,8 +55,12 @@ def _identifier(settings: Settings, value: Any, where: str) -> syntax.Identifier
     if not isinstance(value, str):
         raise EventIdentifierInvalid(f"{where} must be an identifier string")
     try:
-        return syntax.parse(value, mode=settings.identifier_mode, max_length=settings.identifier_max_length,
-                            max_bytes_rfc=settings.identifier_max_bytes_rfc)
+        return syntax.parse(
+            value,
+            mode=settings.identifier_mode,
+            max_length=settings.identifier_max_length,
+            max_bytes_rfc=settings.identifier_max_bytes_rfc,
+        )
     except DomainError as exc:
         raise EventIdentifierInvalid(f"{where}: {exc.message}") from None
 
@@ -166,6 +170,17 @@ def parse_event(raw: Any, settings: Settings) -> ParsedEvent:
     elif not isinstance(event_id, str) or not event_id or len(event_id) > 500 or not event_id.isprintable():
         raise EventIdInvalid()
     body["eventID"] = event_id
-    return ParsedEvent(body=body, event_id=event_id, event_type=event_type, action=action, event_time=moment,
-                       offset=offset, biz_step=biz_step, disposition=disposition, read_point=read_point,
-                       biz_location=biz_location, items=items, edges=edges)
+    return ParsedEvent(
+        body=body,
+        event_id=event_id,
+        event_type=event_type,
+        action=action,
+        event_time=moment,
+        offset=offset,
+        biz_step=biz_step,
+        disposition=disposition,
+        read_point=read_point,
+        biz_location=biz_location,
+        items=items,
+        edges=edges,
+    )

@@ -94,12 +94,14 @@ class _Context:
             return
         allowed = {self.actor.enterprise_id, *self.granting} - {None}
         if not owners & allowed:
-            raise EventForbidden("the capturing enterprise neither owns an identifier of this event nor has a grant "
-                                 "from an owner")
+            raise EventForbidden(
+                "the capturing enterprise neither owns an identifier of this event nor has a grant from an owner"
+            )
 
 
-async def capture(session: AsyncSession, settings: Settings, actor: Actor, raw_events: list[Any], *,
-                  proceed: bool) -> list[CaptureResult]:
+async def capture(
+    session: AsyncSession, settings: Settings, actor: Actor, raw_events: list[Any], *, proceed: bool
+) -> list[CaptureResult]:
     """Store events in order. ``proceed``: keep the valid ones and report the others (GS1-Capture-Error-
     Behaviour: proceed); otherwise any refusal raises :class:`CaptureRejected` and nothing is stored."""
     if not actor.authenticated:
@@ -137,11 +139,27 @@ async def capture(session: AsyncSession, settings: Settings, actor: Actor, raw_e
         accepted[event.event_id] = event
     if not proceed and any(r.error for r in results):
         raise CaptureRejected(results)
-    await repository.insert_events(session, list(accepted.values()), record_time=record_time,
-                                   enterprise_id=actor.enterprise_id, captured_by=actor.name)
-    await journal.append(session, [journal.entry("event.captured", e.event_id, e.event_id, actor.name,
-                                                 type=e.event_type, identifiers=sorted(e.identifiers))
-                                   for e in accepted.values()])
+    await repository.insert_events(
+        session,
+        list(accepted.values()),
+        record_time=record_time,
+        enterprise_id=actor.enterprise_id,
+        captured_by=actor.name,
+    )
+    await journal.append(
+        session,
+        [
+            journal.entry(
+                "event.captured",
+                e.event_id,
+                e.event_id,
+                actor.name,
+                type=e.event_type,
+                identifiers=sorted(e.identifiers),
+            )
+            for e in accepted.values()
+        ],
+    )
     return results
 
 
@@ -173,15 +191,29 @@ def remote_links(settings: Settings, sender: str, links: Any, now: datetime) -> 
     sender_key = canonical(sender)
     rows = []
     for link in links:
-        if not isinstance(link, dict) or link.get("direction") not in ("up", "down") or \
-                link.get("kind") not in LINK_KINDS or not all(isinstance(link.get(f), str) and 0 < len(link[f]) <= 300
-                                                             for f in ("handle", "neighbour", "event")):
+        if (
+            not isinstance(link, dict)
+            or link.get("direction") not in ("up", "down")
+            or link.get("kind") not in LINK_KINDS
+            or not all(
+                isinstance(link.get(f), str) and 0 < len(link[f]) <= 300 for f in ("handle", "neighbour", "event")
+            )
+        ):
             raise BadLinks("each link has handle, direction (up or down), neighbour, event and kind")
         handle, neighbour = _our(settings, link["handle"]), canonical(link["neighbour"])
         if not is_under(neighbour.partition("/")[0], sender_key):
             raise NotTheirs(f"node {sender} reports a link of {link['neighbour']}, which is not its own")
-        rows.append({"handle_key": handle, "direction": link["direction"], "neighbor_key": neighbour,
-                     "event_id": link["event"], "kind": link["kind"], "source_node": sender, "received_at": now})
+        rows.append(
+            {
+                "handle_key": handle,
+                "direction": link["direction"],
+                "neighbor_key": neighbour,
+                "event_id": link["event"],
+                "kind": link["kind"],
+                "source_node": sender,
+                "received_at": now,
+            }
+        )
     return rows
 
 
@@ -194,14 +226,24 @@ def _our(settings: Settings, handle: Any) -> str:
     return key
 
 
-def remote_references(settings: Settings, sender: str, references: Any,
-                      now: datetime) -> tuple[list[str], list[dict[str, Any]]]:
+def remote_references(
+    settings: Settings, sender: str, references: Any, now: datetime
+) -> tuple[list[str], list[dict[str, Any]]]:
     """Validate reference back-links reported by node ``sender``: ``[{"source", "targets"}]``, each a record of
     the sender and every identifier of ours its reference items now name (an empty list withdraws them all).
     Returns the sources and the rows to store, or refuses the whole report."""
-    if not isinstance(references, list) or len(references) > 10_000 or not all(
-            isinstance(r, dict) and isinstance(r.get("source"), str) and 0 < len(r["source"]) <= 300
-            and isinstance(r.get("targets"), list) and len(r["targets"]) <= 10_000 for r in references):
+    if (
+        not isinstance(references, list)
+        or len(references) > 10_000
+        or not all(
+            isinstance(r, dict)
+            and isinstance(r.get("source"), str)
+            and 0 < len(r["source"]) <= 300
+            and isinstance(r.get("targets"), list)
+            and len(r["targets"]) <= 10_000
+            for r in references
+        )
+    ):
         raise BadLinks("references is a list of at most 10,000 {source, targets}, at most 10,000 targets each")
     sender_key = canonical(sender)
     sources, rows = [], []
@@ -210,7 +252,16 @@ def remote_references(settings: Settings, sender: str, references: Any,
         if not is_under(source.partition("/")[0], sender_key):
             raise NotTheirs(f"node {sender} reports references of {reference['source']}, which is not its own")
         sources.append(source)
-        rows += [{"handle_key": target, "direction": "down", "neighbor_key": source, "event_id": "",
-                  "kind": "reference", "source_node": sender, "received_at": now}
-                 for target in dict.fromkeys(_our(settings, t) for t in reference["targets"])]
+        rows += [
+            {
+                "handle_key": target,
+                "direction": "down",
+                "neighbor_key": source,
+                "event_id": "",
+                "kind": "reference",
+                "source_node": sender,
+                "received_at": now,
+            }
+            for target in dict.fromkeys(_our(settings, t) for t in reference["targets"])
+        ]
     return sources, rows

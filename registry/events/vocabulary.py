@@ -4,21 +4,88 @@ from __future__ import annotations
 
 from registry.events.errors import NotInVocabulary
 
-BIZ_STEPS = frozenset({
-    "accepting", "arriving", "assembling", "collecting", "commissioning", "consigning", "creating_class_instance",
-    "cycle_counting", "decommissioning", "departing", "destroying", "disassembling", "dispensing", "encoding",
-    "entering_exiting", "holding", "inspecting", "installing", "killing", "loading", "other", "packing", "picking",
-    "receiving", "removing", "repackaging", "repairing", "replacing", "reserving", "retail_selling", "sampling",
-    "sensor_reporting", "shipping", "staging_outbound", "stock_taking", "stocking", "storing", "transporting",
-    "unloading", "unpacking", "void_shipping",
-})
-DISPOSITIONS = frozenset({
-    "active", "available", "completeness_inferred", "completeness_verified", "conformant", "container_closed",
-    "container_open", "damaged", "destroyed", "dispensed", "disposed", "encoded", "expired", "in_progress",
-    "in_transit", "inactive", "mismatch_instance", "mismatch_class", "mismatch_quantity", "needs_replacement",
-    "no_pedigree_match", "non_conformant", "non_sellable_other", "partially_dispensed", "recalled", "reserved",
-    "retail_sold", "returned", "sellable_accessible", "sellable_not_accessible", "stolen", "unavailable", "unknown",
-})
+BIZ_STEPS = frozenset(
+    {
+        "accepting",
+        "arriving",
+        "assembling",
+        "collecting",
+        "commissioning",
+        "consigning",
+        "creating_class_instance",
+        "cycle_counting",
+        "decommissioning",
+        "departing",
+        "destroying",
+        "disassembling",
+        "dispensing",
+        "encoding",
+        "entering_exiting",
+        "holding",
+        "inspecting",
+        "installing",
+        "killing",
+        "loading",
+        "other",
+        "packing",
+        "picking",
+        "receiving",
+        "removing",
+        "repackaging",
+        "repairing",
+        "replacing",
+        "reserving",
+        "retail_selling",
+        "sampling",
+        "sensor_reporting",
+        "shipping",
+        "staging_outbound",
+        "stock_taking",
+        "stocking",
+        "storing",
+        "transporting",
+        "unloading",
+        "unpacking",
+        "void_shipping",
+    }
+)
+DISPOSITIONS = frozenset(
+    {
+        "active",
+        "available",
+        "completeness_inferred",
+        "completeness_verified",
+        "conformant",
+        "container_closed",
+        "container_open",
+        "damaged",
+        "destroyed",
+        "dispensed",
+        "disposed",
+        "encoded",
+        "expired",
+        "in_progress",
+        "in_transit",
+        "inactive",
+        "mismatch_instance",
+        "mismatch_class",
+        "mismatch_quantity",
+        "needs_replacement",
+        "no_pedigree_match",
+        "non_conformant",
+        "non_sellable_other",
+        "partially_dispensed",
+        "recalled",
+        "reserved",
+        "retail_sold",
+        "returned",
+        "sellable_accessible",
+        "sellable_not_accessible",
+        "stolen",
+        "unavailable",
+        "unknown",
+    }
+)
 # The node's own steps that CBV lacks, written as extension URIs.
 RECYCLING = "urn:secnode:bizstep:recycling"
 
@@ -37,12 +104,13 @@ def normalise(field: str, value: object) -> str | None:
         raise NotInVocabulary(f"{field} must be a CBV term or a URI")
     for prefix in _CBV_PREFIXES[field]:
         if value.startswith(prefix):
-            value = value[len(prefix):]
+            value = value[len(prefix) :]
             break
     if value in _TERMS[field]:
         return value
     is_uri = value.startswith(("urn:", "http://", "https://")) and ":" in value[4:] or value.startswith("http")
     if is_uri and not any(value.startswith(p) for p in _CBV_PREFIXES[field]):
         return value
-    raise NotInVocabulary(f"{field} {value!r} is not in the CBV vocabulary; use an extension URI for other terms "
-                          f"(e.g. {RECYCLING})")
+    raise NotInVocabulary(
+        f"{field} {value!r} is not in the CBV vocabulary; use an extension URI for other terms (e.g. {RECYCLING})"
+    )

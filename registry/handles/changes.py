@@ -33,10 +33,8 @@ class _Pending:
     references: dict[str, list[str]] = field(default_factory=dict)  # record key -> identifiers it references
 
 
-
 def iso_utc(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
 
 
 class ChangeSet:
@@ -54,10 +52,21 @@ class ChangeSet:
         self.checks.guard_security_values(ident, [], values)
         hash_secrets(values)
         stamp(values, None, self.now_iso)
-        self._pending.inserts.append({
-            "handle_key": ident.key, "handle": ident.handle, "prefix_key": ident.prefix_key, "version": 1,
-            "deleted": False, "record_values": values, "template_key": tkey, "created_at": self.now,
-            "created_by": self.checks.actor.name, "updated_at": self.now, "updated_by": self.checks.actor.name})
+        self._pending.inserts.append(
+            {
+                "handle_key": ident.key,
+                "handle": ident.handle,
+                "prefix_key": ident.prefix_key,
+                "version": 1,
+                "deleted": False,
+                "record_values": values,
+                "template_key": tkey,
+                "created_at": self.now,
+                "created_by": self.checks.actor.name,
+                "updated_at": self.now,
+                "updated_by": self.checks.actor.name,
+            }
+        )
         self._pending.insert_outcomes[ident.key] = outcome
         self._note_references(ident.key, values, tkey)
 
@@ -65,8 +74,15 @@ class ChangeSet:
         compiled = self.checks.templates.get(tkey) if tkey else None
         self._pending.references[key] = compiled.references(values) if compiled else []
 
-    def stage_update(self, ident: Identifier, record: HandleRecord, values: list[Value], tkey: str | None,
-                     deleted: bool, outcome: Outcome) -> None:
+    def stage_update(
+        self,
+        ident: Identifier,
+        record: HandleRecord,
+        values: list[Value],
+        tkey: str | None,
+        deleted: bool,
+        outcome: Outcome,
+    ) -> None:
         old = [] if record.deleted else record.record_values
         self.checks.keep_prefix_admin(ident, [] if deleted else values)
         self.checks.guard_security_values(ident, old, [] if deleted else values)
@@ -74,14 +90,30 @@ class ChangeSet:
             hash_secrets(values, record.record_values)
             stamp(values, record.record_values, self.now_iso)
         version = record.version + 1
-        self._pending.history.append({
-            "handle_key": record.handle_key, "version": record.version, "handle": record.handle,
-            "deleted": record.deleted, "record_values": record.record_values, "updated_at": record.updated_at,
-            "updated_by": record.updated_by, "superseded_at": self.now})
-        self._pending.updates.append({
-            "handle_key": record.handle_key, "handle": record.handle if not record.deleted else ident.handle,
-            "version": version, "deleted": deleted, "record_values": values, "template_key": tkey,
-            "updated_at": self.now, "updated_by": self.checks.actor.name})
+        self._pending.history.append(
+            {
+                "handle_key": record.handle_key,
+                "version": record.version,
+                "handle": record.handle,
+                "deleted": record.deleted,
+                "record_values": record.record_values,
+                "updated_at": record.updated_at,
+                "updated_by": record.updated_by,
+                "superseded_at": self.now,
+            }
+        )
+        self._pending.updates.append(
+            {
+                "handle_key": record.handle_key,
+                "handle": record.handle if not record.deleted else ident.handle,
+                "version": version,
+                "deleted": deleted,
+                "record_values": values,
+                "template_key": tkey,
+                "updated_at": self.now,
+                "updated_by": self.checks.actor.name,
+            }
+        )
         note_record_change(self.session, RecordChange(record.handle_key, version, deleted, values))
         self._note_references(record.handle_key, values, None if deleted else tkey)
         kind = "handle.deleted" if deleted else ("handle.created" if record.deleted else "handle.updated")
@@ -90,8 +122,11 @@ class ChangeSet:
         self.checks.records[record.handle_key] = None if deleted else values
 
     def _journal(self, kind: str, ident: Identifier, version: int, tkey: str | None) -> None:
-        self._pending.journal.append(journal.entry(kind, ident.handle, ident.key, self.checks.actor.name, version,
-                                                   prefix=ident.prefix, template=tkey))
+        self._pending.journal.append(
+            journal.entry(
+                kind, ident.handle, ident.key, self.checks.actor.name, version, prefix=ident.prefix, template=tkey
+            )
+        )
 
     async def flush(self) -> None:
         pending = self._pending
@@ -107,10 +142,12 @@ class ChangeSet:
                     outcome.error = HandleCreatedConcurrently(f"{row['handle']} was created concurrently; retry")
         await repository.save_history(self.session, pending.history)
         await repository.update_many(self.session, pending.updates)
-        inserted_or_updated = {k: v for k, v in pending.references.items()
-                               if k not in pending.insert_outcomes or pending.insert_outcomes[k].created}
-        await trace_links.replace_references(self.session, inserted_or_updated,
-                                             fresh=set(pending.insert_outcomes))
+        inserted_or_updated = {
+            k: v
+            for k, v in pending.references.items()
+            if k not in pending.insert_outcomes or pending.insert_outcomes[k].created
+        }
+        await trace_links.replace_references(self.session, inserted_or_updated, fresh=set(pending.insert_outcomes))
         await journal.append(self.session, pending.journal)
         self._pending = _Pending()
 

@@ -57,23 +57,27 @@ class WriteChecks:
         if key == self.node_key:
             return None
         if not is_under(key, self.node_key):
-            return PrefixNotServed(f"prefix {ident.prefix} is not served by this node (node prefix "
-                                   f"{self.settings.node_prefix})")
+            return PrefixNotServed(
+                f"prefix {ident.prefix} is not served by this node (node prefix {self.settings.node_prefix})"
+            )
         found = (await prefixes.with_enterprise_state(self.session, [key])).get(key)
         if found is None or found[0].state in (PrefixState.DELETED, PrefixState.REJECTED):
             return PrefixNotServed(f"prefix {ident.prefix} is not allocated on this node")
         prefix, enterprise_state = found
         if prefix.state != PrefixState.ENABLED:
-            return PrefixNotEnabled(f"prefix {ident.prefix} is {LABELS[PrefixState(prefix.state)]} "
-                                    f"(state {prefix.state}); it accepts no writes")
+            return PrefixNotEnabled(
+                f"prefix {ident.prefix} is {LABELS[PrefixState(prefix.state)]} "
+                f"(state {prefix.state}); it accepts no writes"
+            )
         if enterprise_state != EnterpriseState.APPROVED:
             return EnterpriseNotApproved(f"the enterprise holding {ident.prefix} is {enterprise_state}")
         return None
 
     def check_not_reserved(self, ident: Identifier, action: str) -> None:
         if ident.prefix_key == NA_PREFIX_KEY:
-            raise HandleReserved(f"NA handles are made and removed by prefix allocation; cannot {action} "
-                                 f"{ident.handle}")
+            raise HandleReserved(
+                f"NA handles are made and removed by prefix allocation; cannot {action} {ident.handle}"
+            )
         if canonical(ident.suffix) == "admin":
             raise HandleReserved(f"{ident.handle} is the prefix administrator identity; cannot {action} it")
 
@@ -88,8 +92,19 @@ class WriteChecks:
         if self.actor.is_node_admin:
             return
         admins = await governing_admins(ident, current, self.load_values)
-        decision_key = (tuple(sorted((v["data"]["value"]["handle"], v["data"]["value"]["index"],
-                                      v["data"]["value"].get("permissions", "")) for v in admins)), tuple(perms))
+        decision_key = (
+            tuple(
+                sorted(
+                    (
+                        v["data"]["value"]["handle"],
+                        v["data"]["value"]["index"],
+                        v["data"]["value"].get("permissions", ""),
+                    )
+                    for v in admins
+                )
+            ),
+            tuple(perms),
+        )
         if decision_key not in self._admin_decisions:
             self._admin_decisions[decision_key] = await is_admin(self.actor, admins, perms, self.load_values)
         if not self._admin_decisions[decision_key]:
@@ -136,5 +151,7 @@ class WriteChecks:
         before = {v["index"]: v for v in old if v["type"] in SECURITY_TYPES}
         after = {v["index"]: v for v in new if v["type"] in SECURITY_TYPES}
         if before.keys() != after.keys() or not all(same_values([before[i]], [after[i]]) for i in before):
-            raise RoleForbidden(f"{self.actor.name} is a {self.actor.role}: secrets, keys and administrators of "
-                                f"{ident.handle} are changed by the enterprise's administrators")
+            raise RoleForbidden(
+                f"{self.actor.name} is a {self.actor.role}: secrets, keys and administrators of "
+                f"{ident.handle} are changed by the enterprise's administrators"
+            )

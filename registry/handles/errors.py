@@ -18,8 +18,9 @@ class AdminRequired(InvalidValue):
     name = "handle.admin_required"
 
     def __init__(self, handle: str) -> None:
-        super().__init__(f"{handle} is a prefix's NA handle: it must keep an HS_ADMIN value, or nobody administers "
-                         f"the prefix")
+        super().__init__(
+            f"{handle} is a prefix's NA handle: it must keep an HS_ADMIN value, or nobody administers the prefix"
+        )
         self.handle = handle
 
 
@@ -40,6 +41,7 @@ class BadTemplateVersion(InvalidRequest):
 
 class HandleCreatedConcurrently(AlreadyExists):
     """Raised with the message of the check that failed."""
+
     name = "handle.created_concurrently"
 
 
@@ -71,6 +73,7 @@ class HandleForbidden(Forbidden):
 
 class HandleReserved(Forbidden):
     """Raised with the message of the check that failed."""
+
     name = "handle.reserved"
 
 
@@ -100,8 +103,7 @@ class IndexMismatch(InvalidRequest):
             problems.append(f"index {', '.join(map(str, unsent))} listed without a value in the body")
         if unlisted:
             problems.append(f"value at index {', '.join(map(str, unlisted))} outside the listed indices")
-        super().__init__(f"{handle}: the index parameters must name exactly the body's values ("
-                         f"{'; '.join(problems)})")
+        super().__init__(f"{handle}: the index parameters must name exactly the body's values ({'; '.join(problems)})")
         self.handle = handle
         self.unsent = unsent
         self.unlisted = unlisted
@@ -126,8 +128,7 @@ class ListUnauthenticated(Unauthenticated):
     name = "handle.list_unauthenticated"
 
     def __init__(self) -> None:
-        super().__init__("listing the identifiers under a prefix requires authentication as one of its "
-                         "administrators")
+        super().__init__("listing the identifiers under a prefix requires authentication as one of its administrators")
 
 
 class NoValuesAtIndexes(ValuesNotFound):
@@ -140,6 +141,7 @@ class NoValuesAtIndexes(ValuesNotFound):
 
 class PrefixNotServed(NotResponsible):
     """Raised with the message of the check that failed."""
+
     name = "handle.not_responsible"
 
 

@@ -44,8 +44,9 @@ class TemplateLocator:
         for candidate in (ident.prefix, self.settings.node_prefix):
             if await self._exists(candidate, version):
                 return candidate
-        raise BoundTemplateNotFound(f"template version {version!r} exists neither under {ident.prefix} nor under "
-                                    f"{self.settings.node_prefix}")
+        raise BoundTemplateNotFound(
+            f"template version {version!r} exists neither under {ident.prefix} nor under {self.settings.node_prefix}"
+        )
 
 
 def item_handle(item: Any) -> str:
@@ -57,15 +58,17 @@ def item_handle(item: Any) -> str:
     return ""
 
 
-async def to_record(item: Any, settings: Settings, locator: TemplateLocator,
-                    parse_identifier: ParseIdentifier) -> tuple[syntax.Identifier, list[Value]]:
+async def to_record(
+    item: Any, settings: Settings, locator: TemplateLocator, parse_identifier: ParseIdentifier
+) -> tuple[syntax.Identifier, list[Value]]:
     """Turn one business item into an identifier and its values (with the template binding at 1001)."""
     if not isinstance(item, dict):
         raise ItemNotObject()
     ident = parse_identifier(settings, item_handle(item))
     raw_values = item.get("value", item.get("values", []))
-    values = parse_values(raw_values if raw_values is not None else [], max_ttl=settings.max_ttl,
-                          default_ttl=settings.default_ttl)
+    values = parse_values(
+        raw_values if raw_values is not None else [], max_ttl=settings.max_ttl, default_ttl=settings.default_ttl
+    )
     if any(v["index"] == TEMPLATE_INDEX for v in values):
         raise TemplateBindingReserved(TEMPLATE_INDEX)
     version = item.get("templateVersion")
@@ -78,8 +81,14 @@ async def to_record(item: Any, settings: Settings, locator: TemplateLocator,
     return ident, values
 
 
-async def write_items(session: AsyncSession, settings: Settings, actor: Actor, raw_items: list[Any], operation: str,
-                      parse_identifier: ParseIdentifier) -> list[Outcome]:
+async def write_items(
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    raw_items: list[Any],
+    operation: str,
+    parse_identifier: ParseIdentifier,
+) -> list[Outcome]:
     """Parse every business item, run the writer on the valid ones, and return one outcome per item in order.
 
     ``operation``: ``create`` (an existing identical record counts as success, so a retried batch is harmless),

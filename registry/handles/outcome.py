@@ -26,7 +26,6 @@ class Outcome:
         return self.error is None
 
 
-
 def charge_registrations(budgets: Budgets, outcomes: Iterable[Outcome]) -> None:
     """Charge the identifiers just created to their enterprise prefixes' daily quota, before the transaction
     commits: over the quota the request is refused (IDIS 604) and rolls back whole."""

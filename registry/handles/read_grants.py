@@ -31,8 +31,7 @@ WHOLE_IDENTIFIER = 0
 MAX_READERS = 200
 
 
-async def holds(session: AsyncSession, actor: Actor, ident: Identifier, values: list[Value],
-                perms: list[Perm]) -> bool:
+async def holds(session: AsyncSession, actor: Actor, ident: Identifier, values: list[Value], perms: list[Perm]) -> bool:
     """The actor holds ``perms`` on the identifier through its HS_ADMIN values, or else its prefix's."""
     if actor.is_node_admin:
         return True
@@ -77,8 +76,9 @@ async def granted(session: AsyncSession, keys: Iterable[str], grantees: set[str]
     out: dict[str, set[int]] = defaultdict(set)
     if not keys or not grantees:
         return out
-    query = select(ReadGrant.handle_key, ReadGrant.value_index).where(ReadGrant.handle_key.in_(keys),
-                                                                      ReadGrant.grantee.in_(grantees))
+    query = select(ReadGrant.handle_key, ReadGrant.value_index).where(
+        ReadGrant.handle_key.in_(keys), ReadGrant.grantee.in_(grantees)
+    )
     for key, index in (await session.execute(query)).all():
         out[key].add(index)
     return out
@@ -86,8 +86,13 @@ async def granted(session: AsyncSession, keys: Iterable[str], grantees: set[str]
 
 def restricted_view(values: list[Value], indexes: set[int]) -> list[Value]:
     """The restricted values a reader was granted (all of them with a grant of index 0); never secrets."""
-    return [v for v in values if v["type"] != "HS_SECKEY" and v.get("permissions", "1110")[2] == "0"
-            and (WHOLE_IDENTIFIER in indexes or v["index"] in indexes)]
+    return [
+        v
+        for v in values
+        if v["type"] != "HS_SECKEY"
+        and v.get("permissions", "1110")[2] == "0"
+        and (WHOLE_IDENTIFIER in indexes or v["index"] in indexes)
+    ]
 
 
 async def readers_of(session: AsyncSession, key: str) -> dict[int, list[str]]:
@@ -109,8 +114,9 @@ async def require_reader_admin(session: AsyncSession, actor: Actor, ident: Ident
     return record.record_values
 
 
-async def set_readers(session: AsyncSession, actor: Actor, ident: Identifier, index: int,
-                      readers: list[str]) -> list[str]:
+async def set_readers(
+    session: AsyncSession, actor: Actor, ident: Identifier, index: int, readers: list[str]
+) -> list[str]:
     """Replace who may read value ``index`` of the identifier (0: all its restricted values)."""
     await require_reader_admin(session, actor, ident)
     if len(readers) > MAX_READERS:
@@ -118,7 +124,11 @@ async def set_readers(session: AsyncSession, actor: Actor, ident: Identifier, in
     names = sorted({parse_grantee(r) for r in readers})
     await session.execute(delete(ReadGrant).where(ReadGrant.handle_key == ident.key, ReadGrant.value_index == index))
     now = utcnow()
-    session.add_all([ReadGrant(handle_key=ident.key, value_index=index, grantee=name, granted_by=actor.name,
-                               granted_at=now) for name in names])
+    session.add_all(
+        [
+            ReadGrant(handle_key=ident.key, value_index=index, grantee=name, granted_by=actor.name, granted_at=now)
+            for name in names
+        ]
+    )
     await session.flush()
     return names

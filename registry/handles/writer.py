@@ -42,9 +42,11 @@ class RecordWriter:
         self.checks = WriteChecks(session, settings, actor)
         self.changes = ChangeSet(session, self.checks)
 
-    async def _precheck(self, items: list[tuple[Identifier, list[Value]]],
-                        check: Callable[[Identifier], Awaitable[None]] | None,
-                        ) -> tuple[list[Outcome], list[tuple[Identifier, list[Value], Outcome, str | None]]]:
+    async def _precheck(
+        self,
+        items: list[tuple[Identifier, list[Value]]],
+        check: Callable[[Identifier], Awaitable[None]] | None,
+    ) -> tuple[list[Outcome], list[tuple[Identifier, list[Value], Outcome, str | None]]]:
         """Checks that need no record: duplicates in the request, prefix, ``check``, template. Returns an outcome
         per item (failed ones carry their error) and the items that passed, with their template key."""
         outcomes: list[Outcome] = []
@@ -68,6 +70,7 @@ class RecordWriter:
     async def create(self, items: list[tuple[Identifier, list[Value]]], *, identical_ok: bool) -> list[Outcome]:
         """Create new records. ``identical_ok``: an existing live record with the same values counts as success
         (a retried batch); otherwise any existing record is an error (Handle ``overwrite=false``)."""
+
         async def may_create(ident: Identifier) -> None:
             self.checks.check_not_reserved(ident, "create")
             await self.checks.require(ident, None, [Perm.CREATE_HANDLE])
@@ -115,8 +118,9 @@ class RecordWriter:
                 if same_values(record.record_values, values):
                     outcome.version = record.version
                     continue
-                await self.checks.require(ident, record.record_values,
-                                    self.checks.change_permissions(record.record_values, values))
+                await self.checks.require(
+                    ident, record.record_values, self.checks.change_permissions(record.record_values, values)
+                )
                 self.changes.stage_update(ident, record, values, tkey, False, outcome)
             except DomainError as exc:
                 outcome.error = exc

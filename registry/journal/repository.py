@@ -20,7 +20,8 @@ _PG_APPEND = (
     "INSERT INTO journal (kind, subject, subject_key, version, actor, payload, created_at) "
     "SELECT kind, subject, subject_key, version, actor, payload, $7 FROM unnest($1::varchar[], $2::text[], "
     "$3::text[], $4::bigint[], $5::varchar[], $6::jsonb[]) WITH ORDINALITY "
-    "AS t(kind, subject, subject_key, version, actor, payload, n) ORDER BY n")
+    "AS t(kind, subject, subject_key, version, actor, payload, n) ORDER BY n"
+)
 
 
 async def append(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -38,17 +39,30 @@ async def append(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
         driver = (await (await session.connection()).get_raw_connection()).driver_connection
         assert driver is not None  # a connection checked out for this session
         await driver.execute(
-            _PG_APPEND, [r["kind"] for r in rows], [r["subject"] for r in rows], [r["subject_key"] for r in rows],
-            [r["version"] for r in rows], [r["actor"] for r in rows],
-            [orjson.dumps(r["payload"]).decode() for r in rows], now)
+            _PG_APPEND,
+            [r["kind"] for r in rows],
+            [r["subject"] for r in rows],
+            [r["subject_key"] for r in rows],
+            [r["version"] for r in rows],
+            [r["actor"] for r in rows],
+            [orjson.dumps(r["payload"]).decode() for r in rows],
+            now,
+        )
         return
     await session.execute(insert(JournalEntry.__table__), [{**row, "created_at": now} for row in rows])
 
 
-def entry(kind: str, subject: str, subject_key: str, actor: str, version: int | None = None,
-          **payload: Any) -> dict[str, Any]:
-    return {"kind": kind, "subject": subject, "subject_key": subject_key, "version": version, "actor": actor,
-            "payload": payload}
+def entry(
+    kind: str, subject: str, subject_key: str, actor: str, version: int | None = None, **payload: Any
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "subject": subject,
+        "subject_key": subject_key,
+        "version": version,
+        "actor": actor,
+        "payload": payload,
+    }
 
 
 async def advance_past(session: AsyncSession, seq: int) -> int | None:
@@ -62,15 +76,28 @@ async def advance_past(session: AsyncSession, seq: int) -> int | None:
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT setval(pg_get_serial_sequence('journal', 'seq'), :seq)"), {"seq": seq})
     else:  # SQLite numbers max + 1: a marker row at ``seq`` moves it (the top-level takes it for a repeat)
-        await session.execute(insert(JournalEntry.__table__), [{
-            "seq": seq, "kind": "journal.advanced", "subject": "journal", "subject_key": "journal", "version": None,
-            "actor": "system", "payload": {"from": last}, "created_at": utcnow()}])
+        await session.execute(
+            insert(JournalEntry.__table__),
+            [
+                {
+                    "seq": seq,
+                    "kind": "journal.advanced",
+                    "subject": "journal",
+                    "subject_key": "journal",
+                    "version": None,
+                    "actor": "system",
+                    "payload": {"from": last},
+                    "created_at": utcnow(),
+                }
+            ],
+        )
     return last
 
 
 async def after(session: AsyncSession, seq: int, limit: int = 1000) -> list[JournalEntry]:
     result = await session.execute(
-        select(JournalEntry).where(JournalEntry.seq > seq).order_by(JournalEntry.seq).limit(limit))
+        select(JournalEntry).where(JournalEntry.seq > seq).order_by(JournalEntry.seq).limit(limit)
+    )
     return list(result.scalars())
 
 

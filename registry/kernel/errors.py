@@ -7,6 +7,7 @@ from foundation.errors import Forbidden, HandleNotFound, InvalidHandle, InvalidV
 
 class AdminValueInvalid(InvalidValue):
     """Raised with the message of the check that failed."""
+
     name = "value.admin_invalid"
 
 
@@ -40,11 +41,13 @@ class HandleMissingSlash(InvalidHandle):
 
 class HandleTooLong(InvalidHandle):
     """Raised with the message of the check that failed."""
+
     name = "handle.too_long"
 
 
 class IdentifierNotFound(HandleNotFound):
     """Raised with the message of the check that failed."""
+
     name = "handle.not_found"
 
 
@@ -58,6 +61,7 @@ class IndexDuplicate(InvalidValue):
 
 class IndexInvalid(InvalidValue):
     """Raised with the message of the check that failed."""
+
     name = "value.index_invalid"
 
 
@@ -110,11 +114,13 @@ class ReferencesInvalid(InvalidValue):
 
 class RoleForbidden(Forbidden):
     """Raised with the message of the check that failed."""
+
     name = "auth.role_forbidden"
 
 
 class SuffixCharacters(InvalidHandle):
     """Raised with the message of the check that failed."""
+
     name = "handle.suffix_characters"
 
 
@@ -136,6 +142,7 @@ class TtlInvalid(InvalidValue):
 
 class ValueDataInvalid(InvalidValue):
     """Raised with the message of the check that failed."""
+
     name = "value.data_invalid"
 
 
@@ -158,6 +165,7 @@ class ValueNotObject(InvalidValue):
 
 class ValueTypeInvalid(InvalidValue):
     """Raised with the message of the check that failed."""
+
     name = "value.type_invalid"
 
 
@@ -170,4 +178,5 @@ class ValuesBodyInvalid(InvalidValue):
 
 class VlistInvalid(InvalidValue):
     """Raised with the message of the check that failed."""
+
     name = "value.vlist_invalid"

@@ -7,5 +7,9 @@ from registry.kernel import syntax
 
 
 def parse_identifier(settings: Settings, handle: str) -> syntax.Identifier:
-    return syntax.parse(handle, mode=settings.identifier_mode, max_length=settings.identifier_max_length,
-                        max_bytes_rfc=settings.identifier_max_bytes_rfc)
+    return syntax.parse(
+        handle,
+        mode=settings.identifier_mode,
+        max_length=settings.identifier_max_length,
+        max_bytes_rfc=settings.identifier_max_bytes_rfc,
+    )

@@ -45,15 +45,22 @@ async def read_current(db: Database, key: str, *, primary: bool = False) -> tupl
         return None if row is None else (row[0], row[1], orjson.loads(row[2]))
     engine = db.engine if primary else db.read_engine
     async with engine.connect() as connection:
-        row = (await connection.execute(select(HandleRecord.version, HandleRecord.deleted, HandleRecord.record_values)
-                                        .where(HandleRecord.handle_key == key))).first()
+        row = (
+            await connection.execute(
+                select(HandleRecord.version, HandleRecord.deleted, HandleRecord.record_values).where(
+                    HandleRecord.handle_key == key
+                )
+            )
+        ).first()
     return None if row is None else (row[0], row[1], row[2])
 
 
 # One row whether or not the record exists, with how far the replica has replayed the primary's WAL.
-_PG_READ_ON_REPLICA = ('SELECT h.version, h.deleted, h."values"::text, '
-                       "pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint "
-                       "FROM (SELECT 1) AS one LEFT JOIN handles h ON h.handle_key = $1")
+_PG_READ_ON_REPLICA = (
+    'SELECT h.version, h.deleted, h."values"::text, '
+    "pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint "
+    "FROM (SELECT 1) AS one LEFT JOIN handles h ON h.handle_key = $1"
+)
 
 
 async def read_on_replica(db: Database, key: str) -> tuple[tuple[int, bool, list[Any]] | None, int]:
@@ -72,8 +79,10 @@ async def primary_wal_position(db: Database) -> int:
 
 # One look-up per key, pruned to its partition when it runs: an IN list would probe every partition with every key
 # (measured for 2000 keys over 32 partitions: 62 ms, against 13.5 ms this way under a generic plan).
-_PG_GET_MANY = ("SELECT h.* FROM unnest(CAST(:keys AS text[])) AS k(key), LATERAL "
-                "(SELECT * FROM handles WHERE handle_key = k.key OFFSET 0{lock}) AS h")
+_PG_GET_MANY = (
+    "SELECT h.* FROM unnest(CAST(:keys AS text[])) AS k(key), LATERAL "
+    "(SELECT * FROM handles WHERE handle_key = k.key OFFSET 0{lock}) AS h"
+)
 
 
 async def get_many(session: AsyncSession, keys: Sequence[str], *, for_update: bool = False) -> dict[str, HandleRecord]:
@@ -82,7 +91,8 @@ async def get_many(session: AsyncSession, keys: Sequence[str], *, for_update: bo
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
         query = select(HandleRecord).from_statement(
-            text(_PG_GET_MANY.format(lock=" FOR UPDATE" if for_update else "")).bindparams(keys=list(keys)))
+            text(_PG_GET_MANY.format(lock=" FOR UPDATE" if for_update else "")).bindparams(keys=list(keys))
+        )
         # as a custom plan it would plan every partition for every key; only for this statement
         await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
     else:
@@ -96,15 +106,38 @@ async def get_many(session: AsyncSession, keys: Sequence[str], *, for_update: bo
     return {row.handle_key: row for row in rows}
 
 
-_INSERT_COLUMNS = ("handle_key", "handle", "prefix_key", "version", "deleted", "values", "template_key",
-                   "created_at", "created_by", "updated_at", "updated_by")
-_PG_ARRAY_TYPES = ("text", "text", "varchar", "bigint", "bool", "jsonb", "varchar", "timestamptz", "varchar",
-                   "timestamptz", "varchar")
+_INSERT_COLUMNS = (
+    "handle_key",
+    "handle",
+    "prefix_key",
+    "version",
+    "deleted",
+    "values",
+    "template_key",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+)
+_PG_ARRAY_TYPES = (
+    "text",
+    "text",
+    "varchar",
+    "bigint",
+    "bool",
+    "jsonb",
+    "varchar",
+    "timestamptz",
+    "varchar",
+    "timestamptz",
+    "varchar",
+)
 # One statement for a whole batch on PostgreSQL: the rows travel as one array per column.
 _PG_INSERT_NEW = (
     f"INSERT INTO handles ({', '.join(chr(34) + c + chr(34) for c in _INSERT_COLUMNS)}) "
     f"SELECT * FROM unnest({', '.join(f'${n}::{t}[]' for n, t in enumerate(_PG_ARRAY_TYPES, 1))}) "
-    "ON CONFLICT (handle_key) DO NOTHING RETURNING handle_key")
+    "ON CONFLICT (handle_key) DO NOTHING RETURNING handle_key"
+)
 
 
 async def driver_of(session: AsyncSession) -> Any:
@@ -115,8 +148,10 @@ async def driver_of(session: AsyncSession) -> Any:
 
 # One look-up per key (LATERAL … OFFSET 0 keeps it a nested loop): under a generic plan PostgreSQL prunes the hash
 # partitions per key, which it cannot do for ``= ANY($1)`` (every partition probed).
-_PG_STATES = ("SELECT h.handle_key, h.handle, h.deleted FROM unnest($1::text[]) AS k(key), LATERAL "
-              "(SELECT handle_key, handle, deleted FROM handles WHERE handle_key = k.key OFFSET 0) AS h")
+_PG_STATES = (
+    "SELECT h.handle_key, h.handle, h.deleted FROM unnest($1::text[]) AS k(key), LATERAL "
+    "(SELECT handle_key, handle, deleted FROM handles WHERE handle_key = k.key OFFSET 0) AS h"
+)
 
 
 async def states(session: AsyncSession, keys: Sequence[str]) -> dict[str, tuple[str, bool]]:
@@ -130,7 +165,8 @@ async def states(session: AsyncSession, keys: Sequence[str]) -> dict[str, tuple[
         rows = await driver.fetch(_PG_STATES, list(keys))
         return {key: (handle, deleted) for key, handle, deleted in rows}
     query = select(HandleRecord.handle_key, HandleRecord.handle, HandleRecord.deleted).where(
-        HandleRecord.handle_key.in_(list(keys)))
+        HandleRecord.handle_key.in_(list(keys))
+    )
     return {key: (handle, deleted) for key, handle, deleted in (await session.execute(query)).all()}
 
 
@@ -139,11 +175,19 @@ async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[s
     if not rows:
         return set()
     if session.get_bind().dialect.name == "postgresql":
-        columns = [[r["handle_key"] for r in rows], [r["handle"] for r in rows], [r["prefix_key"] for r in rows],
-                   [r["version"] for r in rows], [r["deleted"] for r in rows],
-                   [orjson.dumps(r["record_values"]).decode() for r in rows], [r["template_key"] for r in rows],
-                   [r["created_at"] for r in rows], [r["created_by"] for r in rows], [r["updated_at"] for r in rows],
-                   [r["updated_by"] for r in rows]]
+        columns = [
+            [r["handle_key"] for r in rows],
+            [r["handle"] for r in rows],
+            [r["prefix_key"] for r in rows],
+            [r["version"] for r in rows],
+            [r["deleted"] for r in rows],
+            [orjson.dumps(r["record_values"]).decode() for r in rows],
+            [r["template_key"] for r in rows],
+            [r["created_at"] for r in rows],
+            [r["created_by"] for r in rows],
+            [r["updated_at"] for r in rows],
+            [r["updated_by"] for r in rows],
+        ]
         records = await (await driver_of(session)).fetch(_PG_INSERT_NEW, *columns)
         return {record[0] for record in records}
     statement = _insert_ignoring_conflicts(session).returning(_HANDLES.c.handle_key)
@@ -157,17 +201,25 @@ async def save_history(session: AsyncSession, rows: list[dict[str, Any]]) -> Non
 
 
 _UPDATED_COLUMNS = ("handle", "version", "deleted", "values", "template_key", "updated_at", "updated_by")
-_UPDATE = (update(_HANDLES)
-           .where(_HANDLES.c.handle_key == bindparam("b_handle_key"))
-           .values({name: bindparam("b_" + name) for name in _UPDATED_COLUMNS}))
+_UPDATE = (
+    update(_HANDLES)
+    .where(_HANDLES.c.handle_key == bindparam("b_handle_key"))
+    .values({name: bindparam("b_" + name) for name in _UPDATED_COLUMNS})
+)
 
 
 async def update_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Rewrite records by key (executemany). Each row has handle_key and the columns of ``_UPDATED_COLUMNS``
     (``values`` under the attribute name ``record_values``)."""
     if rows:
-        params = [{"b_handle_key": r["handle_key"], "b_values": r["record_values"],
-                   **{"b_" + n: r[n] for n in _UPDATED_COLUMNS if n != "values"}} for r in rows]
+        params = [
+            {
+                "b_handle_key": r["handle_key"],
+                "b_values": r["record_values"],
+                **{"b_" + n: r[n] for n in _UPDATED_COLUMNS if n != "values"},
+            }
+            for r in rows
+        ]
         await session.execute(_UPDATE, params)
 
 
@@ -179,6 +231,5 @@ async def history_of(session: AsyncSession, key: str) -> list[HandleVersion]:
 async def list_by_prefix(session: AsyncSession, prefix_key: str, *, offset: int, limit: int) -> tuple[int, list[str]]:
     live = (HandleRecord.prefix_key == prefix_key, HandleRecord.deleted.is_(False))
     total = (await session.execute(select(func.count()).select_from(HandleRecord).where(*live))).scalar_one()
-    query = (select(HandleRecord.handle).where(*live).order_by(HandleRecord.handle_key)
-             .offset(offset).limit(limit))
+    query = select(HandleRecord.handle).where(*live).order_by(HandleRecord.handle_key).offset(offset).limit(limit)
     return total, list((await session.execute(query)).scalars())

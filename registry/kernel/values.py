@@ -136,9 +136,18 @@ def _plain_string_value(raw: Any, max_ttl: int, default_ttl: int) -> Value | Non
         return None
     index, value_type, data = raw.get("index"), raw.get("type"), raw.get("data")
     ttl = raw.get("ttl", default_ttl)
-    if (type(index) is not int or not 0 < index <= MAX_INDEX or type(ttl) is not int or not 0 <= ttl <= max_ttl
-            or type(value_type) is not str or not value_type or len(value_type) > MAX_TYPE_BYTES
-            or not value_type.isascii() or not value_type.isprintable() or value_type in _SPECIAL_TYPES):
+    if (
+        type(index) is not int
+        or not 0 < index <= MAX_INDEX
+        or type(ttl) is not int
+        or not 0 <= ttl <= max_ttl
+        or type(value_type) is not str
+        or not value_type
+        or len(value_type) > MAX_TYPE_BYTES
+        or not value_type.isascii()
+        or not value_type.isprintable()
+        or value_type in _SPECIAL_TYPES
+    ):
         return None
     if type(data) is dict:
         if len(data) != 2 or data.get("format") != "string":
@@ -182,8 +191,9 @@ def parse_value(raw: Any, *, max_ttl: int, default_ttl: int, position: int = 0) 
     if not isinstance(refs, list):
         raise ReferencesInvalid(where)
     if refs:
-        value["references"] = [{"handle": _admin_ref(r, where)["handle"], "index": _index(r.get("index"), where)}
-                               for r in refs]
+        value["references"] = [
+            {"handle": _admin_ref(r, where)["handle"], "index": _index(r.get("index"), where)} for r in refs
+        ]
     return value
 
 
@@ -241,8 +251,14 @@ def stamp(values: list[Value], previous: list[Value] | None, now_iso: str) -> No
 
 def _comparable(value: Value) -> tuple[Any, ...]:
     # dict equality, not text: JSONB hands keys back in its own order
-    return (value["index"], value["type"], value["data"], value.get("ttl"),
-            value.get("permissions", DEFAULT_PERMISSIONS), value.get("references", []))
+    return (
+        value["index"],
+        value["type"],
+        value["data"],
+        value.get("ttl"),
+        value.get("permissions", DEFAULT_PERMISSIONS),
+        value.get("references", []),
+    )
 
 
 def same_value(a: Value, b: Value) -> bool:
@@ -269,8 +285,13 @@ def same_values(stored: list[Value], incoming: list[Value]) -> bool:
 
 def render(value: Value) -> Value:
     """A stored value in Handle.Net's field order (JSONB does not keep key order)."""
-    out = {"index": value["index"], "type": value["type"], "data": value["data"], "ttl": value.get("ttl"),
-           "timestamp": value.get("timestamp")}
+    out = {
+        "index": value["index"],
+        "type": value["type"],
+        "data": value["data"],
+        "ttl": value.get("ttl"),
+        "timestamp": value.get("timestamp"),
+    }
     if "permissions" in value:
         out["permissions"] = value["permissions"]
     if "references" in value:
@@ -280,8 +301,7 @@ def render(value: Value) -> Value:
 
 def public_view(values: list[Value]) -> list[Value]:
     """Values anyone may read: never HS_SECKEY, only values with public read permission."""
-    return [v for v in values
-            if v["type"] != "HS_SECKEY" and v.get("permissions", DEFAULT_PERMISSIONS)[2] == "1"]
+    return [v for v in values if v["type"] != "HS_SECKEY" and v.get("permissions", DEFAULT_PERMISSIONS)[2] == "1"]
 
 
 def admin_view(values: list[Value]) -> list[Value]:

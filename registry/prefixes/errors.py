@@ -21,6 +21,7 @@ class PasswordRequired(InvalidRequest):
 
 class PrefixBadTransition(Conflict):
     """Raised with the message of the check that failed."""
+
     name = "prefix.bad_transition"
 
 
@@ -33,6 +34,7 @@ class PrefixCodeInvalid(InvalidRequest):
 
 class PrefixForbidden(Forbidden):
     """Raised with the message of the check that failed."""
+
     name = "prefix.forbidden"
 
 
@@ -47,6 +49,7 @@ class PrefixNotEmpty(Conflict):
 
 class PrefixNotEnabled(Conflict):
     """Raised with the message of the check that failed."""
+
     name = "prefix.not_enabled"
 
 

@@ -19,8 +19,11 @@ async def get(session: AsyncSession, prefix_key: str, *, for_update: bool = Fals
 
 async def with_enterprise_state(session: AsyncSession, keys: Iterable[str]) -> dict[str, tuple[Prefix, str]]:
     """Prefix rows and the state of their enterprise, for the write path's checks."""
-    query = (select(Prefix, Enterprise.state).join(Enterprise, Enterprise.id == Prefix.enterprise_id)
-             .where(Prefix.prefix_key.in_(list(keys))))
+    query = (
+        select(Prefix, Enterprise.state)
+        .join(Enterprise, Enterprise.id == Prefix.enterprise_id)
+        .where(Prefix.prefix_key.in_(list(keys)))
+    )
     return {p.prefix_key: (p, state) for p, state in (await session.execute(query)).all()}
 
 
@@ -29,8 +32,14 @@ async def of_enterprise(session: AsyncSession, enterprise_id: int) -> list[Prefi
     return list((await session.execute(query)).scalars())
 
 
-async def list_all(session: AsyncSession, *, state: int | None = None, enterprise_id: int | None = None,
-                   limit: int = 100, offset: int = 0) -> list[Prefix]:
+async def list_all(
+    session: AsyncSession,
+    *,
+    state: int | None = None,
+    enterprise_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[Prefix]:
     query = select(Prefix).order_by(Prefix.created_at, Prefix.prefix_key).limit(limit).offset(offset)
     if state is not None:
         query = query.where(Prefix.state == state)
@@ -44,7 +53,13 @@ async def numeric_codes(session: AsyncSession) -> list[str]:
 
 
 async def live_identifier_count(session: AsyncSession, prefix_key: str) -> int:
-    query = (select(func.count()).select_from(HandleRecord)
-             .where(HandleRecord.prefix_key == prefix_key, HandleRecord.deleted.is_(False),
-                    HandleRecord.handle_key != prefix_key + "/admin"))
+    query = (
+        select(func.count())
+        .select_from(HandleRecord)
+        .where(
+            HandleRecord.prefix_key == prefix_key,
+            HandleRecord.deleted.is_(False),
+            HandleRecord.handle_key != prefix_key + "/admin",
+        )
+    )
     return (await session.execute(query)).scalar_one()

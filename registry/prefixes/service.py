@@ -42,16 +42,24 @@ FIRST_CODE = 1001
 
 
 def prefix_out(prefix: Prefix) -> dict[str, Any]:
-    return {"prefix": prefix.prefix, "code": prefix.code, "enterpriseId": prefix.enterprise_id,
-            "state": prefix.state, "stateName": LABELS[PrefixState(prefix.state)], "reason": prefix.reason,
-            "createdAt": prefix.created_at.isoformat(), "updatedAt": prefix.updated_at.isoformat()}
+    return {
+        "prefix": prefix.prefix,
+        "code": prefix.code,
+        "enterpriseId": prefix.enterprise_id,
+        "state": prefix.state,
+        "stateName": LABELS[PrefixState(prefix.state)],
+        "reason": prefix.reason,
+        "createdAt": prefix.created_at.isoformat(),
+        "updatedAt": prefix.updated_at.isoformat(),
+    }
 
 
 def _move(prefix: Prefix, target: PrefixState) -> None:
     current = PrefixState(prefix.state)
     if target not in TRANSITIONS[current]:
-        raise PrefixBadTransition(f"prefix {prefix.prefix} is {LABELS[current]} (state {current.value}); it cannot "
-                                  f"become {LABELS[target]}")
+        raise PrefixBadTransition(
+            f"prefix {prefix.prefix} is {LABELS[current]} (state {current.value}); it cannot become {LABELS[target]}"
+        )
     prefix.state = target.value
     prefix.updated_at = utcnow()
 
@@ -78,8 +86,16 @@ async def _next_code(session: AsyncSession) -> str:
     return str(max([FIRST_CODE - 1, *numbers]) + 1)
 
 
-async def apply(session: AsyncSession, settings: Settings, actor: Actor, *, enterprise_id: int | None,
-                code: str | None, admin_password: str | None, account: Account | None = None) -> Prefix:
+async def apply(
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    *,
+    enterprise_id: int | None,
+    code: str | None,
+    admin_password: str | None,
+    account: Account | None = None,
+) -> Prefix:
     """An enterprise applies for a prefix under the node prefix (next free code, or the code it asks for)."""
     if admin_password:
         check_password_strength(admin_password, "")
@@ -94,8 +110,9 @@ async def apply(session: AsyncSession, settings: Settings, actor: Actor, *, ente
     if enterprise is None:
         raise EnterpriseNotFound(f"enterprise {enterprise_id} does not exist")
     if enterprise.state != EnterpriseState.APPROVED:
-        raise EnterpriseNotApproved(f"enterprise {enterprise_id} is {enterprise.state}; only approved enterprises "
-                                    "get prefixes")
+        raise EnterpriseNotApproved(
+            f"enterprise {enterprise_id} is {enterprise.state}; only approved enterprises get prefixes"
+        )
     if code is None:
         if session.get_bind().dialect.name == "postgresql":  # SQLite has one writer at a time already
             await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": NEXT_CODE_LOCK_ID})
@@ -116,40 +133,71 @@ async def apply(session: AsyncSession, settings: Settings, actor: Actor, *, ente
         existing.enterprise_id, existing.pending_secret_hash, existing.reason = enterprise_id, secret_hash, None
         prefix = existing
     else:
-        prefix = Prefix(prefix_key=canonical(full), prefix=full, code=code, enterprise_id=enterprise_id,
-                        state=PrefixState.AWAITING_AUDIT, pending_secret_hash=secret_hash, created_at=now,
-                        updated_at=now)
+        prefix = Prefix(
+            prefix_key=canonical(full),
+            prefix=full,
+            code=code,
+            enterprise_id=enterprise_id,
+            state=PrefixState.AWAITING_AUDIT,
+            pending_secret_hash=secret_hash,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(prefix)
     try:
         await session.flush()
     except IntegrityError:  # the same code applied for by another enterprise in a concurrent transaction
         raise PrefixTaken(full) from None
-    await journal.append(session, [journal.entry("prefix.applied", full, prefix.prefix_key, actor.name,
-                                                 enterprise=enterprise_id, creditCode=enterprise.credit_code)])
+    await journal.append(
+        session,
+        [
+            journal.entry(
+                "prefix.applied",
+                full,
+                prefix.prefix_key,
+                actor.name,
+                enterprise=enterprise_id,
+                creditCode=enterprise.credit_code,
+            )
+        ],
+    )
     return prefix
 
 
-async def audit(session: AsyncSession, settings: Settings, actor: Actor, prefix_text: str, *, approve: bool,
-                reason: str | None, upstream: bool = False) -> Prefix:
+async def audit(
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    prefix_text: str,
+    *,
+    approve: bool,
+    reason: str | None,
+    upstream: bool = False,
+) -> Prefix:
     """The node administrator's decision. Without an upstream, approval enables the prefix at once."""
     if not actor.is_node_admin:
         raise PrefixForbidden("only the node administrator audits prefixes")
     prefix = await _locked(session, prefix_text)
     if prefix.state != PrefixState.AWAITING_AUDIT:
-        raise PrefixBadTransition(f"prefix {prefix.prefix} is {LABELS[PrefixState(prefix.state)]}; only applications "
-                                  "awaiting audit are audited")
+        raise PrefixBadTransition(
+            f"prefix {prefix.prefix} is {LABELS[PrefixState(prefix.state)]}; only applications "
+            "awaiting audit are audited"
+        )
     if not approve:
         _move(prefix, PrefixState.REJECTED)
         prefix.reason, prefix.pending_secret_hash = reason, None
         await session.flush()
-        await journal.append(session, [journal.entry("prefix.rejected", prefix.prefix, prefix.prefix_key,
-                                                     actor.name, reason=reason)])
+        await journal.append(
+            session, [journal.entry("prefix.rejected", prefix.prefix, prefix.prefix_key, actor.name, reason=reason)]
+        )
         return prefix
     if upstream:
         _move(prefix, PrefixState.IN_AUDIT)
         await session.flush()
-        await journal.append(session, [journal.entry("prefix.approved", prefix.prefix, prefix.prefix_key,
-                                                     actor.name, awaiting="upstream")])
+        await journal.append(
+            session,
+            [journal.entry("prefix.approved", prefix.prefix, prefix.prefix_key, actor.name, awaiting="upstream")],
+        )
         return prefix
     return await enable(session, settings, actor, prefix)
 
@@ -163,9 +211,20 @@ async def enable(session: AsyncSession, settings: Settings, actor: Actor, prefix
         await _create_identities(session, settings, actor, prefix)
         prefix.pending_secret_hash = None
     await session.flush()
-    await journal.append(session, [journal.entry("prefix.enabled", prefix.prefix, prefix.prefix_key, actor.name,
-                                                 enterprise=prefix.enterprise_id, first=first_time,
-                                                 serviceAddress=settings.node_prefix)])
+    await journal.append(
+        session,
+        [
+            journal.entry(
+                "prefix.enabled",
+                prefix.prefix,
+                prefix.prefix_key,
+                actor.name,
+                enterprise=prefix.enterprise_id,
+                first=first_time,
+                serviceAddress=settings.node_prefix,
+            )
+        ],
+    )
     return prefix
 
 
@@ -174,25 +233,51 @@ async def _create_identities(session: AsyncSession, settings: Settings, actor: A
     stamp = utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
     ttl = settings.default_ttl
     na_values: list[Value] = [
-        {"index": ADMIN_INDEX, "type": "HS_ADMIN", "ttl": ttl, "timestamp": stamp,
-         "data": {"format": "admin", "value": {"handle": admin_handle, "index": SECKEY_INDEX,
-                                                "permissions": ENTERPRISE_ADMIN_PERMISSIONS}}},
-        {"index": VLIST_INDEX, "type": "HS_VLIST", "ttl": ttl, "timestamp": stamp,
-         "data": {"format": "vlist", "value": [{"handle": admin_handle, "index": SECKEY_INDEX}]}},
+        {
+            "index": ADMIN_INDEX,
+            "type": "HS_ADMIN",
+            "ttl": ttl,
+            "timestamp": stamp,
+            "data": {
+                "format": "admin",
+                "value": {"handle": admin_handle, "index": SECKEY_INDEX, "permissions": ENTERPRISE_ADMIN_PERMISSIONS},
+            },
+        },
+        {
+            "index": VLIST_INDEX,
+            "type": "HS_VLIST",
+            "ttl": ttl,
+            "timestamp": stamp,
+            "data": {"format": "vlist", "value": [{"handle": admin_handle, "index": SECKEY_INDEX}]},
+        },
     ]
     admin_values: list[Value] = [
-        {"index": ADMIN_INDEX, "type": "HS_ADMIN", "ttl": ttl, "timestamp": stamp,
-         "data": {"format": "admin", "value": {"handle": admin_handle, "index": SECKEY_INDEX,
-                                                "permissions": ENTERPRISE_ADMIN_PERMISSIONS}}},
-        {"index": SECKEY_INDEX, "type": "HS_SECKEY", "ttl": ttl, "timestamp": stamp, "permissions": "1100",
-         "data": {"format": "string", "value": prefix.pending_secret_hash}},
+        {
+            "index": ADMIN_INDEX,
+            "type": "HS_ADMIN",
+            "ttl": ttl,
+            "timestamp": stamp,
+            "data": {
+                "format": "admin",
+                "value": {"handle": admin_handle, "index": SECKEY_INDEX, "permissions": ENTERPRISE_ADMIN_PERMISSIONS},
+            },
+        },
+        {
+            "index": SECKEY_INDEX,
+            "type": "HS_SECKEY",
+            "ttl": ttl,
+            "timestamp": stamp,
+            "permissions": "1100",
+            "data": {"format": "string", "value": prefix.pending_secret_hash},
+        },
     ]
     await write_system_record(session, actor, na_handle(prefix.prefix), na_values)
     await write_system_record(session, actor, admin_handle, admin_values)
 
 
-async def write_system_record(session: AsyncSession, actor: Actor, handle: str, values: list[Value], *,
-                              deleted: bool = False) -> None:
+async def write_system_record(
+    session: AsyncSession, actor: Actor, handle: str, values: list[Value], *, deleted: bool = False
+) -> None:
     """Create, replace or tombstone a record the node itself owns: NA handles and administrator identities."""
     key = canonical(handle)
     now = utcnow()
@@ -200,26 +285,63 @@ async def write_system_record(session: AsyncSession, actor: Actor, handle: str, 
     existing = await handles.get(session, key)
     version = 1 if existing is None else existing.version + 1
     if existing is None:
-        await handles.insert_new(session, [{
-            "handle_key": key, "handle": handle, "prefix_key": canonical(prefix), "version": 1, "deleted": False,
-            "record_values": values, "template_key": None, "created_at": now, "created_by": actor.name,
-            "updated_at": now, "updated_by": actor.name}])
+        await handles.insert_new(
+            session,
+            [
+                {
+                    "handle_key": key,
+                    "handle": handle,
+                    "prefix_key": canonical(prefix),
+                    "version": 1,
+                    "deleted": False,
+                    "record_values": values,
+                    "template_key": None,
+                    "created_at": now,
+                    "created_by": actor.name,
+                    "updated_at": now,
+                    "updated_by": actor.name,
+                }
+            ],
+        )
     else:
-        await handles.save_history(session, [{
-            "handle_key": key, "version": existing.version, "handle": existing.handle, "deleted": existing.deleted,
-            "record_values": existing.record_values, "updated_at": existing.updated_at,
-            "updated_by": existing.updated_by, "superseded_at": now}])
-        await handles.update_many(session, [{
-            "handle_key": key, "handle": handle, "version": version, "deleted": deleted, "record_values": values,
-            "template_key": None, "updated_at": now, "updated_by": actor.name}])
+        await handles.save_history(
+            session,
+            [
+                {
+                    "handle_key": key,
+                    "version": existing.version,
+                    "handle": existing.handle,
+                    "deleted": existing.deleted,
+                    "record_values": existing.record_values,
+                    "updated_at": existing.updated_at,
+                    "updated_by": existing.updated_by,
+                    "superseded_at": now,
+                }
+            ],
+        )
+        await handles.update_many(
+            session,
+            [
+                {
+                    "handle_key": key,
+                    "handle": handle,
+                    "version": version,
+                    "deleted": deleted,
+                    "record_values": values,
+                    "template_key": None,
+                    "updated_at": now,
+                    "updated_by": actor.name,
+                }
+            ],
+        )
     note_record_change(session, RecordChange(key, version, deleted, values))
     kind = "handle.created" if existing is None else ("handle.deleted" if deleted else "handle.updated")
-    await journal.append(session, [journal.entry(kind,
-                                                 handle, key, actor.name, version, prefix=prefix, template=None)])
+    await journal.append(session, [journal.entry(kind, handle, key, actor.name, version, prefix=prefix, template=None)])
 
 
-async def set_enabled(session: AsyncSession, settings: Settings, actor: Actor, prefix_text: str,
-                      enabled: bool) -> Prefix:
+async def set_enabled(
+    session: AsyncSession, settings: Settings, actor: Actor, prefix_text: str, enabled: bool
+) -> Prefix:
     if not actor.is_node_admin:
         raise PrefixForbidden("only the node administrator enables or disables prefixes")
     prefix = await _locked(session, prefix_text)
@@ -227,8 +349,7 @@ async def set_enabled(session: AsyncSession, settings: Settings, actor: Actor, p
         return await enable(session, settings, actor, prefix)
     _move(prefix, PrefixState.DISABLED)
     await session.flush()
-    await journal.append(session, [journal.entry("prefix.disabled", prefix.prefix, prefix.prefix_key,
-                                                 actor.name)])
+    await journal.append(session, [journal.entry("prefix.disabled", prefix.prefix, prefix.prefix_key, actor.name)])
     return prefix
 
 
@@ -242,8 +363,9 @@ async def request_delete(session: AsyncSession, actor: Actor, prefix_text: str, 
         raise PrefixNotEmpty(prefix.prefix, live)
     _move(prefix, PrefixState.PENDING_DELETE)
     await session.flush()
-    await journal.append(session, [journal.entry("prefix.delete_requested", prefix.prefix, prefix.prefix_key,
-                                                 actor.name)])
+    await journal.append(
+        session, [journal.entry("prefix.delete_requested", prefix.prefix, prefix.prefix_key, actor.name)]
+    )
     if not upstream:
         await confirm_delete(session, actor, prefix)
     return prefix
@@ -267,8 +389,9 @@ async def get(session: AsyncSession, actor: Actor, prefix_text: str) -> Prefix:
     return prefix
 
 
-async def apply_upstream_decision(session: AsyncSession, settings: Settings, actor: Actor, prefix_text: str, *,
-                                  approved: bool, reason: str | None) -> Prefix | None:
+async def apply_upstream_decision(
+    session: AsyncSession, settings: Settings, actor: Actor, prefix_text: str, *, approved: bool, reason: str | None
+) -> Prefix | None:
     """The top-level node's decision on a prefix in audit (state 5). Decisions about prefixes no longer in audit
     (already applied, or withdrawn) are ignored: the top-level repeats them until it sees the outcome."""
     prefix = await repository.get(session, canonical(prefix_text), for_update=True)
@@ -279,6 +402,8 @@ async def apply_upstream_decision(session: AsyncSession, settings: Settings, act
     _move(prefix, PrefixState.REJECTED)
     prefix.reason, prefix.pending_secret_hash = reason, None
     await session.flush()
-    await journal.append(session, [journal.entry("prefix.rejected", prefix.prefix, prefix.prefix_key, actor.name,
-                                                 reason=reason, by="upstream")])
+    await journal.append(
+        session,
+        [journal.entry("prefix.rejected", prefix.prefix, prefix.prefix_key, actor.name, reason=reason, by="upstream")],
+    )
     return prefix

@@ -17,7 +17,8 @@ async def add_resolutions(session: AsyncSession, counts: dict[tuple[date, str], 
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(ResolutionCount)
     statement = statement.on_conflict_do_update(
-        index_elements=["day", "prefix_key"], set_={"count": ResolutionCount.count + statement.excluded.count})
+        index_elements=["day", "prefix_key"], set_={"count": ResolutionCount.count + statement.excluded.count}
+    )
     await session.execute(statement, [{"day": d, "prefix_key": p, "count": n} for (d, p), n in counts.items()])
 
 
@@ -30,8 +31,15 @@ async def registrations_on(session: AsyncSession, day: date) -> dict[str, int]:
     """Identifiers created on ``day`` (UTC) per prefix, still registered; NA handles and administrator identities
     excluded."""
     start = datetime.combine(day, time.min, tzinfo=UTC)
-    query = (select(HandleRecord.prefix_key, func.count()).where(
-        HandleRecord.created_at >= start, HandleRecord.created_at < start + timedelta(days=1),
-        HandleRecord.deleted.is_(False), HandleRecord.prefix_key != "0.na",
-        HandleRecord.handle_key.not_like("%/admin")).group_by(HandleRecord.prefix_key))
+    query = (
+        select(HandleRecord.prefix_key, func.count())
+        .where(
+            HandleRecord.created_at >= start,
+            HandleRecord.created_at < start + timedelta(days=1),
+            HandleRecord.deleted.is_(False),
+            HandleRecord.prefix_key != "0.na",
+            HandleRecord.handle_key.not_like("%/admin"),
+        )
+        .group_by(HandleRecord.prefix_key)
+    )
     return dict((await session.execute(query)).all())

@@ -19,8 +19,10 @@ class ItemImmutable(Conflict):
     name = "template.item_immutable"
 
     def __init__(self, id_index: int, id_type: str) -> None:
-        super().__init__(f"item {id_index} '{id_type}': idType and metadata are immutable; add a new item or publish "
-                         "a new template version")
+        super().__init__(
+            f"item {id_index} '{id_type}': idType and metadata are immutable; add a new item or publish "
+            "a new template version"
+        )
         self.id_index = id_index
         self.id_type = id_type
 
@@ -46,6 +48,7 @@ class ItemTypeTaken(Conflict):
 
 class ItemValueInvalid(InvalidValue):
     """Raised with the message of the check that failed."""
+
     name = "template.value_invalid"
 
 
@@ -61,6 +64,7 @@ class RequiredItemMissing(InvalidValue):
 
 class TemplateBindingInvalid(InvalidValue):
     """Raised with the message of the check that failed."""
+
     name = "template.binding_invalid"
 
 
@@ -110,8 +114,8 @@ class TemplateNotFound(NotFound):
 
 class BoundTemplateNotFound(TemplateNotFound):
     """A value binds a template that does not exist: the value is invalid (Handle 202), the name stays."""
+
     kind = Kind.INVALID_VALUE
 
     def __init__(self, message: str) -> None:
         DomainError.__init__(self, message)
-

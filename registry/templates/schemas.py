@@ -85,8 +85,17 @@ def template_out(template: Any, items: list[Any]) -> dict[str, Any]:
         "industrySpecific": template.industry_specific,
         "industryTrade": template.industry_trade,
         "industrySubclass": template.industry_subclass,
-        "items": [{"name": i.name, "idType": i.id_type, "idIndex": i.item_index, "required": i.required,
-                   "state": i.state, "metadata": i.item_metadata} for i in sorted(items, key=lambda i: i.item_index)],
+        "items": [
+            {
+                "name": i.name,
+                "idType": i.id_type,
+                "idIndex": i.item_index,
+                "required": i.required,
+                "state": i.state,
+                "metadata": i.item_metadata,
+            }
+            for i in sorted(items, key=lambda i: i.item_index)
+        ],
         "createdBy": template.created_by,
         "createdAt": template.created_at.isoformat(),
         "updatedAt": template.updated_at.isoformat(),

@@ -34,20 +34,34 @@ def _authorise(actor: Actor, prefix: str) -> None:
 
 
 def _item_row(template_id: int, item: Any) -> TemplateItem:
-    return TemplateItem(template_id=template_id, item_index=item.id_index, name=item.name, id_type=item.id_type,
-                        required=item.required, state=item.state,
-                        item_metadata=item.metadata.model_dump(by_alias=True, exclude_none=True))
+    return TemplateItem(
+        template_id=template_id,
+        item_index=item.id_index,
+        name=item.name,
+        id_type=item.id_type,
+        required=item.required,
+        state=item.state,
+        item_metadata=item.metadata.model_dump(by_alias=True, exclude_none=True),
+    )
 
 
 async def create(session: AsyncSession, actor: Actor, data: TemplateIn) -> dict[str, Any]:
     syntax.check_prefix(data.prefix)
     _authorise(actor, data.prefix)
     now = utcnow()
-    template = Template(prefix_key=syntax.canonical(data.prefix), prefix=data.prefix, version=data.version,
-                        description=data.description, industry_category=data.industry_category,
-                        industry_specific=data.industry_specific, industry_trade=data.industry_trade,
-                        industry_subclass=data.industry_subclass, created_by=actor.name, created_at=now,
-                        updated_at=now)
+    template = Template(
+        prefix_key=syntax.canonical(data.prefix),
+        prefix=data.prefix,
+        version=data.version,
+        description=data.description,
+        industry_category=data.industry_category,
+        industry_specific=data.industry_specific,
+        industry_trade=data.industry_trade,
+        industry_subclass=data.industry_subclass,
+        created_by=actor.name,
+        created_at=now,
+        updated_at=now,
+    )
     try:
         async with session.begin_nested():
             session.add(template)
@@ -58,9 +72,19 @@ async def create(session: AsyncSession, actor: Actor, data: TemplateIn) -> dict[
     session.add_all(items)
     await session.flush()
     out = template_out(template, items)
-    await journal.append(session, [journal.entry("template.published", f"{data.prefix}@{data.version}",
-                                                 template.prefix_key + "@" + data.version, actor.name, 1,
-                                                 template=out)])
+    await journal.append(
+        session,
+        [
+            journal.entry(
+                "template.published",
+                f"{data.prefix}@{data.version}",
+                template.prefix_key + "@" + data.version,
+                actor.name,
+                1,
+                template=out,
+            )
+        ],
+    )
     return out
 
 
@@ -90,9 +114,18 @@ async def update(session: AsyncSession, actor: Actor, data: TemplateIn) -> dict[
     template.updated_at = utcnow()
     await session.flush()
     out = template_out(template, list(existing.values()))
-    await journal.append(session, [journal.entry("template.updated", f"{data.prefix}@{data.version}",
-                                                 template.prefix_key + "@" + data.version, actor.name,
-                                                 template=out)])
+    await journal.append(
+        session,
+        [
+            journal.entry(
+                "template.updated",
+                f"{data.prefix}@{data.version}",
+                template.prefix_key + "@" + data.version,
+                actor.name,
+                template=out,
+            )
+        ],
+    )
     return out
 
 
@@ -110,8 +143,9 @@ async def list_for(session: AsyncSession, prefixes: list[str]) -> list[dict[str,
     return out
 
 
-async def compiled(session: AsyncSession, prefix: str, version: str,
-                   cache: dict[str, CompiledTemplate] | None = None) -> CompiledTemplate:
+async def compiled(
+    session: AsyncSession, prefix: str, version: str, cache: dict[str, CompiledTemplate] | None = None
+) -> CompiledTemplate:
     """The template ready for validation; ``cache`` (per request or batch) avoids reading it twice."""
     key = f"{syntax.canonical(prefix)}@{version}"
     if cache is not None and key in cache:
@@ -119,8 +153,7 @@ async def compiled(session: AsyncSession, prefix: str, version: str,
     template = await repository.get(session, syntax.canonical(prefix), version)
     if template is None:
         raise BoundTemplateNotFound(f"template {prefix} version {version} does not exist")
-    result = CompiledTemplate.build(template.prefix, template.version,
-                                    await repository.items_of(session, template.id))
+    result = CompiledTemplate.build(template.prefix, template.version, await repository.items_of(session, template.id))
     if cache is not None:
         cache[key] = result
     return result

@@ -81,8 +81,15 @@ class CompiledTemplate:
         compiled = {}
         for i in items:
             pattern = i.item_metadata.get("pattern")
-            compiled[i.item_index] = Item(i.item_index, i.id_type, i.name, i.required, i.state == 1,
-                                          i.item_metadata, re.compile(pattern) if pattern else None)
+            compiled[i.item_index] = Item(
+                i.item_index,
+                i.id_type,
+                i.name,
+                i.required,
+                i.state == 1,
+                i.item_metadata,
+                re.compile(pattern) if pattern else None,
+            )
         return cls(prefix, version, compiled)
 
     def validate(self, values: list[Value], *, identifier_mode: syntax.Mode = "strict") -> None:
@@ -126,15 +133,18 @@ class CompiledTemplate:
         kind = rule["type"]
         if kind == "string":
             if len(text) < rule.get("minLength", 0) or len(text) > rule.get("maxLength", 1024):
-                raise ItemValueInvalid(f"{item.where} must be {rule.get('minLength', 0)} to "
-                                       f"{rule.get('maxLength', 1024)} characters long", item=item.id_type)
+                raise ItemValueInvalid(
+                    f"{item.where} must be {rule.get('minLength', 0)} to {rule.get('maxLength', 1024)} characters long",
+                    item=item.id_type,
+                )
             if item.pattern is not None and not item.pattern.fullmatch(text):
                 raise ItemValueInvalid(f"{item.where} does not match {item.pattern.pattern}", item=item.id_type)
             if rule.get("enum") and text not in rule["enum"]:
                 raise ItemValueInvalid(f"{item.where} must be one of {', '.join(rule['enum'])}", item=item.id_type)
             if rule.get("check") == "vin" and not vin.is_valid(text):
-                raise ItemValueInvalid(f"{item.where}: {text!r} is not a VIN with a valid check digit",
-                                       item=item.id_type)
+                raise ItemValueInvalid(
+                    f"{item.where}: {text!r} is not a VIN with a valid check digit", item=item.id_type
+                )
         elif kind == "number":
             try:
                 number = float(text)
@@ -158,5 +168,6 @@ class CompiledTemplate:
                 try:
                     syntax.parse(ref.strip(), mode=identifier_mode)
                 except InvalidHandle as exc:
-                    raise ItemValueInvalid(f"{item.where}: {ref.strip()!r} is not an identifier ({exc})",
-                                           item=item.id_type) from None
+                    raise ItemValueInvalid(
+                        f"{item.where}: {ref.strip()!r} is not an identifier ({exc})", item=item.id_type
+                    ) from None

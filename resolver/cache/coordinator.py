@@ -36,14 +36,31 @@ _REDIS_TROUBLE = (RedisError, RedisClusterException, OSError, asyncio.TimeoutErr
 class CacheCoordinator:
     """One per worker process. Implements the database's commit hooks for the write side."""
 
-    def __init__(self, db: Database, redis: Redis | RedisCluster | None, *, capacity: int = 200_000,
-                 ttl_seconds: int = 86400, negative_ttl_seconds: int = 5, serve_locally: bool = True,
-                 wait_replicas: int = 0, wait_timeout_ms: int = 500):
+    def __init__(
+        self,
+        db: Database,
+        redis: Redis | RedisCluster | None,
+        *,
+        capacity: int = 200_000,
+        ttl_seconds: int = 86400,
+        negative_ttl_seconds: int = 5,
+        serve_locally: bool = True,
+        wait_replicas: int = 0,
+        wait_timeout_ms: int = 500,
+    ):
         self.db = db
         self.redis = redis
-        self.tier = RedisTier(redis, ttl_ms=ttl_seconds * 1000, negative_ttl_ms=negative_ttl_seconds * 1000,
-                              wait_replicas=wait_replicas, wait_timeout_ms=wait_timeout_ms) \
-            if redis is not None else None
+        self.tier = (
+            RedisTier(
+                redis,
+                ttl_ms=ttl_seconds * 1000,
+                negative_ttl_ms=negative_ttl_seconds * 1000,
+                wait_replicas=wait_replicas,
+                wait_timeout_ms=wait_timeout_ms,
+            )
+            if redis is not None
+            else None
+        )
         self.local = LocalTier(capacity, always_valid=redis is None)
         self.serve_locally = serve_locally
         self.worker_id = secrets.token_hex(6)

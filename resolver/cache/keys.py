@@ -24,6 +24,7 @@ SLOTS = 16384
 @dataclass(frozen=True, slots=True)
 class ShardKeys:
     """The keys that guard the records of one hash slot."""
+
     epoch: str
     young: str  # exists during the grace period after a new epoch: no fills
     wal: str  # the primary's WAL position after the latest acknowledged write touching this slot

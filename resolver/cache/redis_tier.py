@@ -26,11 +26,15 @@ class NotReplicated(RedisError):
     """Fewer replicas than required confirmed a change: a failover now could lose it."""
 
 
-_VERSION = "local function version_of(raw) if not raw then return -1, '' end " \
-           "local v, k = string.match(raw, '^(%d+)|(%a)|') return tonumber(v), k end "
+_VERSION = (
+    "local function version_of(raw) if not raw then return -1, '' end "
+    "local v, k = string.match(raw, '^(%d+)|(%a)|') return tonumber(v), k end "
+)
 
 # KEYS: record, epoch, young. ARGV: epoch token, version, encoded entry, ttl ms.
-_FILL = _VERSION + """
+_FILL = (
+    _VERSION
+    + """
 if redis.call('GET', KEYS[2]) ~= ARGV[1] or redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 local v, k = version_of(redis.call('GET', KEYS[1]))
 local fv = tonumber(ARGV[2])
@@ -38,18 +42,24 @@ if v > fv or (v == fv and k ~= 'P') then return 0 end
 redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
 return 1
 """
+)
 
 # KEYS: record. ARGV: version, encoded entry, ttl ms. A write's own marker or its committed version.
-_INSTALL = _VERSION + """
+_INSTALL = (
+    _VERSION
+    + """
 local v, k = version_of(redis.call('GET', KEYS[1]))
 local nv = tonumber(ARGV[1])
 if v > nv or (v == nv and k ~= 'P') then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 return 1
 """
+)
 
 # KEYS: records. ARGV: version, encoded entry, ttl ms for each record in turn. _INSTALL for many records at once.
-_INSTALL_MANY = _VERSION + """
+_INSTALL_MANY = (
+    _VERSION
+    + """
 for i, key in ipairs(KEYS) do
   local v, k = version_of(redis.call('GET', key))
   local nv = tonumber(ARGV[3 * i - 2])
@@ -57,6 +67,7 @@ for i, key in ipairs(KEYS) do
 end
 return 1
 """
+)
 _INSTALLS_PER_SCRIPT = 500  # Redis runs a script alone: a few hundred keys keep each turn well under a millisecond
 
 # KEYS: record. ARGV: encoded marker. Removes a rolled-back write's marker, and only that.
@@ -85,14 +96,19 @@ _NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] /
 # KEYS: leases. ARGV: channel, message, PUBLISH or SPUBLISH (cluster: the channel is in the leases' slot).
 # Publishes and returns the workers whose lease is live at that moment:
 # only they can hold what the message invalidates (a worker that gets a lease later starts empty).
-_PUBLISH = _NOW + """
+_PUBLISH = (
+    _NOW
+    + """
 local live = redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')
 redis.call(ARGV[3], ARGV[1], ARGV[2])
 return live
 """
+)
 
 # KEYS: leases, acks. ARGV: the workers to wait for. Those still live that have not acknowledged.
-_PENDING = _NOW + """
+_PENDING = (
+    _NOW
+    + """
 local pending = {}
 for _, worker in ipairs(ARGV) do
   local expiry = redis.call('ZSCORE', KEYS[1], worker)
@@ -102,6 +118,7 @@ for _, worker in ipairs(ARGV) do
 end
 return pending
 """
+)
 
 # KEYS: leases. ARGV: worker, lease ms. Renews in Redis time and drops leases long expired.
 _RENEW = """
@@ -114,14 +131,26 @@ return now
 
 
 class RedisTier:
-    def __init__(self, redis: Redis | RedisCluster, *, ttl_ms: int, negative_ttl_ms: int,
-                 marker_ttl_ms: int = 60_000, grace_ms: int = 2000, wait_replicas: int = 0,
-                 wait_timeout_ms: int = 500):
+    def __init__(
+        self,
+        redis: Redis | RedisCluster,
+        *,
+        ttl_ms: int,
+        negative_ttl_ms: int,
+        marker_ttl_ms: int = 60_000,
+        grace_ms: int = 2000,
+        wait_replicas: int = 0,
+        wait_timeout_ms: int = 500,
+    ):
         self.redis = redis
         self.cluster = isinstance(redis, RedisCluster)
         self.keys = KeyLayout(cluster=self.cluster)
-        self.ttl_ms, self.negative_ttl_ms, self.marker_ttl_ms, self.grace_ms = (ttl_ms, negative_ttl_ms,
-                                                                                 marker_ttl_ms, grace_ms)
+        self.ttl_ms, self.negative_ttl_ms, self.marker_ttl_ms, self.grace_ms = (
+            ttl_ms,
+            negative_ttl_ms,
+            marker_ttl_ms,
+            grace_ms,
+        )
         self.wait_replicas, self.wait_timeout_ms = wait_replicas, wait_timeout_ms
         self._node_clients: dict[str, Redis] = {}
         self._fill = redis.register_script(_FILL)
@@ -159,8 +188,7 @@ class RedisTier:
 
     async def raise_wal(self, position: int, keys: Iterable[str]) -> None:
         """Move the WAL watermark of the slots of ``keys`` up to ``position`` (never down)."""
-        await self._pipelined((self._raise_wal, [wal], [position])
-                              for wal in {self._shard_of(key).wal for key in keys})
+        await self._pipelined((self._raise_wal, [wal], [position]) for wal in {self._shard_of(key).wal for key in keys})
 
     def _shard_of(self, key: str) -> ShardKeys:
         """The guard keys in the slot of ``key``'s record."""
@@ -171,28 +199,35 @@ class RedisTier:
         return [record_key(key), shard.epoch, shard.young]
 
     async def fill_all(self, fills: Iterable[tuple[str, Entry, bytes]]) -> None:
-        await self._pipelined((self._fill, self._fill_keys(key), [epoch, entry.version, encode(entry),
-                                                                  self._ttl(entry)])
-                              for key, entry, epoch in fills)
+        await self._pipelined(
+            (self._fill, self._fill_keys(key), [epoch, entry.version, encode(entry), self._ttl(entry)])
+            for key, entry, epoch in fills
+        )
 
     async def epochs(self, keys: Iterable[str]) -> dict[str, bytes]:
         """The epoch token of each slot of ``keys`` (by epoch key), creating the ones Redis lost."""
         shards = {shard.epoch: shard for shard in map(self._shard_of, keys)}
-        tokens = await self._pipelined((self._ensure_epoch, [shard.epoch, shard.young],
-                                        [secrets.token_hex(8), self.grace_ms]) for shard in shards.values())
+        tokens = await self._pipelined(
+            (self._ensure_epoch, [shard.epoch, shard.young], [secrets.token_hex(8), self.grace_ms])
+            for shard in shards.values()
+        )
         return dict(zip(shards, tokens, strict=True))
 
     async def install_all(self, entries: Iterable[tuple[str, Entry]], *, marker: bool = False) -> None:
-        installs = [(record_key(key), [entry.version, encode(entry), self._install_ttl(entry, marker)])
-                    for key, entry in entries]
+        installs = [
+            (record_key(key), [entry.version, encode(entry), self._install_ttl(entry, marker)])
+            for key, entry in entries
+        ]
         if self.cluster:  # a script's keys must share a slot, and records' keys rarely do
             await self._pipelined((self._install, [key], args) for key, args in installs)
             return
         # one script per few hundred records: a batch's markers cost a handful of commands, not one per record
-        chunks = [installs[start:start + _INSTALLS_PER_SCRIPT]
-                  for start in range(0, len(installs), _INSTALLS_PER_SCRIPT)]
-        await self._pipelined((self._install_many, [key for key, _ in chunk], [a for _, args in chunk for a in args])
-                              for chunk in chunks)
+        chunks = [
+            installs[start : start + _INSTALLS_PER_SCRIPT] for start in range(0, len(installs), _INSTALLS_PER_SCRIPT)
+        ]
+        await self._pipelined(
+            (self._install_many, [key for key, _ in chunk], [a for _, args in chunk for a in args]) for chunk in chunks
+        )
 
     def _install_ttl(self, entry: Entry, marker: bool) -> int:
         """A write's marker lives a minute at most (a crashed writer's marker must not outlive it for long)."""
@@ -229,18 +264,28 @@ class RedisTier:
                 await stale.aclose()
             raise
         if replicas < self.wait_replicas:
-            raise NotReplicated(f"{replicas} of {self.wait_replicas} replicas confirmed within "
-                                f"{self.wait_timeout_ms} ms")
+            raise NotReplicated(
+                f"{replicas} of {self.wait_replicas} replicas confirmed within {self.wait_timeout_ms} ms"
+            )
 
     def _node_client(self, node: ClusterNode) -> Redis:
         """A plain client of one cluster node: commands on one connection (fences) and the subscription."""
         if node.name not in self._node_clients:
             options = self.redis.get_connection_kwargs()  # the cluster client's credentials and TLS settings
-            same = {k: v for k, v in options.items()
-                    if k.startswith("ssl_") or k in ("username", "password", "credential_provider")}
+            same = {
+                k: v
+                for k, v in options.items()
+                if k.startswith("ssl_") or k in ("username", "password", "credential_provider")
+            }
             connection_class = cast("type[AbstractConnection]", options["connection_class"])
-            pool = ConnectionPool(connection_class=connection_class, host=node.host, port=node.port,
-                                  socket_timeout=1, socket_connect_timeout=1, **same)
+            pool = ConnectionPool(
+                connection_class=connection_class,
+                host=node.host,
+                port=node.port,
+                socket_timeout=1,
+                socket_connect_timeout=1,
+                **same,
+            )
             self._node_clients[node.name] = Redis(connection_pool=pool)
         return self._node_clients[node.name]
 
@@ -263,7 +308,8 @@ class RedisTier:
     async def publish(self, message: bytes) -> list[bytes]:
         """Publish on the invalidation channel; returns the workers that must acknowledge."""
         workers: list[bytes] = await self._publish(
-            keys=[self.keys.leases], args=[self.keys.channel, message, "SPUBLISH" if self.cluster else "PUBLISH"])
+            keys=[self.keys.leases], args=[self.keys.channel, message, "SPUBLISH" if self.cluster else "PUBLISH"]
+        )
         return workers
 
     async def heartbeat(self, message: bytes) -> None:

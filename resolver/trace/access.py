@@ -34,8 +34,9 @@ class Access:
         if self._allowed is None:
             self._allowed = set()
             if self.actor.enterprise_id is not None or self.credit_code:
-                self._allowed = {*await events.owners_granting(self.session, self.actor.enterprise_id,
-                                                               self.credit_code)}
+                self._allowed = {
+                    *await events.owners_granting(self.session, self.actor.enterprise_id, self.credit_code)
+                }
                 if self.actor.enterprise_id is not None:
                     self._allowed.add(self.actor.enterprise_id)
         return self._allowed

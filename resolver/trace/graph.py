@@ -15,8 +15,9 @@ from resolver.trace.access import Access
 from resolver.trace.federation import Link, RemoteTrace, Status
 
 
-async def expand_local(session: AsyncSession, access: Access, keys: list[str],
-                       direction: str) -> tuple[dict[str, Status], list[Link]]:
+async def expand_local(
+    session: AsyncSession, access: Access, keys: list[str], direction: str
+) -> tuple[dict[str, Status], list[Link]]:
     """Statuses of this node's ``keys`` for the asking actor, and the links of those it may read."""
     if not keys:
         return {}, []
@@ -25,8 +26,9 @@ async def expand_local(session: AsyncSession, access: Access, keys: list[str],
     return statuses, [tuple(row) for row in await events.neighbours(session, found, direction)] if found else []
 
 
-async def trace(session: AsyncSession, access: Access, start: str, direction: str, depth: int,
-                remote: RemoteTrace | None = None) -> dict[str, Any]:
+async def trace(
+    session: AsyncSession, access: Access, start: str, direction: str, depth: int, remote: RemoteTrace | None = None
+) -> dict[str, Any]:
     link_direction = "up" if direction == "upstream" else "down"
     status: dict[str, Status] = {}
     level = {start: 0}
@@ -58,9 +60,18 @@ async def trace(session: AsyncSession, access: Access, start: str, direction: st
     local_ids = await events.event_ids(session, {e for refs in edges.values() for e in refs if isinstance(e, int)})
     spelling = {key: status.get(key, ("", key))[1] for key in level}
     return {
-        "root": spelling[start], "direction": direction, "depth": depth, "truncated": truncated,
+        "root": spelling[start],
+        "direction": direction,
+        "depth": depth,
+        "truncated": truncated,
         "nodes": [{"id": spelling[key], "status": status[key][0], "level": lvl} for key, lvl in level.items()],
-        "edges": [{"from": spelling[up], "to": spelling[down], "kind": kind,
-                   "events": sorted(filter(None, (local_ids.get(e) if isinstance(e, int) else e for e in refs)))}
-                  for (up, down, kind), refs in edges.items()],
+        "edges": [
+            {
+                "from": spelling[up],
+                "to": spelling[down],
+                "kind": kind,
+                "events": sorted(filter(None, (local_ids.get(e) if isinstance(e, int) else e for e in refs))),
+            }
+            for (up, down, kind), refs in edges.items()
+        ],
     }

@@ -28,12 +28,26 @@ def decode_token(token: str) -> tuple[datetime, int]:
         raise BadPageToken() from None
 
 
-async def events_of(session: AsyncSession, keys: list[str], *, event_types: list[str], biz_steps: list[str],
-                    since: datetime | None, until: datetime | None, location: str | None, per_page: int,
-                    after: tuple[datetime, int] | None) -> tuple[list[dict[str, Any]], str | None]:
-    query = (select(Event.body, Event.event_time, Event.seq).join(EventItem, EventItem.event_seq == Event.seq)
-             .where(EventItem.handle_key.in_(keys)).distinct()
-             .order_by(Event.event_time, Event.seq).limit(per_page + 1))
+async def events_of(
+    session: AsyncSession,
+    keys: list[str],
+    *,
+    event_types: list[str],
+    biz_steps: list[str],
+    since: datetime | None,
+    until: datetime | None,
+    location: str | None,
+    per_page: int,
+    after: tuple[datetime, int] | None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    query = (
+        select(Event.body, Event.event_time, Event.seq)
+        .join(EventItem, EventItem.event_seq == Event.seq)
+        .where(EventItem.handle_key.in_(keys))
+        .distinct()
+        .order_by(Event.event_time, Event.seq)
+        .limit(per_page + 1)
+    )
     if event_types:
         query = query.where(Event.event_type.in_(event_types))
     if biz_steps:
@@ -45,11 +59,7 @@ async def events_of(session: AsyncSession, keys: list[str], *, event_types: list
     if location is not None:
         query = query.where(or_(Event.biz_location == location, Event.read_point == location))
     if after is not None:
-        query = query.where(or_(Event.event_time > after[0], and_(Event.event_time == after[0],
-                                                                  Event.seq > after[1])))
+        query = query.where(or_(Event.event_time > after[0], and_(Event.event_time == after[0], Event.seq > after[1])))
     rows = (await session.execute(query)).all()
     token = encode_token(rows[per_page - 1][1], rows[per_page - 1][2]) if len(rows) > per_page else None
     return [row[0] for row in rows[:per_page]], token
-
-
-

@@ -50,8 +50,9 @@ def _owned(node_key: str, entry: dict[str, Any]) -> bool:
     return prefix == node_key or prefix.startswith(node_key + ".")
 
 
-def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db", *, auto_approve: bool = True,
-                        homing_ttl: int = 300) -> FastAPI:
+def create_toplevel_app(
+    database_url: str = "sqlite+aiosqlite:///./toplevel.db", *, auto_approve: bool = True, homing_ttl: int = 300
+) -> FastAPI:
     engine = create_async_engine(database_url)
 
     @asynccontextmanager
@@ -82,14 +83,28 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
             if known is not None and known.key_id != key_id(key):
                 return _problem(409, "sync.key_mismatch", f"{node_prefix} is registered with another key")
             if known is None:
-                await connection.execute(nodes.insert().values(
-                    node_prefix=node_prefix, key_id=key_id(key), public_key=data["publicKey"],
-                    service_url=service_url, acknowledged=0, registered_at=datetime.now(UTC)))
+                await connection.execute(
+                    nodes.insert().values(
+                        node_prefix=node_prefix,
+                        key_id=key_id(key),
+                        public_key=data["publicKey"],
+                        service_url=service_url,
+                        acknowledged=0,
+                        registered_at=datetime.now(UTC),
+                    )
+                )
             else:
-                await connection.execute(update(nodes).where(nodes.c.node_prefix == node_prefix)
-                                         .values(service_url=service_url))
-        return JSONBody({"nodePrefix": node_prefix, "keyId": key_id(key),
-                         "acknowledged": known.acknowledged if known is not None else 0}, status_code=201)
+                await connection.execute(
+                    update(nodes).where(nodes.c.node_prefix == node_prefix).values(service_url=service_url)
+                )
+        return JSONBody(
+            {
+                "nodePrefix": node_prefix,
+                "keyId": key_id(key),
+                "acknowledged": known.acknowledged if known is not None else 0,
+            },
+            status_code=201,
+        )
 
     async def _signed(connection, node_prefix: str, request: Request) -> tuple[Any, Any, Response | None]:
         """(node, parsed body, None) for a request signed by the registered node's key, else a refusal."""
@@ -116,28 +131,54 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
                 seqs = [int(e["seq"]) for e in entries]
             except (KeyError, ValueError, TypeError):
                 return _problem(400, "sync.bad_request", "after, last and entries are required")
-            if data.get("nodePrefix") != node_prefix or seqs != sorted(set(seqs)) or \
-                    any(not after < s <= last for s in seqs):
+            if (
+                data.get("nodePrefix") != node_prefix
+                or seqs != sorted(set(seqs))
+                or any(not after < s <= last for s in seqs)
+            ):
                 return _problem(400, "sync.bad_batch", "entries must be in order, unique, within (after, last]")
             node_key = _canonical(node_prefix)
             foreign = next((e for e in entries if not _owned(node_key, e)), None)
             if foreign is not None:
-                return _problem(422, "sync.foreign_prefix", f"{foreign['subject']} is not under {node_prefix}",
-                                seq=foreign["seq"])
+                return _problem(
+                    422, "sync.foreign_prefix", f"{foreign['subject']} is not under {node_prefix}", seq=foreign["seq"]
+                )
             if after <= node.acknowledged and entries:
                 now = datetime.now(UTC)
-                await connection.execute(_insert_ignoring_conflicts(engine, journal), [
-                    {"node_prefix": node_prefix, "seq": e["seq"], "kind": e["kind"],
-                     "subject_key": _canonical(e["subjectKey"]), "entry": e, "received_at": now} for e in entries])
+                await connection.execute(
+                    _insert_ignoring_conflicts(engine, journal),
+                    [
+                        {
+                            "node_prefix": node_prefix,
+                            "seq": e["seq"],
+                            "kind": e["kind"],
+                            "subject_key": _canonical(e["subjectKey"]),
+                            "entry": e,
+                            "received_at": now,
+                        }
+                        for e in entries
+                    ],
+                )
                 await _digest(connection, node_prefix, entries)
             accepted = max(node.acknowledged, last) if after <= node.acknowledged else node.acknowledged
-            await connection.execute(update(nodes).where(nodes.c.node_prefix == node_prefix)
-                                     .values(acknowledged=accepted))
-            pending = (await connection.execute(select(decisions).where(
-                decisions.c.node_prefix == node_prefix, decisions.c.settled == 0,
-                decisions.c.decision != "pending"))).all()
-        return JSONBody({"accepted": accepted, "decisions": [
-            {"prefix": d.prefix, "decision": d.decision, "reason": d.reason} for d in pending]})
+            await connection.execute(
+                update(nodes).where(nodes.c.node_prefix == node_prefix).values(acknowledged=accepted)
+            )
+            pending = (
+                await connection.execute(
+                    select(decisions).where(
+                        decisions.c.node_prefix == node_prefix,
+                        decisions.c.settled == 0,
+                        decisions.c.decision != "pending",
+                    )
+                )
+            ).all()
+        return JSONBody(
+            {
+                "accepted": accepted,
+                "decisions": [{"prefix": d.prefix, "decision": d.decision, "reason": d.reason} for d in pending],
+            }
+        )
 
     async def _digest(connection, node_prefix: str, entries: list[dict[str, Any]]) -> None:
         """Decide prefix applications and keep the homing table from what the node reported."""
@@ -147,14 +188,23 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
             awaiting = isinstance(entry.get("payload"), dict) and entry["payload"].get("awaiting") == "upstream"
             if kind == "prefix.approved" and awaiting:
                 # auto-approval decides at once; in manual mode the operator decides through /v1/applications
-                await connection.execute(_insert_ignoring_conflicts(engine, decisions).values(
-                    prefix_key=key, node_prefix=node_prefix, prefix=prefix,
-                    decision="approved" if auto_approve else "pending", settled=0))
+                await connection.execute(
+                    _insert_ignoring_conflicts(engine, decisions).values(
+                        prefix_key=key,
+                        node_prefix=node_prefix,
+                        prefix=prefix,
+                        decision="approved" if auto_approve else "pending",
+                        settled=0,
+                    )
+                )
             elif kind in ("prefix.enabled", "prefix.rejected", "prefix.deleted"):
                 await connection.execute(update(decisions).where(decisions.c.prefix_key == key).values(settled=1))
                 if kind == "prefix.enabled":
-                    await connection.execute(_insert_ignoring_conflicts(engine, homes).values(
-                        prefix_key=key, prefix=prefix, node_prefix=node_prefix))
+                    await connection.execute(
+                        _insert_ignoring_conflicts(engine, homes).values(
+                            prefix_key=key, prefix=prefix, node_prefix=node_prefix
+                        )
+                    )
                 else:
                     await connection.execute(homes.delete().where(homes.c.prefix_key == key))
 
@@ -166,11 +216,19 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
                 return refused
             day = str(data.get("day", ""))
             registrations, resolutions = data.get("registrations", {}), data.get("resolutions", {})
-            await connection.execute(statistics.delete().where(statistics.c.node_prefix == node_prefix,
-                                                               statistics.c.day == day))
-            rows = [{"node_prefix": node_prefix, "day": day, "prefix": p,
-                     "registrations": int(registrations.get(p, 0)), "resolutions": int(resolutions.get(p, 0))}
-                    for p in sorted(set(registrations) | set(resolutions))]
+            await connection.execute(
+                statistics.delete().where(statistics.c.node_prefix == node_prefix, statistics.c.day == day)
+            )
+            rows = [
+                {
+                    "node_prefix": node_prefix,
+                    "day": day,
+                    "prefix": p,
+                    "registrations": int(registrations.get(p, 0)),
+                    "resolutions": int(resolutions.get(p, 0)),
+                }
+                for p in sorted(set(registrations) | set(resolutions))
+            ]
             if rows:
                 await connection.execute(statistics.insert(), rows)
         return Response(status_code=204)
@@ -182,13 +240,21 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
             if refused is not None:
                 return refused
             await connection.execute(heartbeats.delete().where(heartbeats.c.node_prefix == node_prefix))
-            await connection.execute(heartbeats.insert().values(node_prefix=node_prefix, body=data,
-                                                                received_at=datetime.now(UTC)))
-            pending = (await connection.execute(select(decisions).where(
-                decisions.c.node_prefix == node_prefix, decisions.c.settled == 0,
-                decisions.c.decision != "pending"))).all()
-        return JSONBody({"decisions": [{"prefix": d.prefix, "decision": d.decision, "reason": d.reason}
-                                       for d in pending]})
+            await connection.execute(
+                heartbeats.insert().values(node_prefix=node_prefix, body=data, received_at=datetime.now(UTC))
+            )
+            pending = (
+                await connection.execute(
+                    select(decisions).where(
+                        decisions.c.node_prefix == node_prefix,
+                        decisions.c.settled == 0,
+                        decisions.c.decision != "pending",
+                    )
+                )
+            ).all()
+        return JSONBody(
+            {"decisions": [{"prefix": d.prefix, "decision": d.decision, "reason": d.reason} for d in pending]}
+        )
 
     @app.post("/v1/nodes/{node_prefix}/snapshot", status_code=201)
     async def import_snapshot(node_prefix: str, request: Request) -> Response:
@@ -199,25 +265,40 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
                 return _problem(401, "sync.unknown_node", f"{node_prefix} is not registered")
             try:
                 header, rows = read_snapshot(
-                    body, Ed25519PublicKey.from_public_bytes(base64.b64decode(node.public_key)))
+                    body, Ed25519PublicKey.from_public_bytes(base64.b64decode(node.public_key))
+                )
             except SnapshotInvalid as exc:
                 return _problem(401, "sync.bad_snapshot", str(exc))
             if header.get("nodePrefix") != node_prefix:
                 return _problem(400, "sync.bad_snapshot", "the snapshot belongs to another node")
             await connection.execute(records.delete().where(records.c.node_prefix == node_prefix))
             if rows:
-                await connection.execute(records.insert(), [
-                    {"handle_key": _canonical(r["handle"]), "node_prefix": node_prefix, "handle": r["handle"],
-                     "version": r["version"], "record_values": r["values"]} for r in rows])
-        return JSONBody({"nodePrefix": node_prefix, "records": len(rows), "journalSeq": header.get("journalSeq")},
-                        status_code=201)
+                await connection.execute(
+                    records.insert(),
+                    [
+                        {
+                            "handle_key": _canonical(r["handle"]),
+                            "node_prefix": node_prefix,
+                            "handle": r["handle"],
+                            "version": r["version"],
+                            "record_values": r["values"],
+                        }
+                        for r in rows
+                    ],
+                )
+        return JSONBody(
+            {"nodePrefix": node_prefix, "records": len(rows), "journalSeq": header.get("journalSeq")}, status_code=201
+        )
 
     @app.get("/api/handles/{handle:path}")
     async def resolve_imported(handle: str) -> Response:
         """Read-only resolution of imported snapshots (emergency takeover): public values, Handle.Net shape."""
         async with engine.connect() as connection:
-            row = (await connection.execute(select(records.c.record_values).where(
-                records.c.handle_key == _canonical(handle)))).first()
+            row = (
+                await connection.execute(
+                    select(records.c.record_values).where(records.c.handle_key == _canonical(handle))
+                )
+            ).first()
         if row is None:
             return JSONBody({"responseCode": 100, "handle": handle, "message": "handle not found"}, status_code=404)
         return JSONBody({"responseCode": 1, "handle": handle, "values": [render(v) for v in public_view(row[0])]})
@@ -240,9 +321,11 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
         except (orjson.JSONDecodeError, KeyError, AssertionError, TypeError):
             return _problem(400, "sync.bad_request", "decision must be approved or rejected")
         async with engine.begin() as connection:
-            result = await connection.execute(update(decisions).where(
-                decisions.c.prefix_key == _canonical(prefix), decisions.c.decision == "pending")
-                .values(decision=decision, reason=data.get("reason")))
+            result = await connection.execute(
+                update(decisions)
+                .where(decisions.c.prefix_key == _canonical(prefix), decisions.c.decision == "pending")
+                .values(decision=decision, reason=data.get("reason"))
+            )
         if result.rowcount == 0:
             return _problem(404, "sync.no_application", f"no application for {prefix} is waiting")
         return JSONBody({"prefix": prefix, "decision": decision})
@@ -251,8 +334,13 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
     async def homing(prefix: str) -> Response:
         key = _canonical(prefix)
         async with engine.connect() as connection:
-            rows = (await connection.execute(select(homes.c.prefix_key, nodes.c.node_prefix, nodes.c.service_url)
-                                             .join(nodes, nodes.c.node_prefix == homes.c.node_prefix))).all()
+            rows = (
+                await connection.execute(
+                    select(homes.c.prefix_key, nodes.c.node_prefix, nodes.c.service_url).join(
+                        nodes, nodes.c.node_prefix == homes.c.node_prefix
+                    )
+                )
+            ).all()
             registered = (await connection.execute(select(nodes.c.node_prefix, nodes.c.service_url))).all()
         candidates = [(p, n, u) for p, n, u in rows] + [(_canonical(n), n, u) for n, u in registered]
         matches = [c for c in candidates if key == c[0] or key.startswith(c[0] + ".")]
@@ -267,17 +355,33 @@ def create_toplevel_app(database_url: str = "sqlite+aiosqlite:///./toplevel.db",
             node = await _node(connection, node_prefix)
             if node is None:
                 return _problem(404, "sync.unknown_node", f"{node_prefix} is not registered")
-            kinds: dict[str, int] = dict((await connection.execute(
-                select(journal.c.kind, func.count()).where(journal.c.node_prefix == node_prefix)
-                .group_by(journal.c.kind))).all())
-            beat = (await connection.execute(select(heartbeats.c.body).where(
-                heartbeats.c.node_prefix == node_prefix))).scalar_one_or_none()
-            stats = (await connection.execute(select(statistics).where(
-                statistics.c.node_prefix == node_prefix))).all()
-        return JSONBody({"nodePrefix": node_prefix, "keyId": node.key_id, "publicKey": node.public_key,
-                         "serviceUrl": node.service_url,
-                         "acknowledged": node.acknowledged, "entries": kinds, "heartbeat": beat,
-                         "statistics": [{"day": r.day, "prefix": r.prefix, "registrations": r.registrations,
-                                         "resolutions": r.resolutions} for r in stats]})
+            kinds: dict[str, int] = dict(
+                (
+                    await connection.execute(
+                        select(journal.c.kind, func.count())
+                        .where(journal.c.node_prefix == node_prefix)
+                        .group_by(journal.c.kind)
+                    )
+                ).all()
+            )
+            beat = (
+                await connection.execute(select(heartbeats.c.body).where(heartbeats.c.node_prefix == node_prefix))
+            ).scalar_one_or_none()
+            stats = (await connection.execute(select(statistics).where(statistics.c.node_prefix == node_prefix))).all()
+        return JSONBody(
+            {
+                "nodePrefix": node_prefix,
+                "keyId": node.key_id,
+                "publicKey": node.public_key,
+                "serviceUrl": node.service_url,
+                "acknowledged": node.acknowledged,
+                "entries": kinds,
+                "heartbeat": beat,
+                "statistics": [
+                    {"day": r.day, "prefix": r.prefix, "registrations": r.registrations, "resolutions": r.resolutions}
+                    for r in stats
+                ],
+            }
+        )
 
     return app

@@ -10,7 +10,8 @@ from foundation.db import JsonType
 metadata = MetaData()
 
 nodes = Table(
-    "toplevel_nodes", metadata,
+    "toplevel_nodes",
+    metadata,
     Column("node_prefix", String(128), primary_key=True),
     Column("key_id", String(16), nullable=False),
     Column("public_key", Text, nullable=False),  # base64 of the raw Ed25519 key
@@ -20,7 +21,8 @@ nodes = Table(
 )
 
 journal = Table(
-    "toplevel_journal", metadata,
+    "toplevel_journal",
+    metadata,
     Column("node_prefix", String(128), primary_key=True),
     Column("seq", BigInteger, primary_key=True),
     Column("kind", String(64), nullable=False),
@@ -30,7 +32,8 @@ journal = Table(
 )
 
 decisions = Table(
-    "toplevel_decisions", metadata,
+    "toplevel_decisions",
+    metadata,
     Column("prefix_key", String(128), primary_key=True),
     Column("node_prefix", String(128), nullable=False),
     Column("prefix", String(128), nullable=False),
@@ -40,14 +43,16 @@ decisions = Table(
 )
 
 homes = Table(
-    "toplevel_homes", metadata,
+    "toplevel_homes",
+    metadata,
     Column("prefix_key", String(128), primary_key=True),
     Column("prefix", String(128), nullable=False),
     Column("node_prefix", String(128), nullable=False),
 )
 
 statistics = Table(
-    "toplevel_statistics", metadata,
+    "toplevel_statistics",
+    metadata,
     Column("node_prefix", String(128), primary_key=True),
     Column("day", String(10), primary_key=True),
     Column("prefix", String(128), primary_key=True),
@@ -56,14 +61,16 @@ statistics = Table(
 )
 
 heartbeats = Table(
-    "toplevel_heartbeats", metadata,
+    "toplevel_heartbeats",
+    metadata,
     Column("node_prefix", String(128), primary_key=True),
     Column("body", JsonType, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
 )
 
 records = Table(
-    "toplevel_records", metadata,  # imported snapshots: served read-only during an emergency takeover
+    "toplevel_records",
+    metadata,  # imported snapshots: served read-only during an emergency takeover
     Column("handle_key", Text, primary_key=True),
     Column("node_prefix", String(128), nullable=False),
     Column("handle", Text, nullable=False),

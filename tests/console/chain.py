@@ -32,11 +32,20 @@ def _vin(serial: int) -> str:
 
 
 def _part(handle: str, source: str, name: str) -> dict:
-    fields = [(2000, "partNo", "DR-FL-01"), (2001, "partName", name), (2002, "batchNo", "B00042"),
-              (2003, "supplierCode", "SUP-0042"), (2004, "productionDate", "2026-11-22"),
-              (2005, "materialIds", source), (2006, "inspectionResult", "qualified")]
-    return {"handle": handle, "templateVersion": "auto-part-1.0",
-            "value": [{"index": i, "type": t, "data": v} for i, t, v in fields]}
+    fields = [
+        (2000, "partNo", "DR-FL-01"),
+        (2001, "partName", name),
+        (2002, "batchNo", "B00042"),
+        (2003, "supplierCode", "SUP-0042"),
+        (2004, "productionDate", "2026-11-22"),
+        (2005, "materialIds", source),
+        (2006, "inspectionResult", "qualified"),
+    ]
+    return {
+        "handle": handle,
+        "templateVersion": "auto-part-1.0",
+        "value": [{"index": i, "type": t, "data": v} for i, t, v in fields],
+    }
 
 
 def _event(kind: str, step: str, time: str, **fields) -> dict:
@@ -65,48 +74,93 @@ async def seed(http: httpx.AsyncClient) -> Chain:
 
     heat = f"{mill.prefix}/HEAT-2611-0042"
     coils = [coil(mill.prefix, n, heatNo="H2611-0042") for n in (1, 2)]
-    await _register(http, mill, [{"handle": heat, "value": [
-        {"index": 1, "type": "URL", "data": "https://mill.example/heat/2611-0042"}]}, *coils])
+    await _register(
+        http,
+        mill,
+        [
+            {"handle": heat, "value": [{"index": 1, "type": "URL", "data": "https://mill.example/heat/2611-0042"}]},
+            *coils,
+        ],
+    )
     coils = [c["handle"] for c in coils]
-    await _capture(http, mill,
-                   _event("TransformationEvent", "commissioning", "2026-11-20T08:00:00",
-                          inputEPCList=[heat], outputEPCList=coils),
-                   _event("ObjectEvent", "shipping", "2026-11-21T09:30:00", action="OBSERVE", epcList=coils,
-                          disposition="in_transit"))
+    await _capture(
+        http,
+        mill,
+        _event("TransformationEvent", "commissioning", "2026-11-20T08:00:00", inputEPCList=[heat], outputEPCList=coils),
+        _event(
+            "ObjectEvent", "shipping", "2026-11-21T09:30:00", action="OBSERVE", epcList=coils, disposition="in_transit"
+        ),
+    )
 
     parts = [f"{maker.prefix}/PART-DR-{n:06d}" for n in (1, 2)]
     vehicle = f"{maker.prefix}/VIN-{_vin(1)}"
-    await _register(http, maker, [_part(parts[0], coils[0], "车门外板"), _part(parts[1], coils[0], "车门内板"),
-                                  {"handle": vehicle, "templateVersion": "vehicle-1.0", "value": [
-                                      {"index": 2000, "type": "vin", "data": vehicle.rsplit("-", 1)[1]},
-                                      {"index": 2001, "type": "model", "data": "EV-7"},
-                                      {"index": 2003, "type": "plant", "data": "宁波工厂"},
-                                      {"index": 2004, "type": "productionDate", "data": "2026-11-25"},
-                                      {"index": 2005, "type": "componentIds", "data": ",".join(parts)}]}])
+    await _register(
+        http,
+        maker,
+        [
+            _part(parts[0], coils[0], "车门外板"),
+            _part(parts[1], coils[0], "车门内板"),
+            {
+                "handle": vehicle,
+                "templateVersion": "vehicle-1.0",
+                "value": [
+                    {"index": 2000, "type": "vin", "data": vehicle.rsplit("-", 1)[1]},
+                    {"index": 2001, "type": "model", "data": "EV-7"},
+                    {"index": 2003, "type": "plant", "data": "宁波工厂"},
+                    {"index": 2004, "type": "productionDate", "data": "2026-11-25"},
+                    {"index": 2005, "type": "componentIds", "data": ",".join(parts)},
+                ],
+            },
+        ],
+    )
     crate, pallet = f"{packer.prefix}/CRATE-00001", f"{packer.prefix}/PALLET-0001"
-    await _register(http, packer, [
-        {"handle": crate, "templateVersion": "pack-unit-1.0", "value": [
-            {"index": 2000, "type": "packagingType", "data": "crate"}, {"index": 2001, "type": "material",
-                                                                        "data": "HDPE"},
-            {"index": 2003, "type": "tareWeight", "data": "2.4"},
-            {"index": 2004, "type": "dimensions", "data": "800x600x400"},
-            {"index": 2010, "type": "manufactureDate", "data": "2026-01-10"}]},
-        {"handle": pallet, "templateVersion": "pallet-1.0", "value": [
-            {"index": 2000, "type": "material", "data": "wood"},
-            {"index": 2001, "type": "dimensions", "data": "1200x1000x150"},
-            {"index": 2002, "type": "tareWeight", "data": "22"}, {"index": 2003, "type": "ratedLoad", "data": "1500"},
-            {"index": 2006, "type": "manufactureDate", "data": "2025-12-01"}]}])
-    await _capture(http, maker,
-                   _event("ObjectEvent", "receiving", "2026-11-22T07:45:00", action="OBSERVE", epcList=[coils[0]],
-                          disposition="active"),
-                   _event("TransformationEvent", "commissioning", "2026-11-22T10:00:00",
-                          inputEPCList=[coils[0]], outputEPCList=parts),
-                   _event("AggregationEvent", "packing", "2026-11-22T15:00:00", action="ADD", parentID=crate,
-                          childEPCs=parts),
-                   _event("AggregationEvent", "loading", "2026-11-22T16:00:00", action="ADD", parentID=pallet,
-                          childEPCs=[crate]),
-                   _event("AggregationEvent", "unpacking", "2026-11-25T08:00:00", action="DELETE", parentID=crate,
-                          childEPCs=parts),
-                   _event("TransformationEvent", "assembling", "2026-11-25T14:00:00", inputEPCList=parts,
-                          outputEPCList=[vehicle]))
+    await _register(
+        http,
+        packer,
+        [
+            {
+                "handle": crate,
+                "templateVersion": "pack-unit-1.0",
+                "value": [
+                    {"index": 2000, "type": "packagingType", "data": "crate"},
+                    {"index": 2001, "type": "material", "data": "HDPE"},
+                    {"index": 2003, "type": "tareWeight", "data": "2.4"},
+                    {"index": 2004, "type": "dimensions", "data": "800x600x400"},
+                    {"index": 2010, "type": "manufactureDate", "data": "2026-01-10"},
+                ],
+            },
+            {
+                "handle": pallet,
+                "templateVersion": "pallet-1.0",
+                "value": [
+                    {"index": 2000, "type": "material", "data": "wood"},
+                    {"index": 2001, "type": "dimensions", "data": "1200x1000x150"},
+                    {"index": 2002, "type": "tareWeight", "data": "22"},
+                    {"index": 2003, "type": "ratedLoad", "data": "1500"},
+                    {"index": 2006, "type": "manufactureDate", "data": "2025-12-01"},
+                ],
+            },
+        ],
+    )
+    await _capture(
+        http,
+        maker,
+        _event(
+            "ObjectEvent",
+            "receiving",
+            "2026-11-22T07:45:00",
+            action="OBSERVE",
+            epcList=[coils[0]],
+            disposition="active",
+        ),
+        _event(
+            "TransformationEvent", "commissioning", "2026-11-22T10:00:00", inputEPCList=[coils[0]], outputEPCList=parts
+        ),
+        _event("AggregationEvent", "packing", "2026-11-22T15:00:00", action="ADD", parentID=crate, childEPCs=parts),
+        _event("AggregationEvent", "loading", "2026-11-22T16:00:00", action="ADD", parentID=pallet, childEPCs=[crate]),
+        _event(
+            "AggregationEvent", "unpacking", "2026-11-25T08:00:00", action="DELETE", parentID=crate, childEPCs=parts
+        ),
+        _event("TransformationEvent", "assembling", "2026-11-25T14:00:00", inputEPCList=parts, outputEPCList=[vehicle]),
+    )
     return Chain(mill, maker, packer, heat, coils, parts, vehicle, crate, pallet)

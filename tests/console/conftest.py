@@ -45,8 +45,13 @@ def browser(chromium: Path) -> Iterator[webdriver.Chrome]:
     options = webdriver.ChromeOptions()
     options.binary_location = str(chromium)
     # --no-sandbox: Chromium refuses its sandbox when run as root, as the suite is in CI.
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1300,1000",
-                     "--lang=zh-CN"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1300,1000",
+        "--lang=zh-CN",
+    ):
         options.add_argument(argument)
     options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh,en"})
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})

@@ -27,14 +27,20 @@ HOSTILE = '<img src=x onerror="alert(2)"><script>alert(3)</script>'
 
 
 def _node_env(database_url: str) -> dict[str, str]:
-    return {"SECNODE_DATABASE_URL": database_url, "SECNODE_REDIS_URL": redis_database(REDIS_DB),
-            "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD, "SECNODE_DATABASE_POOL_SIZE": "4"}
+    return {
+        "SECNODE_DATABASE_URL": database_url,
+        "SECNODE_REDIS_URL": redis_database(REDIS_DB),
+        "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "SECNODE_DATABASE_POOL_SIZE": "4",
+    }
 
 
 def _graph(driver: WebDriver) -> dict[str, tuple[str, str]]:
     """The drawn trace: identifier -> (industry, status)."""
-    return {node.get_attribute("data-handle"): (node.get_attribute("data-industry"), node.get_attribute("data-status"))
-            for node in driver.find_elements(By.CSS_SELECTOR, "#trace-graph g.node")}
+    return {
+        node.get_attribute("data-handle"): (node.get_attribute("data-industry"), node.get_attribute("data-status"))
+        for node in driver.find_elements(By.CSS_SELECTOR, "#trace-graph g.node")
+    }
 
 
 def _cell(driver: WebDriver, index: int, column: int) -> str:
@@ -60,14 +66,22 @@ async def test_a_visitor_and_an_enterprise_use_the_console(browser: WebDriver, a
                 # the console owns "/" only: the proxy face still redirects identifiers to their URL
                 heat = await http.get(f"/{chain.heat}")
                 assert heat.status_code == 302 and heat.headers["location"] == "https://mill.example/heat/2611-0042"
-                hostile = await http.put(f"/api/handles/{chain.maker.prefix}/NOTE-1", headers=chain.maker.handle_admin,
-                                         json=[{"index": 1, "type": "URL", "data": "javascript:alert(1)"},
-                                               {"index": 2, "type": "NOTE", "data": HOSTILE}])
+                hostile = await http.put(
+                    f"/api/handles/{chain.maker.prefix}/NOTE-1",
+                    headers=chain.maker.handle_admin,
+                    json=[
+                        {"index": 1, "type": "URL", "data": "javascript:alert(1)"},
+                        {"index": 2, "type": "NOTE", "data": HOSTILE},
+                    ],
+                )
                 assert hostile.status_code == 201, hostile.text
             _hostile_values_stay_text(browser, node, f"{chain.maker.prefix}/NOTE-1")
             _walk(browser, node, chain, artifacts)
-    problems = [entry["message"] for entry in browser.get_log("browser")
-                if "Content Security Policy" in entry["message"] or "Uncaught" in entry["message"]]
+    problems = [
+        entry["message"]
+        for entry in browser.get_log("browser")
+        if "Content Security Policy" in entry["message"] or "Uncaught" in entry["message"]
+    ]
     assert not problems, problems
     assert time.monotonic() - started < 60
 
@@ -95,7 +109,7 @@ def _walk(driver: WebDriver, node: str, chain: Chain, artifacts: Path) -> None:
     assert (_cell(driver, 2000, 2), _cell(driver, 2000, 4)) == ("零件号", "DR-FL-01")
     assert (_cell(driver, 2001, 2), _cell(driver, 2001, 4)) == ("零件名称", "车门外板")
     assert _cell(driver, 2005, 2) == "材料标识"
-    assert driver.find_element(By.CSS_SELECTOR, '#record-values a[data-handle]').text == coil  # a reference
+    assert driver.find_element(By.CSS_SELECTOR, "#record-values a[data-handle]").text == coil  # a reference
     assert driver.find_element(By.CSS_SELECTOR, ".facts .chip").text == "汽车"
     wait.until(lambda d: d.execute_script("return document.getElementById('qr').naturalWidth") > 0)
     _snap(driver, artifacts, "01-record-zh.png")
@@ -117,9 +131,14 @@ def _walk(driver: WebDriver, node: str, chain: Chain, artifacts: Path) -> None:
     # the trace: heat -> coil -> this panel -> crate -> pallet, and the vehicle it went into
     driver.find_element(By.ID, "tab-view-trace").click()
     wait.until(shown.presence_of_element_located((By.ID, "trace-graph")))
-    assert _graph(driver) == {chain.heat: ("other", "found"), coil: ("steel", "found"), part: ("automotive", "found"),
-                              chain.vehicle: ("automotive", "found"), chain.crate: ("packaging", "found"),
-                              chain.pallet: ("packaging", "found")}
+    assert _graph(driver) == {
+        chain.heat: ("other", "found"),
+        coil: ("steel", "found"),
+        part: ("automotive", "found"),
+        chain.vehicle: ("automotive", "found"),
+        chain.crate: ("packaging", "found"),
+        chain.pallet: ("packaging", "found"),
+    }
     assert driver.find_element(By.CSS_SELECTOR, "#trace-graph g.root").get_attribute("data-handle") == part
     assert len(driver.find_elements(By.CSS_SELECTOR, "#trace-graph path.edge")) == 5
     _snap(driver, artifacts, "03-trace-zh.png")
@@ -147,8 +166,9 @@ def _walk(driver: WebDriver, node: str, chain: Chain, artifacts: Path) -> None:
     _snap(driver, artifacts, "05-workspace-en.png", "enterprise")
     driver.find_element(By.ID, "ent-search").send_keys("vin")
     driver.find_element(By.CSS_SELECTOR, "#enterprise form button[type=submit]").click()
-    wait.until(lambda d: [a.text for a in d.find_elements(By.CSS_SELECTOR, "#ent-identifier-table a")]
-               == [chain.vehicle])
+    wait.until(
+        lambda d: [a.text for a in d.find_elements(By.CSS_SELECTOR, "#ent-identifier-table a")] == [chain.vehicle]
+    )
     driver.find_element(By.ID, "tab-ent-stats").click()
     wait.until(shown.text_to_be_present_in_element((By.ID, "stat-total"), str(len(listed))))
     _snap(driver, artifacts, "06-statistics-en.png", "enterprise")

@@ -24,8 +24,11 @@ async def test_root_is_the_console_and_identifiers_still_go_through_the_proxy(cl
 
     tenant = await onboard(client, "proxyface")
     handle = f"{tenant.prefix}/DOC-1"
-    put = await client.put(f"/api/handles/{handle}", headers=tenant.handle_admin,
-                           json=[{"index": 1, "type": "URL", "data": "https://example.com/doc/1"}])
+    put = await client.put(
+        f"/api/handles/{handle}",
+        headers=tenant.handle_admin,
+        json=[{"index": 1, "type": "URL", "data": "https://example.com/doc/1"}],
+    )
     assert put.status_code == 201, put.text
     redirect = await client.get(f"/{handle}")
     assert redirect.status_code == 302 and redirect.headers["location"] == "https://example.com/doc/1"
@@ -34,15 +37,18 @@ async def test_root_is_the_console_and_identifiers_still_go_through_the_proxy(cl
     assert (await client.get(f"/{tenant.prefix}/none")).status_code == 404
 
 
-@pytest.mark.parametrize("accept,lang", [
-    ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"),
-    ("zh-TW,zh;q=0.9", "zh-CN"),
-    ("en-US,en;q=0.9,zh-CN;q=0.8", "en"),
-    ("en;q=0.5,zh;q=0.8", "zh-CN"),
-    ("zh;q=0,en", "en"),
-    ("fr-FR,de", "en"),
-    ("", "en"),
-])
+@pytest.mark.parametrize(
+    "accept,lang",
+    [
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"),
+        ("zh-TW,zh;q=0.9", "zh-CN"),
+        ("en-US,en;q=0.9,zh-CN;q=0.8", "en"),
+        ("en;q=0.5,zh;q=0.8", "zh-CN"),
+        ("zh;q=0,en", "en"),
+        ("fr-FR,de", "en"),
+        ("", "en"),
+    ],
+)
 async def test_the_browser_language_decides_until_the_visitor_switches(client, accept, lang):
     page = await client.get("/", headers={"accept-language": accept})
     assert f'<html lang="{lang}">' in page.text
@@ -74,8 +80,10 @@ async def test_everything_given_is_escaped_and_no_code_is_inline(client):
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page
     scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", page, flags=re.S)
-    assert [attrs.strip() for attrs, _ in scripts] == ['type="module" src="/-/console/static/console.js"',
-                                                       'type="application/json" id="console-config"']
+    assert [attrs.strip() for attrs, _ in scripts] == [
+        'type="module" src="/-/console/static/console.js"',
+        'type="application/json" id="console-config"',
+    ]
     assert "</" not in scripts[1][1]  # the configuration cannot close its block
     assert not [name for name in _attribute_names(page) if name == "style" or name.startswith("on")]
 

@@ -29,8 +29,7 @@ async def workers(fresh_node, settings, count=1):
             app = create_app(settings, db=fresh_node)
             await stack.enter_async_context(app.router.lifespan_context(app))
             transport = httpx.ASGITransport(app=AddressRateLimit(ResolverFastPath(app), app))
-            clients.append(await stack.enter_async_context(httpx.AsyncClient(transport=transport,
-                                                                              base_url="http://t")))
+            clients.append(await stack.enter_async_context(httpx.AsyncClient(transport=transport, base_url="http://t")))
         yield clients
 
 
@@ -86,14 +85,17 @@ async def test_a_prefix_over_its_daily_registrations_gets_604_and_nothing_is_wri
         for item in items(5, 6):
             assert (await http.get(f"/api/handles/{item['handle']}")).status_code == 404
 
-        assert (await http.put(f"/api/handles/{tenant.prefix}/Q-5", json=URL, headers=tenant.handle_admin)) \
-            .status_code == 201  # the fifth
+        assert (
+            await http.put(f"/api/handles/{tenant.prefix}/Q-5", json=URL, headers=tenant.handle_admin)
+        ).status_code == 201  # the fifth
         over = await http.put(f"/api/handles/{tenant.prefix}/Q-6", json=URL, headers=tenant.handle_admin)
         assert over.status_code == 429 and over.json()["responseCode"] == 604
         assert (await http.get(f"/api/handles/{tenant.prefix}/Q-6")).status_code == 404
-        changed = await http.put(f"/api/handles/{tenant.prefix}/Q-5", json=URL + [{"index": 2, "type": "EMAIL",
-                                                                                     "data": "q@example.com"}],
-                                 headers=tenant.handle_admin)
+        changed = await http.put(
+            f"/api/handles/{tenant.prefix}/Q-5",
+            json=URL + [{"index": 2, "type": "EMAIL", "data": "q@example.com"}],
+            headers=tenant.handle_admin,
+        )
         assert changed.status_code == 200  # changing an identifier is not a registration
 
 

@@ -39,8 +39,13 @@ async def test_metrics_count_requests_per_face(client):
 async def test_openapi_documents_both_faces(client):
     assert (await client.get("/docs")).status_code == 200
     paths = (await client.get("/openapi.json")).json()["paths"]
-    for path in ("/api/handles/{handle}", "/identityv2/data/batchCreate", "/snms/api/v5/template",
-                 "/identity/token", "/readyz"):
+    for path in (
+        "/api/handles/{handle}",
+        "/identityv2/data/batchCreate",
+        "/snms/api/v5/template",
+        "/identity/token",
+        "/readyz",
+    ):
         assert path in paths
 
 

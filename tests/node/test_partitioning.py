@@ -18,7 +18,8 @@ def _dsn(url: str) -> str:
 async def _partitions(connection: asyncpg.Connection) -> dict[str, int]:
     rows = await connection.fetch(
         "SELECT c.relname, count(i.inhrelid) FROM pg_partitioned_table p JOIN pg_class c ON c.oid = p.partrelid "
-        "LEFT JOIN pg_inherits i ON i.inhparent = c.oid WHERE p.partstrat = 'h' GROUP BY c.relname")
+        "LEFT JOIN pg_inherits i ON i.inhparent = c.oid WHERE p.partstrat = 'h' GROUP BY c.relname"
+    )
     return dict(rows)
 
 
@@ -26,8 +27,9 @@ async def test_the_suite_runs_on_hash_partitioned_tables(database_url):
     connection = await asyncpg.connect(_dsn(database_url))
     try:
         assert await _partitions(connection) == {t: Settings().database_partitions for t in PARTITIONED}
-        plan = "\n".join(r[0] for r in await connection.fetch(
-            "EXPLAIN SELECT version FROM handles WHERE handle_key = '88.118.1/x'"))
+        plan = "\n".join(
+            r[0] for r in await connection.fetch("EXPLAIN SELECT version FROM handles WHERE handle_key = '88.118.1/x'")
+        )
         assert plan.count(" on handles_p") == 1, plan  # pruned to the one partition that can hold the key
         # The resolver's prepared statements run generic plans: pruned at execution time.
         await connection.execute("SET plan_cache_mode = force_generic_plan")
@@ -45,9 +47,10 @@ async def test_migration_moves_rows_into_partitions_and_back(monkeypatch):
         connection = await asyncpg.connect(_dsn(url))
         try:
             await connection.execute(
-                "INSERT INTO handles (handle_key, handle, prefix_key, version, deleted, \"values\", created_at, "
+                'INSERT INTO handles (handle_key, handle, prefix_key, version, deleted, "values", created_at, '
                 "created_by, updated_at, updated_by) SELECT '88.118.1/n' || n, '88.118.1/N' || n, '88.118.1', 1, "
-                "false, '[]', now(), 'test', now(), 'test' FROM generate_series(1, 200) AS n")
+                "false, '[]', now(), 'test', now(), 'test' FROM generate_series(1, 200) AS n"
+            )
             upgrade(url, "0006")
             assert (await _partitions(connection))["handles"] == 4
             assert await connection.fetchval("SELECT count(*) FROM handles") == 200

@@ -21,13 +21,16 @@ from tests.conftest import migrated_database
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("password, rule", [
-    ("Sh0rt-pass", "shorter than 12 characters"),
-    ("only-lower-case-words", "fewer than 3 of lower case letters, upper case letters, digits and other"),
-    ("UPPERCASE2026", "fewer than 3 of"),
-    ("hzsteel-pass-1", "an example password from the documentation"),
-    ("Root-ADMIN-2026", "contains the user name 'admin'"),
-])
+@pytest.mark.parametrize(
+    "password, rule",
+    [
+        ("Sh0rt-pass", "shorter than 12 characters"),
+        ("only-lower-case-words", "fewer than 3 of lower case letters, upper case letters, digits and other"),
+        ("UPPERCASE2026", "fewer than 3 of"),
+        ("hzsteel-pass-1", "an example password from the documentation"),
+        ("Root-ADMIN-2026", "contains the user name 'admin'"),
+    ],
+)
 def test_a_weak_password_is_refused_naming_the_rule(password, rule):
     with pytest.raises(InvalidRequest) as caught:
         check_password_strength(password, "admin")
@@ -47,11 +50,16 @@ def test_strong_passwords_pass():
 
 
 def test_every_example_password_of_the_documentation_is_refused():
-    text = "\n".join(p.read_text(encoding="utf-8") for p in
-                     [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), ROOT / "helm/secnode/values.yaml"])
-    examples = (set(re.findall(r"\"password\":\s*\"([^\"']+)\"", text))  # not the shell-quoted "'"$ENT_PW"'"
-                | set(re.findall(r"admin-password='([^']+)'", text))
-                | set(re.findall(r"token admin '([^']+)'", text)) | set(re.findall(r"-u '[^']*:([^':]+)'", text)))
+    text = "\n".join(
+        p.read_text(encoding="utf-8")
+        for p in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")), ROOT / "helm/secnode/values.yaml"]
+    )
+    examples = (
+        set(re.findall(r"\"password\":\s*\"([^\"']+)\"", text))  # not the shell-quoted "'"$ENT_PW"'"
+        | set(re.findall(r"admin-password='([^']+)'", text))
+        | set(re.findall(r"token admin '([^']+)'", text))
+        | set(re.findall(r"-u '[^']*:([^':]+)'", text))
+    )
     assert {"ADMIN-PASSWORD", "A-LONG-RANDOM-PASSWORD"} <= examples
     for example in examples:
         with pytest.raises(InvalidRequest):
@@ -74,13 +82,16 @@ async def test_a_weak_bootstrap_password_creates_no_administrator(dialect, tmp_p
                 async with db.unit_of_work() as session:
                     await ensure_node(session, Settings(database_url=url, bootstrap_admin_password="Admin-2026-pw"))
             assert caught.value.name == "auth.weak_password"
-            assert caught.value.message == ("SECNODE_BOOTSTRAP_ADMIN_PASSWORD is too weak: it contains the user "
-                                            "name 'admin'")
+            assert caught.value.message == (
+                "SECNODE_BOOTSTRAP_ADMIN_PASSWORD is too weak: it contains the user name 'admin'"
+            )
             assert await _counts(db) == (0, 0)
 
             async with db.unit_of_work() as session:
-                assert await ensure_node(session, Settings(database_url=url,
-                                                           bootstrap_admin_password="Node-Secret-2026")) is None
+                assert (
+                    await ensure_node(session, Settings(database_url=url, bootstrap_admin_password="Node-Secret-2026"))
+                    is None
+                )
             assert (await _counts(db))[0] == 1
             # once the node exists the setting is not used, so it is not checked either
             async with db.unit_of_work() as session:
@@ -92,8 +103,14 @@ async def test_a_weak_bootstrap_password_creates_no_administrator(dialect, tmp_p
 def test_init_with_a_weak_bootstrap_password_exits_naming_the_rule(tmp_path):
     def init(password: str) -> subprocess.CompletedProcess:
         env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": password}
-        return subprocess.run([sys.executable, "-m", "node.cli", "init"], cwd=tmp_path, env=env, capture_output=True,
-                              text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "node.cli", "init"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     refused = init("short-pw")
     assert refused.returncode == 1, refused.stdout + refused.stderr

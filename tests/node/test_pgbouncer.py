@@ -18,8 +18,9 @@ URL = [{"index": 1, "type": "URL", "data": "https://example.com/bounced"}]
 
 async def _database_reads(client: httpx.AsyncClient) -> float:
     metrics = (await client.get("/metrics")).text.splitlines()
-    return float(next(line for line in metrics if line.startswith('secnode_resolve_source_total{source="database"}'))
-                 .split()[-1])
+    return float(
+        next(line for line in metrics if line.startswith('secnode_resolve_source_total{source="database"}')).split()[-1]
+    )
 
 
 async def test_registry_and_resolver_through_pgbouncer(fresh_node, database_url):
@@ -27,8 +28,9 @@ async def test_registry_and_resolver_through_pgbouncer(fresh_node, database_url)
         bounced = make_url(database_url).set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
         app = create_app(make_settings(bounced, database_pgbouncer=True))
         async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ResolverFastPath(app)),
-                                         base_url="http://bounced") as client:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=ResolverFastPath(app)), base_url="http://bounced"
+            ) as client:
                 tenant = await onboard(client, "bouncer")
                 items = [coil(tenant.prefix, n) for n in range(300)]
                 created = await client.post("/identityv2/data/batchCreate", json=items, headers=tenant.headers)
@@ -48,11 +50,15 @@ async def test_registry_and_resolver_through_pgbouncer(fresh_node, database_url)
                     written = await client.put(f"{handle}?overwrite=true", json=URL, headers=tenant.handle_admin)
                     assert written.status_code in (200, 201), written.text
                 assert (await client.get(handle)).json()["values"][0]["data"]["value"] == URL[0]["data"]
-                event = {"type": "ObjectEvent", "eventTime": "2026-11-20T08:00:00Z", "action": "ADD",
-                         "epcList": [items[0]["handle"]], "bizStep": "commissioning"}
+                event = {
+                    "type": "ObjectEvent",
+                    "eventTime": "2026-11-20T08:00:00Z",
+                    "action": "ADD",
+                    "epcList": [items[0]["handle"]],
+                    "bizStep": "commissioning",
+                }
                 assert (await client.post("/epcis/events", json=event, headers=tenant.headers)).status_code == 201
-                lifecycle = await client.get(f"/epcis/events?MATCH_anyEPC={items[0]['handle']}",
-                                             headers=tenant.headers)
+                lifecycle = await client.get(f"/epcis/events?MATCH_anyEPC={items[0]['handle']}", headers=tenant.headers)
                 assert len(lifecycle.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 1
                 assert (await client.delete(handle, headers=tenant.handle_admin)).status_code == 200
                 assert (await client.get(handle)).status_code == 404

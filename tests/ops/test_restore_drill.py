@@ -62,8 +62,9 @@ class Writer:
         self.auth = basic(f"300:0.NA/{settings.node_prefix}", ADMIN_PASSWORD)
 
     async def put(self, handle: str, url: str) -> None:
-        answer = await self.client.put(f"/api/handles/{handle}?overwrite=true", headers=self.auth,
-                                       json=[{"index": 1, "type": "URL", "data": url}])
+        answer = await self.client.put(
+            f"/api/handles/{handle}?overwrite=true", headers=self.auth, json=[{"index": 1, "type": "URL", "data": url}]
+        )
         assert answer.status_code in (200, 201), answer.text
         version = self.ledger[handle][0] + 1 if handle in self.ledger else 1
         self.ledger[handle] = (version, url)
@@ -86,8 +87,9 @@ async def _moment(url: str) -> tuple[str, list, list]:
 
 
 async def _tables(connection: asyncpg.Connection) -> tuple[list, list]:
-    handles = await connection.fetch("SELECT handle_key, handle, version, deleted, \"values\"::text, updated_at "
-                                     "FROM handles ORDER BY handle_key")
+    handles = await connection.fetch(
+        'SELECT handle_key, handle, version, deleted, "values"::text, updated_at FROM handles ORDER BY handle_key'
+    )
     journal = await connection.fetch("SELECT seq, kind, subject_key, version FROM journal ORDER BY seq")
     return [tuple(r) for r in handles], [tuple(r) for r in journal]
 
@@ -101,7 +103,8 @@ async def _archive_current_wal(url: str, timeout: float = 30.0) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             archived, failed = await connection.fetchrow(
-                "SELECT coalesce(last_archived_wal, ''), failed_count FROM pg_stat_archiver")
+                "SELECT coalesce(last_archived_wal, ''), failed_count FROM pg_stat_archiver"
+            )
             assert failed == 0, "archive_command failed"
             if archived >= segment:  # same timeline: names order like positions
                 return
@@ -208,8 +211,9 @@ async def test_point_in_time_restore_resolves_exactly_the_records_of_the_target_
             # the database is the one of the target moment, row for row
             assert handles_now == handles_then
             assert journal_now == journal_then
-            rows = {key: (version, deleted, orjson.loads(values))
-                    for key, _, version, deleted, values, _ in handles_now}
+            rows = {
+                key: (version, deleted, orjson.loads(values)) for key, _, version, deleted, values, _ in handles_now
+            }
             for handle, (version, url) in at_target.items():
                 row_version, deleted, values = rows[canonical(handle)]
                 assert (row_version, deleted) == (version, url is None), handle
@@ -232,8 +236,9 @@ async def test_point_in_time_restore_resolves_exactly_the_records_of_the_target_
                 await writer.put("88.118/DRILL-A2", "https://example.com/a2/after-restore")
                 connection = await asyncpg.connect(_dsn(restored_url))
                 try:
-                    version = await connection.fetchval("SELECT version FROM handles WHERE handle_key = $1",
-                                                        canonical("88.118/DRILL-A2"))
+                    version = await connection.fetchval(
+                        "SELECT version FROM handles WHERE handle_key = $1", canonical("88.118/DRILL-A2")
+                    )
                 finally:
                     await connection.close()
                 assert version == at_target["88.118/DRILL-A2"][0] == 2

@@ -30,8 +30,9 @@ URL = [{"index": 1, "type": "URL", "data": "https://example.com/a"}]
 
 async def _entries_after(db: Database, seq: int) -> list[AuditEntry]:
     async with db.read_session() as session:
-        return list((await session.execute(select(AuditEntry).where(AuditEntry.seq > seq)
-                                           .order_by(AuditEntry.seq))).scalars())
+        return list(
+            (await session.execute(select(AuditEntry).where(AuditEntry.seq > seq).order_by(AuditEntry.seq))).scalars()
+        )
 
 
 async def _head(db: Database) -> int:
@@ -47,12 +48,12 @@ async def test_writes_and_refusals_are_audited_and_reads_are_not(client, fresh_n
     assert (await client.put(f"/api/handles/{handle}", json=URL, headers=tenant.handle_admin)).status_code == 201
     wrong = basic(f"300:{tenant.prefix}/admin", "not-the-secret")
     assert (await client.delete(f"/api/handles/{handle}", headers=wrong)).status_code == 401
-    assert (await client.post("/identity/token", json={"username": "audited", "password": "nope"})).status_code \
-        == 401
+    assert (await client.post("/identity/token", json={"username": "audited", "password": "nope"})).status_code == 401
     assert (await client.put(f"/api/handles/{handle}", json=URL)).status_code == 401  # no credentials at all
     assert (await client.get(f"/api/handles/{handle}")).status_code == 200  # reads are not audited
-    assert (await client.post("/identity/token", json={"username": "audited", "password": tenant.password})) \
-        .status_code == 200
+    assert (
+        await client.post("/identity/token", json={"username": "audited", "password": tenant.password})
+    ).status_code == 200
 
     got = [(e.actor, e.action, e.result, e.source) for e in await _entries_after(fresh_node, before)]
     assert got == [
@@ -72,8 +73,9 @@ async def test_concurrent_writes_are_each_audited_in_one_unbroken_chain(client, 
     its own entry, written before its answer, and the chain stays whole."""
     tenant = await onboard(client, "grouped")
     before = await _head(fresh_node)
-    answers = await asyncio.gather(*(client.put(f"/api/handles/{tenant.prefix}/G-{n}", json=URL,
-                                                headers=tenant.handle_admin) for n in range(40)))
+    answers = await asyncio.gather(
+        *(client.put(f"/api/handles/{tenant.prefix}/G-{n}", json=URL, headers=tenant.handle_admin) for n in range(40))
+    )
     assert [a.status_code for a in answers] == [201] * 40
     got = sorted(e.action for e in await _entries_after(fresh_node, before))
     assert got == sorted(f"PUT /api/handles/{tenant.prefix}/G-{n}" for n in range(40))
@@ -98,8 +100,9 @@ async def test_a_request_whose_audit_entry_cannot_be_written_fails(client, fresh
     assert business.json()["status"] == -4 and business.json()["error"] == "audit.unavailable"
     assert await _head(fresh_node) == before
     monkeypatch.undo()
-    assert (await client.put(f"/api/handles/{tenant.prefix}/U-2", json=URL,
-                             headers=tenant.handle_admin)).status_code == 201
+    assert (
+        await client.put(f"/api/handles/{tenant.prefix}/U-2", json=URL, headers=tenant.handle_admin)
+    ).status_code == 201
 
 
 async def test_a_waiting_request_that_goes_away_leaves_the_others_answered(fresh_node, monkeypatch):
@@ -139,10 +142,19 @@ def test_the_source_behind_a_trusted_proxy_is_the_forwarded_address():
 
 
 def _command(url: str, *args: str, **settings: str) -> subprocess.CompletedProcess:
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SECNODE_")}, "SECNODE_DATABASE_URL": url,
-           **{f"SECNODE_{name.upper()}": value for name, value in settings.items()}}
-    return subprocess.run([sys.executable, "-m", "node.cli", *args], env=env, capture_output=True,
-                          text=True, cwd=Path(__file__).resolve().parents[2], timeout=120)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SECNODE_")},
+        "SECNODE_DATABASE_URL": url,
+        **{f"SECNODE_{name.upper()}": value for name, value in settings.items()},
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "node.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+    )
 
 
 def _verify_command(url: str) -> subprocess.CompletedProcess:
@@ -153,8 +165,14 @@ def _verify_command(url: str) -> subprocess.CompletedProcess:
 async def _five_entries(db: Database, algorithm: str = "sha256") -> None:
     for n in range(5):
         async with db.unit_of_work() as session:
-            await chain.append(session, actor=f"user:u{n}", action=f"PUT /api/handles/88.118/{n}", source="::1",
-                               result=200, algorithm=algorithm)
+            await chain.append(
+                session,
+                actor=f"user:u{n}",
+                action=f"PUT /api/handles/88.118/{n}",
+                source="::1",
+                result=200,
+                algorithm=algorithm,
+            )
 
 
 async def _switch_off_append_only(url: str) -> None:
@@ -175,8 +193,11 @@ async def test_an_edited_or_deleted_entry_is_named(dialect, tmp_path):
 
             if dialect == "postgresql":
                 connection = await asyncpg.connect(_asyncpg_dsn(url))
-                for statement in ("UPDATE audit_log SET result = 403 WHERE seq = 2",
-                                  "DELETE FROM audit_log WHERE seq = 4", "TRUNCATE audit_log"):
+                for statement in (
+                    "UPDATE audit_log SET result = 403 WHERE seq = 2",
+                    "DELETE FROM audit_log WHERE seq = 4",
+                    "TRUNCATE audit_log",
+                ):
                     with pytest.raises(asyncpg.RaiseError, match="append-only"):
                         await connection.execute(statement)
                 await connection.close()
@@ -196,13 +217,13 @@ async def test_an_edited_or_deleted_entry_is_named(dialect, tmp_path):
 
 # ---- SM3 (SECNODE_AUDIT_HASH=sm3) ----------------------------------------------------------------------------
 
+
 def test_sm3_gives_the_standard_test_vectors(monkeypatch):
     # GB/T 32905-2016, appendix A: "abc" and "abcd" sixteen times; OpenSSL's SM3 (when present) and gmssl's alike
     for openssl in sorted({False, chain._OPENSSL_SM3}):
         monkeypatch.setattr(chain, "_OPENSSL_SM3", openssl)
         assert chain.HASHES["sm3"](b"abc") == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
-        assert chain.HASHES["sm3"](b"abcd" * 16) == \
-            "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"
+        assert chain.HASHES["sm3"](b"abcd" * 16) == "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732"
 
 
 async def _chain(db: Database) -> list[tuple[int, str, str]]:
@@ -224,8 +245,9 @@ async def test_an_sm3_chain_verifies_and_an_edited_sm3_entry_is_named(dialect, t
                 report = await chain.verify(session)
             assert report.problems == [] and report.head_algorithm == "sm3"
             intact = _verify_command(url)  # the setting says SHA-256 now: each entry is checked with its own
-            assert intact.returncode == 0 and "6 entries" in intact.stdout and "intact" in intact.stdout, \
+            assert intact.returncode == 0 and "6 entries" in intact.stdout and "intact" in intact.stdout, (
                 intact.stdout + intact.stderr
+            )
             assert "(sm3)" in intact.stdout
 
             if dialect == "postgresql":
@@ -238,8 +260,9 @@ async def test_an_sm3_chain_verifies_and_an_edited_sm3_entry_is_named(dialect, t
         tampered = _verify_command(url)
         assert tampered.returncode == 1, tampered.stdout + tampered.stderr
         assert "entry 3 was edited" in tampered.stdout
-        assert [line for line in tampered.stdout.splitlines() if "tampered" in line] == \
-            ["tampered entry 3 was edited: its content no longer matches its hash"]
+        assert [line for line in tampered.stdout.splitlines() if "tampered" in line] == [
+            "tampered entry 3 was edited: its content no longer matches its hash"
+        ]
 
 
 @pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
@@ -249,8 +272,14 @@ async def test_a_chain_that_switches_algorithm_verifies(dialect, tmp_path):
         try:
             for algorithm in ("sha256", "sha256", "sm3", "sm3", "sha256", "sm3"):
                 async with db.unit_of_work() as session:
-                    await chain.append(session, actor="user:u", action="POST /identity/token", source="::1",
-                                       result=200, algorithm=algorithm)
+                    await chain.append(
+                        session,
+                        actor="user:u",
+                        action="POST /identity/token",
+                        source="::1",
+                        result=200,
+                        algorithm=algorithm,
+                    )
             # a command of the node administrator, on a node set to SM3
             listed = _command(url, "enterprise", "list", audit_hash="sm3")
             assert listed.returncode == 0, listed.stdout + listed.stderr
@@ -277,7 +306,9 @@ async def test_requests_are_chained_with_sm3_when_the_node_is_set_to_it(tmp_path
                 refused = await http.post("/identity/token", json={"username": "nobody", "password": "x"})
                 assert refused.status_code == 401
         assert [(actor, action) for _, actor, action in await _chain(db)] == [
-            ("system", "AUDIT hash sm3"), ("claimed:user:nobody", "POST /identity/token")]
+            ("system", "AUDIT hash sm3"),
+            ("claimed:user:nobody", "POST /identity/token"),
+        ]
         async with db.read_session() as session:
             report = await chain.verify(session)
         assert report.problems == [] and report.head_algorithm == "sm3"
@@ -286,6 +317,7 @@ async def test_requests_are_chained_with_sm3_when_the_node_is_set_to_it(tmp_path
 
 
 # ---- secnode import and export -----------------------------------------------------------------------------
+
 
 async def test_import_and_export_are_audited(client, fresh_node, database_url, tmp_path):
     tenant = await onboard(client, "auditedbulk")
@@ -296,20 +328,52 @@ async def test_import_and_export_are_audited(client, fresh_node, database_url, t
     before = await _head(fresh_node)
 
     # the file after the options is still named; the options never are (they may carry secrets)
-    code, output = await finished(await cli("import", "--prefix", tenant.prefix, "--template", "steel-coil-1.0",
-                                            "--mapping", str(mapping), str(source), cwd=tmp_path,
-                                            database_url=database_url))
+    code, output = await finished(
+        await cli(
+            "import",
+            "--prefix",
+            tenant.prefix,
+            "--template",
+            "steel-coil-1.0",
+            "--mapping",
+            str(mapping),
+            str(source),
+            cwd=tmp_path,
+            database_url=database_url,
+        )
+    )
     assert code == 0, output
-    code, output = await finished(await cli("export", "--prefix", tenant.prefix, "--output",
-                                            str(tmp_path / "out.csv"), cwd=tmp_path, database_url=database_url))
+    code, output = await finished(
+        await cli(
+            "export",
+            "--prefix",
+            tenant.prefix,
+            "--output",
+            str(tmp_path / "out.csv"),
+            cwd=tmp_path,
+            database_url=database_url,
+        )
+    )
     assert code == 0, output
-    code, output = await finished(await cli("export", "--prefix", "88.118.999999", "--output",
-                                            str(tmp_path / "none.csv"), cwd=tmp_path, database_url=database_url))
+    code, output = await finished(
+        await cli(
+            "export",
+            "--prefix",
+            "88.118.999999",
+            "--output",
+            str(tmp_path / "none.csv"),
+            cwd=tmp_path,
+            database_url=database_url,
+        )
+    )
     assert code == 1, output
 
     operator = f"cli:{getpass.getuser()}"
     got = [(e.actor, e.action, e.result, e.source) for e in await _entries_after(fresh_node, before)]
-    assert got == [(operator, f"CLI import {source}", 0, "local"), (operator, "CLI export", 0, "local"),
-                   (operator, "CLI export", 1, "local")]
+    assert got == [
+        (operator, f"CLI import {source}", 0, "local"),
+        (operator, "CLI export", 0, "local"),
+        (operator, "CLI export", 1, "local"),
+    ]
     verified = _verify_command(database_url)
     assert verified.returncode == 0 and "intact" in verified.stdout, verified.stdout + verified.stderr

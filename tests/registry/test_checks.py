@@ -10,8 +10,7 @@ def test_real_credit_codes_pass(code):
     assert is_valid(code)
 
 
-@pytest.mark.parametrize("code", ["91330100716105852E", "9133010071610585", "91330100716105852I",
-                                  "91330100716105852f"])
+@pytest.mark.parametrize("code", ["91330100716105852E", "9133010071610585", "91330100716105852I", "91330100716105852f"])
 def test_broken_credit_codes_fail(code):
     assert not is_valid(code)
 

@@ -10,24 +10,32 @@ VALUE_RIGHTS = "010001110000"  # read, add, remove and modify values; nothing ab
 
 
 def _admin(index: int, handle: str, permissions: str) -> dict:
-    return {"index": index, "type": "HS_ADMIN",
-            "data": {"format": "admin", "value": {"handle": handle, "index": 300, "permissions": permissions}}}
+    return {
+        "index": index,
+        "type": "HS_ADMIN",
+        "data": {"format": "admin", "value": {"handle": handle, "index": 300, "permissions": permissions}},
+    }
 
 
 async def test_a_value_editor_cannot_raise_its_own_rights(client):
     tenant = await onboard(client, "escalate")
     owner, clerk_handle = f"{tenant.prefix}/admin", f"{tenant.prefix}/clerk"
     clerk_record = [{"index": 300, "type": "HS_SECKEY", "data": SECRET}, _admin(100, owner, "111111111111")]
-    assert (await client.put(f"/api/handles/{clerk_handle}", json=clerk_record,
-                             headers=tenant.handle_admin)).status_code == 201
+    assert (
+        await client.put(f"/api/handles/{clerk_handle}", json=clerk_record, headers=tenant.handle_admin)
+    ).status_code == 201
     record = f"{tenant.prefix}/COIL-1"
-    values = [{"index": 1, "type": "URL", "data": "https://example.com/coil/1"},
-              _admin(100, owner, "111111111111"), _admin(101, clerk_handle, VALUE_RIGHTS)]
+    values = [
+        {"index": 1, "type": "URL", "data": "https://example.com/coil/1"},
+        _admin(100, owner, "111111111111"),
+        _admin(101, clerk_handle, VALUE_RIGHTS),
+    ]
     assert (await client.put(f"/api/handles/{record}", json=values, headers=tenant.handle_admin)).status_code == 201
     clerk = basic(f"300:{clerk_handle}", SECRET)
 
-    allowed = await client.put(f"/api/handles/{record}?index=2", headers=clerk,
-                               json=[{"index": 2, "type": "EMAIL", "data": "qa@example.com"}])
+    allowed = await client.put(
+        f"/api/handles/{record}?index=2", headers=clerk, json=[{"index": 2, "type": "EMAIL", "data": "qa@example.com"}]
+    )
     assert allowed.status_code == 200, allowed.text  # the clerk's own rights work
     attempts = [
         ("PUT", f"/api/handles/{record}?index=101", [_admin(101, clerk_handle, "111111111111")]),  # modify admin

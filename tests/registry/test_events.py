@@ -18,13 +18,25 @@ def _object(epcs, time="2026-11-20T08:00:00+08:00", step="commissioning", **extr
 
 
 def _transform(inputs, outputs, time="2026-11-21T08:00:00+08:00", **extra):
-    return {"type": "TransformationEvent", "eventTime": time, "inputEPCList": inputs, "outputEPCList": outputs,
-            "bizStep": "https://ref.gs1.org/cbv/BizStep-commissioning", **extra}
+    return {
+        "type": "TransformationEvent",
+        "eventTime": time,
+        "inputEPCList": inputs,
+        "outputEPCList": outputs,
+        "bizStep": "https://ref.gs1.org/cbv/BizStep-commissioning",
+        **extra,
+    }
 
 
 def _aggregate(parent, children, time="2026-11-22T08:00:00+08:00", action="ADD"):
-    return {"type": "AggregationEvent", "eventTime": time, "action": action, "parentID": parent,
-            "childEPCs": children, "bizStep": "packing"}
+    return {
+        "type": "AggregationEvent",
+        "eventTime": time,
+        "action": action,
+        "parentID": parent,
+        "childEPCs": children,
+        "bizStep": "packing",
+    }
 
 
 async def test_capture_each_type_and_identity(client):
@@ -43,9 +55,18 @@ async def test_capture_each_type_and_identity(client):
     same_instant = _object([coil1], time="2026-11-20T00:00:00Z", step="inspecting", eventTimeZoneOffset="+08:00")
     assert (await client.post("/epcis/events", headers=mill.headers, json=same_instant)).status_code == 409
 
-    for event in (_transform([heat], [coil1]), _aggregate(f"{mill.prefix}/PALLET-1", [coil1]),
-                  {"type": "AssociationEvent", "eventTime": "2026-11-23T00:00:00Z", "action": "ADD",
-                   "parentID": heat, "childEPCs": ["99.7/sensor-1"], "bizStep": "installing"}):
+    for event in (
+        _transform([heat], [coil1]),
+        _aggregate(f"{mill.prefix}/PALLET-1", [coil1]),
+        {
+            "type": "AssociationEvent",
+            "eventTime": "2026-11-23T00:00:00Z",
+            "action": "ADD",
+            "parentID": heat,
+            "childEPCs": ["99.7/sensor-1"],
+            "bizStep": "installing",
+        },
+    ):
         if event["type"] == "AggregationEvent":
             await _register(client, mill, "PALLET-1")
         response = await client.post("/epcis/events", headers=mill.headers, json=event)
@@ -74,8 +95,11 @@ async def test_bad_events_are_refused_by_name(client):
         response = await client.post("/epcis/events", headers=mill.headers, json=event)
         assert response.status_code == 400, (name, response.text)
         assert response.json()["error"] == name
-    recycled = await client.post("/epcis/events", headers=mill.headers,
-                                 json=_object([coil1], step="urn:secnode:bizstep:recycling", disposition="disposed"))
+    recycled = await client.post(
+        "/epcis/events",
+        headers=mill.headers,
+        json=_object([coil1], step="urn:secnode:bizstep:recycling", disposition="disposed"),
+    )
     assert recycled.status_code == 201
     assert (await client.post("/epcis/events", json=_object([coil1]))).status_code == 401
 
@@ -97,8 +121,11 @@ async def test_a_capture_sees_the_links_of_its_own_earlier_events(client):
     proceed = mill.headers | {"GS1-Capture-Error-Behaviour": "proceed"}
     kept = await client.post("/epcis/capture", headers=proceed, json=loop)
     assert kept.json()["eventIDs"] == ["urn:uuid:b-c"] and kept.json()["errors"][0]["error"] == "event.cycle"
-    twice = await client.post("/epcis/capture", headers=proceed,
-                              json=document(_object([d], eventID="urn:uuid:d"), _object([d], eventID="urn:uuid:d")))
+    twice = await client.post(
+        "/epcis/capture",
+        headers=proceed,
+        json=document(_object([d], eventID="urn:uuid:d"), _object([d], eventID="urn:uuid:d")),
+    )
     assert [(e["index"], e["error"]) for e in twice.json()["errors"]] == [(1, "event.duplicate")]
 
     upstream = (await client.get(f"/trace/upstream?handle={c}", headers=mill.headers)).json()
@@ -122,8 +149,11 @@ async def test_capture_needs_ownership_or_a_grant(client):
 async def test_batch_capture_all_or_nothing_and_proceed(client):
     mill = await onboard(client, "batch")
     [coil1] = await _register(client, mill, "C1")
-    events = [_object([coil1], step="commissioning"), _object([coil1], step="not-a-step"),
-              _object([coil1], step="shipping")]
+    events = [
+        _object([coil1], step="commissioning"),
+        _object([coil1], step="not-a-step"),
+        _object([coil1], step="shipping"),
+    ]
     document = {"type": "EPCISDocument", "epcisBody": {"eventList": events}}
     rejected = await client.post("/epcis/capture", headers=mill.headers, json=document)
     assert rejected.status_code == 400 and rejected.json()["success"] is False
@@ -131,8 +161,9 @@ async def test_batch_capture_all_or_nothing_and_proceed(client):
     lifecycle = await client.get(f"/epcis/events?MATCH_anyEPC={coil1}", headers=mill.headers)
     assert lifecycle.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"] == []
 
-    proceeded = await client.post("/epcis/capture", json=document,
-                                  headers=mill.headers | {"GS1-Capture-Error-Behaviour": "proceed"})
+    proceeded = await client.post(
+        "/epcis/capture", json=document, headers=mill.headers | {"GS1-Capture-Error-Behaviour": "proceed"}
+    )
     assert proceeded.status_code == 201
     assert len(proceeded.json()["eventIDs"]) == 2 and proceeded.json()["errors"][0]["index"] == 1
     too_many = {"type": "EPCISDocument", "epcisBody": {"eventList": [_object([coil1])] * 2001}}
@@ -152,8 +183,10 @@ async def test_lifecycle_is_time_ordered_filtered_and_paged_stably(client):
     assert [e["bizStep"] for e in listed] == list(reversed(steps))
     shipping = await client.get(f"/epcis/events?MATCH_anyEPC={coil1}&EQ_bizStep=shipping", headers=mill.headers)
     assert len(shipping.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 1
-    ranged = await client.get(f"/epcis/events?MATCH_anyEPC={coil1}&GE_eventTime=2026-11-06T00:00:00Z"
-                              f"&LT_eventTime=2026-11-08T00:00:00Z", headers=mill.headers)
+    ranged = await client.get(
+        f"/epcis/events?MATCH_anyEPC={coil1}&GE_eventTime=2026-11-06T00:00:00Z&LT_eventTime=2026-11-08T00:00:00Z",
+        headers=mill.headers,
+    )
     assert len(ranged.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 2
 
     seen, token = [], None
@@ -177,8 +210,11 @@ async def test_trace_through_transformation_and_aggregation_with_grants(client):
     maker = await onboard(client, "parts", industry="automotive")
     heat, coil1, coil2 = await _register(client, mill, "HEAT-7", "COIL-1", "COIL-2")
     part, crate = await _register(client, maker, "PART-1", "CRATE-1")
-    for event, tenant in [(_transform([heat], [coil1, coil2]), mill), (_transform([coil1], [part]), maker),
-                          (_aggregate(crate, [part]), maker)]:
+    for event, tenant in [
+        (_transform([heat], [coil1, coil2]), mill),
+        (_transform([coil1], [part]), maker),
+        (_aggregate(crate, [part]), maker),
+    ]:
         response = await client.post("/epcis/events", headers=tenant.headers, json=event)
         assert response.status_code == 201, response.text
 
@@ -186,7 +222,10 @@ async def test_trace_through_transformation_and_aggregation_with_grants(client):
     nodes = {n["id"]: n["status"] for n in down["nodes"]}
     assert nodes == {heat: "found", coil1: "found", coil2: "found", part: "unauthorised"}
     assert {(e["from"], e["to"], e["kind"]) for e in down["edges"]} == {
-        (heat, coil1, "transformation"), (heat, coil2, "transformation"), (coil1, part, "transformation")}
+        (heat, coil1, "transformation"),
+        (heat, coil2, "transformation"),
+        (coil1, part, "transformation"),
+    }
 
     await client.put(f"/epcis/grants/{mill.enterprise_id}", headers=maker.headers)
     down = (await client.get(f"/trace/downstream?handle={heat}", headers=mill.headers)).json()
@@ -198,8 +237,11 @@ async def test_trace_through_transformation_and_aggregation_with_grants(client):
 
     cycle = await client.post("/epcis/events", headers=maker.headers, json=_aggregate(part, [crate]))
     assert cycle.status_code == 400 and cycle.json()["error"] == "event.cycle"
-    unpacked = await client.post("/epcis/events", headers=maker.headers,
-                                 json=_aggregate(crate, [part], time="2026-11-25T00:00:00Z", action="DELETE"))
+    unpacked = await client.post(
+        "/epcis/events",
+        headers=maker.headers,
+        json=_aggregate(crate, [part], time="2026-11-25T00:00:00Z", action="DELETE"),
+    )
     assert unpacked.status_code == 201  # unpacking is history, not a new edge
 
 
@@ -207,8 +249,9 @@ async def test_trace_depth_limit_and_unknown_start(client):
     mill = await onboard(client, "chain")
     chain = await _register(client, mill, *[f"S{i}" for i in range(15)])
     events = [_transform([chain[i]], [chain[i + 1]], time=f"2026-11-20T{i:02d}:00:00Z") for i in range(14)]
-    capture = await client.post("/epcis/capture", headers=mill.headers,
-                                json={"type": "EPCISDocument", "epcisBody": {"eventList": events}})
+    capture = await client.post(
+        "/epcis/capture", headers=mill.headers, json={"type": "EPCISDocument", "epcisBody": {"eventList": events}}
+    )
     assert capture.status_code == 201, capture.text
     graph = (await client.get(f"/trace/downstream?handle={chain[0]}&depth=10", headers=mill.headers)).json()
     assert len(graph["nodes"]) == 11 and graph["truncated"] is True
@@ -228,18 +271,28 @@ async def test_references_between_records_are_trace_edges(client):
         assert (await client.post("/identityv2/data", json=item, headers=mill.headers)).json()["status"] == 1
 
     def part(materials: str) -> dict:
-        return {"handle": f"{maker.prefix}/PART-9", "templateVersion": "auto-part-1.0", "value": [
-            {"index": 2000, "type": "partNo", "data": "P-9"}, {"index": 2001, "type": "partName", "data": "门板"},
-            {"index": 2002, "type": "batchNo", "data": "B1"}, {"index": 2003, "type": "supplierCode", "data": "S1"},
-            {"index": 2004, "type": "productionDate", "data": "2026-11-24"},
-            {"index": 2005, "type": "materialIds", "data": materials}]}
+        return {
+            "handle": f"{maker.prefix}/PART-9",
+            "templateVersion": "auto-part-1.0",
+            "value": [
+                {"index": 2000, "type": "partNo", "data": "P-9"},
+                {"index": 2001, "type": "partName", "data": "门板"},
+                {"index": 2002, "type": "batchNo", "data": "B1"},
+                {"index": 2003, "type": "supplierCode", "data": "S1"},
+                {"index": 2004, "type": "productionDate", "data": "2026-11-24"},
+                {"index": 2005, "type": "materialIds", "data": materials},
+            ],
+        }
 
-    created = await client.post("/identityv2/data", json=part(f"{coils[0]['handle']},{coils[1]['handle']}"),
-                                headers=maker.headers)
+    created = await client.post(
+        "/identityv2/data", json=part(f"{coils[0]['handle']},{coils[1]['handle']}"), headers=maker.headers
+    )
     assert created.json()["status"] == 1, created.text
     up = (await client.get(f"/trace/upstream?handle={maker.prefix}/PART-9", headers=maker.headers)).json()
-    assert {(e["from"], e["kind"]) for e in up["edges"]} == {(coils[0]["handle"], "reference"),
-                                                             (coils[1]["handle"], "reference")}
+    assert {(e["from"], e["kind"]) for e in up["edges"]} == {
+        (coils[0]["handle"], "reference"),
+        (coils[1]["handle"], "reference"),
+    }
     await client.put("/identityv2/data", json=part(coils[1]["handle"]), headers=maker.headers)
     down = (await client.get(f"/trace/downstream?handle={coils[0]['handle']}", headers=mill.headers)).json()
     assert down["edges"] == []

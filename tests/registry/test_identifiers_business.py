@@ -74,10 +74,16 @@ async def test_vehicle_template_requires_a_valid_vin(client):
     tenant = await onboard(client, "carmaker", industry="automotive")
 
     def vehicle(vin):
-        return {"handle": f"{tenant.prefix}/VIN-{vin}", "templateVersion": "vehicle-1.0", "value": [
-            {"index": 2000, "type": "vin", "data": vin}, {"index": 2001, "type": "model", "data": "EV-7"},
-            {"index": 2003, "type": "plant", "data": "Ningbo"}, {"index": 2004, "type": "productionDate",
-                                                                 "data": "2026-10-01"}]}
+        return {
+            "handle": f"{tenant.prefix}/VIN-{vin}",
+            "templateVersion": "vehicle-1.0",
+            "value": [
+                {"index": 2000, "type": "vin", "data": vin},
+                {"index": 2001, "type": "model", "data": "EV-7"},
+                {"index": 2003, "type": "plant", "data": "Ningbo"},
+                {"index": 2004, "type": "productionDate", "data": "2026-10-01"},
+            ],
+        }
 
     good = await client.post("/identityv2/data", json=vehicle("1M8GDM9AXKP042788"), headers=tenant.headers)
     assert good.json()["status"] == 1, good.text
@@ -89,8 +95,13 @@ async def test_batch_of_2000_with_bad_items_writes_exactly_the_good_ones(client,
     tenant = await onboard(client, "bulk")
     other = await onboard(client, "neighbour")
     items = [coil(tenant.prefix, i) for i in range(2000)]
-    bad_positions = {7: "template.value_invalid", 500: "handle.suffix_characters", 1234: "template.required_missing",
-                     1500: "handle.forbidden", 1999: "handle.duplicate"}
+    bad_positions = {
+        7: "template.value_invalid",
+        500: "handle.suffix_characters",
+        1234: "template.required_missing",
+        1500: "handle.forbidden",
+        1999: "handle.duplicate",
+    }
     items[7] = coil(tenant.prefix, 7, thickness="-1")
     items[500]["handle"] = f"{tenant.prefix}/bad suffix"
     items[1234] = coil(tenant.prefix, 1234, grade=None)
@@ -110,15 +121,29 @@ async def test_batch_of_2000_with_bad_items_writes_exactly_the_good_ones(client,
     assert response.json()["message"] == "1995 succeeded, 5 failed"
     assert await _count(fresh_node, HandleRecord, HandleRecord.prefix_key == tenant.prefix.lower()) == 1995 + 1
     assert await _count(fresh_node, HandleRecord, HandleRecord.prefix_key == other.prefix.lower()) == 1
-    assert await _count(fresh_node, JournalEntry, JournalEntry.kind == "handle.created",
-                        JournalEntry.subject_key.like(f"{tenant.prefix}/coil%")) == 1995
+    assert (
+        await _count(
+            fresh_node,
+            JournalEntry,
+            JournalEntry.kind == "handle.created",
+            JournalEntry.subject_key.like(f"{tenant.prefix}/coil%"),
+        )
+        == 1995
+    )
 
     # the client timed out and re-sends the whole batch: identical items succeed, nothing is written twice
     retry = await client.post("/identityv2/data/batchCreate", json=items, headers=tenant.headers)
     again = retry.json()["data"]
     assert [r["code"] == 1 for r in again] == [r["code"] == 1 for r in results]
-    assert await _count(fresh_node, JournalEntry, JournalEntry.kind == "handle.created",
-                        JournalEntry.subject_key.like(f"{tenant.prefix}/coil%")) == 1995
+    assert (
+        await _count(
+            fresh_node,
+            JournalEntry,
+            JournalEntry.kind == "handle.created",
+            JournalEntry.subject_key.like(f"{tenant.prefix}/coil%"),
+        )
+        == 1995
+    )
 
     # the same identifier with different content is not "identical": reported, not overwritten
     changed = [coil(tenant.prefix, 1, grade="DC01")]
@@ -130,15 +155,14 @@ async def test_batch_of_2000_with_bad_items_writes_exactly_the_good_ones(client,
 
 async def test_batch_update_and_delete_report_per_item(client, fresh_node):
     tenant = await onboard(client, "batcher")
-    await client.post("/identityv2/data/batchCreate", json=[coil(tenant.prefix, i) for i in range(10)],
-                      headers=tenant.headers)
+    await client.post(
+        "/identityv2/data/batchCreate", json=[coil(tenant.prefix, i) for i in range(10)], headers=tenant.headers
+    )
     updates = [coil(tenant.prefix, i, netWeight="22.0") for i in range(10)] + [coil(tenant.prefix, 77)]
-    result = (await client.post("/identityv2/data/batchUpdate", json={"data": updates},
-                                headers=tenant.headers)).json()
+    result = (await client.post("/identityv2/data/batchUpdate", json={"data": updates}, headers=tenant.headers)).json()
     assert [r["code"] for r in result["data"]] == [1] * 10 + [-2]
     assert all(r["version"] == 2 for r in result["data"][:10])
-    retried = (await client.post("/identityv2/data/batchUpdate", json={"data": updates},
-                                 headers=tenant.headers)).json()
+    retried = (await client.post("/identityv2/data/batchUpdate", json={"data": updates}, headers=tenant.headers)).json()
     assert all(r["version"] == 2 for r in retried["data"][:10])  # unchanged content: no new version
 
     handles = [f"{tenant.prefix}/COIL-2026-{i:06d}" for i in range(5)] + [f"{tenant.prefix}/never-was"]
@@ -157,8 +181,7 @@ async def test_batch_limits_and_malformed_batches(client):
     for body in ([], {"data": "x"}, "text"):
         response = await client.post("/identityv2/data/batchCreate", json=body, headers=tenant.headers)
         assert response.status_code == 400 and response.json()["status"] == -2
-    mixed = [coil(tenant.prefix, 1), "not-an-object", {"handle": 5}, {"handle": f"{tenant.prefix}/v",
-                                                                      "value": "nope"}]
+    mixed = [coil(tenant.prefix, 1), "not-an-object", {"handle": 5}, {"handle": f"{tenant.prefix}/v", "value": "nope"}]
     results = (await client.post("/identityv2/data/batchCreate", json=mixed, headers=tenant.headers)).json()["data"]
     assert [r["code"] for r in results] == [1, -2, -2, -2]
     unauthenticated = await client.post("/identityv2/data/batchCreate", json=[coil(tenant.prefix, 2)])
@@ -168,8 +191,9 @@ async def test_batch_limits_and_malformed_batches(client):
 async def test_oversized_body_is_refused_in_the_face_format(client, settings):
     tenant = await onboard(client, "huge")
     blob = b"[" + b" " * (settings.max_body_bytes + 10) + b"]"
-    business = await client.post("/identityv2/data/batchCreate", content=blob,
-                                 headers=tenant.headers | {"content-type": "application/json"})
+    business = await client.post(
+        "/identityv2/data/batchCreate", content=blob, headers=tenant.headers | {"content-type": "application/json"}
+    )
     assert business.status_code == 413 and business.json()["status"] == -2
     handle = await client.put(f"/api/handles/{tenant.prefix}/big", content=blob, headers=tenant.handle_admin)
     assert handle.status_code == 413 and handle.json()["responseCode"] == 2

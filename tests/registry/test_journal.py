@@ -22,9 +22,10 @@ async def _writer(db, settings, worker: int) -> None:
         async with db.unit_of_work() as session:
             writer = RecordWriter(session, settings, SYSTEM)
             ident = parse(f"88.118/journal-{worker}-{n}")
-            [outcome] = await writer.create([(ident, [{"index": 1, "type": "URL", "ttl": 60,
-                                                       "data": {"format": "string", "value": "https://x"}}])],
-                                            identical_ok=False)
+            [outcome] = await writer.create(
+                [(ident, [{"index": 1, "type": "URL", "ttl": 60, "data": {"format": "string", "value": "https://x"}}])],
+                identical_ok=False,
+            )
             assert outcome.ok, outcome.error
             # hold the transaction open after the journal row is written, as a slow commit would
             await asyncio.sleep(rng.uniform(0, 0.02))
@@ -54,8 +55,13 @@ async def _run(db, settings) -> tuple[list[int], list[int]]:
     stop.set()
     seen = [s for s in await tail if s > start]
     async with db.read_session() as session:
-        committed = list((await session.execute(
-            select(JournalEntry.seq).where(JournalEntry.seq > start).order_by(JournalEntry.seq))).scalars())
+        committed = list(
+            (
+                await session.execute(
+                    select(JournalEntry.seq).where(JournalEntry.seq > start).order_by(JournalEntry.seq)
+                )
+            ).scalars()
+        )
     return seen, committed
 
 

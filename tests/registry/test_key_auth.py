@@ -32,19 +32,23 @@ def b64(raw: bytes) -> str:
 async def publish_key(client, tenant, private_key, index: int = KEY_INDEX) -> str:
     """Put the key's public half into the tenant's admin identity record; returns the identity."""
     value = {"index": index, "type": "HS_PUBKEY", "data": {"format": "key", "value": public_jwk(private_key)}}
-    response = await client.put(f"/api/handles/{tenant.prefix}/admin?index={index}", json=[value],
-                                headers=tenant.handle_admin)
+    response = await client.put(
+        f"/api/handles/{tenant.prefix}/admin?index={index}", json=[value], headers=tenant.handle_admin
+    )
     assert response.status_code in (200, 201), response.text
     return f"{index}:{tenant.prefix}/admin"
 
 
-def signed_header(session_id: str, nonce: str, identity: str, private_key, *, cnonce: bytes | None = None,
-                  alg: str | None = None) -> dict[str, str]:
+def signed_header(
+    session_id: str, nonce: str, identity: str, private_key, *, cnonce: bytes | None = None, alg: str | None = None
+) -> dict[str, str]:
     cnonce = cnonce or secrets.token_bytes(16)
     alg = alg or ("SM3" if isinstance(private_key, str) else "SHA256")
     signature = sign(private_key, base64.b64decode(nonce) + cnonce, alg)
-    return {"Authorization": f'Handle version="0", sessionId="{session_id}", id="{identity}", type="HS_PUBKEY", '
-                             f'cnonce="{b64(cnonce)}", alg="{alg}", signature="{b64(signature)}"'}
+    return {
+        "Authorization": f'Handle version="0", sessionId="{session_id}", id="{identity}", type="HS_PUBKEY", '
+        f'cnonce="{b64(cnonce)}", alg="{alg}", signature="{b64(signature)}"'
+    }
 
 
 def session_header(session_id: str) -> dict[str, str]:
@@ -110,19 +114,22 @@ async def test_session_refusals(client, fresh_node):
     header = signed_header(session_id, nonce, identity, owner_key, cnonce=cnonce)
     assert (await client.get("/api/handles/88.118/none", headers=header)).status_code == 404
     await refused(header, "auth.replayed")
-    respelt = header["Authorization"].replace(f'cnonce="{b64(cnonce)}"',
-                                              f'cnonce="{base64.urlsafe_b64encode(cnonce).decode().rstrip("=")}"')
+    respelt = header["Authorization"].replace(
+        f'cnonce="{b64(cnonce)}"', f'cnonce="{base64.urlsafe_b64encode(cnonce).decode().rstrip("=")}"'
+    )
     await refused({"Authorization": respelt}, "auth.replayed")
 
     # the owner's session writes only under the owner's prefix, never under another enterprise's
-    intrusion = await client.put(f"/api/handles/{other.prefix}/planted", json=[URL_VALUE],
-                                 headers=session_header(session_id))
+    intrusion = await client.put(
+        f"/api/handles/{other.prefix}/planted", json=[URL_VALUE], headers=session_header(session_id)
+    )
     assert intrusion.status_code == 403 and intrusion.json()["responseCode"] == 400
     # the other enterprise's key cannot open the owner's identity, only its own
     other_session, other_nonce = await open_session(client)
     await refused(signed_header(other_session, other_nonce, identity, other_key), "auth.bad_signature")
-    ok = await client.put("/api/sessions/this", headers=signed_header(other_session, other_nonce, other_identity,
-                                                                       other_key))
+    ok = await client.put(
+        "/api/sessions/this", headers=signed_header(other_session, other_nonce, other_identity, other_key)
+    )
     assert ok.status_code == 200
 
     # an expired session
@@ -134,16 +141,23 @@ async def test_session_refusals(client, fresh_node):
 
 async def test_hs_pubkey_values_must_be_usable_keys(client):
     tenant = await onboard(client, "badkey")
-    for data in ({"format": "key", "value": {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"}},
-                 {"format": "key", "value": {"kty": "OKP", "crv": "Ed25519", "x": 5}},
-                 {"format": "key", "value": '{"a":' * 5000 + "1" + "}" * 5000},
-                 {"format": "key", "value": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoEcz1UBgi0DQgAEz5s1"
-                                            "\n-----END PUBLIC KEY-----"},
-                 {"format": "key", "value": {"kty": "RSA", "n": "AQAB", "e": "AQAB"}},  # far too short
-                 {"format": "key", "value": "not a key"},
-                 {"format": "string", "value": "-----BEGIN PUBLIC KEY-----"}):
-        response = await client.put(f"/api/handles/{tenant.prefix}/k", headers=tenant.handle_admin,
-                                    json=[URL_VALUE, {"index": 300, "type": "HS_PUBKEY", "data": data}])
+    for data in (
+        {"format": "key", "value": {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"}},
+        {"format": "key", "value": {"kty": "OKP", "crv": "Ed25519", "x": 5}},
+        {"format": "key", "value": '{"a":' * 5000 + "1" + "}" * 5000},
+        {
+            "format": "key",
+            "value": "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoEcz1UBgi0DQgAEz5s1\n-----END PUBLIC KEY-----",
+        },
+        {"format": "key", "value": {"kty": "RSA", "n": "AQAB", "e": "AQAB"}},  # far too short
+        {"format": "key", "value": "not a key"},
+        {"format": "string", "value": "-----BEGIN PUBLIC KEY-----"},
+    ):
+        response = await client.put(
+            f"/api/handles/{tenant.prefix}/k",
+            headers=tenant.handle_admin,
+            json=[URL_VALUE, {"index": 300, "type": "HS_PUBKEY", "data": data}],
+        )
         assert response.status_code == 400, response.text
         assert response.json()["error"] == "value.key_invalid"
 
@@ -160,8 +174,12 @@ async def test_challenge_response_gives_a_short_lived_token(client, fresh_node):
     identity = await publish_key(client, tenant, private_key)
 
     nonce = await challenge(client, identity)
-    answer = {"handle": identity, "nonce": nonce, "alg": "SM3",
-              "signature": b64(sign(private_key, base64.b64decode(nonce)))}
+    answer = {
+        "handle": identity,
+        "nonce": nonce,
+        "alg": "SM3",
+        "signature": b64(sign(private_key, base64.b64decode(nonce))),
+    }
     response = await client.post("/identity/verify-response", json=answer)
     assert response.status_code == 200, response.text
     data = response.json()["data"]
@@ -214,8 +232,7 @@ async def test_open_sessions_and_challenges_are_bounded(fresh_node, database_url
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
             await open_session(client)
             await open_session(client)
-            assert (await client.get("/identity/challenge", params={"handle": "300:88.118.1/admin"})).status_code \
-                == 200
+            assert (await client.get("/identity/challenge", params={"handle": "300:88.118.1/admin"})).status_code == 200
             full = await client.post("/api/sessions")
             assert full.status_code == 429 and full.json()["error"] == "auth.too_many_open", full.text
             assert int(full.headers["Retry-After"]) > 0
@@ -223,6 +240,7 @@ async def test_open_sessions_and_challenges_are_bounded(fresh_node, database_url
             assert refused.status_code == 429 and refused.json()["error"] == "auth.too_many_open"
 
             async with fresh_node.unit_of_work() as session:  # one of them expires
-                await session.execute(update(KeySession).where(KeySession.kind == "challenge")
-                                      .values(expires_at=utcnow()))
+                await session.execute(
+                    update(KeySession).where(KeySession.kind == "challenge").values(expires_at=utcnow())
+                )
             await open_session(client)

@@ -17,19 +17,18 @@ async def test_enterprise_application_is_audited_by_the_node_administrator(clien
     enterprise_id = body["data"]["id"]
 
     user = await login(client, "steelmill", form["password"])
-    refused = await client.post(f"/snms/api/v5/enterprises/{enterprise_id}/audit", json={"approve": True},
-                                headers=user)
+    refused = await client.post(f"/snms/api/v5/enterprises/{enterprise_id}/audit", json={"approve": True}, headers=user)
     assert refused.status_code == 403 and refused.json()["status"] == -3
 
     early = await client.post("/snms/api/v5/prefixes", json={}, headers=user)
     assert early.json()["status"] == -2 and early.json()["error"] == "enterprise.not_approved"
 
     admin = await admin_headers(client)
-    approved = await client.post(f"/snms/api/v5/enterprises/{enterprise_id}/audit",
-                                 json={"approve": True}, headers=admin)
+    approved = await client.post(
+        f"/snms/api/v5/enterprises/{enterprise_id}/audit", json={"approve": True}, headers=admin
+    )
     assert approved.json()["data"]["state"] == "approved"
-    again = await client.post(f"/snms/api/v5/enterprises/{enterprise_id}/audit",
-                              json={"approve": False}, headers=admin)
+    again = await client.post(f"/snms/api/v5/enterprises/{enterprise_id}/audit", json={"approve": False}, headers=admin)
     assert again.status_code == 409 and again.json()["error"] == "enterprise.bad_transition"
 
 
@@ -81,8 +80,11 @@ async def test_prefix_lifecycle_creates_na_handle_and_admin_identity(client):
     assert all(v["type"] != "HS_SECKEY" for v in own.json()["values"])
 
     # the enterprise's password is the secret of <prefix>/admin
-    resp = await client.put(f"/api/handles/{tenant.prefix}/x1", json={"values": [
-        {"index": 1, "type": "URL", "data": "https://example.com"}]}, headers=tenant.handle_admin)
+    resp = await client.put(
+        f"/api/handles/{tenant.prefix}/x1",
+        json={"values": [{"index": 1, "type": "URL", "data": "https://example.com"}]},
+        headers=tenant.handle_admin,
+    )
     assert resp.status_code == 201, resp.text
 
 
@@ -94,20 +96,28 @@ async def test_requested_code_next_code_and_state_machine(client, fresh_node):
     taken = await client.post("/snms/api/v5/prefixes", json={"code": "7788"}, headers=tenant.headers)
     assert taken.status_code == 409 and taken.json()["error"] == "prefix.taken"
 
-    second = await client.post("/snms/api/v5/prefixes", json={"adminPassword": "Another-Secret-2026"},
-                               headers=tenant.headers)
+    second = await client.post(
+        "/snms/api/v5/prefixes", json={"adminPassword": "Another-Secret-2026"}, headers=tenant.headers
+    )
     assert second.json()["data"]["prefix"] == "88.118.7789" and second.json()["data"]["state"] == 4
-    rejected = await client.post("/snms/api/v5/prefixes/88.118.7789/audit",
-                                 json={"approve": False, "reason": "duplicate business"}, headers=admin)
+    rejected = await client.post(
+        "/snms/api/v5/prefixes/88.118.7789/audit",
+        json={"approve": False, "reason": "duplicate business"},
+        headers=admin,
+    )
     assert rejected.json()["data"]["state"] == 3
 
     disabled = await client.post(f"/snms/api/v5/prefixes/{tenant.prefix}/disable", headers=admin)
     assert disabled.json()["data"]["state"] == 0
-    write = await client.post("/identityv2/data", headers=tenant.headers, json={
-        "handle": f"{tenant.prefix}/a1", "value": [{"index": 1, "type": "URL", "data": "https://x"}]})
+    write = await client.post(
+        "/identityv2/data",
+        headers=tenant.headers,
+        json={"handle": f"{tenant.prefix}/a1", "value": [{"index": 1, "type": "URL", "data": "https://x"}]},
+    )
     assert write.status_code == 409 and write.json()["error"] == "prefix.not_enabled"
-    assert (await client.post(f"/snms/api/v5/prefixes/{tenant.prefix}/enable",
-                              headers=admin)).json()["data"]["state"] == 1
+    assert (await client.post(f"/snms/api/v5/prefixes/{tenant.prefix}/enable", headers=admin)).json()["data"][
+        "state"
+    ] == 1
 
     not_admin = await client.post(f"/snms/api/v5/prefixes/{tenant.prefix}/disable", headers=tenant.headers)
     assert not_admin.status_code == 403
@@ -115,22 +125,34 @@ async def test_requested_code_next_code_and_state_machine(client, fresh_node):
     deleted = await client.delete(f"/snms/api/v5/prefixes/{tenant.prefix}", headers=tenant.headers)
     assert deleted.json()["data"]["stateName"] == "deleted"
     assert (await client.get(f"/api/handles/0.NA/{tenant.prefix}")).status_code == 404
-    login_gone = await client.put(f"/api/handles/{tenant.prefix}/x", json=[{"index": 1, "type": "URL",
-                                                                             "data": "x"}],
-                                  headers=basic(f"300:{tenant.prefix}/admin", tenant.password))
+    login_gone = await client.put(
+        f"/api/handles/{tenant.prefix}/x",
+        json=[{"index": 1, "type": "URL", "data": "x"}],
+        headers=basic(f"300:{tenant.prefix}/admin", tenant.password),
+    )
     assert login_gone.status_code == 401
 
     async with fresh_node.read_session() as session:
         kinds = [e.kind for e in (await session.execute(select(JournalEntry).order_by(JournalEntry.seq))).scalars()]
-    for kind in ("enterprise.applied", "enterprise.approved", "prefix.applied", "prefix.enabled", "prefix.rejected",
-                 "prefix.disabled", "prefix.deleted"):
+    for kind in (
+        "enterprise.applied",
+        "enterprise.approved",
+        "prefix.applied",
+        "prefix.enabled",
+        "prefix.rejected",
+        "prefix.disabled",
+        "prefix.deleted",
+    ):
         assert kind in kinds
 
 
 async def test_prefix_with_identifiers_cannot_be_deleted(client):
     tenant = await onboard(client, "busy")
-    created = await client.post("/identityv2/data", headers=tenant.headers, json={
-        "handle": f"{tenant.prefix}/keep-me", "value": [{"index": 1, "type": "URL", "data": "https://x"}]})
+    created = await client.post(
+        "/identityv2/data",
+        headers=tenant.headers,
+        json={"handle": f"{tenant.prefix}/keep-me", "value": [{"index": 1, "type": "URL", "data": "https://x"}]},
+    )
     assert created.json()["status"] == 1, created.text
     refused = await client.delete(f"/snms/api/v5/prefixes/{tenant.prefix}", headers=tenant.headers)
     assert refused.status_code == 409 and refused.json()["error"] == "prefix.not_empty"
@@ -154,13 +176,15 @@ async def test_concurrent_applications_for_the_next_free_code_get_distinct_prefi
         await client.post(f"/snms/api/v5/enterprises/{enterprise_id}/audit", json={"approve": True}, headers=admin)
         applicants.append(await login(client, form["username"], form["password"]))
 
-    answers = await asyncio.gather(*(client.post("/snms/api/v5/prefixes", json={}, headers=headers)
-                                     for headers in applicants))
+    answers = await asyncio.gather(
+        *(client.post("/snms/api/v5/prefixes", json={}, headers=headers) for headers in applicants)
+    )
     assert [a.status_code for a in answers] == [201] * 6, [a.text for a in answers]
     assert len({a.json()["data"]["prefix"] for a in answers}) == 6
 
     # the same explicit code asked for twice at once: one gets it, the other a clear refusal, not a 500
-    both = await asyncio.gather(*(client.post("/snms/api/v5/prefixes", json={"code": "7777"}, headers=headers)
-                                  for headers in applicants[:2]))
+    both = await asyncio.gather(
+        *(client.post("/snms/api/v5/prefixes", json={"code": "7777"}, headers=headers) for headers in applicants[:2])
+    )
     assert sorted(a.status_code for a in both) == [201, 409], [a.text for a in both]
     assert [a.json()["error"] for a in both if a.status_code == 409] == ["prefix.taken"]

@@ -18,41 +18,66 @@ async def test_secrets_never_leave_the_record(client, fresh_node, caplog):
     caplog.set_level(logging.DEBUG)
     tenant = await onboard(client, "leakcheck")
     handle = f"{tenant.prefix}/clerk"
-    identity = [{"index": 1, "type": "URL", "data": "https://example.com/clerk"},
-                {"index": 300, "type": "HS_SECKEY", "data": SECRET},
-                {"index": 100, "type": "HS_ADMIN", "data": {"format": "admin", "value": {
-                    "handle": f"{tenant.prefix}/admin", "index": 300, "permissions": "111111111111"}}}]
+    identity = [
+        {"index": 1, "type": "URL", "data": "https://example.com/clerk"},
+        {"index": 300, "type": "HS_SECKEY", "data": SECRET},
+        {
+            "index": 100,
+            "type": "HS_ADMIN",
+            "data": {
+                "format": "admin",
+                "value": {"handle": f"{tenant.prefix}/admin", "index": 300, "permissions": "111111111111"},
+            },
+        },
+    ]
     assert (await client.put(f"/api/handles/{handle}", json=identity, headers=tenant.handle_admin)).status_code == 201
     clerk = basic(f"300:{handle}", SECRET)
     wrong = basic(f"300:{handle}", SECRET + "-wrong")
-    assert (await client.put(f"/api/handles/{tenant.prefix}/by-clerk", json=identity[:1],
-                             headers=clerk)).status_code == 403  # authenticated, but no rights there
-    await client.post("/identity/users", headers=tenant.headers,
-                      json={"username": "leakcheck-clerk", "password": PASSWORD, "role": "auditor"})
+    assert (
+        await client.put(f"/api/handles/{tenant.prefix}/by-clerk", json=identity[:1], headers=clerk)
+    ).status_code == 403  # authenticated, but no rights there
+    await client.post(
+        "/identity/users",
+        headers=tenant.headers,
+        json={"username": "leakcheck-clerk", "password": PASSWORD, "role": "auditor"},
+    )
     await client.post("/identity/token", json={"username": "leakcheck-clerk", "password": PASSWORD + "x"})
     await client.post("/identity/token", json={"username": "leakcheck-clerk", "password": PASSWORD})
 
     answers = []
     for headers in ({}, tenant.handle_admin, clerk, wrong, tenant.headers):
-        for url in (f"/api/handles/{handle}", f"/api/handles/{handle}?index=300", f"/api/handles/{handle}?auth=true",
-                    f"/api/handles/{handle}?type=HS_SECKEY", f"/identityv2/data/detail?handle={handle}",
-                    f"/identityv2/data/history?handle={handle}", f"/api/handles?prefix={tenant.prefix}",
-                    f"/trace/upstream?handle={handle}&values=true", "/identity/users"):
+        for url in (
+            f"/api/handles/{handle}",
+            f"/api/handles/{handle}?index=300",
+            f"/api/handles/{handle}?auth=true",
+            f"/api/handles/{handle}?type=HS_SECKEY",
+            f"/identityv2/data/detail?handle={handle}",
+            f"/identityv2/data/history?handle={handle}",
+            f"/api/handles?prefix={tenant.prefix}",
+            f"/trace/upstream?handle={handle}&values=true",
+            "/identity/users",
+        ):
             answers.append((await client.get(url, headers=headers)).text)
     stored = (await client.get(f"/api/handles/{handle}", headers=tenant.handle_admin)).json()["values"]
     assert [v["index"] for v in stored] == [1, 100]  # even its administrator never reads HS_SECKEY
 
     async with fresh_node.read_session() as session:
-        hashed = (await session.execute(text("SELECT values FROM handles WHERE handle_key = :k"),
-                                        {"k": handle.lower()})).scalar_one()
+        hashed = (
+            await session.execute(text("SELECT values FROM handles WHERE handle_key = :k"), {"k": handle.lower()})
+        ).scalar_one()
         journal = str((await session.execute(text("SELECT payload FROM journal"))).scalars().all())
         history = str((await session.execute(text("SELECT values FROM handle_history"))).scalars().all())
         audit = str((await session.execute(text("SELECT actor, action FROM audit_log"))).all())
     secret_hash = next(v["data"]["value"] for v in hashed if v["type"] == "HS_SECKEY")
     assert is_secret_hash(secret_hash)
     logs = "\n".join(record.getMessage() for record in caplog.records)
-    for where, content in [("responses", "\n".join(answers)), ("logs", logs), ("journal", journal),
-                           ("history", history), ("audit log", audit)]:
+    for where, content in [
+        ("responses", "\n".join(answers)),
+        ("logs", logs),
+        ("journal", journal),
+        ("history", history),
+        ("audit log", audit),
+    ]:
         for leaked in (SECRET, PASSWORD, secret_hash):
             assert leaked not in content, f"{leaked[:12]}… found in the {where}"
     assert caplog.records, "nothing was logged: the log check would pass vacuously"

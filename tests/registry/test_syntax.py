@@ -12,21 +12,24 @@ def test_strict_identifier_is_parsed_and_keyed_case_insensitively():
     assert ident.handle == "88.118.1042/COIL-2026-000001"
 
 
-@pytest.mark.parametrize("handle,rule", [
-    ("", "handle.empty"),
-    ("88.118.1042", "handle.missing_slash"),
-    ("88.118.1042/a/b", "handle.extra_slash"),
-    ("88..118/x", "handle.prefix_segment_empty"),
-    (".88/x", "handle.prefix_segment_empty"),
-    ("88.118./x", "handle.prefix_segment_empty"),
-    ("88.1_18/x", "handle.prefix_characters"),
-    ("88.118/", "handle.suffix_empty"),
-    ("88.118/a b", "handle.suffix_characters"),
-    ("88.118/钢卷", "handle.suffix_characters"),
-    ("88.118/a\x00b", "handle.control_characters"),
-    ("88.118/a\nb", "handle.control_characters"),
-    ("88.118/" + "x" * 122, "handle.too_long"),
-])
+@pytest.mark.parametrize(
+    "handle,rule",
+    [
+        ("", "handle.empty"),
+        ("88.118.1042", "handle.missing_slash"),
+        ("88.118.1042/a/b", "handle.extra_slash"),
+        ("88..118/x", "handle.prefix_segment_empty"),
+        (".88/x", "handle.prefix_segment_empty"),
+        ("88.118./x", "handle.prefix_segment_empty"),
+        ("88.1_18/x", "handle.prefix_characters"),
+        ("88.118/", "handle.suffix_empty"),
+        ("88.118/a b", "handle.suffix_characters"),
+        ("88.118/钢卷", "handle.suffix_characters"),
+        ("88.118/a\x00b", "handle.control_characters"),
+        ("88.118/a\nb", "handle.control_characters"),
+        ("88.118/" + "x" * 122, "handle.too_long"),
+    ],
+)
 def test_strict_mode_refuses_each_broken_rule_by_name(handle, rule):
     with pytest.raises(InvalidHandle) as caught:
         parse(handle)

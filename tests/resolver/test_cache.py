@@ -26,8 +26,9 @@ URL = {"index": 1, "type": "URL", "data": "https://example.com/v1"}
 async def node_client(db, settings):
     app = create_app(settings, db=db)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ResolverFastPath(app)),
-                                     base_url="http://t") as http:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=ResolverFastPath(app)), base_url="http://t"
+        ) as http:
             yield app, http
 
 
@@ -56,8 +57,9 @@ async def test_tiers_answer_in_order_and_writes_invalidate(fresh_node, settings)
         # record stays the full lifetime.
         redis = Redis.from_url(REDIS_URL)
         assert 0 < await redis.pttl(record_key(canonical(handle))) <= 60_000
-        await http.put(f"/api/handles/{handle}", json=[URL | {"data": "https://example.com/v2"}],
-                       headers=tenant.handle_admin)
+        await http.put(
+            f"/api/handles/{handle}", json=[URL | {"data": "https://example.com/v2"}], headers=tenant.handle_admin
+        )
         assert await redis.pttl(record_key(canonical(handle))) > 3_600_000
         await redis.aclose()
         assert (await http.get(f"/api/handles/{handle}")).json()["values"][0]["data"]["value"].endswith("v2")
@@ -66,11 +68,16 @@ async def test_tiers_answer_in_order_and_writes_invalidate(fresh_node, settings)
 
 
 async def test_a_second_process_never_answers_with_the_old_record(fresh_node, database_url, tmp_path):
-    env = {"SECNODE_DATABASE_URL": database_url, "SECNODE_REDIS_URL": REDIS_URL,
-           "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    env = {
+        "SECNODE_DATABASE_URL": database_url,
+        "SECNODE_REDIS_URL": REDIS_URL,
+        "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
     with running_node(env, tmp_path) as writer_url, running_node(env, tmp_path) as reader_url:
-        async with httpx.AsyncClient(base_url=writer_url, timeout=30) as writer, \
-                httpx.AsyncClient(base_url=reader_url, timeout=30) as reader:
+        async with (
+            httpx.AsyncClient(base_url=writer_url, timeout=30) as writer,
+            httpx.AsyncClient(base_url=reader_url, timeout=30) as reader,
+        ):
             tenant = await onboard(writer, "twoprocs")
             handle = f"{tenant.prefix}/shared"
             await writer.put(f"/api/handles/{handle}", json=[URL], headers=tenant.handle_admin)
@@ -80,8 +87,9 @@ async def test_a_second_process_never_answers_with_the_old_record(fresh_node, da
             stale = 0
             for n in range(40):
                 value = f"https://example.com/n{n}"
-                response = await writer.put(f"/api/handles/{handle}", json=[URL | {"data": value}],
-                                            headers=tenant.handle_admin)
+                response = await writer.put(
+                    f"/api/handles/{handle}", json=[URL | {"data": value}], headers=tenant.handle_admin
+                )
                 assert response.status_code == 200, response.text
                 seen = (await reader.get(f"/api/handles/{handle}")).json()["values"][0]["data"]["value"]
                 stale += seen != value
@@ -99,8 +107,22 @@ def own_redis(tmp_path):
     port = free_port()
 
     def start():
-        return subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                 "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+        return subprocess.Popen(
+            [
+                server,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp_path),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
 
     state = {"process": start()}
     time.sleep(0.3)
@@ -137,8 +159,9 @@ async def test_redis_stopped_and_restarted(fresh_node, database_url, own_redis):
             assert response.status_code == 200 and response.json()["values"][0]["data"]["value"].endswith("v1")
         assert (await http.get(f"/api/handles/{tenant.prefix}/never")).status_code == 404
         assert metrics.FALLBACK._value.get() > fallback_before
-        refused = await http.put(f"/api/handles/{handle}", json=[URL | {"data": "https://example.com/lost"}],
-                                 headers=tenant.handle_admin)
+        refused = await http.put(
+            f"/api/handles/{handle}", json=[URL | {"data": "https://example.com/lost"}], headers=tenant.handle_admin
+        )
         assert refused.status_code == 503 and refused.json()["error"] == "cache.unavailable"
         await asyncio.sleep(2.2)  # the lease has lapsed: the in-process tier answers nothing
         assert not app.state.resolver.cache.local.serving()
@@ -156,8 +179,9 @@ async def test_redis_stopped_and_restarted(fresh_node, database_url, own_redis):
             await asyncio.sleep(0.2)
         assert cached.startswith(b"1|V|")
         await redis.aclose()
-        changed = await http.put(f"/api/handles/{handle}", json=[URL | {"data": "https://example.com/v3"}],
-                                 headers=tenant.handle_admin)
+        changed = await http.put(
+            f"/api/handles/{handle}", json=[URL | {"data": "https://example.com/v3"}], headers=tenant.handle_admin
+        )
         assert changed.status_code == 200, changed.text
         assert (await http.get(f"/api/handles/{handle}")).json()["values"][0]["data"]["value"].endswith("v3")
 

@@ -57,33 +57,44 @@ def _workers(master: int) -> list[int]:
     return [int(pid) for pid in out]
 
 
-async def test_no_stale_reads_with_a_worker_killed_and_redis_restarted(fresh_node, database_url, tmp_path,
-                                                                       own_redis):  # noqa: F811
-    env = {"SECNODE_DATABASE_URL": database_url, "SECNODE_REDIS_URL": own_redis.url,
-           "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD}
+async def test_no_stale_reads_with_a_worker_killed_and_redis_restarted(fresh_node, database_url, tmp_path, own_redis):  # noqa: F811
+    env = {
+        "SECNODE_DATABASE_URL": database_url,
+        "SECNODE_REDIS_URL": own_redis.url,
+        "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+    }
     with running_node(env, tmp_path, extra_args=["--workers", "2"]) as url:
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
             tenant = await onboard(http, "loadcheck")
             handles = [f"{tenant.prefix}/c{i}" for i in range(HANDLES)]
             for handle in handles:
-                response = await http.put(f"/api/handles/{handle}", headers=tenant.handle_admin,
-                                          json=[{"index": 1, "type": "URL", "data": "https://example.com/start"}])
+                response = await http.put(
+                    f"/api/handles/{handle}",
+                    headers=tenant.handle_admin,
+                    json=[{"index": 1, "type": "URL", "data": "https://example.com/start"}],
+                )
                 assert response.status_code == 201, response.text
         await asyncio.sleep(2.5)  # both workers hold leases
 
         async def write(handle: str, value: str) -> bool:
             try:
                 async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-                    response = await http.put(f"/api/handles/{handle}", headers=tenant.handle_admin,
-                                              json=[{"index": 1, "type": "URL", "data": value}])
+                    response = await http.put(
+                        f"/api/handles/{handle}",
+                        headers=tenant.handle_admin,
+                        json=[{"index": 1, "type": "URL", "data": value}],
+                    )
             except (httpx.TransportError, httpx.RemoteProtocolError):
                 return False
             assert response.status_code in (200, 503), response.text
             return response.status_code == 200
 
         async def chaos() -> None:
-            master = int(subprocess.run(["pgrep", "-f", f"node.cli serve --port {url.rsplit(':', 1)[1]}"],
-                                        capture_output=True, text=True).stdout.split()[0])
+            master = int(
+                subprocess.run(
+                    ["pgrep", "-f", f"node.cli serve --port {url.rsplit(':', 1)[1]}"], capture_output=True, text=True
+                ).stdout.split()[0]
+            )
             await asyncio.sleep(1.0)
             victims = _workers(master)
             assert len(victims) >= 2, "expected two worker processes"
@@ -104,10 +115,20 @@ async def test_no_stale_reads_with_a_worker_killed_and_redis_restarted(fresh_nod
 
         async def write_around_the_node(handle: str, value: str) -> bool:
             await _read(url, handle)  # make sure the record is cached
-            values = [{"index": 1, "type": "URL", "ttl": 86400, "timestamp": "2026-11-27T00:00:00Z",
-                       "data": {"format": "string", "value": value}}]
-            await connection.execute('UPDATE handles SET "values" = $1::jsonb, version = version + 1 '
-                                     "WHERE handle_key = $2", orjson.dumps(values).decode(), handle.lower())
+            values = [
+                {
+                    "index": 1,
+                    "type": "URL",
+                    "ttl": 86400,
+                    "timestamp": "2026-11-27T00:00:00Z",
+                    "data": {"format": "string", "value": value},
+                }
+            ]
+            await connection.execute(
+                'UPDATE handles SET "values" = $1::jsonb, version = version + 1 WHERE handle_key = $2',
+                orjson.dumps(values).decode(),
+                handle.lower(),
+            )
             return True
 
         try:
@@ -116,4 +137,3 @@ async def test_no_stale_reads_with_a_worker_killed_and_redis_restarted(fresh_nod
             await connection.close()
         print(f"control run: {checked} checks, {stale} stale")
         assert stale > 0, "the control run should have produced stale reads"
-

@@ -43,8 +43,7 @@ async def _on_replica(replica_url: str) -> tuple[int, bool] | str | None:
     """(version, deleted) of the record as the replica has it now (None: no such record yet)."""
     connection = await asyncpg.connect(_dsn(replica_url))
     try:
-        row = await connection.fetchrow("SELECT version, deleted FROM handles WHERE handle_key = $1",
-                                        canonical(HANDLE))
+        row = await connection.fetchrow("SELECT version, deleted FROM handles WHERE handle_key = $1", canonical(HANDLE))
     except asyncpg.UndefinedTableError:
         return "no schema yet"
     finally:
@@ -79,15 +78,23 @@ async def test_lagging_replica_never_answers_an_old_record():
             clients = []
             for app in workers:
                 await stack.enter_async_context(app.router.lifespan_context(app))
-                clients.append(await stack.enter_async_context(httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=ResolverFastPath(app)), base_url="http://worker")))
+                clients.append(
+                    await stack.enter_async_context(
+                        httpx.AsyncClient(
+                            transport=httpx.ASGITransport(app=ResolverFastPath(app)), base_url="http://worker"
+                        )
+                    )
+                )
             writer, other = clients
 
             for version, url in enumerate(["https://example.com/v1", "https://example.com/v2"], start=1):
                 for client in clients:  # both workers have read (and cached) the previous state
                     await client.get(f"/api/handles/{HANDLE}")
-                written = await writer.put(f"/api/handles/{HANDLE}?overwrite=true", headers=admin,
-                                           json=[{"index": 1, "type": "URL", "data": url}])
+                written = await writer.put(
+                    f"/api/handles/{HANDLE}?overwrite=true",
+                    headers=admin,
+                    json=[{"index": 1, "type": "URL", "data": url}],
+                )
                 assert written.status_code in (200, 201), written.text
                 assert await _on_replica(replica_url) != (version, False)  # the replica is really behind
                 for evicted in (False, True):

@@ -35,8 +35,7 @@ def test_each_record_slot_has_its_own_guard_keys():
         assert {key_slot(k.encode()) for k in (shard.epoch, shard.young, shard.wal, layout.fence(record))} == {slot}
         slots.add(slot)
     assert len(slots) > 1500  # spread over the cluster, not piled on one slot
-    assert key_slot(layout.leases.encode()) == key_slot(layout.channel.encode()) == key_slot(
-        layout.acks("x").encode())
+    assert key_slot(layout.leases.encode()) == key_slot(layout.channel.encode()) == key_slot(layout.acks("x").encode())
     standalone = KeyLayout(cluster=False)
     assert standalone.shard(record_key("a")).epoch == "secnode:epoch" and standalone.leases == "secnode:leases"
 
@@ -50,16 +49,23 @@ def _workers(port: int) -> list[int]:
 @pytest.mark.timeout(300)
 async def test_failover_keeps_the_guarantee(fresh_node, database_url, tmp_path):
     with redis_cluster() as cluster:
-        env = {"SECNODE_DATABASE_URL": database_url, "SECNODE_REDIS_URL": cluster.url,
-               "SECNODE_REDIS_CLUSTER": "true", "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD}
+        env = {
+            "SECNODE_DATABASE_URL": database_url,
+            "SECNODE_REDIS_URL": cluster.url,
+            "SECNODE_REDIS_CLUSTER": "true",
+            "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        }
         with running_node(env, tmp_path, extra_args=["--workers", "2"]) as url:
             assert len(_workers(int(url.rsplit(":", 1)[1]))) == 2
             async with httpx.AsyncClient(base_url=url, timeout=30) as http:
                 tenant = await onboard(http, "cluster")
                 handles = [f"{tenant.prefix}/c{i}" for i in range(HANDLES)]
                 for handle in handles:
-                    response = await http.put(f"/api/handles/{handle}", headers=tenant.handle_admin,
-                                              json=[{"index": 1, "type": "URL", "data": "https://example.com/s"}])
+                    response = await http.put(
+                        f"/api/handles/{handle}",
+                        headers=tenant.handle_admin,
+                        json=[{"index": 1, "type": "URL", "data": "https://example.com/s"}],
+                    )
                     assert response.status_code == 201, response.text
                     assert (await http.get(f"/api/handles/{handle}")).status_code == 200
             await asyncio.sleep(2.5)  # both workers hold leases
@@ -73,16 +79,20 @@ async def test_failover_keeps_the_guarantee(fresh_node, database_url, tmp_path):
 
             # The victim serves the coordination slot (leases, invalidations); the records spread over all masters.
             victim = cluster.master_of_slot(key_slot(layout.leases.encode()))
-            on_victim = [h for h in handles if cluster.master_of_slot(key_slot(record_key(canonical(h)).encode()))
-                         == victim]
+            on_victim = [
+                h for h in handles if cluster.master_of_slot(key_slot(record_key(canonical(h)).encode())) == victim
+            ]
             refused: list[tuple[float, float]] = []  # when each refused write was sent and answered
             stop = asyncio.Event()
 
             async def write(handle: str, value: str) -> bool:
                 started = time.monotonic()
                 async with httpx.AsyncClient(base_url=url, timeout=10) as http:
-                    response = await http.put(f"/api/handles/{handle}", headers=tenant.handle_admin,
-                                              json=[{"index": 1, "type": "URL", "data": value}])
+                    response = await http.put(
+                        f"/api/handles/{handle}",
+                        headers=tenant.handle_admin,
+                        json=[{"index": 1, "type": "URL", "data": value}],
+                    )
                 assert response.status_code in (200, 503), response.text
                 if response.status_code == 503:
                     refused.append((started, time.monotonic()))
@@ -127,13 +137,18 @@ async def test_failover_keeps_the_guarantee(fresh_node, database_url, tmp_path):
             assert cluster.role(victim) == "slave"
 
             before, after = sum(t < killed_at for t in finished), sum(t > healed_at for t in finished)
-            print(f"redis cluster failover: {checks['checked']} write-then-read checks ({before} before the failure, "
-                  f"{after} after the cluster healed in {healed_at - killed_at:.1f} s), {checks['stale']} stale, "
-                  f"{len(refused)} writes refused, {len(on_victim)} of {HANDLES} records on the failed master")
+            print(
+                f"redis cluster failover: {checks['checked']} write-then-read checks ({before} before the failure, "
+                f"{after} after the cluster healed in {healed_at - killed_at:.1f} s), {checks['stale']} stale, "
+                f"{len(refused)} writes refused, {len(on_victim)} of {HANDLES} records on the failed master"
+            )
             assert checks["stale"] == 0
             assert before >= HANDLES and after >= HANDLES * 5, "too few writes succeeded to judge"
-            blip = [(sent - healed_at, answered - killed_at) for sent, answered in refused
-                    if answered < killed_at or sent > healed_at]  # not in flight during the failover
+            blip = [
+                (sent - healed_at, answered - killed_at)
+                for sent, answered in refused
+                if answered < killed_at or sent > healed_at
+            ]  # not in flight during the failover
             assert not blip, f"writes were refused outside the failover: {blip}"
 
             # After the failover: every worker serves the latest write again, from the caches.
@@ -141,8 +156,9 @@ async def test_failover_keeps_the_guarantee(fresh_node, database_url, tmp_path):
                 for handle in handles:
                     assert await write(handle, "https://example.com/after")
                     for _ in range(4):
-                        assert (await http.get(f"/api/handles/{handle}")).json()["values"][0]["data"]["value"] \
-                            == "https://example.com/after"
+                        assert (await http.get(f"/api/handles/{handle}")).json()["values"][0]["data"][
+                            "value"
+                        ] == "https://example.com/after"
 
 
 async def test_budgets_are_shared_through_the_cluster():

@@ -7,16 +7,19 @@ from tests.factories import coil, onboard
 URL = {"index": 1, "type": "URL", "data": "https://example.com/doc"}
 
 
-@pytest.mark.parametrize("path,status,code", [
-    ("/api/handles/88.118/" + "x" * 10_000, 400, 102),
-    ("/api/handles/88.118/a%00b", 400, 102),
-    ("/api/handles/88.118/a%0Ab", 400, 102),
-    ("/api/handles/88.118%2Fnothing", 404, 100),
-    ("/api/handles/88.118/a%2Fb", 400, 102),
-    ("/api/handles/no-slash", 400, 102),
-    ("/api/handles/88.118/x?index=abc", 400, 2),
-    ("/api/handles/88.118/x?" + "&".join(f"type=T{i}" for i in range(17)), 400, 2),
-])
+@pytest.mark.parametrize(
+    "path,status,code",
+    [
+        ("/api/handles/88.118/" + "x" * 10_000, 400, 102),
+        ("/api/handles/88.118/a%00b", 400, 102),
+        ("/api/handles/88.118/a%0Ab", 400, 102),
+        ("/api/handles/88.118%2Fnothing", 404, 100),
+        ("/api/handles/88.118/a%2Fb", 400, 102),
+        ("/api/handles/no-slash", 400, 102),
+        ("/api/handles/88.118/x?index=abc", 400, 2),
+        ("/api/handles/88.118/x?" + "&".join(f"type=T{i}" for i in range(17)), 400, 2),
+    ],
+)
 async def test_bad_resolutions_get_handle_codes(client, path, status, code):
     response = await client.get(path)
     assert response.status_code == status, response.text
@@ -28,8 +31,9 @@ async def test_bad_requests_are_not_cached(client):
     assert (await client.get(f"/api/handles/{tenant.prefix}/later")).status_code == 404
     await client.put(f"/api/handles/{tenant.prefix}/later", json=[URL], headers=tenant.handle_admin)
     assert (await client.get(f"/api/handles/{tenant.prefix}/later")).status_code == 200
-    assert (await client.get(f"/api/handles/{tenant.prefix}/LATER?type=URL")).json()["handle"] == \
-        f"{tenant.prefix}/LATER"
+    assert (await client.get(f"/api/handles/{tenant.prefix}/LATER?type=URL")).json()[
+        "handle"
+    ] == f"{tenant.prefix}/LATER"
 
 
 async def test_head_and_other_methods(client):
@@ -47,8 +51,11 @@ async def test_head_and_other_methods(client):
 async def test_authoritative_and_authorised_reads_bypass_the_cache(client):
     tenant = await onboard(client, "authread")
     handle = f"{tenant.prefix}/private"
-    await client.put(f"/api/handles/{handle}", headers=tenant.handle_admin,
-                     json=[URL, {"index": 9, "type": "NOTE", "data": "internal", "permissions": "1100"}])
+    await client.put(
+        f"/api/handles/{handle}",
+        headers=tenant.handle_admin,
+        json=[URL, {"index": 9, "type": "NOTE", "data": "internal", "permissions": "1100"}],
+    )
     assert [v["index"] for v in (await client.get(f"/api/handles/{handle}")).json()["values"]] == [1]
     assert [v["index"] for v in (await client.get(f"/api/handles/{handle}?auth=true")).json()["values"]] == [1]
     admin = (await client.get(f"/api/handles/{handle}", headers=tenant.handle_admin)).json()["values"]
@@ -67,8 +74,11 @@ async def test_proxy_redirects_or_shows_the_record(client):
     assert page.status_code == 200 and "<table>" in page.text and "https://example.com/doc" in page.text
     missing = await client.get(f"/{tenant.prefix}/none", headers={"accept": "text/html"})
     assert missing.status_code == 404 and "not registered" in missing.text
-    script = await client.put(f"/api/handles/{tenant.prefix}/x", headers=tenant.handle_admin,
-                              json=[{"index": 2, "type": "NOTE", "data": "<script>alert(1)</script>"}])
+    script = await client.put(
+        f"/api/handles/{tenant.prefix}/x",
+        headers=tenant.handle_admin,
+        json=[{"index": 2, "type": "NOTE", "data": "<script>alert(1)</script>"}],
+    )
     assert script.status_code == 201
     escaped = await client.get(f"/{tenant.prefix}/x", headers={"accept": "text/html"})
     assert "<script>" not in escaped.text and "&lt;script&gt;" in escaped.text

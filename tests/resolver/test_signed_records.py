@@ -18,9 +18,11 @@ from node.app import create_app
 from tests.conftest import ADMIN_PASSWORD, make_settings
 from tests.factories import basic, onboard
 
-VALUES = [{"index": 1, "type": "URL", "data": {"format": "string", "value": "https://example.com/coil/7"}},
-          {"index": 2, "type": "EMAIL", "data": {"format": "string", "value": "qa@example.com"}},
-          {"index": 5, "type": "NOTE", "data": "internal", "permissions": "1100"}]
+VALUES = [
+    {"index": 1, "type": "URL", "data": {"format": "string", "value": "https://example.com/coil/7"}},
+    {"index": 2, "type": "EMAIL", "data": {"format": "string", "value": "qa@example.com"}},
+    {"index": 5, "type": "NOTE", "data": "internal", "permissions": "1100"},
+]
 
 
 @pytest.fixture
@@ -47,8 +49,7 @@ async def test_signed_answers_verify_value_by_value_and_refuse_tampering(signing
     assert verify_answer(answer, public).indexes == (1, 2)  # the private NOTE is not in an anonymous answer
     filtered = (await client.get(f"/api/handles/{handle}", params={"signed": "true", "type": "EMAIL"})).json()
     assert verify_answer(filtered, public).indexes == (2,)
-    owner = (await client.get(f"/api/handles/{handle}", params={"signed": "true"},
-                              headers=tenant.handle_admin)).json()
+    owner = (await client.get(f"/api/handles/{handle}", params={"signed": "true"}, headers=tenant.handle_admin)).json()
     assert 5 in verify_answer(owner, public).indexes
     assert all(v["type"] != "HS_SIGNATURE" for v in (await client.get(f"/api/handles/{handle}")).json()["values"])
     key_info = (await client.get("/.well-known/secnode/signing-key")).json()
@@ -59,8 +60,16 @@ async def test_signed_answers_verify_value_by_value_and_refuse_tampering(signing
     with pytest.raises(SignatureInvalid, match="index 1"):
         verify_answer(tampered, public)
     smuggled = copy.deepcopy(filtered)
-    smuggled["values"].insert(0, {"index": 9, "type": "URL", "data": {"format": "string", "value": "https://x"},
-                                  "ttl": 86400, "timestamp": answer["values"][0]["timestamp"]})
+    smuggled["values"].insert(
+        0,
+        {
+            "index": 9,
+            "type": "URL",
+            "data": {"format": "string", "value": "https://x"},
+            "ttl": 86400,
+            "timestamp": answer["values"][0]["timestamp"],
+        },
+    )
     with pytest.raises(SignatureInvalid, match="index 9"):
         verify_answer(smuggled, public)
     # an intermediary answering with another identifier's (correctly signed) record, or leaving a value out
@@ -86,19 +95,24 @@ async def test_signed_answers_verify_value_by_value_and_refuse_tampering(signing
 
 
 def _secnode_verify(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "node.cli", "verify", *args], capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "node.cli", "verify", *args], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_secnode_verify_checks_a_record_fetched_from_a_running_node(fresh_node, database_url, tmp_path):
     from tests.servers import running_node
 
-    env = {"SECNODE_DATABASE_URL": database_url, "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
-           "SECNODE_REDIS_URL": ""}
+    env = {
+        "SECNODE_DATABASE_URL": database_url,
+        "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "SECNODE_REDIS_URL": "",
+    }
     with running_node(env, tmp_path) as url:
         handle = "88.118/signed-by-node"
-        written = httpx.put(f"{url}/api/handles/{handle}", json=VALUES[:2],
-                            headers=basic("300:0.NA/88.118", ADMIN_PASSWORD), timeout=30)
+        written = httpx.put(
+            f"{url}/api/handles/{handle}", json=VALUES[:2], headers=basic("300:0.NA/88.118", ADMIN_PASSWORD), timeout=30
+        )
         assert written.status_code == 201, written.text
         node_key = base64_public(tmp_path / "secnode-node.key")
 

@@ -21,13 +21,13 @@ async def test_serve_reports_and_applies_approvals(fresh_node, database_url, tmp
         settings = make_settings(database_url, upstream_url=top, node_key_file=key_path)
         app = create_app(settings, db=fresh_node)
         async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ResolverFastPath(app)),
-                                         base_url="http://t") as client:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=ResolverFastPath(app)), base_url="http://t"
+            ) as client:
                 prefix, _ = await _tenant_awaiting_upstream(client)
                 admin = await admin_headers(client)
                 deadline = time.monotonic() + 30
-                while (await client.get(f"/snms/api/v5/prefixes/{prefix}",
-                                        headers=admin)).json()["data"]["state"] != 1:
+                while (await client.get(f"/snms/api/v5/prefixes/{prefix}", headers=admin)).json()["data"]["state"] != 1:
                     assert time.monotonic() < deadline, "the top-level's approval never arrived"
                     await asyncio.sleep(0.2)
                 node = httpx.get(f"{top}/v1/nodes/{settings.node_prefix}").json()

@@ -10,18 +10,39 @@ def test_sync_once_reports_the_whole_journal(tmp_path):
     node_dir = tmp_path / "node"
     node_dir.mkdir()
     with running_toplevel(tmp_path) as top:
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(node_dir), "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": "Sync-Secret-2026",
-               "SECNODE_UPSTREAM_URL": top}
-        result = subprocess.run([sys.executable, "-m", "node.cli", "sync", "run", "--once"], cwd=node_dir, env=env,
-                                capture_output=True, text=True, timeout=120)
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(node_dir),
+            "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": "Sync-Secret-2026",
+            "SECNODE_UPSTREAM_URL": top,
+        }
+        result = subprocess.run(
+            [sys.executable, "-m", "node.cli", "sync", "run", "--once"],
+            cwd=node_dir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "lag 0" in result.stdout and "last error -" in result.stdout
-        status = subprocess.run([sys.executable, "-m", "node.cli", "sync", "status"], cwd=node_dir, env=env,
-                                capture_output=True, text=True, timeout=60)
+        status = subprocess.run(
+            [sys.executable, "-m", "node.cli", "sync", "status"],
+            cwd=node_dir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert "lag 0" in status.stdout
-    standalone = subprocess.run([sys.executable, "-m", "node.cli", "sync", "run", "--once"], cwd=node_dir,
-                                env={"PATH": "/usr/bin:/bin", "HOME": str(node_dir)}, capture_output=True, text=True,
-                                timeout=60)
+    standalone = subprocess.run(
+        [sys.executable, "-m", "node.cli", "sync", "run", "--once"],
+        cwd=node_dir,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(node_dir)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert standalone.returncode == 2 and "standalone" in standalone.stdout
 
 
@@ -33,8 +54,13 @@ async def test_sync_once_refuses_while_another_process_reports(fresh_node, datab
     from tests.conftest import ADMIN_PASSWORD, _asyncpg_dsn
 
     with running_toplevel(tmp_path) as top:
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SECNODE_DATABASE_URL": database_url,
-               "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD, "SECNODE_UPSTREAM_URL": top}
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "SECNODE_DATABASE_URL": database_url,
+            "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "SECNODE_UPSTREAM_URL": top,
+        }
         command = [sys.executable, "-m", "node.cli", "sync", "run", "--once"]
         holder = await asyncpg.connect(_asyncpg_dsn(database_url))
         try:

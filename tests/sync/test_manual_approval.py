@@ -14,15 +14,21 @@ async def test_manual_decisions_reach_the_node(tmp_path):
         transport = httpx.ASGITransport(app=app)
         upstream = HttpUpstream("http://top", "88.118", load_signing_key(str(tmp_path / "k")), transport=transport)
         await upstream.register("http://127.0.0.1:8000")
-        application = {"seq": 1, "kind": "prefix.approved", "subject": "88.118.1042", "subjectKey": "88.118.1042",
-                       "payload": {"awaiting": "upstream"}}
+        application = {
+            "seq": 1,
+            "kind": "prefix.approved",
+            "subject": "88.118.1042",
+            "subjectKey": "88.118.1042",
+            "payload": {"awaiting": "upstream"},
+        }
         ack = await upstream.send_journal(0, [application])
         assert ack.accepted == 1 and ack.decisions == []
         async with httpx.AsyncClient(transport=transport, base_url="http://top") as operator:
             waiting = (await operator.get("/v1/applications")).json()["applications"]
             assert waiting == [{"prefix": "88.118.1042", "nodePrefix": "88.118"}]
-            decided = await operator.post("/v1/applications/88.118.1042", json={"decision": "rejected",
-                                                                                "reason": "duplicate"})
+            decided = await operator.post(
+                "/v1/applications/88.118.1042", json={"decision": "rejected", "reason": "duplicate"}
+            )
             assert decided.status_code == 200
             assert (await operator.post("/v1/applications/88.118.9", json={"decision": "approved"})).status_code == 404
         decisions = await upstream.send_heartbeat({"version": "t", "health": "ok", "journalLag": 0})

@@ -25,8 +25,9 @@ async def test_outage_during_a_burst_loses_and_doubles_nothing(fresh_node, datab
     settings = make_settings(database_url, node_key_file=key_path)  # standalone approvals; reporting still runs
     app = create_app(settings, db=fresh_node)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ResolverFastPath(app)), base_url="http://t",
-                                     timeout=120) as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=ResolverFastPath(app)), base_url="http://t", timeout=120
+        ) as client:
             tenant = await onboard(client, "burst")
             with running_toplevel(tmp_path, port) as top:
                 upstream = HttpUpstream(top, settings.node_prefix, load_signing_key(key_path))
@@ -55,8 +56,11 @@ async def test_outage_during_a_burst_loses_and_doubles_nothing(fresh_node, datab
             shipping.cancel()
             await upstream.aclose()
     async with fresh_node.read_session() as session:
-        created = (await session.execute(select(func.count()).select_from(JournalEntry).where(
-            JournalEntry.kind == "handle.created"))).scalar_one()
+        created = (
+            await session.execute(
+                select(func.count()).select_from(JournalEntry).where(JournalEntry.kind == "handle.created")
+            )
+        ).scalar_one()
     # the coils, plus the node's NA handle, the prefix's NA handle and its administrator identity
     assert created == 10_000 + 3
     assert node["entries"]["handle.created"] == created  # each exactly once: the top-level keys entries by seq

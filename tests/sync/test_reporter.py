@@ -42,13 +42,15 @@ async def test_reporter_round_trip_outage_and_refusals(fresh_node, database_url,
     with running_toplevel(tmp_path, port) as top:
         settings, app, upstream, reporter = _reporting_node(fresh_node, database_url, tmp_path, top)
         async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ResolverFastPath(app)),
-                                         base_url="http://t") as client:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=ResolverFastPath(app)), base_url="http://t"
+            ) as client:
                 prefix, form = await _tenant_awaiting_upstream(client)
                 await upstream.register("http://127.0.0.1:8000")
                 await reporter.drain()
-                state = (await client.get(f"/snms/api/v5/prefixes/{prefix}",
-                                          headers=await admin_headers(client))).json()["data"]["state"]
+                state = (
+                    await client.get(f"/snms/api/v5/prefixes/{prefix}", headers=await admin_headers(client))
+                ).json()["data"]["state"]
                 assert state == 1  # approved by the top-level, enabled through the registry
                 homed = httpx.get(f"{top}/v1/homing/{prefix}.7").json()
                 assert homed["nodePrefix"] == settings.node_prefix
@@ -74,22 +76,26 @@ async def test_reporter_round_trip_outage_and_refusals(fresh_node, database_url,
                 # a key the top-level does not know: refused, nothing moves
                 other = str(tmp_path / "other.key")
                 ensure_signing_key(other)
-                impostor = Reporter(fresh_node, settings, HttpUpstream(top, settings.node_prefix,
-                                                                       load_signing_key(other)))
+                impostor = Reporter(
+                    fresh_node, settings, HttpUpstream(top, settings.node_prefix, load_signing_key(other))
+                )
                 await client.put(f"/api/handles/{prefix}/late", json=[URL], auth=basic)
                 with pytest.raises(UpstreamError, match="401"):
                     await impostor.ship_once()
                 assert (await reporter.status()).last_error and (await reporter.status()).lag > 0
                 # a node reporting a prefix it does not own
                 with pytest.raises(UpstreamError, match="sync.foreign_prefix"):
-                    await upstream.send_journal(10**9, [{"seq": 10**9 + 1, "kind": "handle.created",
-                                                         "subject": "88.999/x", "subjectKey": "88.999/x"}])
+                    await upstream.send_journal(
+                        10**9,
+                        [{"seq": 10**9 + 1, "kind": "handle.created", "subject": "88.999/x", "subjectKey": "88.999/x"}],
+                    )
         await reporter.drain()
 
     # the top-level is down while registrations go on: nothing is lost, nothing doubled
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ResolverFastPath(app)),
-                                     base_url="http://t") as client:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=ResolverFastPath(app)), base_url="http://t"
+        ) as client:
             for n in range(40):
                 response = await client.put(f"/api/handles/{prefix}/D{n}", json=[URL], auth=basic)
                 assert response.status_code == 201
@@ -112,8 +118,9 @@ async def test_a_restored_journal_moves_past_what_the_top_level_acknowledged(fre
     with running_toplevel(tmp_path) as top:
         settings, app, upstream, reporter = _reporting_node(fresh_node, database_url, tmp_path, top)
         async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=ResolverFastPath(app)),
-                                         base_url="http://t") as client:
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=ResolverFastPath(app)), base_url="http://t"
+            ) as client:
                 prefix, form = await _tenant_awaiting_upstream(client)
                 assert await reporter.register("http://127.0.0.1:8000") == 0
                 await reporter.drain()
@@ -127,14 +134,17 @@ async def test_a_restored_journal_moves_past_what_the_top_level_acknowledged(fre
                 # the database goes back to before the last three changes (as a point-in-time restore would)
                 async with fresh_node.unit_of_work() as session:
                     await session.execute(text("DELETE FROM journal WHERE seq > :s"), {"s": acknowledged - 3})
-                    await session.execute(text("SELECT setval(pg_get_serial_sequence('journal', 'seq'), :s)"),
-                                          {"s": acknowledged - 3})
-                    await session.execute(text("UPDATE sync_cursors SET cursor = :s WHERE name = 'upstream'"),
-                                          {"s": acknowledged - 3})
+                    await session.execute(
+                        text("SELECT setval(pg_get_serial_sequence('journal', 'seq'), :s)"), {"s": acknowledged - 3}
+                    )
+                    await session.execute(
+                        text("UPDATE sync_cursors SET cursor = :s WHERE name = 'upstream'"), {"s": acknowledged - 3}
+                    )
                 assert await reporter.register("http://127.0.0.1:8000") == acknowledged
                 for n in range(2):
-                    assert (await client.put(f"/api/handles/{prefix}/AFTER{n}", json=[URL],
-                                             auth=basic)).status_code == 201
+                    assert (
+                        await client.put(f"/api/handles/{prefix}/AFTER{n}", json=[URL], auth=basic)
+                    ).status_code == 201
                 await reporter.drain()
                 node = httpx.get(f"{top}/v1/nodes/{settings.node_prefix}").json()
                 assert node["entries"]["handle.created"] == created + 2  # the new changes were not taken for repeats

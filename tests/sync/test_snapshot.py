@@ -16,9 +16,14 @@ async def test_snapshot_round_trip(client, fresh_node, database_url, tmp_path):
     tenant = await onboard(client, "snap")
     items = [coil(tenant.prefix, i) for i in range(50)]
     await client.post("/identityv2/data/batchCreate", json=items, headers=tenant.headers)
-    await client.put(f"/api/handles/{tenant.prefix}/private", headers=tenant.handle_admin, json=[
-        {"index": 1, "type": "URL", "data": "https://x"}, {"index": 5, "type": "NOTE", "data": "p",
-                                                             "permissions": "1100"}])
+    await client.put(
+        f"/api/handles/{tenant.prefix}/private",
+        headers=tenant.handle_admin,
+        json=[
+            {"index": 1, "type": "URL", "data": "https://x"},
+            {"index": 5, "type": "NOTE", "data": "p", "permissions": "1100"},
+        ],
+    )
     await client.delete(f"/api/handles/{tenant.prefix}/COIL-2026-000003", headers=tenant.handle_admin)
     key_path = str(tmp_path / "node.key")
     ensure_signing_key(key_path)
