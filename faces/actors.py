@@ -13,7 +13,7 @@ from starlette.requests import Request
 from foundation.config import Settings
 from foundation.db import Database
 from foundation.http.budgets import Budgets
-from foundation.http.requests import credentials_allowed
+from foundation.http.requests import client_address, credentials_allowed
 from foundation.text import is_decimal
 from registry.authentication import keyauth, service
 from registry.authentication.errors import (
@@ -94,6 +94,7 @@ async def handle_actor(auth: AuthContext) -> Actor:
         auth.db,
         username,
         secret,
+        source=client_address(request.scope, settings),
         max_failures=settings.login_max_failures,
         lockout_seconds=settings.login_lockout_seconds,
     )

@@ -164,7 +164,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, render=render_error)
-    app.add_middleware(AuditMiddleware)
+    app.add_middleware(AuditMiddleware, render=render_error)
     app.add_middleware(MetricsMiddleware)
     return app
 

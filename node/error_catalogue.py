@@ -19,6 +19,7 @@ from foundation.errors import DomainError
 ERROR_MODULES = (
     "foundation.errors",
     "registry.kernel.errors",
+    "registry.audit.errors",
     "registry.accounts.errors",
     "registry.enterprises.errors",
     "registry.prefixes.errors",

@@ -25,7 +25,7 @@ from foundation.http.budgets import Budgets
 from foundation.http.requests import DATABASE_INT_MAX
 from foundation.http.responses import JSONBody
 from foundation.text import is_decimal, is_true
-from registry.handles.errors import HandleCreatedConcurrently, ListForbidden
+from registry.handles.errors import HandleCreatedConcurrently, ListForbidden, ListUnauthenticated
 from registry.handles.outcome import Outcome, charge_registrations
 from registry.handles.writer import RecordWriter
 from registry.kernel import records as repository
@@ -57,6 +57,21 @@ def _indexes(request: Request) -> set[int]:
     return {int(r) for r in raw}
 
 
+def _put_indexes(request: Request, values: list[Value]) -> set[int] | None:
+    """The values a PUT adds or replaces, keeping the others; None: the whole record. ``index=various`` (Handle.Net:
+    "the handle values given in the request entity should be added or replaced") names every value of the body."""
+    raw = request.query_params.getlist("index")
+    if not raw:
+        return None
+    if any(r.lower() == "various" for r in raw):
+        if len(raw) > 1:
+            raise BadIndex("index=various names every value of the body; it takes no other index parameter")
+        if not values:
+            raise BadIndex("index=various needs at least one value in the body")
+        return {v["index"] for v in values}
+    return _indexes(request)
+
+
 @router.put(
     "/api/handles/{handle:path}",
     summary="Create or replace an identifier (Handle.Net v9)",
@@ -75,8 +90,8 @@ async def put_handle(
     if _flag(request, "mintNewSuffix", False):
         handle = handle + str(uuid.uuid4())
     ident = parse_identifier(settings, handle)
-    indexes = _indexes(request)
     values = parse_values(body, max_ttl=settings.max_ttl, default_ttl=settings.default_ttl)
+    indexes = _put_indexes(request, values)
     for attempt in (1, 2):  # each attempt is a transaction of its own
         try:
             outcome = await _put_once(db, settings, actor, budgets, ident, values, indexes, overwrite)
@@ -95,12 +110,12 @@ async def _put_once(
     budgets: Budgets,
     ident: Identifier,
     values: list[Value],
-    indexes: set[int],
+    indexes: set[int] | None,
     overwrite: bool,
 ) -> Outcome:
     async with db.unit_of_work() as session:
         writer = RecordWriter(session, settings, actor)
-        if indexes:
+        if indexes is not None:
             outcome = await writer.patch(ident, values, indexes, overwrite=overwrite)
         elif overwrite:
             outcome = (await writer.replace([(ident, values)], create_missing=True))[0]
@@ -134,13 +149,15 @@ def _page(request: Request) -> tuple[int, int]:
         page_size = int(request.query_params.get("pageSize", "1000"))
     except ValueError:
         raise BadPage("page and pageSize must be integers") from None
-    if not 0 <= page <= DATABASE_INT_MAX // 10000 or not 1 <= page_size <= 10000:
-        raise BadPage("page must be >= 0 and pageSize 1..10000")
+    if not 0 <= page <= DATABASE_INT_MAX // 10000 or not 0 <= page_size <= 10000:
+        raise BadPage("page must be >= 0 and pageSize 0..10000 (0: the count alone)")
     return page, page_size
 
 
 @router.get("/api/handles", summary="List the identifiers under a prefix (administrators of the prefix)")
 async def list_handles(request: Request, actor: HandleActor, session: ReadSession) -> Response:
+    if not actor.authenticated:
+        raise ListUnauthenticated()
     prefix = request.query_params.get("prefix", "")
     syntax.check_prefix(prefix)
     page, page_size = _page(request)

@@ -82,11 +82,13 @@ class ReadGrant(Base):
 
 
 class SecretLockout(Base):
-    """Wrong secrets sent for a Handle identity by Basic auth, and the lock they set once too many came in a row.
-    Only identities that hold an ``HS_SECKEY`` get a row: unknown names cost nothing to store."""
+    """Wrong secrets sent for a Handle identity by Basic auth from one client address, and the lock they set on that
+    address once too many came in a row (docs/security.md). Only identities that hold an ``HS_SECKEY`` get rows:
+    unknown names cost nothing to store."""
 
     __tablename__ = "secret_lockouts"
 
     identity: Mapped[str] = mapped_column(String(300), primary_key=True)  # canonical index:handle
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)  # the client's address
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -61,21 +61,27 @@ async def count_failed_login(session: AsyncSession, account_id: int, max_failure
     )
 
 
-async def secret_lockout(session: AsyncSession, identity: str) -> SecretLockout | None:
-    return await session.get(SecretLockout, identity)
+async def secret_lockout(session: AsyncSession, identity: str, source: str) -> SecretLockout | None:
+    return await session.get(SecretLockout, (identity, source))
 
 
-async def count_wrong_secret(session: AsyncSession, identity: str, max_failures: int, lock_until: datetime) -> None:
-    """One more wrong Basic-auth secret for ``identity``, counted as ``count_failed_login`` counts passwords."""
+async def count_wrong_secret(
+    session: AsyncSession, identity: str, source: str, max_failures: int, lock_until: datetime
+) -> None:
+    """One more wrong Basic-auth secret for ``identity`` from ``source``, counted as ``count_failed_login`` counts
+    passwords."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     first_locks = max_failures <= 1
     statement = dialect.insert(SecretLockout).values(
-        identity=identity, failed_attempts=0 if first_locks else 1, locked_until=lock_until if first_locks else None
+        identity=identity,
+        source=source,
+        failed_attempts=0 if first_locks else 1,
+        locked_until=lock_until if first_locks else None,
     )
     reached = SecretLockout.failed_attempts + 1 >= max_failures
     await session.execute(
         statement.on_conflict_do_update(
-            index_elements=["identity"],
+            index_elements=["identity", "source"],
             set_={
                 "locked_until": case((reached, lock_until), else_=SecretLockout.locked_until),
                 "failed_attempts": case((reached, 0), else_=SecretLockout.failed_attempts + 1),
@@ -84,5 +90,7 @@ async def count_wrong_secret(session: AsyncSession, identity: str, max_failures:
     )
 
 
-async def clear_secret_lockout(session: AsyncSession, identity: str) -> None:
-    await session.execute(delete(SecretLockout).where(SecretLockout.identity == identity))
+async def clear_secret_lockout(session: AsyncSession, identity: str, source: str) -> None:
+    await session.execute(
+        delete(SecretLockout).where(SecretLockout.identity == identity, SecretLockout.source == source)
+    )

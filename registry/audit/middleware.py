@@ -1,6 +1,7 @@
 """Every request that may change something (any method but GET, HEAD and OPTIONS) is written to the audit log
 before its answer leaves: an answered write is always audited, and so is every refusal (a wrong password, a
-forbidden write, a quota)."""
+forbidden write, a quota). A request whose entry cannot be written is answered 503 in its face's envelope
+(``audit.unavailable``), not with its own answer, and its entry goes to the log instead."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from foundation.db import Database
+from foundation.http.face import ErrorRenderer
 from foundation.http.requests import client_address
 from registry.audit import chain
+from registry.audit.errors import AuditUnavailable
 
 log = logging.getLogger("secnode.audit")
 
@@ -49,33 +52,56 @@ class GroupAppender:
         await done
 
     async def _write_groups(self) -> None:
-        while self._waiting:
-            group, self._waiting = self._waiting, []
-            try:
-                async with self.db.unit_of_work() as session:
-                    await chain.append_many(session, [entry for entry, _ in group], self.algorithm)
-            except Exception as exc:  # noqa: BLE001 - each waiting request decides what the failure means
-                for _, done in group:
-                    done.set_exception(exc)
-            else:
-                for _, done in group:
-                    done.set_result(None)
+        group: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        try:
+            while self._waiting:
+                group, self._waiting = self._waiting, []
+                try:
+                    async with self.db.unit_of_work() as session:
+                        await chain.append_many(session, [entry for entry, _ in group], self.algorithm)
+                except Exception as exc:  # noqa: BLE001 - each waiting request decides what the failure means
+                    _settle(group, exc)
+                else:
+                    _settle(group, None)
+        finally:
+            # a writer cancelled mid-group (the node stopping) leaves no request waiting for ever
+            stranded, self._waiting = group + self._waiting, []
+            _settle(stranded, AuditUnavailable())
+
+
+def _settle(group: list[tuple[dict[str, Any], asyncio.Future[None]]], error: Exception | None) -> None:
+    for _, done in group:
+        if done.done():  # settled already, or cancelled by a request that went away while it waited
+            continue
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
 
 
 class AuditMiddleware:
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, render: ErrorRenderer):
         self.app = app
+        self.render = render  # the assembly's: the refusal in the face the request belongs to
         self._appender: GroupAppender | None = None  # made on first use: the database is the app's, set at startup
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in READ_METHODS:
             await self.app(scope, receive, send)
             return
+        refused = False
 
         async def audited_send(message: Message) -> None:
+            nonlocal refused
             if message["type"] == "http.response.start":
-                await self._append(scope, message["status"])
-            await send(message)
+                try:
+                    await self._append(scope, message["status"])
+                except AuditUnavailable as exc:
+                    refused = True  # the answer is the refusal; what the application still sends is dropped
+                    await self.render(exc, scope)(scope, receive, send)
+                    return
+            if not refused:
+                await send(message)
 
         await self.app(scope, receive, audited_send)
 
@@ -92,5 +118,6 @@ class AuditMiddleware:
         try:
             await self._appender.append(entry)
         except Exception as exc:
-            # The request has been handled either way; its answer is not held back, and the log keeps the entry.
+            # The log keeps the entry; the request is refused, so no answer leaves without its entry written.
             log.error("secnode.audit.append_failed error=%s entry=%s", type(exc).__name__, entry)
+            raise AuditUnavailable() from exc

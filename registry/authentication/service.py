@@ -28,13 +28,17 @@ from registry.prefixes import repository as prefixes
 from registry.prefixes.states import PrefixState
 
 # Successful secret checks, remembered briefly so Basic auth does not pay scrypt on every request.
-# Keyed by a digest of (identity, secret, stored hash): a changed secret never matches an old entry.
+# Keyed by a digest of (identity, client address, secret, stored hash): a changed secret never matches an old entry,
+# and a secret verified for one address is no shortcut past the lock of another.
 _VERIFIED: dict[str, float] = {}
 _VERIFIED_TTL = 60.0
+# (identity, address) for which this worker counted a wrong secret: their next success, even one answered from
+# _VERIFIED, reads the lock (refused while it holds) and clears the count. Others' cached successes touch no table.
+_COUNTED: set[tuple[str, str]] = set()
 
 
-def _verification_key(identity: str, secret: str, stored: str) -> str:
-    return hashlib.sha256(f"{identity}\0{secret}\0{stored}".encode()).hexdigest()
+def _verification_key(identity: str, source: str, secret: str, stored: str) -> str:
+    return hashlib.sha256(f"{identity}\0{source}\0{secret}\0{stored}".encode()).hexdigest()
 
 
 def _recently_verified(key: str) -> bool:
@@ -45,6 +49,12 @@ def _remember_verified(key: str) -> None:
     if len(_VERIFIED) > 10_000:
         _VERIFIED.clear()
     _VERIFIED[key] = time.monotonic() + _VERIFIED_TTL
+
+
+def _remember_counted(subject: tuple[str, str]) -> None:
+    if len(_COUNTED) > 10_000:  # forgotten counts are cleared by the next success that is not answered from memory
+        _COUNTED.clear()
+    _COUNTED.add(subject)
 
 
 def node_admin_identity(node_prefix: str) -> str:
@@ -120,19 +130,22 @@ async def actor_for_token(session: AsyncSession, token: str, node_prefix: str) -
 
 
 async def check_handle_secret(
-    db: Database, username: str, secret: str, *, max_failures: int, lockout_seconds: int
+    db: Database, username: str, secret: str, *, source: str, max_failures: int, lockout_seconds: int
 ) -> str:
     """Handle Basic auth: ``index:handle`` (URL-encoded or not) and the secret held in its HS_SECKEY; returns the
     identity. Checked in sessions of its own, before the request's has begun, so that a wrong secret stays counted
-    whatever becomes of the request. ``max_failures`` wrong secrets in a row lock the identity for
-    ``lockout_seconds``, as they lock a business account; a secret this worker verified in the last minute is not
-    checked again, so the lock stops guessing, not a client already holding the secret."""
+    whatever becomes of the request. ``max_failures`` wrong secrets in a row from one client address (``source``)
+    lock the identity for that address for ``lockout_seconds``; other addresses go on (docs/security.md, "Limits").
+    Every success from the address clears its count. A secret this worker verified for this address in the last
+    minute is not checked again, so the lock stops guessing, not a client already holding the secret."""
     username = unquote(username)
     index_text, _, handle = username.partition(":")
     if not is_decimal(index_text) or not handle:
         raise BadUsername()
     index = int(index_text)
     identity = identity_key(index, handle)
+    source = source[:64]
+    subject = (identity, source)
     refused = BadCredentials("authentication failed for " + username)
     async with db.primary_read_session() as session:
         record = await handles.get(session, canonical(handle))
@@ -144,21 +157,27 @@ async def check_handle_secret(
             )
         if stored is None:
             raise refused
-        key = _verification_key(identity, secret, stored)
-        if _recently_verified(key):
+        key = _verification_key(identity, source, secret, stored)
+        verified = _recently_verified(key)
+        if verified and subject not in _COUNTED:
             return identity
-        lockout = await repository.secret_lockout(session, identity)
+        lockout = await repository.secret_lockout(session, identity, source)
     now = utcnow()
     if lockout is not None and lockout.locked_until is not None and as_utc(lockout.locked_until) > now:
         raise AccountLocked(
-            f"{identity} is locked after {max_failures} wrong secrets until {as_utc(lockout.locked_until).isoformat()}"
+            f"{identity} is locked for {source} after {max_failures} wrong secrets until "
+            f"{as_utc(lockout.locked_until).isoformat()}"
         )
-    if not verify_secret(secret, stored):
+    if not verified and not verify_secret(secret, stored):
         async with db.unit_of_work() as own:
-            await repository.count_wrong_secret(own, identity, max_failures, now + timedelta(seconds=lockout_seconds))
+            await repository.count_wrong_secret(
+                own, identity, source, max_failures, now + timedelta(seconds=lockout_seconds)
+            )
+        _remember_counted(subject)
         raise refused
     _remember_verified(key)
     if lockout is not None:
         async with db.unit_of_work() as own:
-            await repository.clear_secret_lockout(own, identity)
+            await repository.clear_secret_lockout(own, identity, source)
+    _COUNTED.discard(subject)
     return identity

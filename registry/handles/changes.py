@@ -48,6 +48,7 @@ class ChangeSet:
         self._pending = _Pending()
 
     def stage_insert(self, ident: Identifier, values: list[Value], tkey: str | None, outcome: Outcome) -> None:
+        self.checks.keep_prefix_admin(ident, values)
         self.checks.guard_security_values(ident, [], values)
         hash_secrets(values)
         stamp(values, None, self.now_iso)
@@ -83,6 +84,7 @@ class ChangeSet:
         outcome: Outcome,
     ) -> None:
         old = [] if record.deleted else record.record_values
+        self.checks.keep_prefix_admin(ident, [] if deleted else values)
         self.checks.guard_security_values(ident, old, [] if deleted else values)
         if not deleted:
             hash_secrets(values, record.record_values)

@@ -10,7 +10,7 @@ from foundation.config import Settings
 from foundation.errors import DomainError
 from registry.enterprises.errors import EnterpriseNotApproved
 from registry.enterprises.states import EnterpriseState
-from registry.handles.errors import HandleForbidden, HandleReserved, PrefixNotServed
+from registry.handles.errors import AdminRequired, HandleForbidden, HandleReserved, PrefixNotServed
 from registry.kernel import records as repository
 from registry.kernel.actor import ENTERPRISE_ADMIN, Actor
 from registry.kernel.errors import RoleForbidden
@@ -134,6 +134,13 @@ class WriteChecks:
             if index not in after:
                 perms.add(Perm.REMOVE_ADMIN if value["type"] == "HS_ADMIN" else Perm.REMOVE_VALUE)
         return sorted(perms)
+
+    @staticmethod
+    def keep_prefix_admin(ident: Identifier, new: list[Value]) -> None:
+        """A prefix's NA handle (``0.NA/<prefix>``) always keeps an HS_ADMIN value: without one nobody, the
+        enterprise included, administers the prefix any more. The node administrator is held to it too."""
+        if ident.prefix_key == NA_PREFIX_KEY and not any(v["type"] == "HS_ADMIN" for v in new):
+            raise AdminRequired(ident.handle)
 
     def guard_security_values(self, ident: Identifier, old: list[Value], new: list[Value]) -> None:
         """Who authenticates and who administers (HS_SECKEY, HS_PUBKEY, HS_ADMIN, HS_VLIST) is changed only by an

@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
-from foundation.errors import AlreadyExists, Forbidden, InvalidRequest, NotResponsible, ValueExists, ValuesNotFound
+from foundation.errors import (
+    AlreadyExists,
+    Forbidden,
+    InvalidRequest,
+    InvalidValue,
+    NotResponsible,
+    Unauthenticated,
+    ValueExists,
+    ValuesNotFound,
+)
+
+
+class AdminRequired(InvalidValue):
+    name = "handle.admin_required"
+
+    def __init__(self, handle: str) -> None:
+        super().__init__(
+            f"{handle} is a prefix's NA handle: it must keep an HS_ADMIN value, or nobody administers the prefix"
+        )
+        self.handle = handle
 
 
 class BadReader(InvalidRequest):
@@ -75,6 +94,21 @@ class IndexTaken(ValueExists):
         self.index = index
 
 
+class IndexMismatch(InvalidRequest):
+    name = "handle.index_mismatch"
+
+    def __init__(self, handle: str, unsent: list[int], unlisted: list[int]) -> None:
+        problems = []
+        if unsent:
+            problems.append(f"index {', '.join(map(str, unsent))} listed without a value in the body")
+        if unlisted:
+            problems.append(f"value at index {', '.join(map(str, unlisted))} outside the listed indices")
+        super().__init__(f"{handle}: the index parameters must name exactly the body's values ({'; '.join(problems)})")
+        self.handle = handle
+        self.unsent = unsent
+        self.unlisted = unlisted
+
+
 class ItemNotObject(InvalidRequest):
     name = "request.item_not_object"
 
@@ -88,6 +122,13 @@ class ListForbidden(Forbidden):
     def __init__(self, prefix: str) -> None:
         super().__init__(f"listing {prefix} is for its administrators")
         self.prefix = prefix
+
+
+class ListUnauthenticated(Unauthenticated):
+    name = "handle.list_unauthenticated"
+
+    def __init__(self) -> None:
+        super().__init__("listing the identifiers under a prefix requires authentication as one of its administrators")
 
 
 class NoValuesAtIndexes(ValuesNotFound):

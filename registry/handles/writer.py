@@ -14,7 +14,14 @@ from foundation.config import Settings
 from foundation.errors import DomainError
 from registry.handles.changes import ChangeSet
 from registry.handles.checks import WriteChecks
-from registry.handles.errors import HandleDuplicate, HandleExists, HandleTombstoned, IndexTaken, NoValuesAtIndexes
+from registry.handles.errors import (
+    HandleDuplicate,
+    HandleExists,
+    HandleTombstoned,
+    IndexMismatch,
+    IndexTaken,
+    NoValuesAtIndexes,
+)
 from registry.handles.outcome import Outcome
 from registry.kernel import records as repository
 from registry.kernel.actor import Actor
@@ -121,12 +128,16 @@ class RecordWriter:
         return outcomes
 
     async def patch(self, ident: Identifier, values: list[Value], indexes: set[int], *, overwrite: bool) -> Outcome:
-        """Handle PUT with ``index=``: add or replace the listed indexes, keep the others."""
+        """Handle PUT with ``index=``: add or replace the listed indexes, keep the others. The listed indexes are
+        exactly those of the values sent (Handle.Net: "the indices must match the indices of the handle values in
+        the request entity")."""
+        sent = {v["index"]: v for v in values}
+        if set(sent) != indexes:
+            raise IndexMismatch(ident.handle, sorted(indexes - set(sent)), sorted(set(sent) - indexes))
         await self.checks.check_prefix(ident)
         record = (await repository.get_many(self.session, [ident.key], for_update=True)).get(ident.key)
         if record is None or record.deleted:
             raise IdentifierNotFound(f"{ident.handle} does not exist")
-        sent = {v["index"]: v for v in values if v["index"] in indexes}
         current = {v["index"]: v for v in record.record_values}
         if not overwrite:
             clash = sorted(set(sent) & set(current))

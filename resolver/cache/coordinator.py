@@ -279,7 +279,7 @@ class CacheCoordinator:
                 try:
                     if pubsub is not None:
                         await asyncio.wait_for(pubsub.aclose(), 1.0)
-                except (Exception, asyncio.CancelledError):
+                except Exception:  # noqa: BLE001 - a subscription that will not close is dropped; a cancellation goes on
                     pass
 
     async def _handle(self, data: bytes) -> None:

@@ -3,7 +3,8 @@
 import httpx
 
 from node.app import create_app
-from tests.conftest import make_settings
+from tests.conftest import ADMIN_PASSWORD, make_settings
+from tests.factories import basic
 from tests.servers import free_port
 
 
@@ -65,7 +66,7 @@ async def test_credentials_over_plain_http_from_afar_are_refused(fresh_node, set
 async def test_bad_query_parameters_get_face_errors_not_500(client):
     response = await client.get("/snms/api/v5/prefixes?page=abc", headers={"Authorization": "Bearer x"})
     assert response.status_code == 400 and response.json()["status"] == -2
-    response = await client.get("/api/handles?prefix=88.118&page=x")
+    response = await client.get("/api/handles?prefix=88.118&page=x", headers=basic("300:0.NA/88.118", ADMIN_PASSWORD))
     assert response.status_code == 400 and response.json()["responseCode"] == 2
     response = await client.get("/api/handles/88.118/x?" + "&".join(f"index={i}" for i in range(17)))
     assert response.status_code == 400

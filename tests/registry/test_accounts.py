@@ -162,6 +162,49 @@ async def test_repeated_wrong_secrets_lock_the_handle_identity(client, fresh_nod
         assert (await session.execute(select(SecretLockout))).scalars().all() == []
 
 
+async def test_successes_between_wrong_secrets_reset_the_count(client):
+    tenant = await onboard(client, "secreset")
+    identity, url = f"300:{tenant.prefix}/admin", f"/api/handles/{tenant.prefix}/typo-prone"
+    assert (await client.put(url, json=URL_VALUE, headers=tenant.handle_admin)).status_code == 201
+    for _ in range(3):  # a client that mistypes now and then, each round followed by successful writes
+        for n in range(3):
+            wrong = await client.put(url, json=URL_VALUE, headers=basic(identity, f"typo-{n}"))
+            assert wrong.json()["error"] == "auth.bad_credentials", wrong.text
+        right = await client.put(url, json=URL_VALUE, headers=tenant.handle_admin)
+        assert right.status_code == 200, right.text
+
+
+async def test_wrong_secrets_from_one_address_do_not_lock_out_the_others(fresh_node, database_url):
+    import httpx
+
+    from node.app import create_app
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(database_url), db=fresh_node)
+
+    def from_address(host: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=(host, 40000)), base_url="http://testserver"
+        )
+
+    async with (
+        app.router.lifespan_context(app),
+        from_address("127.0.0.7") as holder,
+        from_address("127.0.0.66") as guesser,
+    ):
+        tenant = await onboard(holder, "secaddress")
+        identity, url = f"300:{tenant.prefix}/admin", f"/api/handles/{tenant.prefix}/guarded"
+        for n in range(5):
+            await guesser.put(url, json=URL_VALUE, headers=basic(identity, f"guess-{n}"))
+        locked = await guesser.put(url, json=URL_VALUE, headers=tenant.handle_admin)
+        assert locked.status_code == 401 and locked.json()["error"] == "auth.locked", locked.text
+        # the identity's holder, elsewhere, is not locked out
+        written = await holder.put(url, json=URL_VALUE, headers=tenant.handle_admin)
+        assert written.status_code == 201, written.text
+        # and its success does not lift the guesser's lock
+        assert (await guesser.put(url, json=URL_VALUE, headers=tenant.handle_admin)).json()["error"] == "auth.locked"
+
+
 async def test_password_rotation_ends_old_tokens(client):
     tenant = await onboard(client, "rotator")
     body = {"oldPassword": tenant.password, "newPassword": "Rotated-Pass-2026"}

@@ -84,6 +84,49 @@ async def test_concurrent_writes_are_each_audited_in_one_unbroken_chain(client, 
     assert report.problems == [] and report.head_seq == before + 40
 
 
+async def test_a_request_whose_audit_entry_cannot_be_written_fails(client, fresh_node, monkeypatch):
+    tenant = await onboard(client, "unaudited")
+    before = await _head(fresh_node)
+
+    async def broken(*args, **kwargs):
+        raise ConnectionRefusedError("the audit log's database is gone")
+
+    monkeypatch.setattr(chain, "append_many", broken)
+    handle = await client.put(f"/api/handles/{tenant.prefix}/U-1", json=URL, headers=tenant.handle_admin)
+    assert handle.status_code == 503, handle.text
+    assert handle.json()["responseCode"] == 2 and handle.json()["error"] == "audit.unavailable"
+    business = await client.post("/identity/token", json={"username": "unaudited", "password": tenant.password})
+    assert business.status_code == 503, business.text
+    assert business.json()["status"] == -4 and business.json()["error"] == "audit.unavailable"
+    assert await _head(fresh_node) == before
+    monkeypatch.undo()
+    assert (
+        await client.put(f"/api/handles/{tenant.prefix}/U-2", json=URL, headers=tenant.handle_admin)
+    ).status_code == 201
+
+
+async def test_a_waiting_request_that_goes_away_leaves_the_others_answered(fresh_node, monkeypatch):
+    """A request cancelled while its entry waits for the next group (its client went away) must not keep the
+    entries of that group from being answered."""
+    from registry.audit.middleware import GroupAppender
+
+    real = chain.append_many
+
+    async def slow(*args, **kwargs):
+        await asyncio.sleep(0.2)
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(chain, "append_many", slow)
+    appender = GroupAppender(fresh_node, "sha256")
+    entry = {"actor": "t", "action": "PUT /x", "source": "127.0.0.1", "result": 200}
+    first = asyncio.create_task(appender.append(entry))
+    await asyncio.sleep(0.05)  # the first group is being written; the next two wait for the next group
+    gone, stays = asyncio.create_task(appender.append(entry)), asyncio.create_task(appender.append(entry))
+    await asyncio.sleep(0.05)
+    gone.cancel()
+    await asyncio.wait_for(asyncio.gather(first, stays), 5)
+
+
 def test_the_source_behind_a_trusted_proxy_is_the_forwarded_address():
     settings = Settings(trusted_proxies=["10.0.0.5"])
     forwarded = [(b"x-forwarded-for", b"203.0.113.9, 10.0.0.77")]

@@ -257,7 +257,7 @@ async def test_mint_new_suffix_and_listing(client):
     assert set(listing.json()["handles"]) == {handle, f"{tenant.prefix}/admin"}
     assert listing.json()["totalCount"] == "2"
     anonymous = await client.get(f"/api/handles?prefix={tenant.prefix}")
-    assert anonymous.status_code == 403
+    assert anonymous.status_code == 401 and anonymous.json()["responseCode"] == 402
     paged = await client.get(f"/api/handles?prefix={tenant.prefix}&page=1&pageSize=1", headers=tenant.handle_admin)
     assert len(paged.json()["handles"]) == 1
 
@@ -313,3 +313,81 @@ async def test_concurrent_upserts_of_a_new_identifier_all_succeed(client):
         )
     )
     assert sorted(a.status_code for a in answers) == [200] * 7 + [201], [a.text for a in answers]
+
+
+async def test_a_prefix_na_handle_always_keeps_an_administrator(client):
+    tenant = await onboard(client, "keepadmin")
+    na = f"0.NA/{tenant.prefix}"
+    before = (await client.get(f"/api/handles/{na}")).json()["values"]
+    assert {v["type"] for v in before} >= {"HS_ADMIN", "HS_VLIST"}
+    node_admin = basic("300:0.NA/88.118", ADMIN_PASSWORD)
+    refused = [
+        ("PUT", f"/api/handles/{na}", [URL_VALUE], tenant.handle_admin),
+        ("PUT", f"/api/handles/{na}", [URL_VALUE], node_admin),
+        ("PUT", f"/api/handles/{na}?index=100", [URL_VALUE | {"index": 100}], tenant.handle_admin),
+        ("DELETE", f"/api/handles/{na}?index=100", None, tenant.handle_admin),
+        ("DELETE", f"/api/handles/{na}?index=100&index=200", None, node_admin),
+    ]
+    for method, url, body, headers in refused:
+        response = await client.request(method, url, json=body, headers=headers)
+        assert response.status_code == 400, (method, url, response.text)
+        assert response.json()["error"] == "handle.admin_required", response.text
+    business = await client.put("/identityv2/data", headers=tenant.headers, json={"handle": na, "value": [URL_VALUE]})
+    assert business.json()["error"] == "handle.admin_required", business.text
+    assert (await client.get(f"/api/handles/{na}")).json()["values"] == before  # nothing written
+    # the enterprise still administers its prefix, and may change its NA handle while an HS_ADMIN stays
+    kept = await client.put(f"/api/handles/{na}?index=1", json=[URL_VALUE], headers=tenant.handle_admin)
+    assert kept.status_code == 200, kept.text
+    assert (await client.delete(f"/api/handles/{na}?index=200", headers=tenant.handle_admin)).status_code == 200
+    assert (
+        await client.put(f"/api/handles/{tenant.prefix}/still-mine", json=[URL_VALUE], headers=tenant.handle_admin)
+    ).status_code == 201
+
+
+async def test_put_with_index_must_match_the_body(client):
+    tenant = await onboard(client, "indexes")
+    handle = f"{tenant.prefix}/idx"
+    await client.put(f"/api/handles/{handle}", json=[URL_VALUE], headers=tenant.handle_admin)
+    email = {"index": 11, "type": "EMAIL", "data": "qa@example.com"}
+    for query, body in [
+        ("index=10", [email]),  # listed index without a value, value outside the listed ones
+        ("index=11&index=12", [email]),  # a listed index without a value
+        ("index=11", [email, URL_VALUE]),
+    ]:  # a value outside the listed indices
+        response = await client.put(f"/api/handles/{handle}?{query}", json=body, headers=tenant.handle_admin)
+        assert response.status_code == 400, (query, response.text)
+        assert response.json()["responseCode"] == 2 and response.json()["error"] == "handle.index_mismatch"
+    assert [v["index"] for v in (await client.get(f"/api/handles/{handle}")).json()["values"]] == [1]
+    # index=various: the body's values are added or replaced, the others kept
+    various = await client.put(
+        f"/api/handles/{handle}?index=various",
+        headers=tenant.handle_admin,
+        json=[email, URL_VALUE | {"data": "https://example.com/v2"}],
+    )
+    assert various.status_code == 200, various.text
+    values = {v["index"]: v["data"]["value"] for v in (await client.get(f"/api/handles/{handle}")).json()["values"]}
+    assert values == {1: "https://example.com/v2", 11: "qa@example.com"}
+    added = await client.put(
+        f"/api/handles/{handle}?index=various",
+        headers=tenant.handle_admin,
+        json=[{"index": 12, "type": "NOTE", "data": "n"}],
+    )
+    assert added.status_code == 200, added.text
+    assert [v["index"] for v in (await client.get(f"/api/handles/{handle}")).json()["values"]] == [1, 11, 12]
+    clash = await client.put(
+        f"/api/handles/{handle}?index=various&overwrite=false", headers=tenant.handle_admin, json=[email]
+    )
+    assert clash.status_code == 409 and clash.json()["responseCode"] == 201
+
+
+async def test_listing_counts_with_page_size_zero_and_needs_credentials(client):
+    tenant = await onboard(client, "counter")
+    for n in range(3):
+        await client.put(f"/api/handles/{tenant.prefix}/c{n}", json=[URL_VALUE], headers=tenant.handle_admin)
+    counted = await client.get(f"/api/handles?prefix={tenant.prefix}&pageSize=0", headers=tenant.handle_admin)
+    assert counted.status_code == 200, counted.text
+    assert counted.json()["totalCount"] == "4" and counted.json()["handles"] == []
+    for query in (f"prefix={tenant.prefix}", f"prefix={tenant.prefix}&pageSize=0", "prefix=", "pageSize=-3"):
+        anonymous = await client.get(f"/api/handles?{query}")
+        assert anonymous.status_code == 401, (query, anonymous.text)
+        assert anonymous.json()["responseCode"] == 402

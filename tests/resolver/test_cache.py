@@ -222,3 +222,40 @@ async def test_installing_many_records_keeps_the_version_rule_of_one(fresh_node)
         assert 0 < await redis.pttl(record_key(keys[-1])) <= 60_000
     finally:
         await redis.aclose()
+
+
+async def test_the_subscription_loop_stops_when_cancelled_while_closing(fresh_node):
+    """Cancellation (the node stopping) reaches the listener even while it closes a broken subscription."""
+    from resolver.cache.coordinator import CacheCoordinator
+
+    redis = Redis.from_url(REDIS_URL)
+    coordinator = CacheCoordinator(fresh_node, redis)
+    closing = asyncio.Event()
+
+    class BrokenSubscription:
+        async def get_message(self, timeout):
+            raise ConnectionError("the subscription ended")
+
+        async def aclose(self):
+            closing.set()
+            await asyncio.sleep(30)
+
+    subscribed = 0
+
+    async def subscribe():
+        nonlocal subscribed
+        subscribed += 1
+        if subscribed > 1:  # a listener that swallowed the cancellation comes back: keep it here
+            await asyncio.Event().wait()
+        return BrokenSubscription()
+
+    coordinator.tier.subscribe = subscribe
+    listener = asyncio.create_task(coordinator._listen())
+    try:
+        await asyncio.wait_for(closing.wait(), 5)
+        listener.cancel()
+        await asyncio.wait([listener], timeout=3)
+        assert listener.done() and listener.cancelled()
+    finally:
+        listener.cancel()
+        await redis.aclose()
