@@ -34,7 +34,7 @@ async def list_enterprises(
     rows = await repository.list_all(
         session,
         state=state,
-        enterprise_id=None if actor.is_node_admin else (actor.enterprise_id or -1),
+        enterprise_id=actor.listing_scope,
         limit=limit,
         offset=offset,
     )

@@ -27,6 +27,12 @@ class Actor:
         return bool(self.identities) or self.is_node_admin
 
     @property
+    def listing_scope(self) -> int | None:
+        """Whose rows a listing shows this actor: every enterprise's for the node administrator (None), else its own
+        enterprise's (-1, no enterprise's, when it acts for none)."""
+        return None if self.is_node_admin else (self.enterprise_id or -1)
+
+    @property
     def read_only(self) -> bool:
         return self.role == AUDITOR and not self.is_node_admin
 

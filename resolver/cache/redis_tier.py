@@ -183,7 +183,9 @@ class RedisTier:
         """The entry, the epoch token and the WAL watermark of its slot, in one round trip."""
         shard = self._shard_of(key)
         values = await self.redis.mget(record_key(key), shard.epoch, shard.wal)
-        raw, epoch, wal = cast(list[bytes | None], values)  # the client does not decode responses
+        raw, epoch, wal = cast(
+            "list[bytes | None]", values
+        )  # the client does not decode responses (a string: no cost per call)
         return raw, epoch, None if wal is None else int(wal)
 
     async def raise_wal(self, position: int, keys: Iterable[str]) -> None:
