@@ -576,3 +576,23 @@ async def test_site_info_over_tcp():
         "protocol_code": 1,
         "port": 2641,
     }
+
+
+async def test_udp_multi_message_answer_and_request_digest():
+    def handler(req, packets):
+        digest = hashlib.sha256(req.header_and_body).digest()
+        out = []
+        for batch, more in ((["88.118/A"], True), (["88.118/B"], False)):
+            flags = hc.OPFLAGS["RD"] | (hc.OPFLAGS["CN"] if more else 0)
+            out.append(_answer(105, 1, b"\x03" + digest + hc.utf8_list(batch), flags=flags, request_id=req.request_id))
+        return out
+
+    transport, _, port = await start_udp(handler)
+    try:
+        client = hc.HandleClient("127.0.0.1", port, timeout=2)
+        resp = await client.list_handles("0.NA/88.118", auth=None, transport="udp", RD=True)
+    finally:
+        transport.close()
+    assert resp.handles == ["88.118/A", "88.118/B"] and resp.flags["CN"] and not resp.messages[-1].flags["CN"]
+    assert resp.request_digest == hashlib.sha256(client.last_request[:-4]).digest()
+    assert resp.digest_algorithm == hc.HASH_CODE_SHA256
