@@ -68,6 +68,16 @@ class Settings(BaseSettings):
     limit_requests_per_identity_daily: int = 0  # authenticated requests a day per identity: then IDIS 603
     limit_registrations_per_prefix_daily: int = 0  # identifiers registered a day per enterprise prefix: then IDIS 604
 
+    # The native Handle protocol (RFC 3652) on TCP and UDP, beside HTTP in every worker (SO_REUSEPORT).
+    native_enabled: bool = True
+    native_host: str = "127.0.0.1"
+    native_port: int = 2641
+    native_site_address: str | None = None  # the address published in HS_SITE (default: native_host)
+    native_site_serial: int = 1  # raise it when the site's addresses or key change
+    native_udp_answer_ratio: int = 4  # a UDP answer is at most this many times its request (at least one packet)
+    native_tcp_max_connections: int = 1024  # per worker; beyond, new connections are closed at once
+    native_tcp_idle_seconds: float = 30.0  # a connection that sends no complete message for this long is closed
+
     # Hash of the audit log's chain for new entries; each entry is verified with the one it was written with.
     audit_hash: Literal["sha256", "sm3"] = "sha256"
 

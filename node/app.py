@@ -22,11 +22,17 @@ from faces.epcis import capture, queries
 from faces.epcis.render import EPCIS
 from faces.federation import FEDERATION
 from faces.federation import router as federation_router
+from faces.handle_native.challenges import Challenges
+from faces.handle_native.listener import NativeListener
+from faces.handle_native.service import NativeService
+from faces.handle_native.site import site_json
 from faces.handle_rest import resolve, sessions, write
 from faces.handle_rest.hot_path import ResolverFastPath
 from faces.handle_rest.render import HANDLE
 from foundation import __version__
 from foundation.config import Settings, get_settings
+from foundation.crypto.keys import load_signing_key
+from foundation.crypto.pubkeys import public_jwk
 from foundation.db import Database
 from foundation.errors import DomainError, HttpError, HttpNotFound, InternalError, InvalidFields
 from foundation.federation import NodeRequestVerifier
@@ -73,6 +79,19 @@ def render_error(error: DomainError, scope: Scope) -> Response:
     return face_of(scope, FACES, BUSINESS).render(error, scope)
 
 
+async def start_native(app: FastAPI, settings: Settings) -> NativeListener:
+    """The native Handle protocol face of this worker, on the application's resolver, database and budgets."""
+    try:
+        public_key = public_jwk(load_signing_key(settings.node_key_file))
+    except OSError:
+        public_key = None  # a node without a key publishes its site without one
+    service = NativeService(settings, app.state.db, app.state.resolver, Challenges(app.state.redis), app.state.budgets)
+    app.state.native = NativeListener(service, settings)
+    await app.state.native.start()
+    service.publish_site(site_json(settings, public_key, app.state.native.tcp_port))
+    return app.state.native
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -98,6 +117,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.state.budgets = Budgets(app.state.redis, settings)
         app.state.budgets.start()
         await cache.start()
+        native = await start_native(app, settings) if settings.native_enabled else None
         stats_task = asyncio.create_task(stats.run())
         reporter_task = (
             asyncio.create_task(run_reporter(app.state.db, settings))
@@ -112,6 +132,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         try:
             yield
         finally:
+            if native is not None:
+                await native.stop()
             stats_task.cancel()
             if reporter_task is not None:
                 reporter_task.cancel()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from faces.business.render import SNMS_CODES
 from faces.epcis.render import EPCIS_EXCEPTIONS
-from faces.handle_rest.render import HANDLE_CODES
+from faces.handle_codes import HANDLE_CODES
 from foundation.errors import DomainError
 
 # Every module that defines errors, in the order of the catalogue: the foundation, then the registry bottom-up, then
@@ -29,6 +29,7 @@ ERROR_MODULES = (
     "registry.handles.errors",
     "registry.bulk.errors",
     "resolver.errors",
+    "faces.handle_native.errors",
 )
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
 EPCIS_DEFAULT = ("epcisException:ValidationException", 400)

@@ -100,6 +100,7 @@ def make_settings(database_url: str, **overrides) -> Settings:
         "database_url": database_url,
         "redis_url": REDIS_URL,
         "bootstrap_admin_password": ADMIN_PASSWORD,
+        "native_enabled": False,  # the native face's own tests turn it on, on a port of their own
         **overrides,
     }
     return Settings(**values)

@@ -25,14 +25,12 @@ from foundation.http.budgets import Budgets
 from foundation.http.requests import DATABASE_INT_MAX
 from foundation.http.responses import JSONBody
 from foundation.text import is_decimal, is_true
-from registry.handles.errors import HandleCreatedConcurrently, ListForbidden, ListUnauthenticated
+from registry.handles import listing
+from registry.handles.errors import HandleCreatedConcurrently
 from registry.handles.outcome import Outcome, charge_registrations
 from registry.handles.writer import RecordWriter
-from registry.kernel import records as repository
-from registry.kernel import syntax
 from registry.kernel.actor import Actor
 from registry.kernel.identifiers import parse_identifier
-from registry.kernel.permissions import Perm, is_admin
 from registry.kernel.syntax import Identifier
 from registry.kernel.values import Value, parse_values
 
@@ -156,23 +154,10 @@ def _page(request: Request) -> tuple[int, int]:
 
 @router.get("/api/handles", summary="List the identifiers under a prefix (administrators of the prefix)")
 async def list_handles(request: Request, actor: HandleActor, session: ReadSession) -> Response:
-    if not actor.authenticated:
-        raise ListUnauthenticated()
+    listing.require_identity(actor)
     prefix = request.query_params.get("prefix", "")
-    syntax.check_prefix(prefix)
     page, page_size = _page(request)
-    na = await repository.get(session, syntax.canonical(syntax.na_handle(prefix)))
-    admins = [v for v in (na.record_values if na and not na.deleted else []) if v["type"] == "HS_ADMIN"]
-
-    async def load(key: str) -> list[Value] | None:
-        record = await repository.get(session, key)
-        return None if record is None or record.deleted else record.record_values
-
-    if not await is_admin(actor, admins, [Perm.LIST_HANDLES], load):
-        raise ListForbidden(prefix)
-    total, handles = await repository.list_by_prefix(
-        session, syntax.canonical(prefix), offset=page * page_size, limit=page_size
-    )
+    total, handles = await listing.list_handles(session, actor, prefix, offset=page * page_size, limit=page_size)
     return JSONBody(
         {
             "responseCode": 1,

@@ -65,7 +65,9 @@ def _decode(text: str | None, what: str) -> bytes:
     return raw
 
 
-async def _verify(session: AsyncSession, identity: str, message: bytes, signature: bytes, alg: str | None) -> str:
+async def verify_signature(
+    session: AsyncSession, identity: str, message: bytes, signature: bytes, alg: str | None
+) -> str:
     """The canonical identity whose HS_PUBKEY verifies ``signature`` over ``message``; else Unauthenticated."""
     index, handle = parse_identity(identity)
     record = await handles.get(session, canonical(handle))
@@ -144,7 +146,7 @@ async def authenticate_session(
     if len(row.used_cnonces) >= MAX_CNONCES:
         raise SessionUsedUp(MAX_CNONCES)
     message = _decode(row.nonce, "nonce") + client_nonce
-    row.identity = await _verify(session, identity, message, _decode(signature, "signature"), alg)
+    row.identity = await verify_signature(session, identity, message, _decode(signature, "signature"), alg)
     row.used_cnonces = [*row.used_cnonces, digest]
     await session.flush()
     return row
@@ -201,7 +203,7 @@ async def answer_challenge(
     session: AsyncSession, identity: str, nonce: str, signature: str, alg: str | None, ttl_seconds: int
 ) -> tuple[str, str]:
     """Check the signature of a consumed challenge nonce; returns (bearer token, identity)."""
-    verified = await _verify(session, identity, _decode(nonce, "nonce"), _decode(signature, "signature"), alg)
+    verified = await verify_signature(session, identity, _decode(nonce, "nonce"), _decode(signature, "signature"), alg)
     token, now = new_token(), utcnow()
     session.add(
         KeySession(

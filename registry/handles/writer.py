@@ -127,10 +127,12 @@ class RecordWriter:
         await self.changes.flush()
         return outcomes
 
-    async def patch(self, ident: Identifier, values: list[Value], indexes: set[int], *, overwrite: bool) -> Outcome:
+    async def patch(
+        self, ident: Identifier, values: list[Value], indexes: set[int], *, overwrite: bool, existing: bool = False
+    ) -> Outcome:
         """Handle PUT with ``index=``: add or replace the listed indexes, keep the others. The listed indexes are
         exactly those of the values sent (Handle.Net: "the indices must match the indices of the handle values in
-        the request entity")."""
+        the request entity"). ``existing``: every listed index must already hold a value (a modification)."""
         sent = {v["index"]: v for v in values}
         if set(sent) != indexes:
             raise IndexMismatch(ident.handle, sorted(indexes - set(sent)), sorted(set(sent) - indexes))
@@ -139,6 +141,8 @@ class RecordWriter:
         if record is None or record.deleted:
             raise IdentifierNotFound(f"{ident.handle} does not exist")
         current = {v["index"]: v for v in record.record_values}
+        if existing and not set(sent) <= set(current):
+            raise NoValuesAtIndexes(ident.handle)
         if not overwrite:
             clash = sorted(set(sent) & set(current))
             if clash:

@@ -1,0 +1,269 @@
+"""The native face's sockets: UDP and TCP on one port in every worker (SO_REUSEPORT shares them), framing
+responses into envelopes, reassembling multi-packet UDP requests, and bounding what a client can make the node do.
+
+- UDP: a message longer than one packet travels in packets of 492 octets numbered by the envelope's sequence
+  number (Handle.Net's layout). An answer is at most ``native_udp_answer_ratio`` times the request's size (one
+  packet at least), so a forged source address cannot turn the node into an amplifier; a larger answer is an error
+  with the envelope's TC (truncated) flag, which tells the client to ask again over TCP. Answers to a challenge
+  answer are exempt: the client proved its address by receiving the challenge.
+- TCP: envelopes and messages back to back on one connection until the client closes it; a connection that sends
+  no complete message for ``native_tcp_idle_seconds`` is closed, and beyond ``native_tcp_max_connections`` new
+  connections are closed at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from typing import Any
+
+from faces.handle_native import wire
+from faces.handle_native.errors import MessageMalformed
+from faces.handle_native.service import NativeService, request_digest
+from faces.handle_native.wire import Envelope, Request, Response, error_body
+from foundation.config import Settings
+from foundation.errors import DomainError
+
+log = logging.getLogger("secnode.native")
+
+MAX_INFLIGHT = 2048  # UDP requests one worker serves at once; beyond, datagrams are dropped
+PENDING_TTL = 10.0  # seconds a partial multi-packet UDP request is kept
+MAX_PENDING_OCTETS = 8 * 1024 * 1024  # of partial multi-packet UDP requests, per worker
+
+
+def frame(request: Request, response: Response) -> list[bytes]:
+    """The response's messages, each with its envelope."""
+    env = request.envelope
+    major, minor = env.answer_version
+    session_id = env.session_id if response.session_id is None else response.session_id
+    digest = response.digest
+    if digest is None and request.flag(wire.RD):
+        digest = request_digest(request)
+    bodies = [response.body, *response.parts]
+    messages = []
+    for i, body in enumerate(bodies):
+        flags = response.flags | (wire.AT if response.code == wire.RC_SUCCESS else 0)
+        if i < len(bodies) - 1:
+            flags |= wire.CN
+        else:
+            flags &= ~wire.CN
+        prefix = b""
+        if digest is not None:
+            flags |= wire.RD
+            prefix = bytes((digest[0],)) + digest[1]
+        payload = prefix + body
+        message = wire.header_bytes(response.opcode, response.code, flags, len(payload)) + payload + wire.u32(0)
+        messages.append(message)
+    return [wire.envelope_bytes(wire.MAJOR, minor, 0, session_id, env.request_id, 0, len(m)) + m for m in messages]
+
+
+def refusal(envelope: Envelope, error: DomainError, code: int = wire.RC_PROTOCOL_ERROR) -> bytes:
+    """An error answer to a message that could not be read (no request to echo but its envelope)."""
+    body = error_body(error.message)
+    message = wire.header_bytes(0, code, 0, len(body)) + body + wire.u32(0)
+    minor = min(envelope.minor, wire.MINOR) if envelope.major == wire.MAJOR else wire.MINOR
+    return (
+        wire.envelope_bytes(wire.MAJOR, minor, 0, envelope.session_id, envelope.request_id, 0, len(message)) + message
+    )
+
+
+def udp_packets(message_with_envelope: bytes) -> list[bytes]:
+    """One envelope-led message split into UDP packets of at most 492 message octets, numbered from 0."""
+    head, message = message_with_envelope[: wire.ENVELOPE_SIZE], message_with_envelope[wire.ENVELOPE_SIZE :]
+    if len(message) <= wire.UDP_DATA:
+        return [message_with_envelope]
+    packets = []
+    for number, start in enumerate(range(0, len(message), wire.UDP_DATA)):
+        packets.append(head[:12] + number.to_bytes(4, "big") + head[16:] + message[start : start + wire.UDP_DATA])
+    return packets
+
+
+def truncated_refusal(request: Request) -> bytes:
+    body = error_body("the answer is too large for UDP: ask over TCP")
+    message = wire.header_bytes(request.opcode, wire.RC_ERROR, 0, len(body)) + body + wire.u32(0)
+    env = request.envelope
+    head = wire.envelope_bytes(*env.answer_version, wire.ENV_TRUNCATED, env.session_id, env.request_id, 0, len(message))
+    return head + message
+
+
+class _Partial:
+    __slots__ = ("chunks", "length", "started")
+
+    def __init__(self, length: int):
+        self.chunks: dict[int, bytes] = {}
+        self.length = length
+        self.started = time.monotonic()
+
+    def add(self, sequence: int, data: bytes) -> bytes | None:
+        expected = -(-self.length // wire.UDP_DATA)
+        if sequence >= expected:
+            raise MessageMalformed("a packet's sequence number is beyond the message")
+        self.chunks[sequence] = data
+        if len(self.chunks) < expected:
+            return None
+        message = b"".join(self.chunks[i] for i in range(expected))
+        if len(message) != self.length:
+            raise MessageMalformed("the packets do not add up to the announced length")
+        return message
+
+
+class UdpFace(asyncio.DatagramProtocol):
+    def __init__(self, service: NativeService, settings: Settings):
+        self.service = service
+        self.ratio = max(1, settings.native_udp_answer_ratio)
+        self.transport: Any = None  # the loop's datagram transport
+        self.inflight: set[asyncio.Task[None]] = set()
+        self.partial: dict[tuple[object, int], _Partial] = {}
+        self.partial_octets = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if len(data) < wire.ENVELOPE_SIZE or len(self.inflight) >= MAX_INFLIGHT:
+            return  # nothing to answer to, or too busy: the client retries
+        try:
+            envelope = wire.read_envelope(data)
+        except DomainError as error:  # a length beyond any message: refused, addressed by what could be read
+            self._send(refusal(_unread_envelope(data), error), addr)
+            return
+        try:
+            message = self._message(envelope, data, addr)
+            if message is None:
+                return
+            request = wire.read_message(envelope, message)
+        except DomainError as error:
+            self._send(refusal(envelope, error), addr)
+            return
+        task = asyncio.get_running_loop().create_task(self._serve(request, len(data), addr))
+        self.inflight.add(task)
+        task.add_done_callback(self.inflight.discard)
+
+    def _message(self, envelope: Envelope, data: bytes, addr: tuple[str, int]) -> bytes | None:
+        if not envelope.truncated:
+            return data[wire.ENVELOPE_SIZE :]
+        self._expire()
+        key = (addr, envelope.request_id)
+        partial = self.partial.get(key)
+        if partial is None:
+            if self.partial_octets + envelope.length > MAX_PENDING_OCTETS:
+                raise MessageMalformed("too many partial requests: send large requests over TCP")
+            partial = self.partial[key] = _Partial(envelope.length)
+            self.partial_octets += envelope.length
+        message = partial.add(envelope.sequence, data[wire.ENVELOPE_SIZE :])
+        if message is not None:
+            del self.partial[key]
+            self.partial_octets -= partial.length
+        return message
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, p in self.partial.items() if now - p.started > PENDING_TTL]:
+            self.partial_octets -= self.partial.pop(key).length
+
+    async def _serve(self, request: Request, received: int, addr: tuple[str, int]) -> None:
+        try:
+            messages = frame(request, await self.service.answer(request))
+        except Exception:  # the answer itself failed (a framing fault): logged, the client retries
+            log.exception("secnode.native.udp_failed")
+            return
+        proven = request.opcode == wire.OC_CHALLENGE_RESPONSE
+        limit = max(self.ratio * received, wire.UDP_PACKET)
+        if not proven and sum(len(m) for m in messages) > limit:
+            messages = [truncated_refusal(request)]
+        for message in messages:
+            for packet in udp_packets(message):
+                self._send(packet, addr)
+
+    def _send(self, packet: bytes, addr: tuple[str, int]) -> None:
+        if self.transport is not None:
+            self.transport.sendto(packet, addr)
+
+
+class TcpFace:
+    def __init__(self, service: NativeService, settings: Settings):
+        self.service = service
+        self.idle = settings.native_tcp_idle_seconds
+        self.max_connections = settings.native_tcp_max_connections
+        self.connections: set[asyncio.StreamWriter] = set()
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if len(self.connections) >= self.max_connections:
+            writer.close()
+            return
+        self.connections.add(writer)
+        try:
+            while True:
+                try:
+                    head = await asyncio.wait_for(reader.readexactly(wire.ENVELOPE_SIZE), self.idle)
+                    envelope = wire.read_envelope(head)
+                    message = await asyncio.wait_for(reader.readexactly(envelope.length), self.idle)
+                except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
+                    return
+                except DomainError as error:  # a length that lies: answer, then close (the stream is lost)
+                    writer.write(refusal(_unread_envelope(head), error))
+                    await writer.drain()
+                    return
+                try:
+                    request = wire.read_message(envelope, message)
+                except DomainError as error:
+                    writer.write(refusal(envelope, error))
+                    await writer.drain()
+                    continue
+                response = await self.service.answer(request)
+                writer.writelines(frame(request, response))
+                await writer.drain()
+        except ConnectionError:
+            return
+        finally:
+            self.connections.discard(writer)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+
+def _unread_envelope(head: bytes) -> Envelope:
+    """The fields of an envelope that was refused (its length): enough to address the refusal."""
+    major, minor = head[0], head[1]
+    session, request = int.from_bytes(head[4:8], "big"), int.from_bytes(head[8:12], "big")
+    return Envelope(major, minor, 0, major, minor, session, request, 0, 0)
+
+
+class NativeListener:
+    """Both sockets of one worker."""
+
+    def __init__(self, service: NativeService, settings: Settings):
+        self.service = service
+        self.settings = settings
+        self.udp_transport: asyncio.DatagramTransport | None = None
+        self.tcp_server: asyncio.Server | None = None
+        self.tcp = TcpFace(service, settings)
+        self.udp_port = 0
+        self.tcp_port = 0
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        host, port = self.settings.native_host, self.settings.native_port
+        self.tcp_server = await asyncio.start_server(self.tcp.handle, host, port, reuse_port=True, backlog=1024)
+        self.tcp_port = self.tcp_server.sockets[0].getsockname()[1]
+        udp_port = port or self.tcp_port  # port 0: the TCP socket's port, so both share one number
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: UdpFace(self.service, self.settings), local_addr=(host, udp_port), family=family, reuse_port=True
+        )
+        self.udp_transport = transport
+        self.udp_port = transport.get_extra_info("sockname")[1]
+        log.info("secnode.native.listening host=%s tcp=%d udp=%d", host, self.tcp_port, self.udp_port)
+
+    async def stop(self) -> None:
+        if self.udp_transport is not None:
+            self.udp_transport.close()
+        if self.tcp_server is not None:
+            self.tcp_server.close()
+            for writer in list(self.tcp.connections):
+                writer.close()  # its handler sees the end of the stream and returns
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.tcp_server.wait_closed(), 5)

@@ -1,0 +1,352 @@
+"""The native face's operations (RFC 3652 section 3): each request becomes a response, through the same resolver,
+record writer, listing and authentication the Handle REST face uses. Errors are the domain's, answered with the
+Handle response codes of the one table both Handle faces share (``faces.handle_codes``).
+
+Authentication is the RFC's challenge-response: an operation that needs an identity is answered with
+RC_AUTHENTICATION_NEEDED, a nonce and the digest of the request, under a new session id; the client answers with
+OC_CHALLENGE_RESPONSE carrying its identity and a signature of nonce ‖ digest made with the private key of one of
+the identity's ``HS_PUBKEY`` values; the server then performs the challenged request as that identity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from collections import OrderedDict
+from typing import Any
+
+import orjson
+
+from faces.handle_codes import HANDLE_CODES
+from faces.handle_native import wire
+from faces.handle_native.challenges import Challenge, Challenges
+from faces.handle_native.errors import (
+    AnswerRejected,
+    ChallengeExpired,
+    MessageMalformed,
+    OperationNotSupported,
+    VersionUnsupported,
+)
+from faces.handle_native.site import site_octets
+from faces.handle_native.values import ADMIN_READ, ADMIN_WRITE, PUBLIC_READ, read_values, value_octets
+from faces.handle_native.wire import Reader, Request, Response, error_body, text, u32
+from foundation.config import Settings
+from foundation.db import Database
+from foundation.errors import DomainError
+from foundation.http.budgets import Budgets
+from registry.authentication import keyauth
+from registry.authentication.service import actor_for_identity
+from registry.handles import listing
+from registry.handles.errors import ListForbidden, PrefixNotServed
+from registry.handles.outcome import charge_registrations
+from registry.handles.writer import RecordWriter
+from registry.kernel.actor import Actor
+from registry.kernel.errors import IdentifierNotFound
+from registry.kernel.syntax import Identifier, canonical, na_handle
+from registry.kernel.values import DEFAULT_PERMISSIONS, Value, parse_values, public_view
+from registry.prefixes import repository as prefixes
+from resolver.records import Query, load, visible_values
+from resolver.service import Resolver
+
+log = logging.getLogger("secnode.native")
+
+ANONYMOUS = Actor(name="anonymous")
+WRITES = frozenset(
+    {wire.OC_CREATE_HANDLE, wire.OC_DELETE_HANDLE, wire.OC_ADD_VALUE, wire.OC_REMOVE_VALUE, wire.OC_MODIFY_VALUE}
+)
+NEEDS_IDENTITY = WRITES | {wire.OC_LIST_HANDLES, wire.OC_LIST_NAS, wire.OC_LIST_HOMED_NAS}
+HANDLES_PER_MESSAGE = 500  # a list-handles answer continues (CN) over messages of this many handles
+MAX_LISTED = 1_000_000
+ENCODED_CACHE = 50_000  # records whose wire values one worker keeps ready
+SIGNATURE_HASHES = {
+    b"SHA-256": "SHA256",
+    b"SHA256": "SHA256",
+    b"SHA-384": "SHA384",
+    b"SHA-512": "SHA512",
+    b"SM3": "SM3",
+}
+
+# errors with a response code of their own on this face; the rest follow the shared table
+_OWN_CODES: dict[type[DomainError], int] = {
+    MessageMalformed: wire.RC_PROTOCOL_ERROR,
+    VersionUnsupported: wire.RC_PROTOCOL_ERROR,
+    OperationNotSupported: wire.RC_OPERATION_NOT_SUPPORTED,
+    ChallengeExpired: wire.RC_AUTHENTICATION_TIMEOUT,
+    AnswerRejected: wire.RC_AUTHENTICATION_FAILED,
+}
+
+
+def response_code(error: DomainError) -> int:
+    return _OWN_CODES.get(type(error)) or HANDLE_CODES.get(error.kind, (wire.RC_ERROR, 400))[0]
+
+
+def request_digest(request: Request) -> tuple[int, bytes]:
+    """The digest of header and body as received: SHA-256 when the answer is 2.7 or later, else SHA-1 (Handle.Net's
+    ``AbstractResponse.takeDigestOfRequest``)."""
+    if request.envelope.answer_version >= (2, 7):
+        return wire.HASH_SHA256, hashlib.sha256(request.signed_part).digest()
+    return wire.HASH_SHA1, hashlib.sha1(request.signed_part).digest()  # noqa: S324 - the protocol's, not ours
+
+
+class EncodedValues:
+    """Ready wire values of the records this worker resolved, keyed by their cached JSON (same JSON, same octets)."""
+
+    def __init__(self, capacity: int = ENCODED_CACHE):
+        self.capacity = capacity
+        self._entries: OrderedDict[bytes, tuple[list[Value], list[bytes], bytes]] = OrderedDict()
+
+    def get(self, body: bytes) -> tuple[list[Value], list[bytes], bytes]:
+        entry = self._entries.get(body)
+        if entry is None:
+            values = orjson.loads(body)
+            parts = [value_octets(v, site_octets) for v in values]
+            entry = (values, parts, u32(len(parts)) + b"".join(parts))
+            self._entries[body] = entry
+            if len(self._entries) > self.capacity:
+                self._entries.popitem(last=False)
+        return entry
+
+
+class NativeService:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        resolver: Resolver,
+        challenges: Challenges,
+        budgets: Budgets | None,
+    ):
+        self.settings = settings
+        self.db = db
+        self.resolver = resolver
+        self.challenges = challenges
+        self.budgets = budgets
+        self.site = b""  # published once the listener knows its port
+        self.node_na_key = canonical(na_handle(settings.node_prefix))
+        self.encoded = EncodedValues()
+
+    def publish_site(self, site: dict[str, Any]) -> None:
+        self.site = site_octets(site)
+
+    # ---- one request, one response -------------------------------------------------------------------------------
+
+    async def answer(self, request: Request) -> Response:
+        try:
+            return await self._dispatch(request)
+        except DomainError as error:
+            return Response(request.opcode, response_code(error), error_body(error.message))
+        except Exception:
+            log.exception("secnode.native.failed opcode=%d", request.opcode)
+            return Response(request.opcode, wire.RC_ERROR, error_body("internal error"))
+
+    async def _dispatch(self, request: Request, actor: Actor | None = None) -> Response:
+        envelope = request.envelope
+        if envelope.major != wire.MAJOR or envelope.answer_version < wire.OLDEST:
+            raise VersionUnsupported(envelope.major, envelope.minor)
+        if envelope.encrypted or envelope.compressed:
+            raise OperationNotSupported("an encrypted or compressed message")
+        if request.header.response_code != 0:
+            raise MessageMalformed("a request carries response code 0")
+        opcode = request.opcode
+        if opcode == wire.OC_CHALLENGE_RESPONSE:
+            return await self._answered(request)
+        if opcode == wire.OC_RESOLUTION:
+            return await self._resolve(request, actor)
+        if opcode == wire.OC_GET_SITE_INFO:
+            return Response(opcode, wire.RC_SUCCESS, self.site)
+        if opcode in NEEDS_IDENTITY:
+            if actor is None:
+                return await self._challenge(request)
+            if opcode == wire.OC_LIST_HANDLES:
+                return await self._list_handles(request, actor)
+            if opcode in (wire.OC_LIST_NAS, wire.OC_LIST_HOMED_NAS):
+                return await self._list_nas(request, actor)
+            return await self._write(request, actor)
+        if opcode in (wire.OC_SESSION_SETUP, wire.OC_SESSION_TERMINATE, wire.OC_SESSION_EXCHANGE_KEY):
+            raise OperationNotSupported("sessions (each request is authenticated by its own challenge)")
+        raise OperationNotSupported(f"opcode {opcode}")
+
+    # ---- resolution ----------------------------------------------------------------------------------------------
+
+    async def _resolve(self, request: Request, actor: Actor | None) -> Response:
+        reader = Reader(request.body)
+        handle = reader.text()
+        indexes = reader.u32_list()
+        types = reader.text_list()
+        ident = self.resolver.parse(handle)
+        if not self.resolver.serves(ident):
+            home = await self.resolver.home_of(ident)
+            raise PrefixNotServed(f"{handle} is served by {home}" if home else f"no node is known to serve {handle}")
+        query = Query.from_params(types, [str(i) for i in indexes], public_only=True)
+        if actor is None and request.flag(wire.PO):
+            return await self._resolve_public(request, handle, ident, query)
+        async with self.db.read_session() as session:
+            record = await load(session, ident)
+            if actor is None:
+                if any(_restricted(v) for v in record.record_values):
+                    return await self._challenge(request)  # restricted values: who asks?
+                values = public_view(record.record_values)
+            else:
+                values = await visible_values(session, actor, ident, record, public_only=False)
+        selected = query.select(values)
+        parts = [value_octets(v, site_octets) for v in selected]
+        return self._values_answer(request, handle, ident, parts, filtered=bool(types or indexes), types=types)
+
+    async def _resolve_public(self, request: Request, handle: str, ident: Identifier, query: Query) -> Response:
+        entry = await self.resolver.lookup(ident)
+        if not entry.found:
+            raise IdentifierNotFound(f"{handle} not found")
+        values, parts, all_parts = self.encoded.get(entry.body)
+        if not query.types and not query.indexes and ident.key != self.node_na_key:
+            return Response(wire.OC_RESOLUTION, wire.RC_SUCCESS, text(handle) + all_parts)
+        if query.types or query.indexes:
+            wanted = {id(v) for v in query.select(values)}
+            parts = [p for v, p in zip(values, parts, strict=True) if id(v) in wanted]
+        return self._values_answer(request, handle, ident, parts, filtered=True, types=query.types)
+
+    def _values_answer(
+        self, request: Request, handle: str, ident: Identifier, parts: list[bytes], *, filtered: bool, types: Any
+    ) -> Response:
+        if ident.key == self.node_na_key and (not types or any(t in ("HS_SITE", "HS_SITE.") for t in types)):
+            parts = [*parts, self._site_value()]  # the node's own site, generated from its settings
+        if not parts:
+            return Response(request.opcode, wire.RC_VALUES_NOT_FOUND, error_body("no value matches the query"))
+        return Response(request.opcode, wire.RC_SUCCESS, text(handle) + u32(len(parts)) + b"".join(parts))
+
+    def _site_value(self) -> bytes:
+        # index 1, no timestamp, TTL one day, admin and public read, admin write (RFC 3651 section 3.2.2)
+        permissions = bytes((ADMIN_READ | ADMIN_WRITE | PUBLIC_READ,))
+        return u32(1) + u32(0) + b"\0" + u32(86400) + permissions + text("HS_SITE") + wire.octets(self.site) + u32(0)
+
+    # ---- authentication ------------------------------------------------------------------------------------------
+
+    async def _challenge(self, request: Request) -> Response:
+        digest_type, digest = request_digest(request)
+        nonce = secrets.token_bytes(16)
+        session_id = self.challenges.new_session_id()
+        major, minor = request.envelope.answer_version
+        message = request.signed_part + wire.octets(request.credential)
+        challenge = Challenge(major, minor, request.envelope.request_id, nonce, bytes((digest_type,)) + digest, message)
+        await self.challenges.open(session_id, challenge)
+        return Response(
+            request.opcode,
+            wire.RC_AUTHENTICATION_NEEDED,
+            wire.octets(nonce),
+            session_id=session_id,
+            digest=(digest_type, digest),
+        )
+
+    async def _answered(self, answer: Request) -> Response:
+        reader = Reader(answer.body)
+        auth_type, identity_handle, identity_index = reader.octets(), reader.text(), reader.u32()
+        signed = reader.octets()
+        challenge = await self.challenges.take(answer.envelope.session_id)
+        if challenge is None:
+            raise ChallengeExpired()
+        original = wire.read_message(
+            wire.Envelope(
+                challenge.major,
+                challenge.minor,
+                0,
+                wire.MAJOR,
+                wire.MINOR,
+                answer.envelope.session_id,
+                challenge.request_id,
+                0,
+                len(challenge.message),
+            ),
+            challenge.message,
+        )
+        if auth_type != b"HS_PUBKEY":
+            raise AnswerRejected(
+                "only HS_PUBKEY answers are accepted: this node keeps HS_SECKEY values as hashes, and the "
+                "secret-key answer needs the secret itself"
+            )
+        signature_reader = Reader(signed)
+        hash_name, signature = signature_reader.octets(), signature_reader.octets()
+        alg = SIGNATURE_HASHES.get(hash_name.upper())
+        if alg is None:
+            raise AnswerRejected(f"signatures with {hash_name.decode('ascii', 'replace')} are not accepted (SHA-256)")
+        identity = f"{identity_index}:{identity_handle}"
+        async with self.db.read_session() as session:
+            try:
+                identity = await keyauth.verify_signature(
+                    session, identity, challenge.nonce + challenge.digest[1:], signature, alg
+                )
+            except DomainError as error:
+                raise AnswerRejected(error.message) from None
+            actor = await actor_for_identity(session, identity, self.settings.node_prefix)
+        response = await self._dispatch(original, actor)
+        response.session_id = answer.envelope.session_id
+        return response
+
+    # ---- listing -------------------------------------------------------------------------------------------------
+
+    async def _list_handles(self, request: Request, actor: Actor) -> Response:
+        na = Reader(request.body).text()
+        if not na.upper().startswith("0.NA/"):
+            raise MessageMalformed("list handles names a prefix handle, 0.NA/<prefix>")
+        async with self.db.read_session() as session:
+            _, handles = await listing.list_handles(session, actor, na[5:], offset=0, limit=MAX_LISTED)
+        return _continued(request.opcode, handles)
+
+    async def _list_nas(self, request: Request, actor: Actor) -> Response:
+        if not actor.is_node_admin:
+            raise ListForbidden(self.settings.node_prefix)
+        async with self.db.read_session() as session:
+            homed = await prefixes.list_all(session, state=1, limit=MAX_LISTED)
+        return _continued(
+            request.opcode, [na_handle(self.settings.node_prefix)] + [na_handle(p.prefix_key) for p in homed]
+        )
+
+    # ---- writes --------------------------------------------------------------------------------------------------
+
+    async def _write(self, request: Request, actor: Actor) -> Response:
+        opcode = request.opcode
+        reader = Reader(request.body)
+        handle = reader.text()
+        ident = self.resolver.parse(handle)
+        values: list[Value] = []
+        indexes: set[int] = set()
+        if opcode in (wire.OC_CREATE_HANDLE, wire.OC_ADD_VALUE, wire.OC_MODIFY_VALUE):
+            limits = {"max_ttl": self.settings.max_ttl, "default_ttl": self.settings.default_ttl}
+            values = parse_values(read_values(reader), **limits)
+        elif opcode == wire.OC_REMOVE_VALUE:
+            indexes = set(reader.u32_list())
+        if opcode == wire.OC_CREATE_HANDLE and request.flag(wire.MINT):
+            raise OperationNotSupported("minting a new suffix")
+        async with self.db.unit_of_work() as session:
+            writer = RecordWriter(session, self.settings, actor)
+            if opcode == wire.OC_CREATE_HANDLE:
+                if request.flag(wire.OVRW):
+                    outcome = (await writer.replace([(ident, values)], create_missing=True))[0]
+                else:
+                    outcome = (await writer.create([(ident, values)], identical_ok=False))[0]
+            elif opcode == wire.OC_DELETE_HANDLE:
+                outcome = (await writer.delete([ident]))[0]
+            elif opcode == wire.OC_REMOVE_VALUE:
+                outcome = await writer.remove_values(ident, indexes)
+            else:
+                sent = {v["index"] for v in values}
+                modify = opcode == wire.OC_MODIFY_VALUE
+                outcome = await writer.patch(ident, values, sent, overwrite=modify, existing=modify)
+            if outcome.error is not None:
+                raise outcome.error
+            if self.budgets is not None:
+                charge_registrations(self.budgets, [outcome])
+        return Response(opcode, wire.RC_SUCCESS, text(handle) if opcode == wire.OC_CREATE_HANDLE else b"")
+
+
+def _restricted(value: Value) -> bool:
+    """A value only identities may read (secrets are never shown at all)."""
+    return value["type"] != "HS_SECKEY" and value.get("permissions", DEFAULT_PERMISSIONS)[2] != "1"
+
+
+def _continued(opcode: int, handles: list[str]) -> Response:
+    """Handles in messages of HANDLES_PER_MESSAGE; all but the last carry the CN (continued) flag."""
+    chunks = [handles[i : i + HANDLES_PER_MESSAGE] for i in range(0, len(handles), HANDLES_PER_MESSAGE)] or [[]]
+    bodies = [u32(len(c)) + b"".join(text(h) for h in c) for c in chunks]
+    response = Response(opcode, wire.RC_SUCCESS, bodies[0], flags=wire.CN if len(bodies) > 1 else 0)
+    response.parts = bodies[1:]
+    return response
