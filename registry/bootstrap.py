@@ -13,6 +13,7 @@ from foundation.cli import command_database, console, domain_errors_exit
 from foundation.config import Settings
 from foundation.crypto.keys import ensure_signing_key, hash_secret, new_password
 from foundation.crypto.passwords import check_password_strength
+from foundation.crypto.secret_seal import seal_for_key_file
 from foundation.errors import WeakPassword
 from foundation.migrate import upgrade
 from registry.accounts import repository as accounts
@@ -79,7 +80,7 @@ async def ensure_node(session: AsyncSession, settings: Settings) -> str | None:
                     "ttl": settings.default_ttl,
                     "timestamp": stamp,
                     "permissions": "1100",
-                    "data": {"format": "string", "value": secret_hash},
+                    "data": _secret_data(settings, password, secret_hash),
                 },
             ],
         )
@@ -110,3 +111,12 @@ def initialise(settings: Settings) -> str | None:
 
     with domain_errors_exit():  # e.g. a weak SECNODE_BOOTSTRAP_ADMIN_PASSWORD: nothing was created
         return asyncio.run(run())
+
+
+def _secret_data(settings: Settings, password: str, secret_hash: str) -> dict[str, str]:
+    """The node administrator's HS_SECKEY data: its hash, and its seal when the node has its key already."""
+    data = {"format": "string", "value": secret_hash}
+    seal = seal_for_key_file(settings.node_key_file)
+    if seal is not None:
+        data["sealed"] = seal.seal(password)
+    return data

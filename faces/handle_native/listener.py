@@ -138,6 +138,7 @@ class UdpFace(asyncio.DatagramProtocol):
         except DomainError as error:
             self._send(refusal(envelope, error), addr)
             return
+        request.source = addr[0]
         task = asyncio.get_running_loop().create_task(self._serve(request, len(data), addr))
         self.inflight.add(task)
         task.add_done_callback(self.inflight.discard)
@@ -195,6 +196,7 @@ class TcpFace:
             writer.close()
             return
         self.connections.add(writer)
+        peer = str((writer.get_extra_info("peername") or ("",))[0])
         try:
             while True:
                 try:
@@ -213,6 +215,7 @@ class TcpFace:
                     writer.write(refusal(envelope, error))
                     await writer.drain()
                     continue
+                request.source = peer
                 response = await self.service.answer(request)
                 writer.writelines(frame(request, response))
                 await writer.drain()

@@ -32,11 +32,12 @@ from faces.handle_native.site import site_octets
 from faces.handle_native.values import ADMIN_READ, ADMIN_WRITE, PUBLIC_READ, read_values, value_octets
 from faces.handle_native.wire import Reader, Request, Response, error_body, text, u32
 from foundation.config import Settings
+from foundation.crypto.secret_seal import seal_for_key_file
 from foundation.db import Database
 from foundation.errors import DomainError
 from foundation.http.budgets import Budgets
 from registry.authentication import keyauth
-from registry.authentication.service import actor_for_identity
+from registry.authentication.service import actor_for_identity, check_secret_answer
 from registry.handles import listing
 from registry.handles.errors import ListForbidden, PrefixNotServed
 from registry.handles.outcome import charge_registrations
@@ -244,42 +245,50 @@ class NativeService:
         challenge = await self.challenges.take(answer.envelope.session_id)
         if challenge is None:
             raise ChallengeExpired()
-        original = wire.read_message(
-            wire.Envelope(
-                challenge.major,
-                challenge.minor,
-                0,
-                wire.MAJOR,
-                wire.MINOR,
-                answer.envelope.session_id,
-                challenge.request_id,
-                0,
-                len(challenge.message),
-            ),
-            challenge.message,
-        )
-        if auth_type != b"HS_PUBKEY":
-            raise AnswerRejected(
-                "only HS_PUBKEY answers are accepted: this node keeps HS_SECKEY values as hashes, and the "
-                "secret-key answer needs the secret itself"
+        major, minor = challenge.major, challenge.minor  # the challenged request's answer version
+        session_id, length = answer.envelope.session_id, len(challenge.message)
+        envelope = wire.Envelope(major, minor, 0, major, minor, session_id, challenge.request_id, 0, length)
+        original = wire.read_message(envelope, challenge.message)
+        original.source = answer.source
+        data = challenge.nonce + challenge.digest[1:]
+        try:
+            identity = await self._identify(answer, auth_type, identity_handle, identity_index, data, signed)
+            async with self.db.read_session() as session:
+                actor = await actor_for_identity(session, identity, self.settings.node_prefix)
+        except AnswerRejected:
+            raise
+        except DomainError as error:  # every failure to authenticate is RC_AUTHENTICATION_FAILED on this face
+            raise AnswerRejected(error.message) from None
+        response = await self._dispatch(original, actor)
+        response.session_id = answer.envelope.session_id
+        return response
+
+    async def _identify(
+        self, answer: Request, auth_type: bytes, handle: str, index: int, data: bytes, signed: bytes
+    ) -> str:
+        """The identity whose key or secret made ``signed`` over ``data``."""
+        if auth_type == b"HS_SECKEY":
+            return await check_secret_answer(
+                self.db,
+                seal_for_key_file(self.settings.node_key_file),
+                handle,
+                index,
+                data,
+                signed,
+                legacy=False,  # clients before 2.1 are refused at the door
+                source=answer.source,
+                max_failures=self.settings.login_max_failures,
+                lockout_seconds=self.settings.login_lockout_seconds,
             )
+        if auth_type != b"HS_PUBKEY":
+            raise AnswerRejected(f"unknown authentication type {auth_type[:32].decode('ascii', 'replace')}")
         signature_reader = Reader(signed)
         hash_name, signature = signature_reader.octets(), signature_reader.octets()
         alg = SIGNATURE_HASHES.get(hash_name.upper())
         if alg is None:
             raise AnswerRejected(f"signatures with {hash_name.decode('ascii', 'replace')} are not accepted (SHA-256)")
-        identity = f"{identity_index}:{identity_handle}"
         async with self.db.read_session() as session:
-            try:
-                identity = await keyauth.verify_signature(
-                    session, identity, challenge.nonce + challenge.digest[1:], signature, alg
-                )
-            except DomainError as error:
-                raise AnswerRejected(error.message) from None
-            actor = await actor_for_identity(session, identity, self.settings.node_prefix)
-        response = await self._dispatch(original, actor)
-        response.session_id = answer.envelope.session_id
-        return response
+            return await keyauth.verify_signature(session, f"{index}:{handle}", data, signature, alg)
 
     # ---- listing -------------------------------------------------------------------------------------------------
 

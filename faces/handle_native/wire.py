@@ -228,6 +228,7 @@ class Request:
     signed_part: bytes  # header + body, as received: what a request digest covers
     body: bytes
     credential: bytes
+    source: str = ""  # the client's address, for the secret lock
 
     @property
     def opcode(self) -> int:

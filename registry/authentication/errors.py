@@ -144,3 +144,13 @@ class InsecureApplication(InsecureTransport):
 
     def __init__(self) -> None:
         DomainError.__init__(self, "applications carry a password: use HTTPS")
+
+
+class SecretNotSealed(Unauthenticated):
+    name = "auth.secret_not_sealed"
+
+    def __init__(self, identity: str) -> None:
+        super().__init__(
+            f"the HS_SECKEY of {identity} was stored before this node kept secrets sealed (or the node has no signing "
+            "key): set it again to answer secret-key challenges, or authenticate with HS_PUBKEY"
+        )

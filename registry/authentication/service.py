@@ -10,20 +10,23 @@ from urllib.parse import unquote
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from foundation.crypto.handle_mac import answer_matches, handle_net_hashed
 from foundation.crypto.keys import token_digest, verify_secret
+from foundation.crypto.secret_seal import SecretSeal
 from foundation.db import Database
 from foundation.text import is_decimal
 from registry.accounts import repository
 from registry.accounts.errors import AccountLocked, BadCredentials
-from registry.accounts.models import Account
+from registry.accounts.models import Account, SecretLockout
 from registry.accounts.service import API_KEY_PREFIX, NODE_ADMIN_ROLE
 from registry.authentication import keyauth
-from registry.authentication.errors import BadApiKey, BadToken, BadUsername
+from registry.authentication.errors import BadApiKey, BadToken, BadUsername, SecretNotSealed
 from registry.kernel import records as handles
 from registry.kernel.actor import ENTERPRISE_ADMIN, NODE_ADMIN, REGISTRAR, Actor
 from registry.kernel.clock import as_utc, utcnow
 from registry.kernel.permissions import identity_key
 from registry.kernel.syntax import canonical, na_handle
+from registry.kernel.values import Value
 from registry.prefixes import repository as prefixes
 from registry.prefixes.states import PrefixState
 
@@ -148,13 +151,7 @@ async def check_handle_secret(
     subject = (identity, source)
     refused = BadCredentials("authentication failed for " + username)
     async with db.primary_read_session() as session:
-        record = await handles.get(session, canonical(handle))
-        stored = None
-        if record is not None and not record.deleted:
-            stored = next(
-                (v["data"]["value"] for v in record.record_values if v["index"] == index and v["type"] == "HS_SECKEY"),
-                None,
-            )
+        stored = next((v["data"]["value"] for v in await _secrets(session, handle, index)), None)
         if stored is None:
             raise refused
         key = _verification_key(identity, source, secret, stored)
@@ -162,22 +159,76 @@ async def check_handle_secret(
         if verified and subject not in _COUNTED:
             return identity
         lockout = await repository.secret_lockout(session, identity, source)
-    now = utcnow()
-    if lockout is not None and lockout.locked_until is not None and as_utc(lockout.locked_until) > now:
+    _refuse_while_locked(lockout, identity, source, max_failures)
+    if not verified and not verify_secret(secret, stored):
+        await _count_wrong(db, identity, source, max_failures, lockout_seconds)
+        raise refused
+    _remember_verified(key)
+    await _clear_count(db, lockout, identity, source)
+    return identity
+
+
+async def check_secret_answer(
+    db: Database,
+    seal: SecretSeal | None,
+    handle: str,
+    index: int,
+    data: bytes,
+    answer: bytes,
+    *,
+    legacy: bool,
+    source: str,
+    max_failures: int,
+    lockout_seconds: int,
+) -> str:
+    """The Handle protocol's secret-key answer to a challenge (``data`` = nonce ‖ request digest), checked against
+    the identity's sealed HS_SECKEY (all of them when ``index`` is 0, as Handle.Net does) in its plain and
+    Handle.Net-hashed forms; returns the identity. Wrong answers count towards the same lock as Basic auth."""
+    identity = identity_key(index, handle)
+    source = source[:64]
+    async with db.primary_read_session() as session:
+        values = await _secrets(session, handle, index)
+        lockout = await repository.secret_lockout(session, identity, source)
+    _refuse_while_locked(lockout, identity, source, max_failures)
+    for value in values:
+        secret = seal.open(value["data"].get("sealed")) if seal is not None else None
+        if secret is None:
+            continue
+        if any(answer_matches(k, data, answer, legacy=legacy) for k in (secret, handle_net_hashed(secret))):
+            await _clear_count(db, lockout, identity, source)
+            return identity_key(value["index"], handle)
+    await _count_wrong(db, identity, source, max_failures, lockout_seconds)
+    if values and all(seal is None or seal.open(v["data"].get("sealed")) is None for v in values):
+        raise SecretNotSealed(f"{index}:{handle}")
+    raise BadCredentials(f"authentication failed for {index}:{handle}")
+
+
+async def _secrets(session: AsyncSession, handle: str, index: int) -> list[Value]:
+    """The identity's HS_SECKEY values: the one at ``index``, or every one when ``index`` is 0."""
+    record = await handles.get(session, canonical(handle))
+    if record is None or record.deleted:
+        return []
+    return [v for v in record.record_values if v["type"] == "HS_SECKEY" and index in (0, v["index"])]
+
+
+def _refuse_while_locked(lockout: SecretLockout | None, identity: str, source: str, max_failures: int) -> None:
+    if lockout is not None and lockout.locked_until is not None and as_utc(lockout.locked_until) > utcnow():
         raise AccountLocked(
             f"{identity} is locked for {source} after {max_failures} wrong secrets until "
             f"{as_utc(lockout.locked_until).isoformat()}"
         )
-    if not verified and not verify_secret(secret, stored):
-        async with db.unit_of_work() as own:
-            await repository.count_wrong_secret(
-                own, identity, source, max_failures, now + timedelta(seconds=lockout_seconds)
-            )
-        _remember_counted(subject)
-        raise refused
-    _remember_verified(key)
+
+
+async def _count_wrong(db: Database, identity: str, source: str, max_failures: int, lockout_seconds: int) -> None:
+    async with db.unit_of_work() as own:
+        await repository.count_wrong_secret(
+            own, identity, source, max_failures, utcnow() + timedelta(seconds=lockout_seconds)
+        )
+    _remember_counted((identity, source))
+
+
+async def _clear_count(db: Database, lockout: SecretLockout | None, identity: str, source: str) -> None:
     if lockout is not None:
         async with db.unit_of_work() as own:
             await repository.clear_secret_lockout(own, identity, source)
-    _COUNTED.discard(subject)
-    return identity
+    _COUNTED.discard((identity, source))

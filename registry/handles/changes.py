@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from foundation.crypto.secret_seal import seal_for_key_file
 from foundation.db import RecordChange, note_record_change
 from registry.events import repository as trace_links
 from registry.handles.checks import WriteChecks
@@ -46,11 +47,13 @@ class ChangeSet:
         self.now = utcnow()
         self.now_iso = iso_utc(self.now)
         self._pending = _Pending()
+        sealer = seal_for_key_file(checks.settings.node_key_file)
+        self.seal = sealer.seal if sealer is not None else None
 
     def stage_insert(self, ident: Identifier, values: list[Value], tkey: str | None, outcome: Outcome) -> None:
         self.checks.keep_prefix_admin(ident, values)
         self.checks.guard_security_values(ident, [], values)
-        hash_secrets(values)
+        hash_secrets(values, seal=self.seal)
         stamp(values, None, self.now_iso)
         self._pending.inserts.append(
             {
@@ -87,7 +90,7 @@ class ChangeSet:
         self.checks.keep_prefix_admin(ident, [] if deleted else values)
         self.checks.guard_security_values(ident, old, [] if deleted else values)
         if not deleted:
-            hash_secrets(values, record.record_values)
+            hash_secrets(values, record.record_values, self.seal)
             stamp(values, record.record_values, self.now_iso)
         version = record.version + 1
         self._pending.history.append(

@@ -115,7 +115,7 @@ class RecordWriter:
                         raise HandleTombstoned(ident.handle)
                     self.changes.stage_update(ident, record, values, tkey, False, outcome)
                     continue
-                if same_values(record.record_values, values):
+                if same_values(record.record_values, values, unsealed_differs=self.changes.seal is not None):
                     outcome.version = record.version
                     continue
                 await self.checks.require(
@@ -165,7 +165,7 @@ class RecordWriter:
     async def _apply_change(self, ident: Identifier, record: HandleRecord, new_values: list[Value]) -> Outcome:
         outcome = Outcome(ident.handle, version=record.version)
         tkey = await self.checks.validate_template(new_values)
-        if same_values(record.record_values, new_values):
+        if same_values(record.record_values, new_values, unsealed_differs=self.changes.seal is not None):
             return outcome
         perms = self.checks.change_permissions(record.record_values, new_values)
         await self.checks.require(ident, record.record_values, perms)

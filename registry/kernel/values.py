@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable
 from typing import Any
 
 from foundation.crypto.keys import hash_secret, is_secret_hash, verify_secret
@@ -215,8 +216,11 @@ def parse_values(raw: Any, *, max_ttl: int, default_ttl: int) -> list[Value]:
     return values
 
 
-def hash_secrets(values: list[Value], previous: list[Value] | None = None) -> None:
-    """Replace plaintext HS_SECKEY data by a hash (in place); keep the old hash when the secret is unchanged."""
+def hash_secrets(
+    values: list[Value], previous: list[Value] | None = None, seal: Callable[[str], str] | None = None
+) -> None:
+    """Replace plaintext HS_SECKEY data by a hash (in place); keep the old hash when the secret is unchanged. With
+    ``seal``, the secret is also kept sealed for the node itself (``sealed``, see foundation.crypto.secret_seal)."""
     secrets = [v for v in values if v["type"] == "HS_SECKEY"]
     if not secrets:
         return
@@ -229,9 +233,13 @@ def hash_secrets(values: list[Value], previous: list[Value] | None = None) -> No
         if is_secret_hash(plain):
             raise ValueDataInvalid(f"value at index {value['index']}: HS_SECKEY must be the secret itself")
         if kept is not None and verify_secret(plain, kept["data"]["value"]):
-            value["data"] = kept["data"]
+            value["data"] = dict(kept["data"])
+            if seal is not None and "sealed" not in value["data"]:  # the same secret again: now sealed too
+                value["data"]["sealed"] = seal(plain)
         else:
             value["data"] = {"format": "string", "value": hash_secret(plain)}
+            if seal is not None:
+                value["data"]["sealed"] = seal(plain)
 
 
 def stamp(values: list[Value], previous: list[Value] | None, now_iso: str) -> None:
@@ -265,8 +273,9 @@ def same_value(a: Value, b: Value) -> bool:
     return _comparable(a) == _comparable(b)
 
 
-def same_values(stored: list[Value], incoming: list[Value]) -> bool:
-    """True when ``incoming`` (plaintext secrets) describes exactly ``stored`` (hashed secrets); timestamps ignored."""
+def same_values(stored: list[Value], incoming: list[Value], *, unsealed_differs: bool = False) -> bool:
+    """True when ``incoming`` (plaintext secrets) describes exactly ``stored`` (hashed secrets); timestamps ignored.
+    ``unsealed_differs``: a secret stored without its seal is a change to write (the node can seal it now)."""
     if len(stored) != len(incoming):
         return False
     by_index = {v["index"]: v for v in stored}
@@ -276,6 +285,8 @@ def same_values(stored: list[Value], incoming: list[Value]) -> bool:
             return False
         if value["type"] == "HS_SECKEY" and old["type"] == "HS_SECKEY":
             if value["data"] != old["data"] and not verify_secret(value["data"]["value"], old["data"]["value"]):
+                return False
+            if unsealed_differs and "sealed" not in old["data"]:
                 return False
             continue
         if not same_value(old, value):

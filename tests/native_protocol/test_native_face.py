@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from faces.handle_rest.hot_path import ResolverFastPath
 from foundation.config import Settings
+from foundation.crypto.keys import ensure_signing_key
 from foundation.crypto.pubkeys import new_sm2_private_key, public_jwk
 from foundation.db import Database
 from node.app import create_app
@@ -41,8 +42,10 @@ class Node:
 
 
 @pytest.fixture
-async def node(fresh_node: Database, settings: Settings) -> AsyncIterator[Node]:
-    settings = settings.model_copy(update={"native_enabled": True, "native_port": 0})
+async def node(fresh_node: Database, settings: Settings, tmp_path) -> AsyncIterator[Node]:
+    key_file = str(tmp_path / "node.key")
+    ensure_signing_key(key_file)  # the node's key: published in its site, and the seal of HS_SECKEY secrets
+    settings = settings.model_copy(update={"native_enabled": True, "native_port": 0, "node_key_file": key_file})
     app = create_app(settings, db=fresh_node)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=ResolverFastPath(app))
@@ -59,6 +62,16 @@ async def publish_key(node: Node, tenant: Tenant, private_key, index: int = KEY_
     )
     assert response.status_code in (200, 201), response.text
     return hdl.PublicKeyAuth(f"{tenant.prefix}/admin", index, private_key)
+
+
+async def seal_secret(node: Node, tenant: Tenant) -> None:
+    """Send the administrator's secret again: a prefix's secret comes from its application as a hash only, and the
+    node seals a secret when it receives it."""
+    value = {"index": 300, "type": "HS_SECKEY", "data": tenant.password, "permissions": "1100"}
+    response = await node.http.put(
+        f"/api/handles/{tenant.prefix}/admin?index=300", json=[value], headers=tenant.handle_admin
+    )
+    assert response.status_code == 200, response.text
 
 
 async def rest_create(node: Node, tenant: Tenant, suffix: str, url: str, **extra) -> str:
@@ -207,14 +220,40 @@ async def test_writes_are_refused_without_the_right_identity(node: Node):
     assert refused.response_code == hdl.RC_NOT_AUTHORIZED
     forged = hdl.PublicKeyAuth(f"{owner.prefix}/admin", KEY_INDEX, rsa.generate_private_key(65537, 2048))
     assert (await node.tcp().delete_handle(handle, auth=forged)).response_code == hdl.RC_AUTHENTICATION_FAILED
-    secret = hdl.SecretKeyAuth(f"{owner.prefix}/admin", 300, owner.password.encode())
-    rejected = await node.tcp().delete_handle(handle, auth=secret)
-    assert rejected.response_code == hdl.RC_AUTHENTICATION_FAILED
-    assert "HS_PUBKEY" in (rejected.message or "")
+    wrong_secret = hdl.SecretKeyAuth(f"{owner.prefix}/admin", 300, b"not-the-secret")
+    assert (await node.tcp().delete_handle(handle, auth=wrong_secret)).response_code == hdl.RC_AUTHENTICATION_FAILED
     assert (await node.http.get(f"/api/handles/{handle}")).status_code == 200  # nothing was deleted
 
     no_auth = await node.tcp().delete_handle(handle, auth=None)
     assert no_auth.response_code == hdl.RC_AUTHENTICATION_NEEDED and no_auth.nonce
+
+
+@pytest.mark.parametrize("hashed", [False, True], ids=["secret", "handle-net-hashed"])
+@pytest.mark.parametrize("minor", [11, 6], ids=["pbkdf2", "sha1"])
+async def test_a_secret_key_answers_the_challenge_as_handle_net_computes_it(node: Node, hashed: bool, minor: int):
+    tenant = await onboard(node.http, f"nativesec{int(hashed)}{minor}")
+    handle = await rest_create(node, tenant, "SECRET-1", "https://example.com/s")
+    unsealed = hdl.SecretKeyAuth(f"{tenant.prefix}/admin", 300, tenant.password.encode())
+    refused = await node.tcp().delete_handle(handle, auth=unsealed)
+    assert refused.response_code == hdl.RC_AUTHENTICATION_FAILED and "sealed" in (refused.message or "")
+    await seal_secret(node, tenant)
+    auth = hdl.SecretKeyAuth(f"{tenant.prefix}/admin", 300, tenant.password.encode(), hashed=hashed)
+    client = node.tcp(minor=minor, suggest=(2, minor))
+    answer = await client.add_values(handle, [hdl.text_value(2, "EMAIL", "qa@example.com")], auth=auth)
+    assert answer.ok, answer.message
+    assert (await node.http.get(f"/api/handles/{handle}")).json()["values"][1]["type"] == "EMAIL"
+
+
+async def test_wrong_secret_answers_lock_the_identity_like_basic_auth(node: Node):
+    tenant = await onboard(node.http, "nativelock")
+    handle = await rest_create(node, tenant, "LOCK-1", "https://example.com/l")
+    await seal_secret(node, tenant)
+    wrong = hdl.SecretKeyAuth(f"{tenant.prefix}/admin", 300, b"guess")
+    for _ in range(node.settings.login_max_failures):
+        assert (await node.tcp().delete_handle(handle, auth=wrong)).response_code == hdl.RC_AUTHENTICATION_FAILED
+    right = hdl.SecretKeyAuth(f"{tenant.prefix}/admin", 300, tenant.password.encode())
+    locked = await node.tcp().delete_handle(handle, auth=right)
+    assert locked.response_code == hdl.RC_AUTHENTICATION_FAILED and "locked" in (locked.message or "")
 
 
 async def test_a_challenge_answer_cannot_be_replayed(node: Node):
