@@ -82,13 +82,14 @@ def render_error(error: DomainError, scope: Scope) -> Response:
 async def start_native(app: FastAPI, settings: Settings) -> NativeListener:
     """The native Handle protocol face of this worker, on the application's resolver, database and budgets."""
     try:
-        public_key = public_jwk(load_signing_key(settings.node_key_file))
-    except OSError:
-        public_key = None  # a node without a key publishes its site without one
+        signing_key = load_signing_key(settings.node_key_file)
+    except (OSError, ValueError):
+        signing_key = None  # a node without a key publishes its site without one and certifies nothing
     service = NativeService(settings, app.state.db, app.state.resolver, Challenges(app.state.redis), app.state.budgets)
     app.state.native = NativeListener(service, settings)
     await app.state.native.start()
-    service.publish_site(site_json(settings, public_key, app.state.native.tcp_port))
+    public_key = public_jwk(signing_key) if signing_key is not None else None
+    service.publish_site(site_json(settings, public_key, app.state.native.tcp_port), signing_key)
     return app.state.native
 
 

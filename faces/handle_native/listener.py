@@ -18,6 +18,7 @@ import contextlib
 import logging
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 from faces.handle_native import wire
@@ -29,13 +30,24 @@ from foundation.errors import DomainError
 
 log = logging.getLogger("secnode.native")
 
+Signer = Callable[[bytes], bytes]  # the node's signature over octets
+
 MAX_INFLIGHT = 2048  # UDP requests one worker serves at once; beyond, datagrams are dropped
 PENDING_TTL = 10.0  # seconds a partial multi-packet UDP request is kept
 MAX_PENDING_OCTETS = 8 * 1024 * 1024  # of partial multi-packet UDP requests, per worker
 
 
-def frame(request: Request, response: Response) -> list[bytes]:
-    """The response's messages, each with its envelope."""
+def credential(signer: Signer, major: int, minor: int, session_id: int, request_id: int, signed: bytes) -> bytes:
+    """An HS_SIGNED credential (RFC 3652 section 2.2.4) over the answer's header and body, preceded by what Handle.Net
+    2.8 and later sign with them: versions, suggested versions, session id, request id and session counter (0)."""
+    prefix = bytes((major, minor, wire.MAJOR, wire.MINOR)) + wire.u32(session_id) + wire.u32(request_id) + wire.u32(0)
+    signed_info = wire.text("SHA-256") + wire.octets(signer(prefix + signed))
+    head = b"\0\0\0\0" + wire.text("") + wire.u32(0) + wire.text("HS_SIGNED")
+    return head + wire.octets(signed_info)
+
+
+def frame(request: Request, response: Response, signer: Signer | None = None) -> list[bytes]:
+    """The response's messages, each with its envelope; signed when the request asks (CT) and the node can."""
     env = request.envelope
     major, minor = env.answer_version
     session_id = env.session_id if response.session_id is None else response.session_id
@@ -43,9 +55,10 @@ def frame(request: Request, response: Response) -> list[bytes]:
     if digest is None and request.flag(wire.RD):
         digest = request_digest(request)
     bodies = [response.body, *response.parts]
+    certify = signer is not None and request.flag(wire.CT)
     messages = []
     for i, body in enumerate(bodies):
-        flags = response.flags | (wire.AT if response.code == wire.RC_SUCCESS else 0)
+        flags = response.flags | (wire.AT if response.code == wire.RC_SUCCESS else 0) | (wire.CT if certify else 0)
         if i < len(bodies) - 1:
             flags |= wire.CN
         else:
@@ -55,8 +68,11 @@ def frame(request: Request, response: Response) -> list[bytes]:
             flags |= wire.RD
             prefix = bytes((digest[0],)) + digest[1]
         payload = prefix + body
-        message = wire.header_bytes(response.opcode, response.code, flags, len(payload)) + payload + wire.u32(0)
-        messages.append(message)
+        signed = wire.header_bytes(response.opcode, response.code, flags, len(payload)) + payload
+        if certify and signer is not None:
+            messages.append(signed + wire.octets(credential(signer, major, minor, session_id, env.request_id, signed)))
+        else:
+            messages.append(signed + wire.u32(0))
     return [wire.envelope_bytes(wire.MAJOR, minor, 0, session_id, env.request_id, 0, len(m)) + m for m in messages]
 
 
@@ -167,7 +183,7 @@ class UdpFace(asyncio.DatagramProtocol):
 
     async def _serve(self, request: Request, received: int, addr: tuple[str, int]) -> None:
         try:
-            messages = frame(request, await self.service.answer(request))
+            messages = frame(request, await self.service.answer(request), self.service.signer)
         except Exception:  # the answer itself failed (a framing fault): logged, the client retries
             log.exception("secnode.native.udp_failed")
             return
@@ -217,7 +233,7 @@ class TcpFace:
                     continue
                 request.source = peer
                 response = await self.service.answer(request)
-                writer.writelines(frame(request, response))
+                writer.writelines(frame(request, response, self.service.signer))
                 await writer.drain()
         except ConnectionError:
             return

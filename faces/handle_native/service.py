@@ -14,9 +14,11 @@ import hashlib
 import logging
 import secrets
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from faces.handle_codes import HANDLE_CODES
 from faces.handle_native import wire
@@ -124,11 +126,13 @@ class NativeService:
         self.challenges = challenges
         self.budgets = budgets
         self.site = b""  # published once the listener knows its port
+        self.signer: Callable[[bytes], bytes] | None = None  # certifies answers (CT) once the node's key is known
         self.node_na_key = canonical(na_handle(settings.node_prefix))
         self.encoded = EncodedValues()
 
-    def publish_site(self, site: dict[str, Any]) -> None:
+    def publish_site(self, site: dict[str, Any], signing_key: Ed25519PrivateKey | None) -> None:
         self.site = site_octets(site)
+        self.signer = signing_key.sign if signing_key is not None else None
 
     # ---- one request, one response -------------------------------------------------------------------------------
 

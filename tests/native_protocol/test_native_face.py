@@ -12,10 +12,11 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from faces.handle_rest.hot_path import ResolverFastPath
 from foundation.config import Settings
-from foundation.crypto.keys import ensure_signing_key
+from foundation.crypto.keys import ensure_signing_key, load_signing_key
 from foundation.crypto.pubkeys import new_sm2_private_key, public_jwk
 from foundation.db import Database
 from node.app import create_app
@@ -33,6 +34,7 @@ class Node:
     http: httpx.AsyncClient
     port: int
     settings: Settings
+    key: Ed25519PrivateKey
 
     def udp(self, **kw) -> hdl.HandleClient:
         return hdl.HandleClient(HOST, self.port, transport="udp", timeout=3.0, **kw)
@@ -51,7 +53,7 @@ async def node(fresh_node: Database, settings: Settings, tmp_path) -> AsyncItera
         transport = httpx.ASGITransport(app=ResolverFastPath(app))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             assert app.state.native.udp_port == app.state.native.tcp_port
-            yield Node(http, app.state.native.tcp_port, settings)
+            yield Node(http, app.state.native.tcp_port, settings, load_signing_key(key_file))
 
 
 async def publish_key(node: Node, tenant: Tenant, private_key, index: int = KEY_INDEX) -> hdl.PublicKeyAuth:
@@ -137,6 +139,20 @@ async def test_site_information_is_generated_from_the_settings(node: Node):
     assert na.response_code == hdl.RC_SUCCESS
     [value] = na.values
     assert hdl.decode_site(value.data) == site
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+async def test_a_certified_answer_verifies_with_the_node_key_and_a_tampered_one_does_not(node: Node, transport: str):
+    tenant = await onboard(node.http, f"nativecert{transport}")
+    handle = await rest_create(node, tenant, "CERT-1", "https://example.com/c")
+    client = node.udp() if transport == "udp" else node.tcp()
+    answer = await client.resolve(handle, certified=True)
+    assert answer.ok and answer.flags["CT"] and answer.signature
+    assert hdl.verify_signature(answer, node.key.public_key())
+    answer.header_and_body = answer.header_and_body.replace(b"example.com", b"example.org")
+    assert not hdl.verify_signature(answer, node.key.public_key())
+    plain = await client.resolve(handle)
+    assert not plain.signature  # signed only when asked
 
 
 async def test_an_older_client_is_answered_in_its_suggested_version(node: Node):
