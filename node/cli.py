@@ -119,6 +119,30 @@ def serve(
     )
 
 
+@app.command()
+def siteinfo(output: Path | None = typer.Option(None, help="write the JSON here instead of printing it")) -> None:
+    """The node's site information (HS_SITE) as the siteinfo.json Handle.Net tools read: for registering the node's
+    native protocol face with the top level. The address is SECNODE_NATIVE_SITE_ADDRESS (else SECNODE_NATIVE_HOST)."""
+    import json
+
+    from faces.handle_native.site import site_json
+    from foundation.crypto.keys import load_signing_key
+    from foundation.crypto.pubkeys import public_jwk
+
+    settings = get_settings()
+    try:
+        public_key = public_jwk(load_signing_key(settings.node_key_file))
+    except (OSError, ValueError):
+        typer.echo(f"no signing key in {settings.node_key_file}: the site carries no key", err=True)
+        public_key = None
+    text = json.dumps(site_json(settings, public_key, settings.native_port), indent=2)
+    if output is None:
+        print(text)
+    else:
+        output.write_text(text + "\n")
+        console.print(f"site information written to {output}")
+
+
 @asynccontextmanager
 async def _writing_database(settings: Settings) -> AsyncIterator[Database]:
     """The database for a long write from the command line. With Redis, commits go through the same cache

@@ -47,7 +47,7 @@ def site_json(settings: Settings, public_key: Any, port: int) -> dict[str, Any]:
             {
                 "serverId": 1,
                 "address": address,
-                "publicKey": {"format": "key", "value": public_key},
+                **({"publicKey": {"format": "key", "value": public_key}} if public_key is not None else {}),
                 "interfaces": interfaces,
             }
         ],

@@ -92,3 +92,20 @@ def test_init_enterprise_and_prefix_administration(tmp_path):
 def test_more_workers_need_postgresql_and_redis(tmp_path):
     result = _secnode(tmp_path, "serve", "--workers", "2")
     assert result.returncode == 2 and "Redis" in result.stdout
+
+
+def test_siteinfo_is_the_json_handle_net_tools_read_and_encodes_as_the_protocol_answers(tmp_path):
+    import json
+
+    from faces.handle_native.site import site_octets
+    from tests.native_protocol.rfc_client import decode_site
+
+    assert _secnode(tmp_path, "init").returncode == 0  # makes the node's key
+    done = _secnode(tmp_path, "siteinfo", "--output", "siteinfo.json")
+    assert done.returncode == 0, done.stderr
+    site = json.loads((tmp_path / "siteinfo.json").read_text())
+    [server] = site["servers"]
+    assert server["address"] == "127.0.0.1" and server["publicKey"]["value"]["kty"] == "OKP"
+    assert {(i["protocol"], i["port"]) for i in server["interfaces"]} >= {("TCP", 2641), ("UDP", 2641)}
+    decoded = decode_site(site_octets(site))  # what get-site-info answers, read by the RFC client
+    assert decoded["protocol_version"] == (2, 11) and decoded["servers"][0]["address"] == "127.0.0.1"
