@@ -38,6 +38,8 @@ from foundation.crypto.secret_seal import seal_for_key_file
 from foundation.db import Database
 from foundation.errors import DomainError
 from foundation.http.budgets import Budgets
+from registry.audit.errors import AuditUnavailable
+from registry.audit.middleware import GroupAppender
 from registry.authentication import keyauth
 from registry.authentication.service import actor_for_identity, check_secret_answer
 from registry.handles import listing
@@ -59,6 +61,19 @@ WRITES = frozenset(
     {wire.OC_CREATE_HANDLE, wire.OC_DELETE_HANDLE, wire.OC_ADD_VALUE, wire.OC_REMOVE_VALUE, wire.OC_MODIFY_VALUE}
 )
 NEEDS_IDENTITY = WRITES | {wire.OC_LIST_HANDLES, wire.OC_LIST_NAS, wire.OC_LIST_HOMED_NAS}
+AUDITED = WRITES | {wire.OC_CHALLENGE_RESPONSE}
+OPERATIONS = {
+    wire.OC_CREATE_HANDLE: "create",
+    wire.OC_DELETE_HANDLE: "delete",
+    wire.OC_ADD_VALUE: "add values",
+    wire.OC_REMOVE_VALUE: "remove values",
+    wire.OC_MODIFY_VALUE: "modify values",
+    wire.OC_LIST_HANDLES: "list handles",
+    wire.OC_LIST_NAS: "list NAs",
+    wire.OC_LIST_HOMED_NAS: "list NAs",
+    wire.OC_RESOLUTION: "resolution",
+    wire.OC_CHALLENGE_RESPONSE: "challenge answer",
+}
 HANDLES_PER_MESSAGE = 500  # a list-handles answer continues (CN) over messages of this many handles
 MAX_LISTED = 1_000_000
 ENCODED_CACHE = 50_000  # records whose wire values one worker keeps ready
@@ -129,6 +144,7 @@ class NativeService:
         self.signer: Callable[[bytes], bytes] | None = None  # certifies answers (CT) once the node's key is known
         self.node_na_key = canonical(na_handle(settings.node_prefix))
         self.encoded = EncodedValues()
+        self.audit = GroupAppender(db, settings.audit_hash)
 
     def publish_site(self, site: dict[str, Any], signing_key: Ed25519PrivateKey | None) -> None:
         self.site = site_octets(site)
@@ -138,12 +154,33 @@ class NativeService:
 
     async def answer(self, request: Request) -> Response:
         try:
-            return await self._dispatch(request)
+            response = await self._dispatch(request)
         except DomainError as error:
-            return Response(request.opcode, response_code(error), error_body(error.message))
+            response = Response(request.opcode, response_code(error), error_body(error.message))
+            if isinstance(error, AnswerRejected | ChallengeExpired):
+                response.actor = "claimed:" + _claimed(request)
         except Exception:
             log.exception("secnode.native.failed opcode=%d", request.opcode)
-            return Response(request.opcode, wire.RC_ERROR, error_body("internal error"))
+            response = Response(request.opcode, wire.RC_ERROR, error_body("internal error"))
+        if request.opcode in AUDITED:
+            return await self._audited(request, response)
+        return response
+
+    async def _audited(self, request: Request, response: Response) -> Response:
+        """Writes, and the answers that perform them, are in the audit log before their answer leaves (ADR 0007);
+        an entry that cannot be written turns the answer into an error, as on the HTTP faces."""
+        entry = {
+            "actor": response.actor,
+            "action": f"native {OPERATIONS.get(response.opcode, str(response.opcode))}",
+            "source": request.source or "unknown",
+            "result": response.code,
+        }
+        try:
+            await self.audit.append(entry)
+        except Exception as exc:  # noqa: BLE001 - any failure to write the entry refuses the answer
+            log.error("secnode.audit.append_failed error=%s entry=%s", type(exc).__name__, entry)
+            return Response(response.opcode, wire.RC_ERROR, error_body(AuditUnavailable().message))
+        return response
 
     async def _dispatch(self, request: Request, actor: Actor | None = None) -> Response:
         envelope = request.envelope
@@ -265,6 +302,7 @@ class NativeService:
             raise AnswerRejected(error.message) from None
         response = await self._dispatch(original, actor)
         response.session_id = answer.envelope.session_id
+        response.actor = actor.name
         return response
 
     async def _identify(
@@ -349,6 +387,17 @@ class NativeService:
             if self.budgets is not None:
                 charge_registrations(self.budgets, [outcome])
         return Response(opcode, wire.RC_SUCCESS, text(handle) if opcode == wire.OC_CREATE_HANDLE else b"")
+
+
+def _claimed(request: Request) -> str:
+    """The identity a challenge answer claims, for the audit of a refusal."""
+    try:
+        reader = Reader(request.body)
+        reader.octets()
+        handle = reader.text()
+        return f"{reader.u32()}:{handle}"
+    except DomainError:
+        return "unreadable"
 
 
 def _restricted(value: Value) -> bool:

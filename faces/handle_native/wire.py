@@ -259,6 +259,7 @@ class Response:
     session_id: int | None = None  # None: the request's
     digest: tuple[int, bytes] | None = None  # a request digest the answer must carry (challenges always do)
     parts: list[bytes] = field(default_factory=list)  # further messages of a continued answer (list handles)
+    actor: str = "anonymous"  # who the request acted as, for the audit log
 
 
 def error_body(message: str) -> bytes:

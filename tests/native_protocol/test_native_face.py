@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
+from sqlalchemy import text
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -41,6 +42,15 @@ class Node:
 
     def tcp(self, **kw) -> hdl.HandleClient:
         return hdl.HandleClient(HOST, self.port, transport="tcp", timeout=3.0, **kw)
+
+
+async def audit_entries(db: Database, after: int = 0) -> list[tuple]:
+    async with db.read_session() as session:
+        rows = await session.execute(
+            text("SELECT actor, action, source, result FROM audit_log WHERE seq > :after ORDER BY seq"),
+            {"after": after},
+        )
+        return [tuple(r) for r in rows]
 
 
 @pytest.fixture
@@ -270,6 +280,23 @@ async def test_wrong_secret_answers_lock_the_identity_like_basic_auth(node: Node
     right = hdl.SecretKeyAuth(f"{tenant.prefix}/admin", 300, tenant.password.encode())
     locked = await node.tcp().delete_handle(handle, auth=right)
     assert locked.response_code == hdl.RC_AUTHENTICATION_FAILED and "locked" in (locked.message or "")
+
+
+async def test_native_writes_and_refusals_are_audited(node: Node, fresh_node: Database):
+    tenant = await onboard(node.http, "nativeaudit")
+    auth = await publish_key(node, tenant, RSA_KEY)
+    before = len(await audit_entries(fresh_node))
+    handle = f"{tenant.prefix}/AUDITED-1"
+    assert (await node.tcp().create_handle(handle, [hdl.text_value(1, "URL", "https://example.com/a")], auth=auth)).ok
+    forged = hdl.PublicKeyAuth(auth.handle, KEY_INDEX, rsa.generate_private_key(65537, 2048))
+    assert not (await node.tcp().delete_handle(handle, auth=forged)).ok
+    await node.udp().resolve(handle)  # reads are not audited
+    entries = (await audit_entries(fresh_node))[before:]
+    identity = f"300:{tenant.prefix}/admin"
+    assert ("anonymous", "native create", "127.0.0.1", hdl.RC_AUTHEN_NEEDED) in entries  # the challenge
+    assert (identity, "native create", "127.0.0.1", hdl.RC_SUCCESS) in entries
+    assert (f"claimed:{identity}", "native challenge answer", "127.0.0.1", hdl.RC_AUTHEN_FAILED) in entries
+    assert len(entries) == 4  # create challenged, created, delete challenged, answer refused
 
 
 async def test_a_challenge_answer_cannot_be_replayed(node: Node):
