@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from sqlalchemy import text
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import text
 
 from faces.handle_rest.hot_path import ResolverFastPath
 from foundation.config import Settings
