@@ -63,6 +63,7 @@ def running_node(
     """``secnode serve`` as a real HTTP server."""
     port = port or free_port()
     command = [sys.executable, "-m", "node.cli", "serve", "--port", str(port), *(extra_args or [])]
+    env = {"SECNODE_NATIVE_PORT": "0", **env}  # the native face on a port of its own unless the test names one
     with _serving(command, _environment(**env), cwd, port, "/healthz", "server", timeout) as url:
         yield url
 

@@ -30,6 +30,7 @@ from faces.handle_native.errors import (
     OperationNotSupported,
     VersionUnsupported,
 )
+from faces.handle_native.referrals import Referrals
 from faces.handle_native.site import site_octets
 from faces.handle_native.values import ADMIN_READ, ADMIN_WRITE, PUBLIC_READ, read_values, value_octets
 from faces.handle_native.wire import Reader, Request, Response, error_body, text, u32
@@ -144,6 +145,7 @@ class NativeService:
         self.signer: Callable[[bytes], bytes] | None = None  # certifies answers (CT) once the node's key is known
         self.node_na_key = canonical(na_handle(settings.node_prefix))
         self.encoded = EncodedValues()
+        self.referrals = Referrals(resolver)
         self.audit = GroupAppender(db, settings.audit_hash)
 
     def publish_site(self, site: dict[str, Any], signing_key: Ed25519PrivateKey | None) -> None:
@@ -218,8 +220,7 @@ class NativeService:
         types = reader.text_list()
         ident = self.resolver.parse(handle)
         if not self.resolver.serves(ident):
-            home = await self.resolver.home_of(ident)
-            raise PrefixNotServed(f"{handle} is served by {home}" if home else f"no node is known to serve {handle}")
+            return await self._refer(request, handle, ident)
         query = Query.from_params(types, [str(i) for i in indexes], public_only=True)
         if actor is None and request.flag(wire.PO):
             return await self._resolve_public(request, handle, ident, query)
@@ -247,19 +248,34 @@ class NativeService:
             parts = [p for v, p in zip(values, parts, strict=True) if id(v) in wanted]
         return self._values_answer(request, handle, ident, parts, filtered=True, types=query.types)
 
+    async def _refer(self, request: Request, handle: str, ident: Identifier) -> Response:
+        """Another node's identifier: a service referral to that node's site (RC 302), or RC 301 when the client
+        asked not to be referred (DNRF) or the site is unknown."""
+        home, site = await self.referrals.home(ident)
+        if home is None:
+            raise PrefixNotServed(f"no node is known to serve {handle}")
+        if site is None or request.flag(wire.DNRF):
+            raise PrefixNotServed(f"{handle} is served by {home}")
+        try:
+            site_value = self._site_value(site_octets(site))
+        except (KeyError, ValueError, TypeError):
+            raise PrefixNotServed(f"{handle} is served by {home}, whose site information is unreadable") from None
+        return Response(request.opcode, wire.RC_SERVICE_REFERRAL, text(handle) + u32(1) + site_value)
+
     def _values_answer(
         self, request: Request, handle: str, ident: Identifier, parts: list[bytes], *, filtered: bool, types: Any
     ) -> Response:
         if ident.key == self.node_na_key and (not types or any(t in ("HS_SITE", "HS_SITE.") for t in types)):
-            parts = [*parts, self._site_value()]  # the node's own site, generated from its settings
+            parts = [*parts, self._site_value(self.site)]  # the node's own site, generated from its settings
         if not parts:
             return Response(request.opcode, wire.RC_VALUES_NOT_FOUND, error_body("no value matches the query"))
         return Response(request.opcode, wire.RC_SUCCESS, text(handle) + u32(len(parts)) + b"".join(parts))
 
-    def _site_value(self) -> bytes:
+    @staticmethod
+    def _site_value(site: bytes) -> bytes:
         # index 1, no timestamp, TTL one day, admin and public read, admin write (RFC 3651 section 3.2.2)
         permissions = bytes((ADMIN_READ | ADMIN_WRITE | PUBLIC_READ,))
-        return u32(1) + u32(0) + b"\0" + u32(86400) + permissions + text("HS_SITE") + wire.octets(self.site) + u32(0)
+        return u32(1) + u32(0) + b"\0" + u32(86400) + permissions + text("HS_SITE") + wire.octets(site) + u32(0)
 
     # ---- authentication ------------------------------------------------------------------------------------------
 
