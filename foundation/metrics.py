@@ -12,6 +12,9 @@ SYNC_FAILING = Gauge("secnode_sync_failing", "1 while the reporter's last attemp
 SYNC_LAST_SUCCESS = Gauge("secnode_sync_last_success_timestamp_seconds", "When the top-level last acknowledged")
 LIMIT_REFUSED = Counter("secnode_limit_refused_total", "Requests refused because a budget was used up", ["budget"])
 REQUESTS = Counter("secnode_http_requests_total", "HTTP requests", ["face", "method", "status"])
+NATIVE_REQUESTS = Counter(
+    "secnode_native_requests_total", "Native Handle protocol requests", ["transport", "opcode", "response_code"]
+)
 LATENCY = Histogram(
     "secnode_http_request_seconds",
     "HTTP request latency",

@@ -27,6 +27,7 @@ from faces.handle_native.service import NativeService, request_digest
 from faces.handle_native.wire import Envelope, Request, Response, error_body
 from foundation.config import Settings
 from foundation.errors import DomainError
+from foundation.metrics import NATIVE_REQUESTS
 
 log = logging.getLogger("secnode.native")
 
@@ -44,6 +45,17 @@ def credential(signer: Signer, major: int, minor: int, session_id: int, request_
     signed_info = wire.text("SHA-256") + wire.octets(signer(prefix + signed))
     head = b"\0\0\0\0" + wire.text("") + wire.u32(0) + wire.text("HS_SIGNED")
     return head + wire.octets(signed_info)
+
+
+_counters: dict[tuple[str, int, int], Any] = {}
+
+
+def count(transport: str, request: Request, response: Response) -> None:
+    key = (transport, request.opcode, response.code)
+    counter = _counters.get(key)
+    if counter is None:
+        counter = _counters[key] = NATIVE_REQUESTS.labels(transport, str(request.opcode), str(response.code))
+    counter.inc()
 
 
 def frame(request: Request, response: Response, signer: Signer | None = None) -> list[bytes]:
@@ -183,7 +195,9 @@ class UdpFace(asyncio.DatagramProtocol):
 
     async def _serve(self, request: Request, received: int, addr: tuple[str, int]) -> None:
         try:
-            messages = frame(request, await self.service.answer(request), self.service.signer)
+            response = await self.service.answer(request)
+            count("udp", request, response)
+            messages = frame(request, response, self.service.signer)
         except Exception:  # the answer itself failed (a framing fault): logged, the client retries
             log.exception("secnode.native.udp_failed")
             return
@@ -233,6 +247,7 @@ class TcpFace:
                     continue
                 request.source = peer
                 response = await self.service.answer(request)
+                count("tcp", request, response)
                 writer.writelines(frame(request, response, self.service.signer))
                 await writer.drain()
         except ConnectionError:
