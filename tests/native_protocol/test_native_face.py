@@ -120,7 +120,7 @@ async def test_resolution_of_a_record_written_over_rest(node: Node, transport: s
     assert missing.response_code == hdl.RC_HANDLE_NOT_FOUND
     assert "not found" in (missing.message or "")
     metrics = (await node.http.get("/metrics")).text
-    assert f'secnode_native_requests_total{{transport="{transport}",opcode="1",response_code="100"}}' in metrics
+    assert f'secnode_native_requests_total{{opcode="1",response_code="100",transport="{transport}"}}' in metrics
 
 
 async def test_a_write_over_rest_is_read_over_udp_at_once_and_a_delete_too(node: Node):
