@@ -481,13 +481,26 @@ def test_dockerfile_runtime_stage() -> None:
     stage = _final_stage(dockerfile)
     assert stage[0] == "FROM python:3.11-slim AS runtime"
     assert "USER 10001:10001" in stage
-    assert "EXPOSE 8000" in stage
+    assert "EXPOSE 8000 2641/tcp 2641/udp" in stage
+    # the native face listens on the container's addresses, not its loopback (the setting's default)
+    assert re.search(r"^ENV .*\bSECNODE_NATIVE_HOST=0\.0\.0\.0\b", "\n".join(stage), re.MULTILINE)
     assert 'ENTRYPOINT ["secnode"]' in stage
     assert 'CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]' in stage
     assert not any(re.search(r"apt-get|gcc|build-essential|pip install", line) for line in stage)
     # the wheel holds the packages only; the Alembic scripts go where node/migrate.py looks for them
     assert foundation.migrate.MIGRATIONS_DIR == Path(foundation.migrate.__file__).resolve().parent.parent / "migrations"
     assert "COPY migrations /opt/venv/lib/python3.11/site-packages/migrations" in stage
+
+
+def test_the_image_builds_every_package() -> None:
+    """Every package the wheel is made of is copied into the build stage (a missing one builds an image whose
+    `secnode` fails at import)."""
+    import tomllib
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = {p.removesuffix("*") for p in patterns["include"]}
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", (ROOT / "Dockerfile").read_text(), re.MULTILINE))
+    assert packages <= copied, packages - copied
 
 
 def test_dockerignore_lets_the_build_inputs_through() -> None:
