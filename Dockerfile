@@ -15,6 +15,8 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY node ./node
+COPY faces ./faces
+COPY foundation ./foundation
 COPY registry ./registry
 COPY resolver ./resolver
 COPY sync ./sync
@@ -30,9 +32,11 @@ LABEL org.opencontainers.image.title="secnode" \
       org.opencontainers.image.version="0.1.0" \
       org.opencontainers.image.licenses="Apache-2.0"
 
+# The native Handle face listens on all IPv4 addresses of the container, as the HTTP face does (CMD below).
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    PYTHONDONTWRITEBYTECODE=1
+    PYTHONDONTWRITEBYTECODE=1 \
+    SECNODE_NATIVE_HOST=0.0.0.0
 
 RUN groupadd --system --gid 10001 secnode \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
@@ -50,7 +54,9 @@ COPY migrations /opt/venv/lib/python3.11/site-packages/migrations
 WORKDIR /var/lib/secnode
 USER 10001:10001
 
-EXPOSE 8000
+# HTTP, and the native Handle protocol (RFC 3652) on TCP and UDP (SECNODE_NATIVE_PORT; SECNODE_NATIVE_ENABLED=false
+# turns it off).
+EXPOSE 8000 2641/tcp 2641/udp
 # No HEALTHCHECK: the image also runs `sync run` and `migrate`, which serve no HTTP; Kubernetes probes
 # /healthz and /readyz itself.
 ENTRYPOINT ["secnode"]

@@ -186,7 +186,11 @@ def test_api_probes_and_hardening(which: str, request: pytest.FixtureRequest) ->
     assert main["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     assert main["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert main["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    assert main["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
+    assert main["ports"] == [
+        {"name": "http", "containerPort": 8000, "protocol": "TCP"},
+        {"name": "native-tcp", "containerPort": 2641, "protocol": "TCP"},
+        {"name": "native-udp", "containerPort": 2641, "protocol": "UDP"},
+    ]
 
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["runAsUser"] == 10001
@@ -245,7 +249,7 @@ def test_commands_exist_in_the_cli(which: str, request: pytest.FixtureRequest) -
 def test_service_ingress_and_autoscaler_point_at_the_api(production_docs: list[dict]) -> None:
     api = one(production_docs, "Deployment", "api")
     pod_labels = api["spec"]["template"]["metadata"]["labels"]
-    service = one(production_docs, "Service")
+    service = one(production_docs, "Service", "api")
     assert service["spec"]["selector"].items() <= pod_labels.items()
     assert service["spec"]["ports"][0]["targetPort"] == "http"
 
@@ -418,6 +422,155 @@ def test_only_settings_the_application_reads(
     assert settings.limit_requests_per_ip == (0 if which == "default" else 2000)
 
 
+# ---- the native Handle face --------------------------------------------------------------------------------------
+
+NATIVE_PORTS = [
+    {"name": "native-tcp", "containerPort": 2641, "protocol": "TCP"},
+    {"name": "native-udp", "containerPort": 2641, "protocol": "UDP"},
+]
+
+
+def _native_rules(policy: dict) -> list[dict]:
+    return [r for r in policy["spec"]["ingress"] if any(str(p["port"]).startswith("native") for p in r["ports"])]
+
+
+def _settings_from(config: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    for name in Settings.model_fields:
+        monkeypatch.delenv(f"SECNODE_{name.upper()}", raising=False)
+    for name, value in config.items():
+        monkeypatch.setenv(name, value)
+    return Settings()
+
+
+@pytest.mark.parametrize("which", ["default", "production"])
+def test_native_face_is_exposed(which: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = request.getfixturevalue(f"{which}_docs")
+    api = one(docs, "Deployment", "api")
+    assert [p for p in container(api)["ports"] if p["name"].startswith("native")] == NATIVE_PORTS
+
+    # its own Service, both protocols on one port, onto the API pods; the HTTP Service stays HTTP only
+    service = one(docs, "Service", "native")
+    assert service["metadata"]["name"] == "secnode-native"
+    assert service["spec"]["selector"].items() <= api["spec"]["template"]["metadata"]["labels"].items()
+    assert service["spec"]["ports"] == [
+        {"name": "native-tcp", "port": 2641, "targetPort": "native-tcp", "protocol": "TCP"},
+        {"name": "native-udp", "port": 2641, "targetPort": "native-udp", "protocol": "UDP"},
+    ]
+    assert [p["name"] for p in one(docs, "Service", "api")["spec"]["ports"]] == ["http"]
+
+    config = one(docs, "ConfigMap")["data"]
+    native = {k: v for k, v in config.items() if k.startswith("SECNODE_NATIVE_")}
+    expected = {
+        "SECNODE_NATIVE_ENABLED": "true",
+        "SECNODE_NATIVE_HOST": "0.0.0.0",
+        "SECNODE_NATIVE_PORT": "2641",
+        "SECNODE_NATIVE_SITE_SERIAL": "1",
+        "SECNODE_NATIVE_UDP_ANSWER_RATIO": "4",
+        "SECNODE_NATIVE_TCP_MAX_CONNECTIONS": "1024",
+        "SECNODE_NATIVE_TCP_IDLE_SECONDS": "30",
+    }
+    if which == "production":
+        expected["SECNODE_NATIVE_SITE_ADDRESS"] = "203.0.113.10"
+    assert native == expected
+
+    # anyone may reach the native port, TCP and UDP, even where the API port is narrowed to the ingress
+    [rule] = _native_rules(one(docs, "NetworkPolicy", "api"))
+    assert rule["ports"] == [{"port": "native-tcp", "protocol": "TCP"}, {"port": "native-udp", "protocol": "UDP"}]
+    assert "from" not in rule
+
+    # the site the node publishes (and `secnode siteinfo` exports) names the Service's port, and in production the
+    # load balancer's address
+    from faces.handle_native.site import site_json
+
+    settings = _settings_from(config, monkeypatch)
+    assert settings.native_enabled is True and settings.native_host == "0.0.0.0"
+    assert settings.native_tcp_idle_seconds == 30.0
+    [server] = site_json(settings, None, settings.native_port)["servers"]
+    published = {(i["protocol"], i["port"]) for i in server["interfaces"]}
+    assert {(p["protocol"], p["port"]) for p in service["spec"]["ports"]} <= published
+    if which == "production":
+        assert service["spec"]["type"] == "LoadBalancer"
+        assert service["spec"]["externalTrafficPolicy"] == "Local"
+        assert service["spec"]["loadBalancerIP"] == server["address"] == "203.0.113.10"
+    else:
+        # inside the cluster by default; externalTrafficPolicy exists only for NodePort and LoadBalancer
+        assert service["spec"]["type"] == "ClusterIP"
+        assert "externalTrafficPolicy" not in service["spec"] and "loadBalancerIP" not in service["spec"]
+
+
+@pytest.mark.parametrize("values", [(), production()], ids=["default", "production"])
+def test_native_face_off_renders_nothing_native(
+    helm: str, values: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = render(helm, *values, "--set", "native.enabled=false")
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
+    assert [p["name"] for p in container(one(docs, "Deployment", "api"))["ports"]] == ["http"]
+    assert [s["metadata"]["name"] for s in of_kind(docs, "Service")] == ["secnode"]
+    config = one(docs, "ConfigMap")["data"]
+    assert {k: v for k, v in config.items() if k.startswith("SECNODE_NATIVE_")} == {"SECNODE_NATIVE_ENABLED": "false"}
+    assert _settings_from(config, monkeypatch).native_enabled is False
+    assert _native_rules(one(docs, "NetworkPolicy", "api")) == []
+    assert "native" not in yaml.safe_dump_all(docs)
+
+
+def test_native_service_options(helm: str) -> None:
+    docs = render(
+        helm,
+        "--set",
+        "native.service.type=LoadBalancer",
+        "--set",
+        "native.service.externalTrafficPolicy=Cluster",
+        "--set",
+        "native.service.loadBalancerSourceRanges={198.51.100.0/24}",
+        "--set",
+        "native.service.annotations.metallb\\.universe\\.tf/address-pool=handle",
+        "--set",
+        "native.port=3641",
+        "--set",
+        "native.siteAddress=2001:db8::10",
+        "--set",
+        "networkPolicy.nativeFrom[0].ipBlock.cidr=198.51.100.0/24",
+    )
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
+    spec = one(docs, "Service", "native")["spec"]
+    assert spec["externalTrafficPolicy"] == "Cluster"
+    assert spec["loadBalancerSourceRanges"] == ["198.51.100.0/24"]
+    assert "loadBalancerIP" not in spec
+    assert {(p["port"], p["protocol"]) for p in spec["ports"]} == {(3641, "TCP"), (3641, "UDP")}
+    assert one(docs, "Service", "native")["metadata"]["annotations"] == {"metallb.universe.tf/address-pool": "handle"}
+    api = container(one(docs, "Deployment", "api"))
+    assert {p["containerPort"] for p in api["ports"] if p["name"].startswith("native")} == {3641}
+    config = one(docs, "ConfigMap")["data"]
+    assert config["SECNODE_NATIVE_PORT"] == "3641" and config["SECNODE_NATIVE_SITE_ADDRESS"] == "2001:db8::10"
+    [rule] = _native_rules(one(docs, "NetworkPolicy", "api"))
+    assert rule["from"] == [{"ipBlock": {"cidr": "198.51.100.0/24"}}]
+
+    node_port = one(render(helm, "--set", "native.service.type=NodePort"), "Service", "native")["spec"]
+    assert node_port["type"] == "NodePort" and node_port["externalTrafficPolicy"] == "Local"
+    assert "loadBalancerSourceRanges" not in node_port
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("native.colour=red", "Additional property colour is not allowed"),
+        ("native.service.nodePort=30641", "Additional property nodePort is not allowed"),
+        ("native.port=70000", "native.port: Must be less than or equal to 65535"),
+        ("native.port=0", "native.port: Must be greater than or equal to 1"),
+        ("native.service.type=ExternalName", "native.service.type"),
+        ("native.service.externalTrafficPolicy=Nearest", "native.service.externalTrafficPolicy"),
+        ("native.siteAddress=handle.example.com", "native.siteAddress"),  # HS_SITE holds addresses
+        ("native.siteSerial=65536", "native.siteSerial"),
+        ("native.udpAnswerRatio=0", "native.udpAnswerRatio"),
+    ],
+)
+def test_values_schema_guards_the_native_face(helm: str, setting: str, message: str) -> None:
+    result = template(helm, "--set", setting)
+    assert result.returncode != 0 and message in result.stderr, result.stderr
+
+
 # ---- network and monitoring ---------------------------------------------------------------------------------------
 
 
@@ -425,6 +578,7 @@ def test_network_policies(helm: str, production_docs: list[dict]) -> None:
     policies = {p["metadata"]["name"]: p for p in of_kind(production_docs, "NetworkPolicy")}
     api = policies["secnode-api"]["spec"]
     assert api["ingress"][0]["ports"] == [{"port": "http", "protocol": "TCP"}]
+    assert api["ingress"][0]["from"]  # the production example narrows the API port to the ingress and monitoring
     egress_ports = {(p["port"], p["protocol"]) for rule in api["egress"] for p in rule["ports"]}
     assert {(53, "UDP"), (53, "TCP"), (5432, "TCP"), (6379, "TCP"), (443, "TCP")} <= egress_ports
     jobs = policies["secnode-jobs"]["spec"]
@@ -443,7 +597,7 @@ def test_service_monitor_only_with_the_prometheus_operator(helm: str, production
     monitor = one(docs, "ServiceMonitor")
     assert monitor["apiVersion"] == PROMETHEUS_OPERATOR_API
     assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
-    service = one(docs, "Service")
+    service = one(docs, "Service", "api")
     assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
     assert monitor["spec"]["namespaceSelector"] == {"matchNames": [NAMESPACE]}
     [endpoint] = monitor["spec"]["endpoints"]
@@ -481,13 +635,26 @@ def test_dockerfile_runtime_stage() -> None:
     stage = _final_stage(dockerfile)
     assert stage[0] == "FROM python:3.11-slim AS runtime"
     assert "USER 10001:10001" in stage
-    assert "EXPOSE 8000" in stage
+    assert "EXPOSE 8000 2641/tcp 2641/udp" in stage
+    # the native face listens on the container's addresses, not its loopback (the setting's default)
+    assert re.search(r"^ENV .*\bSECNODE_NATIVE_HOST=0\.0\.0\.0\b", "\n".join(stage), re.MULTILINE)
     assert 'ENTRYPOINT ["secnode"]' in stage
     assert 'CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]' in stage
     assert not any(re.search(r"apt-get|gcc|build-essential|pip install", line) for line in stage)
     # the wheel holds the packages only; the Alembic scripts go where node/migrate.py looks for them
     assert foundation.migrate.MIGRATIONS_DIR == Path(foundation.migrate.__file__).resolve().parent.parent / "migrations"
     assert "COPY migrations /opt/venv/lib/python3.11/site-packages/migrations" in stage
+
+
+def test_the_image_builds_every_package() -> None:
+    """Every package the wheel is made of is copied into the build stage (a missing one builds an image whose
+    `secnode` fails at import)."""
+    import tomllib
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = {p.removesuffix("*") for p in patterns["include"]}
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", (ROOT / "Dockerfile").read_text(), re.MULTILINE))
+    assert packages <= copied, packages - copied
 
 
 def test_dockerignore_lets_the_build_inputs_through() -> None:
