@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import struct
@@ -27,7 +28,7 @@ from registry.kernel.syntax import canonical
 from sync.reporter import Reporter
 from sync.upstream import HttpUpstream
 from tests.conftest import REDIS_URL, make_settings
-from tests.factories import admin_headers, onboard
+from tests.factories import admin_headers, credit_code, onboard
 from tests.servers import free_port, running_toplevel
 
 SITE = {
@@ -250,7 +251,7 @@ async def test_refusals_are_typed_and_write_nothing(client, fresh_node):
 async def test_cli_homes_lists_and_unhomes_on_postgresql(client, fresh_node, database_url, tmp_path):
     tenant = await onboard(client, "enode-cli")
     site_file = tmp_path / "siteinfo.json"
-    site_file.write_text(__import__("json").dumps(SITE), encoding="utf-8")
+    site_file.write_text(json.dumps(SITE), encoding="utf-8")
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(tmp_path),
@@ -434,3 +435,52 @@ def test_the_top_level_ignores_malformed_counts(value):
     from sync.toplevel.app import _count
 
     assert _count(value) == 0
+
+
+# --- the embedded default (SQLite) ------------------------------------------------------------------------------
+
+
+def test_home_and_unhome_on_sqlite(tmp_path):
+    """`secnode prefix home | homed | unhome` on the embedded default, SQLite in a temporary folder."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "COLUMNS": "200",
+        "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": "Cli-Secret-2026",
+    }
+
+    def secnode(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "node.cli", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert secnode("init").returncode == 0
+    added = secnode(
+        "enterprise", "add", "--name", "宝钢示范", "--credit-code", credit_code(),
+        "--industry", "steel", "--industry-code", "C3120", "--contact-name", "赵六", "--contact-phone",
+        "021-6666-0000", "--contact-email", "a@example.com", "--username", "baosteel", "--password", "Bao-Steel-2026",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stdout + added.stderr
+    allocated = secnode(
+        "prefix", "allocate", "--enterprise-id", "1", "--code", "1042", "--admin-password", "Prefix-Admin-2026"
+    )
+    assert allocated.returncode == 0, allocated.stdout + allocated.stderr
+    site_file = tmp_path / "siteinfo.json"
+    site_file.write_text(json.dumps(SITE), encoding="utf-8")
+    homed = secnode("prefix", "home", "88.118.1042", "--site", str(site_file))
+    assert homed.returncode == 0 and "homed at 10.20.30.40" in homed.stdout, homed.stdout + homed.stderr
+    rehomed = secnode("prefix", "home", "88.118.1042", "--address", "::1", "--port", "2641")
+    assert rehomed.returncode == 0, rehomed.stdout + rehomed.stderr
+    listed = secnode("prefix", "homed")
+    assert "88.118.1042" in listed.stdout and "::1" in listed.stdout and "TCP/2641" in listed.stdout
+    unknown = secnode("prefix", "home", "88.118.9", "--address", "::1", "--port", "2641")
+    assert unknown.returncode == 1 and "prefix.not_found" in unknown.stdout
+    assert secnode("prefix", "unhome", "88.118.1042").returncode == 0
+    assert "88.118.1042" not in secnode("prefix", "homed").stdout
+    gone = secnode("prefix", "unhome", "88.118.1042")
+    assert gone.returncode == 1 and "enterprise_node.not_homed" in gone.stdout
