@@ -484,3 +484,27 @@ def test_home_and_unhome_on_sqlite(tmp_path):
     assert "88.118.1042" not in secnode("prefix", "homed").stdout
     gone = secnode("prefix", "unhome", "88.118.1042")
     assert gone.returncode == 1 and "enterprise_node.not_homed" in gone.stdout
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
+async def test_migration_0014_goes_down_and_up(dialect, tmp_path):
+    from sqlalchemy import inspect
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from foundation.migrate import downgrade, upgrade
+    from tests.conftest import migrated_database
+
+    async def tables(url: str) -> set[str]:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as connection:
+                return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+        finally:
+            await engine.dispose()
+
+    async with migrated_database(dialect, tmp_path) as url:
+        assert "enterprise_nodes" in await tables(url)
+        await asyncio.to_thread(downgrade, url, "0012")
+        assert "enterprise_nodes" not in await tables(url)
+        await asyncio.to_thread(upgrade, url)
+        assert "enterprise_nodes" in await tables(url)
