@@ -151,6 +151,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 await native.stop()
             stats_task.cancel()
             enterprise_task.cancel()
+            await asyncio.wait([enterprise_task], timeout=5)  # a round in a transaction ends before the pool closes
             if reporter_task is not None:
                 reporter_task.cancel()
                 await asyncio.wait([reporter_task], timeout=5)

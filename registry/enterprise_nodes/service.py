@@ -233,15 +233,6 @@ async def home(session: AsyncSession, actor: Actor, prefix_text: str, site: obje
     return node_out(node, prefix.prefix)
 
 
-async def home_at_address(
-    session: AsyncSession, actor: Actor, prefix_text: str, address: str, port: int, http_port: int | None = None
-) -> dict[str, Any]:
-    """``home`` with the short form: an address, the Handle protocol port, optionally an HTTP port."""
-    if not actor.is_node_admin:
-        raise EnterpriseNodeForbidden()
-    return await home(session, actor, prefix_text, site_from_address(address, port, http_port))
-
-
 async def unhome(session: AsyncSession, actor: Actor, prefix_text: str) -> None:
     """The prefix is served by this node again (node administrator only)."""
     if not actor.is_node_admin:
@@ -271,6 +262,23 @@ async def site_of(session: AsyncSession, prefix_key: str) -> dict[str, Any] | No
     )
     site: dict[str, Any] | None = (await session.execute(query)).scalar_one_or_none()
     return site
+
+
+async def site_covering(session: AsyncSession, prefix_key: str) -> tuple[str, dict[str, Any]] | None:
+    """The homed prefix that covers ``prefix_key`` (canonical), itself or its longest homed ancestor
+    (``88.118.1042`` covers ``88.118.1042.7``), and its site; None when this node serves it itself."""
+    segments = prefix_key.split(".")
+    candidates = [".".join(segments[:n]) for n in range(1, len(segments) + 1)]
+    query = (
+        select(EnterpriseNode.prefix_key, EnterpriseNode.site)
+        .join(Prefix, Prefix.prefix_key == EnterpriseNode.prefix_key)
+        .where(EnterpriseNode.prefix_key.in_(candidates), Prefix.state != PrefixState.DELETED)
+    )
+    found: dict[str, dict[str, Any]] = dict((await session.execute(query)).all())
+    for key in reversed(candidates):
+        if key in found:
+            return key, found[key]
+    return None
 
 
 async def list_homed(session: AsyncSession) -> list[dict[str, Any]]:

@@ -154,6 +154,10 @@ async def test_home_through_the_api_site_of_and_unhome(client, fresh_node):
         site = await service.site_of(session, canonical(tenant.prefix))
         assert site is not None and site["servers"][0]["address"] == "127.0.0.1"
         assert await service.site_of(session, "88.118.999999") is None
+        covering = await service.site_covering(session, canonical(tenant.prefix) + ".7.1")
+        assert covering == (canonical(tenant.prefix), site)
+        assert await service.site_covering(session, canonical(tenant.prefix)) == (canonical(tenant.prefix), site)
+        assert await service.site_covering(session, "88.118") is None
 
     # re-homing replaces the site; the siteinfo.json form, as Handle.Net tools write it
     answer = await client.put(url, json=SITE, headers=admin)
