@@ -389,6 +389,20 @@ async def test_health_check_records_metrics_and_one_worker_per_round(client, fre
     assert f'prefix="{down_tenant.prefix}"' not in (await client.get("/metrics")).text
 
 
+async def test_a_secnode_native_face_is_a_healthy_enterprise_node(fresh_node, settings):
+    """Another secnode as the enterprise node: its native Handle face answers the checker's get-site-info over UDP
+    and over TCP."""
+    settings = settings.model_copy(update={"native_enabled": True, "native_port": 0})
+    app = create_app(settings, db=fresh_node)
+    async with app.router.lifespan_context(app):
+        port = app.state.native.udp_port
+        assert await probe(_short_site(port), 2.0) is None
+        tcp_only = service.check_site(
+            {"servers": [{"address": "127.0.0.1", "interfaces": [{"protocol": "TCP", "port": port}]}]}
+        )
+        assert await probe(tcp_only, 2.0) is None
+
+
 async def test_the_checker_starts_with_the_application_and_zero_turns_it_off(fresh_node, database_url):
     settings = make_settings(database_url, enterprise_node_check_seconds=0)
     app = create_app(settings, db=fresh_node)
