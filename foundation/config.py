@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     native_tcp_max_connections: int = 1024  # per worker; beyond, new connections are closed at once
     native_tcp_idle_seconds: float = 30.0  # a connection that sends no complete message for this long is closed
 
+    # Enterprise nodes (prefixes homed elsewhere): each is sent a get-site-info request this often; 0 = no checks.
+    enterprise_node_check_seconds: int = Field(default=60, ge=0)
+
     # Hash of the audit log's chain for new entries; each entry is verified with the one it was written with.
     audit_hash: Literal["sha256", "sm3"] = "sha256"
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SYNC_LAG = Gauge("secnode_sync_journal_lag", "Journal rows not yet acknowledged by the top-level node")
@@ -21,6 +24,40 @@ LATENCY = Histogram(
     ["face"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+
+
+class EnterpriseNodeHealth(Collector):
+    """``secnode_enterprise_node_up{prefix}`` (1 answered the last check, 0 did not) and
+    ``secnode_enterprise_node_check_age_seconds{prefix}`` (since the last check, computed when scraped) of every
+    enterprise node this worker knows of; ``replace`` gives it the whole set after each round."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, tuple[bool | None, float | None]] = {}  # prefix -> (healthy, checked at, Unix time)
+
+    def replace(self, nodes: dict[str, tuple[bool | None, float | None]]) -> None:
+        self.nodes = dict(nodes)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        up = GaugeMetricFamily(
+            "secnode_enterprise_node_up", "1 if the enterprise node answered its last health check", labels=["prefix"]
+        )
+        age = GaugeMetricFamily(
+            "secnode_enterprise_node_check_age_seconds",
+            "Seconds since the enterprise node was last checked",
+            labels=["prefix"],
+        )
+        now = time.time()
+        for prefix, (healthy, checked_at) in sorted(self.nodes.items()):
+            if healthy is not None:
+                up.add_metric([prefix], 1.0 if healthy else 0.0)
+            if checked_at is not None:
+                age.add_metric([prefix], max(0.0, now - checked_at))
+        yield up
+        yield age
+
+
+ENTERPRISE_NODES = EnterpriseNodeHealth()
+REGISTRY.register(ENTERPRISE_NODES)
 
 
 def face_of(path: str) -> str:

@@ -15,7 +15,17 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from faces import operations, proxy, signing_key
-from faces.business import enterprises, identifiers, identity, prefixes, read_grants, records, templates, users
+from faces.business import (
+    enterprise_nodes,
+    enterprises,
+    identifiers,
+    identity,
+    prefixes,
+    read_grants,
+    records,
+    templates,
+    users,
+)
 from faces.business.render import BUSINESS
 from faces.console import endpoints as console
 from faces.epcis import capture, queries
@@ -43,6 +53,7 @@ from foundation.http.face import face_of
 from foundation.metrics import MetricsMiddleware
 from foundation.redis_client import make_redis, replicas_to_wait
 from registry.audit.middleware import AuditMiddleware
+from registry.enterprise_nodes.health import EnterpriseNodeChecker
 from resolver.cache.coordinator import CacheCoordinator
 from resolver.service import Resolver
 from resolver.stats import ResolutionStats
@@ -57,6 +68,7 @@ ROUTERS = (
     sessions.router,
     users.router,
     enterprises.router,
+    enterprise_nodes.router,  # before the prefixes': /prefixes/homed
     prefixes.router,
     templates.router,
     read_grants.router,
@@ -120,6 +132,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         await cache.start()
         native = await start_native(app, settings) if settings.native_enabled else None
         stats_task = asyncio.create_task(stats.run())
+        # every worker runs it; one per round checks (a Redis key), all keep their metrics
+        app.state.enterprise_nodes = EnterpriseNodeChecker(app.state.db, settings, app.state.redis)
+        enterprise_task = asyncio.create_task(app.state.enterprise_nodes.run())
         reporter_task = (
             asyncio.create_task(run_reporter(app.state.db, settings))
             if settings.upstream_url and settings.sync_in_serve
@@ -136,6 +151,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             if native is not None:
                 await native.stop()
             stats_task.cancel()
+            enterprise_task.cancel()
+            await asyncio.wait([enterprise_task], timeout=5)  # a round in a transaction ends before the pool closes
             if reporter_task is not None:
                 reporter_task.cancel()
                 await asyncio.wait([reporter_task], timeout=5)

@@ -17,6 +17,7 @@ from foundation.migrate import upgrade
 from node import verify_command
 from registry.audit import commands as audit_commands
 from registry.bulk import commands as bulk_commands
+from registry.enterprise_nodes import commands as enterprise_node_commands
 from registry.enterprises import commands as enterprise_commands
 from registry.prefixes import commands as prefix_commands
 from sync import commands as sync_commands
@@ -181,6 +182,7 @@ async def _writing_database(settings: Settings) -> AsyncIterator[Database]:
 # the contexts' commands; import, export and export-events sit at the top level, without a group of their own
 app.add_typer(bulk_commands.make_app(_writing_database))
 app.add_typer(enterprise_commands.app, name="enterprise")
+enterprise_node_commands.register(prefix_commands.app)  # prefix home, unhome, homed
 app.add_typer(prefix_commands.app, name="prefix")
 app.add_typer(sync_commands.app, name="sync")
 app.add_typer(toplevel_commands.app, name="toplevel")

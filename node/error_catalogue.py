@@ -23,6 +23,7 @@ ERROR_MODULES = (
     "registry.accounts.errors",
     "registry.enterprises.errors",
     "registry.prefixes.errors",
+    "registry.enterprise_nodes.errors",
     "registry.authentication.errors",
     "registry.templates.errors",
     "registry.events.errors",

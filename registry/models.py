@@ -3,6 +3,7 @@
 from foundation.db import Base
 from registry.accounts.models import Account, Token
 from registry.audit.models import AuditEntry
+from registry.enterprise_nodes.models import EnterpriseNode
 from registry.enterprises.models import Enterprise
 from registry.events.models import Event, EventItem, TraceGrant, TraceLink
 from registry.journal.models import JournalEntry, SyncCursor
@@ -17,6 +18,7 @@ __all__ = [
     "Account",
     "AuditEntry",
     "Enterprise",
+    "EnterpriseNode",
     "Event",
     "EventItem",
     "HandleRecord",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from foundation import __version__
 from foundation.config import Settings
 from foundation.db import Database
+from registry.enterprise_nodes import service as enterprise_nodes
 from registry.journal import repository as journal
 from registry.kernel.actor import Actor
 from registry.kernel.clock import utcnow
@@ -110,9 +111,10 @@ class Reporter:
         async with self.db.read_session() as session:
             registrations = await statistics.registrations_on(session, day)
             resolutions = await statistics.resolutions_on(session, day)
+            homed = await enterprise_nodes.health_summary(session)
         status = await self.status()
         try:
-            await self.upstream.send_statistics(day.isoformat(), registrations, resolutions)
+            await self.upstream.send_statistics(day.isoformat(), registrations, resolutions, homed)
             decisions = await self.upstream.send_heartbeat(
                 {"version": __version__, "health": "ok", "journalLag": status.lag, "at": utcnow().isoformat()}
             )

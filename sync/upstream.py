@@ -29,7 +29,13 @@ class Upstream(Protocol):
 
     async def send_journal(self, after: int, entries: list[dict[str, Any]]) -> Acknowledgement: ...
 
-    async def send_statistics(self, day: str, registrations: dict[str, int], resolutions: dict[str, int]) -> None: ...
+    async def send_statistics(
+        self,
+        day: str,
+        registrations: dict[str, int],
+        resolutions: dict[str, int],
+        enterprise_nodes: dict[str, Any] | None = None,
+    ) -> None: ...
 
     async def send_heartbeat(self, beat: dict[str, Any]) -> list[dict[str, Any]]: ...
 
@@ -84,11 +90,17 @@ class HttpUpstream:
         )
         return Acknowledgement(int(answer["accepted"]), answer.get("decisions", []))
 
-    async def send_statistics(self, day: str, registrations: dict[str, int], resolutions: dict[str, int]) -> None:
-        await self._post(
-            f"/v1/nodes/{self.node_prefix}/statistics",
-            {"day": day, "registrations": registrations, "resolutions": resolutions},
-        )
+    async def send_statistics(
+        self,
+        day: str,
+        registrations: dict[str, int],
+        resolutions: dict[str, int],
+        enterprise_nodes: dict[str, Any] | None = None,
+    ) -> None:
+        payload: dict[str, Any] = {"day": day, "registrations": registrations, "resolutions": resolutions}
+        if enterprise_nodes is not None:
+            payload["enterpriseNodes"] = enterprise_nodes
+        await self._post(f"/v1/nodes/{self.node_prefix}/statistics", payload)
 
     async def send_heartbeat(self, beat: dict[str, Any]) -> list[dict[str, Any]]:
         return (await self._post(f"/v1/nodes/{self.node_prefix}/heartbeat", beat)).get("decisions", [])

@@ -20,7 +20,21 @@ from foundation.crypto.signing import verify
 from foundation.http.responses import JSONBody
 from registry.kernel.values import public_view, render
 from sync.snapshot import SnapshotInvalid, read_snapshot
-from sync.toplevel.storage import decisions, heartbeats, homes, journal, metadata, nodes, records, statistics
+from sync.toplevel.storage import (
+    decisions,
+    enterprise_nodes,
+    heartbeats,
+    homes,
+    journal,
+    metadata,
+    nodes,
+    records,
+    statistics,
+)
+
+
+def _count(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def _insert_ignoring_conflicts(engine, table):
@@ -231,6 +245,20 @@ def create_toplevel_app(
             ]
             if rows:
                 await connection.execute(statistics.insert(), rows)
+            homed = data.get("enterpriseNodes")  # optional: nodes before enterprise nodes do not send it
+            if isinstance(homed, dict):
+                summary = {
+                    "homed": _count(homed.get("homed")),
+                    "healthy": _count(homed.get("healthy")),
+                    "unhealthy": _count(homed.get("unhealthy")),
+                    "nodes": [n for n in homed.get("nodes", []) if isinstance(n, dict)][:10_000],
+                }
+                await connection.execute(enterprise_nodes.delete().where(enterprise_nodes.c.node_prefix == node_prefix))
+                await connection.execute(
+                    enterprise_nodes.insert().values(
+                        node_prefix=node_prefix, body=summary, received_at=datetime.now(UTC)
+                    )
+                )
         return Response(status_code=204)
 
     @app.post("/v1/nodes/{node_prefix}/heartbeat")
@@ -368,6 +396,11 @@ def create_toplevel_app(
                 await connection.execute(select(heartbeats.c.body).where(heartbeats.c.node_prefix == node_prefix))
             ).scalar_one_or_none()
             stats = (await connection.execute(select(statistics).where(statistics.c.node_prefix == node_prefix))).all()
+            homed = (
+                await connection.execute(
+                    select(enterprise_nodes.c.body).where(enterprise_nodes.c.node_prefix == node_prefix)
+                )
+            ).scalar_one_or_none()
         return JSONBody(
             {
                 "nodePrefix": node_prefix,
@@ -381,6 +414,7 @@ def create_toplevel_app(
                     {"day": r.day, "prefix": r.prefix, "registrations": r.registrations, "resolutions": r.resolutions}
                     for r in stats
                 ],
+                "enterpriseNodes": homed,
             }
         )
 

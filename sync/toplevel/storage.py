@@ -60,6 +60,14 @@ statistics = Table(
     Column("resolutions", BigInteger, nullable=False),
 )
 
+enterprise_nodes = Table(
+    "toplevel_enterprise_nodes",
+    metadata,  # the last enterprise-node health each node reported with its statistics
+    Column("node_prefix", String(128), primary_key=True),
+    Column("body", JsonType, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+
 heartbeats = Table(
     "toplevel_heartbeats",
     metadata,
