@@ -55,6 +55,7 @@ from foundation.redis_client import make_redis, replicas_to_wait
 from registry.audit.middleware import AuditMiddleware
 from registry.enterprise_nodes.health import EnterpriseNodeChecker
 from resolver.cache.coordinator import CacheCoordinator
+from resolver.homed import HomedPrefixes
 from resolver.service import Resolver
 from resolver.stats import ResolutionStats
 from sync.background import run_reporter
@@ -123,7 +124,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         )
         stats = ResolutionStats(app.state.db)
         locator = HomingLocator(settings.upstream_url) if settings.upstream_url else None
-        app.state.resolver = Resolver(settings, cache, stats, locator)
+        app.state.resolver = Resolver(settings, cache, stats, locator, HomedPrefixes(app.state.db))
         # other nodes' signed requests (trace federation); nonces shared by the workers through Redis
         app.state.node_requests = NodeRequestVerifier(locator, redis=app.state.redis)
         app.state.db.hooks = cache

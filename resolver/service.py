@@ -10,15 +10,22 @@ from foundation.federation import PrefixLocator
 from registry.kernel.syntax import Identifier, canonical, is_under, parse
 from resolver.cache.coordinator import CacheCoordinator
 from resolver.cache.entry import Entry
+from resolver.homed import HomedPrefixes, Site
 from resolver.stats import ResolutionStats
 from resolver.trace.federation import RemoteTrace
 
 
 class Resolver:
     def __init__(
-        self, settings: Settings, cache: CacheCoordinator, stats: ResolutionStats, locator: PrefixLocator | None = None
+        self,
+        settings: Settings,
+        cache: CacheCoordinator,
+        stats: ResolutionStats,
+        locator: PrefixLocator | None = None,
+        homed: HomedPrefixes | None = None,
     ):
         self.settings = settings
+        self.homed = homed
         self.cache = cache
         self.stats = stats
         self.locator = locator
@@ -32,6 +39,13 @@ class Resolver:
     def serves(self, ident: Identifier) -> bool:
         prefix = canonical(ident.suffix) if canonical(ident.prefix) == "0.na" else canonical(ident.prefix)
         return is_under(prefix, self.node_key)
+
+    async def enterprise_node(self, ident: Identifier) -> tuple[str, Site] | None:
+        """(homed prefix, site) of the enterprise node serving one of this node's identifiers; None when this node
+        answers for it itself."""
+        if self.homed is None or canonical(ident.prefix) == "0.na":  # NA handles stay answered here
+            return None
+        return await self.homed.covering(ident.prefix_key)
 
     async def home_of(self, ident: Identifier) -> str | None:
         """The address of the node serving another node's identifier, asked of the top-level (None: unknown)."""

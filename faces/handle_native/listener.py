@@ -48,6 +48,8 @@ def credential(signer: Signer, major: int, minor: int, session_id: int, request_
 
 
 _counters: dict[tuple[str, int, int], Any] = {}
+READY_UDP = NATIVE_REQUESTS.labels("udp", str(wire.OC_RESOLUTION), str(wire.RC_SUCCESS))
+READY_TCP = NATIVE_REQUESTS.labels("tcp", str(wire.OC_RESOLUTION), str(wire.RC_SUCCESS))
 
 
 def count(transport: str, request: Request, response: Response) -> None:
@@ -153,6 +155,11 @@ class UdpFace(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         if len(data) < wire.ENVELOPE_SIZE or len(self.inflight) >= MAX_INFLIGHT:
             return  # nothing to answer to, or too busy: the client retries
+        ready = self.service.ready.answer(data)
+        if ready is not None:  # a public resolution answered before: no task, no decoding
+            self._send(ready, addr)
+            READY_UDP.inc()
+            return
         try:
             envelope = wire.read_envelope(data)
         except DomainError as error:  # a length beyond any message: refused, addressed by what could be read
@@ -167,7 +174,7 @@ class UdpFace(asyncio.DatagramProtocol):
             self._send(refusal(envelope, error), addr)
             return
         request.source = addr[0]
-        task = asyncio.get_running_loop().create_task(self._serve(request, len(data), addr))
+        task = asyncio.get_running_loop().create_task(self._serve(request, data, addr))
         self.inflight.add(task)
         task.add_done_callback(self.inflight.discard)
 
@@ -193,7 +200,7 @@ class UdpFace(asyncio.DatagramProtocol):
         for key in [k for k, p in self.partial.items() if now - p.started > PENDING_TTL]:
             self.partial_octets -= self.partial.pop(key).length
 
-    async def _serve(self, request: Request, received: int, addr: tuple[str, int]) -> None:
+    async def _serve(self, request: Request, datagram: bytes, addr: tuple[str, int]) -> None:
         try:
             response = await self.service.answer(request)
             count("udp", request, response)
@@ -202,9 +209,11 @@ class UdpFace(asyncio.DatagramProtocol):
             log.exception("secnode.native.udp_failed")
             return
         proven = request.opcode == wire.OC_CHALLENGE_RESPONSE
-        limit = max(self.ratio * received, wire.UDP_PACKET)
+        limit = max(self.ratio * len(datagram), wire.UDP_PACKET)
         if not proven and sum(len(m) for m in messages) > limit:
             messages = [truncated_refusal(request)]
+        elif response.ready is not None and len(messages) == 1 and len(messages[0]) <= wire.UDP_PACKET:
+            self.service.ready.keep(datagram, *response.ready, messages[0])
         for message in messages:
             for packet in udp_packets(message):
                 self._send(packet, addr)
@@ -230,15 +239,22 @@ class TcpFace:
         try:
             while True:
                 try:
-                    head = await asyncio.wait_for(reader.readexactly(wire.ENVELOPE_SIZE), self.idle)
-                    envelope = wire.read_envelope(head)
-                    message = await asyncio.wait_for(reader.readexactly(envelope.length), self.idle)
+                    async with asyncio.timeout(self.idle):  # one deadline per message: cheaper than one per read
+                        head = await reader.readexactly(wire.ENVELOPE_SIZE)
+                        envelope = wire.read_envelope(head)
+                        message = await reader.readexactly(envelope.length)
                 except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
                     return
                 except DomainError as error:  # a length that lies: answer, then close (the stream is lost)
                     writer.write(refusal(_unread_envelope(head), error))
                     await writer.drain()
                     return
+                ready = self.service.ready.answer(head + message) if not envelope.truncated else None
+                if ready is not None:
+                    writer.write(ready)
+                    READY_TCP.inc()
+                    await writer.drain()
+                    continue
                 try:
                     request = wire.read_message(envelope, message)
                 except DomainError as error:
@@ -248,7 +264,10 @@ class TcpFace:
                 request.source = peer
                 response = await self.service.answer(request)
                 count("tcp", request, response)
-                writer.writelines(frame(request, response, self.service.signer))
+                messages = frame(request, response, self.service.signer)
+                if response.ready is not None and len(messages) == 1:
+                    self.service.ready.keep(head + message, *response.ready, messages[0])
+                writer.writelines(messages)
                 await writer.drain()
         except ConnectionError:
             return

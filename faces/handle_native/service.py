@@ -30,6 +30,7 @@ from faces.handle_native.errors import (
     OperationNotSupported,
     VersionUnsupported,
 )
+from faces.handle_native.ready import ReadyAnswers
 from faces.handle_native.referrals import Referrals
 from faces.handle_native.site import site_octets
 from faces.handle_native.values import ADMIN_READ, ADMIN_WRITE, PUBLIC_READ, read_values, value_octets
@@ -145,6 +146,7 @@ class NativeService:
         self.signer: Callable[[bytes], bytes] | None = None  # certifies answers (CT) once the node's key is known
         self.node_na_key = canonical(na_handle(settings.node_prefix))
         self.encoded = EncodedValues()
+        self.ready = ReadyAnswers(resolver)
         self.referrals = Referrals(resolver)
         self.audit = GroupAppender(db, settings.audit_hash)
 
@@ -221,6 +223,9 @@ class NativeService:
         ident = self.resolver.parse(handle)
         if not self.resolver.serves(ident):
             return await self._refer(request, handle, ident)
+        homed = await self.resolver.enterprise_node(ident)
+        if homed is not None:
+            return self._referral(request, handle, f"the enterprise node of {homed[0]}", homed[1])
         query = Query.from_params(types, [str(i) for i in indexes], public_only=True)
         if actor is None and request.flag(wire.PO):
             return await self._resolve_public(request, handle, ident, query)
@@ -242,24 +247,34 @@ class NativeService:
             raise IdentifierNotFound(f"{handle} not found")
         values, parts, all_parts = self.encoded.get(entry.body)
         if not query.types and not query.indexes and ident.key != self.node_na_key:
-            return Response(wire.OC_RESOLUTION, wire.RC_SUCCESS, text(handle) + all_parts)
-        if query.types or query.indexes:
-            wanted = {id(v) for v in query.select(values)}
-            parts = [p for v, p in zip(values, parts, strict=True) if id(v) in wanted]
-        return self._values_answer(request, handle, ident, parts, filtered=True, types=query.types)
+            response = Response(wire.OC_RESOLUTION, wire.RC_SUCCESS, text(handle) + all_parts)
+        else:
+            if query.types or query.indexes:
+                wanted = {id(v) for v in query.select(values)}
+                parts = [p for v, p in zip(values, parts, strict=True) if id(v) in wanted]
+            response = self._values_answer(request, handle, ident, parts, filtered=True, types=query.types)
+        if not request.flag(wire.RD | wire.CT):  # the same octets for every such request while the entry holds
+            response.ready = (ident.key, entry, canonical(ident.prefix))
+        return response
 
     async def _refer(self, request: Request, handle: str, ident: Identifier) -> Response:
-        """Another node's identifier: a service referral to that node's site (RC 302), or RC 301 when the client
-        asked not to be referred (DNRF) or the site is unknown."""
+        """Another node's identifier: a service referral to that node's site, or RC 301 when the site is unknown."""
         home, site = await self.referrals.home(ident)
         if home is None:
             raise PrefixNotServed(f"no node is known to serve {handle}")
-        if site is None or request.flag(wire.DNRF):
+        if site is None:
             raise PrefixNotServed(f"{handle} is served by {home}")
+        return self._referral(request, handle, home, site)
+
+    def _referral(self, request: Request, handle: str, where: str, site: dict[str, Any]) -> Response:
+        """RC_SERVICE_REFERRAL with the serving site as an HS_SITE value; RC 301 naming it when the client asked not
+        to be referred (DNRF)."""
+        if request.flag(wire.DNRF):
+            raise PrefixNotServed(f"{handle} is served by {where}")
         try:
             site_value = self._site_value(site_octets(site))
         except (KeyError, ValueError, TypeError):
-            raise PrefixNotServed(f"{handle} is served by {home}, whose site information is unreadable") from None
+            raise PrefixNotServed(f"{handle} is served by {where}, whose site information is unreadable") from None
         return Response(request.opcode, wire.RC_SERVICE_REFERRAL, text(handle) + u32(1) + site_value)
 
     def _values_answer(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
 from faces.handle_native.errors import MessageMalformed
 
@@ -260,6 +261,7 @@ class Response:
     digest: tuple[int, bytes] | None = None  # a request digest the answer must carry (challenges always do)
     parts: list[bytes] = field(default_factory=list)  # further messages of a continued answer (list handles)
     actor: str = "anonymous"  # who the request acted as, for the audit log
+    ready: tuple[str, Any, str] | None = None  # (record key, cache entry, prefix key): an answer worth keeping ready
 
 
 def error_body(message: str) -> bytes:

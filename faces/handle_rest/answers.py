@@ -4,6 +4,7 @@ to it with ``recurse=false``."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import httpx
@@ -30,6 +31,9 @@ async def public_answer(resolver: Resolver, handle: str, query: Query | None, ra
         ident = resolver.parse(handle)
         if not resolver.serves(ident):
             return await foreign_answer(resolver, handle, ident, raw_query)
+        homed = await resolver.enterprise_node(ident)
+        if homed is not None:
+            return referral_answer(handle, homed[1])
         entry = await resolver.lookup(ident)
         if not entry.found:
             raise IdentifierNotFound("handle not found")
@@ -42,6 +46,14 @@ async def public_answer(resolver: Resolver, handle: str, query: Query | None, ra
     if not values:
         return (200, b'{"responseCode":200,"handle":%s,"values":[],"message":"no value matches the query"}' % echo, {})
     return 200, b'{"responseCode":1,"handle":' + echo + b',"values":' + orjson.dumps(values) + b"}", {}
+
+
+def referral_answer(handle: str, site: dict[str, Any]) -> Answer:
+    """An identifier of a prefix homed at an enterprise node: a service referral to its site, as Handle.Net's REST
+    API answers one (HTTP 300, responseCode 302, the HS_SITE value)."""
+    value = {"index": 1, "type": "HS_SITE", "data": {"format": "site", "value": site}, "ttl": 86400}
+    body = {"responseCode": 302, "handle": handle, "message": "served by an enterprise node", "values": [value]}
+    return 300, orjson.dumps(body), {}
 
 
 async def foreign_answer(resolver: Resolver, handle: str, ident: Identifier, raw_query: str) -> Answer:

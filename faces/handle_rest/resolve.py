@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from faces.dependencies import HandleActor, NodeResolver, NodeSettings, NodeSigningKey, ReadSession
-from faces.handle_rest.answers import foreign_answer
+from faces.handle_rest.answers import foreign_answer, referral_answer
 from faces.handle_rest.render import HANDLE
 from foundation.crypto.record_signatures import sign_values
 from foundation.http.responses import JSONBody
@@ -44,6 +44,10 @@ async def resolve(
     if not resolver.serves(ident):  # another node's identifier: its home node answers
         status, body, headers = await foreign_answer(resolver, handle, ident, request.url.query)
         return Response(body, status_code=status, headers=headers, media_type="application/json")
+    homed = await resolver.enterprise_node(ident)
+    if homed is not None:  # served by an enterprise node under this one: referred there, whoever asks
+        status, body, _ = referral_answer(handle, homed[1])
+        return Response(body, status_code=status, media_type="application/json")
     record = await load(session, ident)
     visible = await visible_values(session, actor, ident, record, query.public_only)
     values = [render(v) for v in query.select(visible)]
