@@ -17,8 +17,10 @@ outstanding (public-only, recursive, certify flags as Handle.Net clients send th
 for every request), keys in a shuffled order. Every key is first resolved over every one of 16 sockets (each
 worker's in-process tier holds them all), then UDP node, UDP baseline, TCP node, TCP baseline run ``--rounds``
 times interleaved for ``--seconds`` each; each figure is the median of the rounds, and every round is printed.
-Every answer's response code is checked: non-success (or truncated) answers are counted. Target: node >= 70% of the
-baseline's requests/s on UDP, and on TCP.
+Every answer's response code is checked: non-success (or truncated) answers are counted. Beside requests/s and
+latency, each run gives the CPU time the server's processes used per answer (from /proc, the processes found with
+``ss``) and the load generator's own CPU seconds (near ``--seconds``: the generator was the bottleneck). Target: node
+>= 70% of the baseline's requests/s on UDP, and on TCP.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -89,6 +92,24 @@ def compile_load(tmp: Path) -> Path:
     return binary
 
 
+def listening_pids(port: int) -> list[int]:
+    """The processes with a UDP socket on ``port``: the workers of the node or of the baseline (empty without ss)."""
+    try:
+        out = subprocess.run(["ss", "-Hulpn", f"sport = :{port}"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return sorted({int(pid) for pid in re.findall(r"pid=(\d+)", out)})
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def load(
     binary: Path,
     transport: str,
@@ -98,8 +119,11 @@ def load(
     seconds: float,
     check_id: bool,
     passes: int = 0,
+    pids: list[int] | None = None,
 ) -> dict:
-    """One run of the load generator; its JSON figures."""
+    """One run of the load generator; its JSON figures, with the CPU time the server's processes ``pids`` used per
+    answer (``server_cpu_us``; None without them)."""
+    before = cpu_seconds(pids) if pids else 0.0
     done = subprocess.run(
         [binary, transport, HOST, str(port), str(requests), str(connections), str(seconds), str(int(check_id))]
         + [str(passes)],
@@ -109,7 +133,10 @@ def load(
     )
     if done.returncode != 0:
         raise RuntimeError(f"the load generator failed: {done.stderr.strip()}")
-    return orjson.loads(done.stdout)
+    result = orjson.loads(done.stdout)
+    used = cpu_seconds(pids) - before if pids else None
+    result["server_cpu_us"] = used / result["answers"] * 1e6 if used is not None and result["answers"] else None
+    return result
 
 
 async def capture(port: int, handle: str) -> tuple[bytes, bytes]:
@@ -147,8 +174,10 @@ def start_baseline(workers: int, tmp: Path, udp_answer: bytes, tcp_answer: bytes
 def _median(runs: list[dict]) -> dict:
     """Each figure's median over the rounds; non-success answers, timeouts and errors add up."""
     summed = ("answers", "nonsuccess", "truncated", "timeouts", "stale", "malformed", "errors")
+    cpu = [r["server_cpu_us"] for r in runs if r["server_cpu_us"] is not None]
     return {
-        **{key: statistics.median(r[key] for r in runs) for key in ("rps", "p50", "p90", "p99", "max")},
+        **{key: statistics.median(r[key] for r in runs) for key in ("rps", "p50", "p90", "p99", "max", "client_cpu")},
+        "server_cpu_us": statistics.median(cpu) if cpu else None,
         **{key: sum(r[key] for r in runs) for key in summed},
         "answer_octets": runs[-1]["answer_octets"],
         "runs": runs,
@@ -184,10 +213,13 @@ async def run(
             for name, warm in warming.items():
                 if warm["nonsuccess"] or warm["answers"] < WARM_CONNECTIONS * records:
                     raise RuntimeError(f"warming over {name}: {warm}")
+            pids = {"node": listening_pids(native_port), "baseline": listening_pids(baseline_port)}
             for _ in range(rounds):
                 for transport in ("udp", "tcp"):
                     for target, port in (("node", native_port), ("baseline", baseline_port)):
-                        result = load(binary, transport, port, requests, connections, seconds, target == "node")
+                        result = load(
+                            binary, transport, port, requests, connections, seconds, target == "node", pids=pids[target]
+                        )
                         runs.setdefault(f"{transport} {target}", []).append(result)
         finally:
             baseline.terminate()
@@ -198,6 +230,8 @@ async def run(
         node, base = figures[f"{transport} node"], figures[f"{transport} baseline"]
         ratios[f"{transport} req/s"] = node["rps"] / base["rps"] if base["rps"] else 0.0
         ratios[f"{transport} p99"] = base["p99"] / node["p99"] if node["p99"] else 0.0
+        if node["server_cpu_us"] and base["server_cpu_us"]:  # what the ratio would be were the servers CPU-bound
+            ratios[f"{transport} cpu"] = base["server_cpu_us"] / node["server_cpu_us"]
     return {
         "finished": datetime.now(UTC).isoformat(),
         "records": records,
@@ -221,17 +255,22 @@ def print_result(r: dict) -> None:
         f"answers of {r['answer_octets']['udp']} octets (UDP) and {r['answer_octets']['tcp']} (TCP), "
         f"{r['cpus']} CPU(s), load average {' / '.join(f'{v:.2f}' for v in r['load_average'])}\n"
     )
-    print(f"{'run':14} {'round':>5} {'req/s':>10} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'non-ok':>7} {'lost':>5}")
+    print(
+        f"{'run':14} {'round':>5} {'req/s':>10} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'non-ok':>7} {'lost':>5} "
+        f"{'server CPU us/req':>17} {'client CPU s':>12}"
+    )
+
+    def row(label: str, round_: str, f: dict, lost: int) -> str:
+        cpu = f"{f['server_cpu_us']:17.1f}" if f["server_cpu_us"] is not None else f"{'-':>17}"
+        return (
+            f"{label:14} {round_:>5} {f['rps']:10.0f} {f['p50']:8.2f} {f['p90']:8.2f} {f['p99']:8.2f} "
+            f"{f['nonsuccess']:7d} {lost:5d} {cpu} {f['client_cpu']:12.2f}"
+        )
+
     for label, route in r["routes"].items():
         for i, run_ in enumerate(route["runs"], 1):
-            print(
-                f"{label:14} {i:5d} {run_['rps']:10.0f} {run_['p50']:8.2f} {run_['p90']:8.2f} {run_['p99']:8.2f} "
-                f"{run_['nonsuccess']:7d} {run_['timeouts']:5d}"
-            )
-        print(
-            f"{label:14} {'med':>5} {route['rps']:10.0f} {route['p50']:8.2f} {route['p90']:8.2f} {route['p99']:8.2f} "
-            f"{route['nonsuccess']:7d} {route['timeouts']:5d}"
-        )
+            print(row(label, str(i), run_, run_["timeouts"]))
+        print(row(label, "med", route, route["timeouts"]))
     for transport in ("udp", "tcp"):
         ratio, p99 = r["ratios"][f"{transport} req/s"], r["ratios"][f"{transport} p99"]
         node, base = r["routes"][f"{transport} node"], r["routes"][f"{transport} baseline"]
@@ -239,6 +278,11 @@ def print_result(r: dict) -> None:
             f"\n{transport.upper()} node / baseline: {ratio:6.1%} of the requests/s (target >= {TARGET:.0%}); "
             f"p99 {node['p99']:.2f} ms against {base['p99']:.2f} ms (baseline / node {p99:.1%})"
         )
+        if f"{transport} cpu" in r["ratios"]:
+            print(
+                f"{transport.upper()} server CPU per answer: node {node['server_cpu_us']:.1f} us, baseline "
+                f"{base['server_cpu_us']:.1f} us: baseline / node {r['ratios'][f'{transport} cpu']:.1%}"
+            )
     print(f"non-success answers: {sum(route['nonsuccess'] for route in r['routes'].values())}  (target 0)")
 
 
