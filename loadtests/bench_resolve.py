@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,7 +70,19 @@ def _stride(count: int) -> int:
     return stride
 
 
-async def load_records(dsn: str, prefix: str, count: int) -> None:
+def coil_record(prefix: str, serial: int, stamp: str) -> tuple[str, list[dict], str | None]:
+    """A registered steel coil: its handle, its values as stored, its template."""
+    item = coil_item(prefix, serial)
+    return item["handle"], stored_values(item, stamp), "88.118@steel-coil-1.0"
+
+
+async def load_records(
+    dsn: str,
+    prefix: str,
+    count: int,
+    record: Callable[[str, int, str], tuple[str, list[dict], str | None]] = coil_record,
+) -> None:
+    """COPY ``count`` records (``record(prefix, serial, stamp)``, default steel coils) into the node's table."""
     now = datetime.now(UTC)
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     conn = await asyncpg.connect(dsn)
@@ -78,16 +90,16 @@ async def load_records(dsn: str, prefix: str, count: int) -> None:
         for start in range(0, count, 100_000):
             rows = []
             for serial in range(start, min(start + 100_000, count)):
-                item = coil_item(prefix, serial)
+                handle, values, template = record(prefix, serial, stamp)
                 rows.append(
                     (
-                        item["handle"].lower(),
-                        item["handle"],
+                        handle.lower(),
+                        handle,
                         prefix.lower(),
                         1,
                         False,
-                        orjson.dumps(stored_values(item, stamp)).decode(),
-                        "88.118@steel-coil-1.0",
+                        orjson.dumps(values).decode(),
+                        template,
                         now,
                         "bench",
                         now,

@@ -1,13 +1,14 @@
-"""Benchmark report: resolution, registration, capture and trace benchmarks in one run, as Markdown and a plot.
+"""Benchmark report: resolution, registration, capture, trace and native protocol benchmarks in one run, as
+Markdown and a plot.
 
     .venv/bin/python -m loadtests.report --output docs/benchmarks/
 
-Runs ``bench_resolve``, ``bench_batch_register``, ``bench_capture`` and ``bench_trace`` one after the other on
-PostgreSQL (``SECNODE_BENCH_DATABASE_URL``, an admin connection; each benchmark creates and drops its own database)
-with a Redis server of each benchmark's own, then writes ``REPORT.md`` and ``benchmarks.png`` into ``--output``, with
-the scale benchmark's saved output (``scale.txt`` there, see ``bench_scale``) as its last section. Every figure
-stands next to its baseline measured in the same run, because absolute figures drift on a shared machine. The
-defaults finish in about ten minutes on two cores; every size is a parameter.
+Runs ``bench_resolve``, ``bench_batch_register``, ``bench_capture``, ``bench_trace`` and ``bench_native`` one after
+the other on PostgreSQL (``SECNODE_BENCH_DATABASE_URL``, an admin connection; each benchmark creates and drops its
+own database) with a Redis server of each benchmark's own, then writes ``REPORT.md`` and ``benchmarks.png`` into
+``--output``, with the scale benchmark's saved output (``scale.txt`` there, see ``bench_scale``) as its last section.
+Every figure stands next to its baseline measured in the same run, because absolute figures drift on a shared
+machine. The defaults finish in about twelve minutes on two cores; every size is a parameter.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import asyncpg
 
-from loadtests import bench_batch_register, bench_capture, bench_resolve, bench_trace
+from loadtests import bench_batch_register, bench_capture, bench_native, bench_resolve, bench_trace
 from loadtests.bench_batch_register import ADMIN_URL, _dsn
 from loadtests.report_markdown import render
 from loadtests.report_plot import plot
@@ -118,6 +119,10 @@ async def collect(args: argparse.Namespace) -> dict:
         ("register", lambda: bench_batch_register.run(args.count, args.batch, args.concurrency)),
         ("capture", lambda: bench_capture.run(args.pairs, args.capture_batch, args.concurrency)),
         ("trace", lambda: bench_trace.run(args.events, args.queries)),
+        (
+            "native",
+            lambda: bench_native.run(args.native_records, args.native_seconds, args.native_rounds, workers=2),
+        ),
     ]:
         print(f"running the {name} benchmark ...", flush=True)
         # What the benchmarks before left in this process stays out of the collector's way: a full collection over
@@ -154,6 +159,10 @@ def parser() -> argparse.ArgumentParser:
     trace = p.add_argument_group("traceability (bench_trace)")
     trace.add_argument("--events", type=int, default=1_000_000, help="events bulk-loaded (about)")
     trace.add_argument("--queries", type=int, default=200, help="sequential queries of each kind")
+    native = p.add_argument_group("native protocol (bench_native, two workers)")
+    native.add_argument("--native-records", type=int, default=1000, help="identifiers resolved over UDP and TCP")
+    native.add_argument("--native-seconds", type=float, default=10, help="duration of each run and round")
+    native.add_argument("--native-rounds", type=int, default=3, help="interleaved rounds; figures are their median")
     return p
 
 

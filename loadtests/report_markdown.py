@@ -66,6 +66,13 @@ def _parameters(params: dict, results: dict) -> list[str]:
             f"identifiers, {params['queries']} sequential queries each",
             f"{results['timings']['trace']:.0f} s",
         ],
+        [
+            "native protocol",
+            f"{params['native_records']:,} identifiers, {results['native']['connections']} connections, "
+            f"{params['native_seconds']:g} s per run, {params['native_rounds']} interleaved round(s), "
+            f"{results['native']['workers']} worker(s)",
+            f"{results['timings']['native']:.0f} s",
+        ],
     ]
     notes = []
     if r["cold_asked"] > r["cold_keys"]:
@@ -113,6 +120,49 @@ def _resolution(r: dict) -> list[str]:
         + (f"; socket errors: {errors}" if errors else ""),
         "",
     ]
+
+
+NATIVE_ROUTES = {  # bench_native label -> what it is
+    "udp node": "node, UDP: warm resolutions",
+    "udp baseline": "baseline: bare asyncio UDP server, constant datagram",
+    "tcp node": "node, TCP: warm resolutions",
+    "tcp baseline": "baseline: bare asyncio TCP server, constant message",
+}
+
+
+def _native(r: dict) -> list[str]:
+    routes = r["routes"]
+    rows = [
+        [
+            NATIVE_ROUTES[label],
+            f"{routes[label]['rps']:,.0f}",
+            f"{routes[label]['p50']:.2f}",
+            f"{routes[label]['p99']:.2f}",
+            str(routes[label]["nonsuccess"]),
+            " / ".join(f"{run['rps']:,.0f}" for run in routes[label]["runs"]),
+        ]
+        for label in NATIVE_ROUTES
+    ]
+    lines = [
+        "## Native Handle protocol",
+        "",
+        f"RFC 3652 resolution requests over {r['records']:,} identifiers (answers of {r['answer_octets']['udp']} "
+        f"octets), {r['connections']} UDP sockets or persistent TCP connections with one request outstanding each "
+        f"(`loadtests/native_load.c`), every key resolved before; `secnode serve --workers {r['workers']}` against "
+        f"bare asyncio servers with as many workers answering the node's own answer. Each figure is the median of "
+        f"{r['rounds']} interleaved round(s).",
+        "",
+        *_table(["route", "req/s", "p50 ms", "p99 ms", "non-success", "req/s of each round"], rows),
+        "",
+    ]
+    for transport in ("udp", "tcp"):
+        ratio, target = r["ratios"][f"{transport} req/s"], r["targets"][f"{transport} req/s"]
+        lines.append(
+            f"- {transport.upper()} node / baseline requests/s: **{ratio:.1%}** (target ≥ {target:.0%}: "
+            f"{_met(ratio >= target)}); p99 {routes[f'{transport} node']['p99']:.2f} ms against "
+            f"{routes[f'{transport} baseline']['p99']:.2f} ms"
+        )
+    return [*lines, ""]
 
 
 def _registration(r: dict) -> list[str]:
@@ -206,9 +256,9 @@ def render(results: dict, params: dict, command: str, png_name: str, scale_outpu
         command,
         "```",
         "",
-        "Resolution, registration, capture and traceability benchmarks of one run (`loadtests/report.py`). Each "
-        "figure stands next to a baseline measured in the same run on the same machine, since absolute figures "
-        "drift with other work on a shared machine.",
+        "Resolution, registration, capture, traceability and native protocol benchmarks of one run "
+        "(`loadtests/report.py`). Each figure stands next to a baseline measured in the same run on the same "
+        "machine, since absolute figures drift with other work on a shared machine.",
         "",
         *_machine(results),
         *_parameters(params, results),
@@ -216,6 +266,7 @@ def render(results: dict, params: dict, command: str, png_name: str, scale_outpu
         *_registration(results["register"]),
         *_capture(results["capture"]),
         *_traceability(results["trace"]),
+        *_native(results["native"]),
         *_scale(scale_output),
         "## Plot",
         "",

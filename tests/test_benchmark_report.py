@@ -10,7 +10,7 @@ from pathlib import Path
 
 import matplotlib.image
 
-from loadtests.report_markdown import ROUTES
+from loadtests.report_markdown import NATIVE_ROUTES, ROUTES
 from tests.conftest import ADMIN_URL
 
 SMALL = [
@@ -34,6 +34,12 @@ SMALL = [
     "6000",
     "--queries",
     "5",
+    "--native-records",
+    "50",
+    "--native-seconds",
+    "1",
+    "--native-rounds",
+    "1",
 ]
 NUMBER = r"[\d,]+(?:\.\d+)?"
 
@@ -62,6 +68,7 @@ def test_benchmark_report_writes_every_section_and_a_plot(tmp_path):
         "## Registration",
         "## Capture",
         "## Traceability",
+        "## Native Handle protocol",
         "## Scale",
         "## Plot",
     ]:
@@ -72,6 +79,10 @@ def test_benchmark_report_writes_every_section_and_a_plot(tmp_path):
     for label in ROUTES.values():  # req/s, p50, p99, non-2xx, each round's req/s
         assert re.search(
             rf"^\| {re.escape(label)} \| {NUMBER} \| {NUMBER} \| {NUMBER} \| \d+ \| [\d,. /]+ \|$", report, re.M
+        ), label
+    for label in NATIVE_ROUTES.values():  # req/s, p50, p99, non-success answers, each round's req/s
+        assert re.search(
+            rf"^\| {re.escape(label)} \| {NUMBER} \| {NUMBER} \| {NUMBER} \| 0 \| [\d,. /]+ \|$", report, re.M
         ), label
     assert re.search(r"^\| baseline: asyncpg COPY .* \| [\d,]+ \| [\d.]+ \(runs [\d., ]+\) \|$", report, re.M)
     assert re.search(r"^\| node: `POST /identityv2/data/batchCreate` \| [\d,]+ \| [\d.]+ \|$", report, re.M)
@@ -92,6 +103,8 @@ def test_benchmark_report_writes_every_section_and_a_plot(tmp_path):
         "non-2xx answers",
         "batch API / COPY",
         "depth-10 trace p99",
+        "UDP node / baseline requests/s",
+        "TCP node / baseline requests/s",
     ]:
         assert re.search(
             rf"^- {re.escape(ratio)}: \*\*{NUMBER} ?(%|ms)?\*\* \(target .*: (met|\*\*missed\*\*)\)", report, re.M
