@@ -227,7 +227,7 @@ class NativeService:
         if homed is not None:
             return self._referral(request, handle, f"the enterprise node of {homed[0]}", homed[1])
         query = Query.from_params(types, [str(i) for i in indexes], public_only=True)
-        if actor is None and request.flag(wire.PO):
+        if actor is None and request.flag(wire.PO) and not request.flag(wire.AT):  # AT: the store, not a cache
             return await self._resolve_public(request, handle, ident, query)
         async with self.db.read_session() as session:
             record = await load(session, ident)

@@ -123,6 +123,26 @@ async def test_resolution_of_a_record_written_over_rest(node: Node, transport: s
     assert f'secnode_native_requests_total{{opcode="1",response_code="100",transport="{transport}"}}' in metrics
 
 
+async def cache_answers(node: Node) -> float:
+    """Resolutions answered by any cache tier or a database read behind the cache, so far."""
+    total = 0.0
+    for line in (await node.http.get("/metrics")).text.splitlines():
+        if line.startswith("secnode_resolve_source_total{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+async def test_an_authoritative_request_reads_the_store_not_the_cache(node: Node):
+    tenant = await onboard(node.http, "nativeauth")
+    handle = await rest_create(node, tenant, "AT-1", "https://example.com/at")
+    before = await cache_answers(node)
+    answer = await node.tcp().resolve(handle, authoritative=True)
+    assert answer.ok and answer.value(1).text() == "https://example.com/at"
+    assert await cache_answers(node) == before
+    assert (await node.tcp().resolve(handle)).ok
+    assert await cache_answers(node) == before + 1
+
+
 async def test_a_write_over_rest_is_read_over_udp_at_once_and_a_delete_too(node: Node):
     tenant = await onboard(node.http, "nativeraw")
     handle = await rest_create(node, tenant, "RAW-1", "https://example.com/v1")
