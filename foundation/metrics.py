@@ -18,6 +18,7 @@ REQUESTS = Counter("secnode_http_requests_total", "HTTP requests", ["face", "met
 NATIVE_REQUESTS = Counter(
     "secnode_native_requests_total", "Native Handle protocol requests", ["transport", "opcode", "response_code"]
 )
+NATIVE_READY = Counter("secnode_native_ready_answers_total", "Native resolutions answered from a ready answer")
 LATENCY = Histogram(
     "secnode_http_request_seconds",
     "HTTP request latency",

@@ -48,8 +48,6 @@ def credential(signer: Signer, major: int, minor: int, session_id: int, request_
 
 
 _counters: dict[tuple[str, int, int], Any] = {}
-READY_UDP = NATIVE_REQUESTS.labels("udp", str(wire.OC_RESOLUTION), str(wire.RC_SUCCESS))
-READY_TCP = NATIVE_REQUESTS.labels("tcp", str(wire.OC_RESOLUTION), str(wire.RC_SUCCESS))
 
 
 def count(transport: str, request: Request, response: Response) -> None:
@@ -158,7 +156,6 @@ class UdpFace(asyncio.DatagramProtocol):
         ready = self.service.ready.answer(data)
         if ready is not None:  # a public resolution answered before: no task, no decoding
             self._send(ready, addr)
-            READY_UDP.inc()
             return
         try:
             envelope = wire.read_envelope(data)
@@ -252,7 +249,6 @@ class TcpFace:
                 ready = self.service.ready.answer(head + message) if not envelope.truncated else None
                 if ready is not None:
                     writer.write(ready)
-                    READY_TCP.inc()
                     await writer.drain()
                     continue
                 try:
