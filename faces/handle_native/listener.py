@@ -36,6 +36,7 @@ Signer = Callable[[bytes], bytes]  # the node's signature over octets
 MAX_INFLIGHT = 2048  # UDP requests one worker serves at once; beyond, datagrams are dropped
 PENDING_TTL = 10.0  # seconds a partial multi-packet UDP request is kept
 MAX_PENDING_OCTETS = 8 * 1024 * 1024  # of partial multi-packet UDP requests, per worker
+MAX_PIPELINED = 64  # requests one TCP connection may have waiting before it is read no further
 
 
 def credential(signer: Signer, major: int, minor: int, session_id: int, request_id: int, signed: bytes) -> bytes:
@@ -220,58 +221,116 @@ class UdpFace(asyncio.DatagramProtocol):
             self.transport.sendto(packet, addr)
 
 
+class TcpConnection(asyncio.Protocol):
+    """One TCP connection: envelopes and messages back to back. A ready answer is written from the callback; any
+    other request waits for the ones before it, so answers leave in the order of their requests."""
+
+    def __init__(self, face: TcpFace):
+        self.face = face
+        self.transport: Any = None
+        self.peer = ""
+        self.buffer = bytearray()
+        self.pending: list[tuple[bytes, bytes]] = []  # (envelope, message) waiting for the worker task
+        self.worker: asyncio.Task[None] | None = None
+        self.deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+        if len(self.face.connections) >= self.face.max_connections:
+            transport.close()
+            return
+        self.face.connections.add(self)
+        self.peer = str((transport.get_extra_info("peername") or ("",))[0])
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.face.connections.discard(self)
+        if self.deadline is not None:
+            self.deadline.cancel()
+        if self.worker is not None and not self.worker.done():
+            self.worker.cancel()
+
+    # a client that does not read its answers, or sends more requests than are answered, is read no further
+    def pause_writing(self) -> None:
+        self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.transport.resume_reading()
+
+    def _arm(self) -> None:
+        """A complete message is due within the idle time."""
+        if self.deadline is not None:
+            self.deadline.cancel()
+        self.deadline = asyncio.get_running_loop().call_later(self.face.idle, self.transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while len(self.buffer) >= wire.ENVELOPE_SIZE:
+            head = bytes(self.buffer[: wire.ENVELOPE_SIZE])
+            try:
+                envelope = wire.read_envelope(head)
+            except DomainError as error:  # a length that lies: answer, then close (the stream is lost)
+                self._write(refusal(_unread_envelope(head), error))
+                self.transport.close()
+                return
+            end = wire.ENVELOPE_SIZE + envelope.length
+            if len(self.buffer) < end:
+                return
+            message = bytes(self.buffer[wire.ENVELOPE_SIZE : end])
+            del self.buffer[:end]
+            self._arm()
+            ready = self.face.service.ready.answer(head + message) if not envelope.truncated else None
+            if ready is not None and not self.pending and (self.worker is None or self.worker.done()):
+                self._write(ready)
+                continue
+            self.pending.append((head, message))
+            if len(self.pending) >= MAX_PIPELINED:
+                self.transport.pause_reading()
+            if self.worker is None or self.worker.done():
+                self.worker = asyncio.get_running_loop().create_task(self._work())
+
+    async def _work(self) -> None:
+        while self.pending:
+            head, message = self.pending.pop(0)
+            try:
+                self._write_all(await self.face.answer(head, message, self.peer))
+            except Exception:  # a framing fault: logged; the connection goes on
+                log.exception("secnode.native.tcp_failed")
+        if not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    def _write(self, data: bytes) -> None:
+        if not self.transport.is_closing():
+            self.transport.write(data)
+
+    def _write_all(self, messages: list[bytes]) -> None:
+        if not self.transport.is_closing():
+            self.transport.writelines(messages)
+
+
 class TcpFace:
     def __init__(self, service: NativeService, settings: Settings):
         self.service = service
         self.idle = settings.native_tcp_idle_seconds
         self.max_connections = settings.native_tcp_max_connections
-        self.connections: set[asyncio.StreamWriter] = set()
+        self.connections: set[TcpConnection] = set()
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if len(self.connections) >= self.max_connections:
-            writer.close()
-            return
-        self.connections.add(writer)
-        peer = str((writer.get_extra_info("peername") or ("",))[0])
+    async def answer(self, head: bytes, message: bytes, peer: str) -> list[bytes]:
+        envelope = wire.read_envelope(head)
+        ready = self.service.ready.answer(head + message) if not envelope.truncated else None
+        if ready is not None:
+            return [ready]
         try:
-            while True:
-                try:
-                    async with asyncio.timeout(self.idle):  # one deadline per message: cheaper than one per read
-                        head = await reader.readexactly(wire.ENVELOPE_SIZE)
-                        envelope = wire.read_envelope(head)
-                        message = await reader.readexactly(envelope.length)
-                except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
-                    return
-                except DomainError as error:  # a length that lies: answer, then close (the stream is lost)
-                    writer.write(refusal(_unread_envelope(head), error))
-                    await writer.drain()
-                    return
-                ready = self.service.ready.answer(head + message) if not envelope.truncated else None
-                if ready is not None:
-                    writer.write(ready)
-                    await writer.drain()
-                    continue
-                try:
-                    request = wire.read_message(envelope, message)
-                except DomainError as error:
-                    writer.write(refusal(envelope, error))
-                    await writer.drain()
-                    continue
-                request.source = peer
-                response = await self.service.answer(request)
-                count("tcp", request, response)
-                messages = frame(request, response, self.service.signer)
-                if response.ready is not None and len(messages) == 1:
-                    self.service.ready.keep(head + message, *response.ready, messages[0])
-                writer.writelines(messages)
-                await writer.drain()
-        except ConnectionError:
-            return
-        finally:
-            self.connections.discard(writer)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+            request = wire.read_message(envelope, message)
+        except DomainError as error:
+            return [refusal(envelope, error)]
+        request.source = peer
+        response = await self.service.answer(request)
+        count("tcp", request, response)
+        messages = frame(request, response, self.service.signer)
+        if response.ready is not None and len(messages) == 1:
+            self.service.ready.keep(head + message, *response.ready, messages[0])
+        return messages
 
 
 def _unread_envelope(head: bytes) -> Envelope:
@@ -296,7 +355,9 @@ class NativeListener:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         host, port = self.settings.native_host, self.settings.native_port
-        self.tcp_server = await asyncio.start_server(self.tcp.handle, host, port, reuse_port=True, backlog=1024)
+        self.tcp_server = await loop.create_server(
+            lambda: TcpConnection(self.tcp), host, port, reuse_port=True, backlog=1024
+        )
         self.tcp_port = self.tcp_server.sockets[0].getsockname()[1]
         udp_port = port or self.tcp_port  # port 0: the TCP socket's port, so both share one number
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -312,7 +373,7 @@ class NativeListener:
             self.udp_transport.close()
         if self.tcp_server is not None:
             self.tcp_server.close()
-            for writer in list(self.tcp.connections):
-                writer.close()  # its handler sees the end of the stream and returns
+            for connection in list(self.tcp.connections):
+                connection.transport.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.tcp_server.wait_closed(), 5)
