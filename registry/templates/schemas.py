@@ -76,6 +76,15 @@ class TemplateIn(BaseModel):
         return self
 
 
+class TemplateRef(BaseModel):
+    """A template version named by its prefix and version (``DELETE /snms/api/v5/template``)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    prefix: str = Field(min_length=1, max_length=128)
+    version: str = Field(min_length=1, max_length=128)
+
+
 def template_out(template: Any, items: list[Any]) -> dict[str, Any]:
     return {
         "prefix": template.prefix,

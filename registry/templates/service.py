@@ -1,4 +1,5 @@
-"""Metadata templates: create, incremental update (items added or disabled, never deleted), look-up."""
+"""Metadata templates: create, incremental update (items added or disabled, never deleted), deletion of a version no
+identifier binds, look-up."""
 
 from __future__ import annotations
 
@@ -19,11 +20,12 @@ from registry.templates.errors import (
     ItemTypeTaken,
     TemplateExists,
     TemplateForbidden,
+    TemplateInUse,
     TemplateNotFound,
 )
 from registry.templates.models import Template, TemplateItem
 from registry.templates.schemas import TemplateIn, template_out
-from registry.templates.validation import CompiledTemplate
+from registry.templates.validation import CompiledTemplate, template_key
 
 
 def _authorise(actor: Actor, prefix: str) -> None:
@@ -129,6 +131,27 @@ async def update(session: AsyncSession, actor: Actor, data: TemplateIn) -> dict[
     return out
 
 
+async def delete(session: AsyncSession, actor: Actor, prefix: str, version: str) -> None:
+    """Delete a template version that no live identifier binds. Writes that bind a template hold a key-share lock on
+    it (``compiled(..., lock=True)``), so none can bind it between the check and the deletion."""
+    syntax.check_prefix(prefix)
+    _authorise(actor, prefix)
+    template = await repository.get(session, syntax.canonical(prefix), version, for_update=True)
+    if template is None:
+        raise TemplateNotFound(prefix, version)
+    if await repository.in_use(session, template_key(prefix, version)):
+        raise TemplateInUse(prefix, version)
+    await repository.remove(session, template.id)
+    await journal.append(
+        session,
+        [
+            journal.entry(
+                "template.deleted", f"{template.prefix}@{version}", template.prefix_key + "@" + version, actor.name
+            )
+        ],
+    )
+
+
 async def get(session: AsyncSession, prefix: str, version: str) -> dict[str, Any]:
     template = await repository.get(session, syntax.canonical(prefix), version)
     if template is None:
@@ -144,13 +167,19 @@ async def list_for(session: AsyncSession, prefixes: list[str]) -> list[dict[str,
 
 
 async def compiled(
-    session: AsyncSession, prefix: str, version: str, cache: dict[str, CompiledTemplate] | None = None
+    session: AsyncSession,
+    prefix: str,
+    version: str,
+    cache: dict[str, CompiledTemplate] | None = None,
+    *,
+    lock: bool = False,
 ) -> CompiledTemplate:
-    """The template ready for validation; ``cache`` (per request or batch) avoids reading it twice."""
+    """The template ready for validation; ``cache`` (per request or batch) avoids reading it twice. ``lock`` (a
+    write that binds it): the template cannot be deleted before the write's transaction ends."""
     key = f"{syntax.canonical(prefix)}@{version}"
     if cache is not None and key in cache:
         return cache[key]
-    template = await repository.get(session, syntax.canonical(prefix), version)
+    template = await repository.get(session, syntax.canonical(prefix), version, key_share=lock)
     if template is None:
         raise BoundTemplateNotFound(f"template {prefix} version {version} does not exist")
     result = CompiledTemplate.build(template.prefix, template.version, await repository.items_of(session, template.id))
