@@ -4,6 +4,7 @@ enterprise's; everything else is sent as published and the answers are held to t
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from datetime import date, datetime, timedelta
@@ -11,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from faces.handle_rest.hot_path import ResolverFastPath
 from node.app import create_app
 from registry.accounts.models import Account
 from registry.accounts.service import CHINA_STANDARD_TIME, day_digest, digest_days, snms_digest
 from registry.kernel.clock import utcnow
+from registry.kernel.models import HandleRecord
 from tests.conftest import ADMIN_PASSWORD, make_settings
 from tests.factories import admin_headers, login, onboard
 
@@ -326,3 +328,33 @@ async def test_detail_requires_a_token_when_the_operator_says_so(client, fresh_n
             assert read.json()["status"] == 1 and read.json()["data"]["handle"] == item["handle"]
             other = await onboard(strict, "detailreader")
             assert (await strict.get(query, headers=other.headers)).json()["status"] == 1  # any valid token
+
+
+async def test_a_template_is_never_deleted_under_an_identifier_being_registered(client, fresh_node):
+    """DELETE of a template races registrations that bind it: either the deletion is refused, or the registrations
+    find no template; never a live identifier bound to a deleted template."""
+    tenant = await onboard(client, "tmplrace")
+    for round_ in range(6):
+        version = f"race-{round_}"
+        await _template(client, tenant, version, [("URL", 2000), ("URL2", 2001)])
+        batch = example("batch_create", tenant.prefix)
+        for n, item in enumerate(batch):
+            item["handle"], item["templateVersion"] = f"{tenant.prefix}/race-{round_}-{n}", version
+        ref = {"prefix": tenant.prefix, "version": version}
+        created, deleted = await asyncio.gather(
+            client.post("/identityv2/data/batchCreate", json=batch, headers=tenant.headers),
+            client.request("DELETE", "/snms/api/v5/template", json=ref, headers=tenant.headers),
+        )
+        bound = [r for r in created.json()["data"] if r["code"] == 1]
+        if deleted.json()["status"] == 1:
+            assert not bound, (created.text, deleted.text)
+        else:
+            assert deleted.json()["error"] == "template.in_use" and len(bound) == 2, (created.text, deleted.text)
+        async with fresh_node.read_session() as session:
+            live = await session.execute(
+                select(func.count())
+                .select_from(HandleRecord)
+                .where(HandleRecord.template_key == f"{tenant.prefix.lower()}@{version}", ~HandleRecord.deleted)
+            )
+            template = await client.get(f"/snms/api/v5/template?prefix={tenant.prefix}&version={version}")
+            assert (live.scalar_one() > 0) == (template.json()["status"] == 1)
