@@ -3,6 +3,8 @@ identifier binds, look-up."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from itertools import count
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +15,7 @@ from registry.kernel import syntax
 from registry.kernel.actor import Actor
 from registry.kernel.clock import utcnow
 from registry.kernel.permissions import identity_key
+from registry.kernel.values import TEMPLATE_ITEMS_FROM
 from registry.templates import repository
 from registry.templates.errors import (
     BoundTemplateNotFound,
@@ -35,16 +38,21 @@ def _authorise(actor: Actor, prefix: str) -> None:
     raise TemplateForbidden(prefix)
 
 
-def _item_row(template_id: int, item: Any) -> TemplateItem:
+def _item_row(template_id: int, item: Any, index: int) -> TemplateItem:
     return TemplateItem(
         template_id=template_id,
-        item_index=item.id_index,
+        item_index=index,
         name=item.name,
         id_type=item.id_type,
         required=item.required,
         state=item.state,
         item_metadata=item.metadata.model_dump(by_alias=True, exclude_none=True),
     )
+
+
+def _free_indexes(taken: set[int]) -> Iterator[int]:
+    """Item indexes from 2000 up that ``taken`` does not hold: for items sent without an ``idIndex``."""
+    return (i for i in count(TEMPLATE_ITEMS_FROM) if i not in taken)
 
 
 async def create(session: AsyncSession, actor: Actor, data: TemplateIn) -> dict[str, Any]:
@@ -60,6 +68,7 @@ async def create(session: AsyncSession, actor: Actor, data: TemplateIn) -> dict[
         industry_specific=data.industry_specific,
         industry_trade=data.industry_trade,
         industry_subclass=data.industry_subclass,
+        object_type=data.object_type,
         created_by=actor.name,
         created_at=now,
         updated_at=now,
@@ -70,7 +79,8 @@ async def create(session: AsyncSession, actor: Actor, data: TemplateIn) -> dict[
             await session.flush()
     except IntegrityError:
         raise TemplateExists(data.prefix, data.version) from None
-    items = [_item_row(template.id, item) for item in data.items]
+    free = _free_indexes({i.id_index for i in data.items if i.id_index is not None})
+    items = [_item_row(template.id, item, item.id_index or next(free)) for item in data.items]
     session.add_all(items)
     await session.flush()
     out = template_out(template, items)
@@ -91,28 +101,37 @@ async def create(session: AsyncSession, actor: Actor, data: TemplateIn) -> dict[
 
 
 async def update(session: AsyncSession, actor: Actor, data: TemplateIn) -> dict[str, Any]:
-    """Incremental: new items are added; existing items may change name, required and state only."""
+    """Incremental: new items are added; existing items may change name, required and state only. An item sent
+    without ``idIndex`` is the existing item of its ``idType``, else a new one at the lowest free index from 2000.
+    The description, industry codes and object type change when they are sent."""
     _authorise(actor, data.prefix)
     template = await repository.get(session, syntax.canonical(data.prefix), data.version, for_update=True)
     if template is None:
         raise TemplateNotFound(data.prefix, data.version)
     existing = {i.item_index: i for i in await repository.items_of(session, template.id)}
     by_type = {i.id_type: i.item_index for i in existing.values()}
+    free = _free_indexes(set(existing) | {i.id_index for i in data.items if i.id_index is not None})
     for item in data.items:
-        old = existing.get(item.id_index)
+        index = item.id_index if item.id_index is not None else by_type.get(item.id_type)
+        old = existing.get(index) if index is not None else None
         rule = item.metadata.model_dump(by_alias=True, exclude_none=True)
         if old is None:
             if item.id_type in by_type:
                 raise ItemTypeTaken(item.id_type, by_type[item.id_type])
-            new = _item_row(template.id, item)
+            index = index if index is not None else next(free)
+            new = _item_row(template.id, item, index)
             session.add(new)
-            existing[item.id_index] = new
+            existing[index] = new
+            by_type[item.id_type] = index
             continue
         if old.id_type != item.id_type or old.item_metadata != rule:
-            raise ItemImmutable(item.id_index, old.id_type)
+            raise ItemImmutable(old.item_index, old.id_type)
         old.name, old.required, old.state = item.name, item.required, item.state
-    if data.description is not None:
-        template.description = data.description
+    for field in ("description", "industry_category", "industry_specific", "industry_trade", "industry_subclass"):
+        if getattr(data, field) is not None:
+            setattr(template, field, getattr(data, field))
+    if data.object_type is not None:
+        template.object_type = data.object_type
     template.updated_at = utcnow()
     await session.flush()
     out = template_out(template, list(existing.values()))

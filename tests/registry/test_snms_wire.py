@@ -155,6 +155,7 @@ async def test_template_lifecycle_as_documented(client):
     for field in ("prefix", "version", "industryCategory", "industrySpecific", "industryTrade", "industrySubclass"):
         assert field in got["data"], field
     assert got["data"]["version"] == documented["version"] and got["data"]["description"] == "测试模板"
+    assert got["data"]["type"] == documented["type"] and isinstance(got["data"]["id"], int)
     item = got["data"]["items"][0]
     assert {k: item[k] for k in ("name", "idType", "required", "state")} == {
         "name": "e1",
@@ -163,6 +164,27 @@ async def test_template_lifecycle_as_documented(client):
         "state": 1,
     }
     assert item["idIndex"] == 2000 and item["metadata"] == documented["items"][0]["metadata"]
+
+    # idIndex may be left out of an update: an item of a known idType is that item, another one is new
+    change = example("template_update", tenant.prefix)
+    change["industryTrade"], change["type"] = "012", 2
+    change["items"] = [
+        {
+            "name": "e1 停用",
+            "idType": "ip",
+            "metadata": {"type": "string", "minLength": 1, "maxLength": 10},
+            "state": 0,
+        },
+        {"name": "e2", "idType": "mac", "metadata": {"type": "string", "minLength": 1, "maxLength": 17}, "state": 1},
+    ]
+    changed = await client.put("/snms/api/v5/template", json=change, headers=tenant.headers)
+    assert changed.json() == EXAMPLES["write_success"], changed.text
+    got = (await client.get(query)).json()["data"]
+    assert got["industryTrade"] == "012" and got["type"] == 2
+    assert [(i["idIndex"], i["idType"], i["name"], i["state"]) for i in got["items"]] == [
+        (2000, "ip", "e1 停用", 0),
+        (2001, "mac", "e2", 1),
+    ]
 
     # the template is unused: DELETE with the documented body removes it
     deleted = await client.request(
