@@ -31,6 +31,7 @@ from resolver.service import Resolver
 __all__ = [
     "Auth",
     "BusinessActor",
+    "DetailReader",
     "HandleActor",
     "HandleWriter",
     "JsonPayload",
@@ -94,6 +95,12 @@ async def _optional_business_actor(auth: Auth) -> Actor:
     return await actors.business_actor(auth) if "authorization" in auth.request.headers else actors.ANONYMOUS
 
 
+async def _detail_reader(auth: Auth) -> Actor:
+    if auth.settings.snms_detail_requires_token:
+        return await actors.business_actor(auth)
+    return await _optional_business_actor(auth)
+
+
 async def _handle_actor(auth: Auth) -> Actor:
     return await actors.handle_actor(auth)
 
@@ -106,6 +113,9 @@ BusinessActor = Annotated[Actor, Depends(_business_actor)]
 """The business API's caller (``Authorization: Bearer``): required."""
 OptionalBusinessActor = Annotated[Actor, Depends(_optional_business_actor)]
 """The business API's caller when it sent credentials, else the anonymous reader."""
+DetailReader = Annotated[Actor, Depends(_detail_reader)]
+"""The reader of ``/identityv2/data/detail``: a bearer token is required when ``snms_detail_requires_token`` says
+so, else optional."""
 HandleActor = Annotated[Actor, Depends(_handle_actor)]
 """The Handle API's caller (Basic, Handle session or Bearer), or the anonymous reader."""
 HandleWriter = Annotated[Actor, Depends(_handle_writer)]

@@ -16,6 +16,7 @@ HANDLE_CODES: dict[Kind, tuple[int, int]] = {
     Kind.VALUE_EXISTS: (201, 409),
     Kind.NOT_RESPONSIBLE: (301, 400),
     Kind.UNAUTHENTICATED: (402, 401),
+    Kind.CREDENTIALS_REFUSED: (402, 401),
     Kind.FORBIDDEN: (400, 403),
     Kind.CONFLICT: (2, 409),
     Kind.TOO_LARGE: (2, 413),

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     key_sessions_max_open: int = 100_000  # Handle sessions and challenges open at once; beyond, new ones get 429
     login_max_failures: int = 5  # wrong passwords in a row before an account is locked
     login_lockout_seconds: int = 900
+    # GET /identityv2/data/detail wants a bearer token, as the SNMS documentation gives it; off: anyone reads the
+    # public values (restricted ones still need a token that may read them)
+    snms_detail_requires_token: bool = False
     signature_lifetime_seconds: int = 86400  # how long a signed answer (GET /api/handles/...?signed=true) is valid
 
     # Credentials (Basic auth, passwords, tokens) are accepted over TLS, from loopback clients, or through a

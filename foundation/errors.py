@@ -35,6 +35,8 @@ class Kind(str, Enum):
     VALUE_EXISTS = "value_exists", 409  # Handle 201
     NOT_RESPONSIBLE = "not_responsible", 400  # Handle 301
     UNAUTHENTICATED = "unauthenticated", 401  # Handle 402, business -1
+    # a password or secret refused, or its account locked: Handle 402; business -2, as SNMS answers a failed login
+    CREDENTIALS_REFUSED = "credentials_refused", 401
     FORBIDDEN = "forbidden", 403  # Handle 400, business -3
     CONFLICT = "conflict", 409  # a state that forbids the operation (business -2)
     TOO_LARGE = "too_large", 413  # body over the limit
@@ -106,6 +108,10 @@ class Unauthenticated(DomainError):
     kind, name, generic = Kind.UNAUTHENTICATED, "auth.unauthenticated", True
 
 
+class CredentialsRefused(DomainError):
+    kind, name, generic = Kind.CREDENTIALS_REFUSED, "auth.credentials_refused", True
+
+
 class Forbidden(DomainError):
     kind, name, generic = Kind.FORBIDDEN, "auth.forbidden", True
 
@@ -152,6 +158,7 @@ GENERIC_ERRORS = (
     ValueExists,
     NotResponsible,
     Unauthenticated,
+    CredentialsRefused,
     Forbidden,
     Conflict,
     TooLarge,

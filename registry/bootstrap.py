@@ -17,7 +17,7 @@ from foundation.crypto.secret_seal import seal_for_key_file
 from foundation.errors import WeakPassword
 from foundation.migrate import upgrade
 from registry.accounts import repository as accounts
-from registry.accounts.service import NODE_ADMIN_ROLE, NODE_ADMIN_USERNAME, create_account
+from registry.accounts.service import NODE_ADMIN_ROLE, NODE_ADMIN_USERNAME, create_account, snms_digest
 from registry.kernel import records as handles
 from registry.kernel.actor import SYSTEM
 from registry.kernel.clock import utcnow
@@ -88,6 +88,7 @@ async def ensure_node(session: AsyncSession, settings: Settings) -> str | None:
         if account is None:
             account = await create_account(session, NODE_ADMIN_USERNAME, password, NODE_ADMIN_ROLE, None)
         account.password_hash = secret_hash
+        account.snms_digest = snms_digest(password)
     for seed in seed_templates():
         seed["prefix"] = settings.node_prefix
         if await templates_repo.get(session, canonical(seed["prefix"]), seed["version"]) is None:

@@ -1,4 +1,6 @@
-"""Business API (SNMS style) for identifiers: single and batch create / update / delete."""
+"""Business API (SNMS v5) for identifiers: single and batch create / update / delete. Single writes answer
+``data: true`` and batches ``message: "success"`` with one result per item, as the SNMS documentation shows; the
+record's new version is in the ``X-Record-Version`` header of a single write."""
 
 from __future__ import annotations
 
@@ -53,12 +55,14 @@ class _Writes:
         outcome = (await self([item], operation))[0]
         if outcome.error is not None:
             raise outcome.error
-        return ok({"handle": outcome.handle, "version": outcome.version})
+        answer = ok(True)
+        if outcome.version is not None:
+            answer.headers["x-record-version"] = str(outcome.version)
+        return answer
 
     async def batch(self, operation: str, body: Any) -> Response:
         outcomes = await self(_batch_items(body, self.settings.batch_max_items), operation)
-        failed = sum(1 for o in outcomes if not o.ok)
-        return ok([_item_result(o) for o in outcomes], message=f"{len(outcomes) - failed} succeeded, {failed} failed")
+        return ok([_item_result(o) for o in outcomes])
 
 
 @router.post("/identityv2/data", summary="Register one identifier")
@@ -84,11 +88,23 @@ async def batch_create(body: JsonPayload, writes: _Writes = Depends()) -> Respon
     return await writes.batch("create", body)
 
 
-@router.post("/identityv2/data/batchUpdate", summary="Replace up to 2000 identifiers; per-item results")
+@router.put("/identityv2/data/batchUpdate", summary="Replace up to 2000 identifiers; per-item results")
 async def batch_update(body: JsonPayload, writes: _Writes = Depends()) -> Response:
     return await writes.batch("update", body)
 
 
-@router.post("/identityv2/data/batchDelete", summary="Delete up to 2000 identifiers; per-item results")
+@router.post("/identityv2/data/batchUpdate", summary="Alias of PUT /identityv2/data/batchUpdate", deprecated=True)
+async def batch_update_post(body: JsonPayload, writes: _Writes = Depends()) -> Response:
+    return await writes.batch("update", body)
+
+
+@router.delete(
+    "/identityv2/data/batchDelete", summary="Delete up to 2000 identifiers (a list of handle strings); per-item results"
+)
 async def batch_delete(body: JsonPayload, writes: _Writes = Depends()) -> Response:
+    return await writes.batch("delete", body)
+
+
+@router.post("/identityv2/data/batchDelete", summary="Alias of DELETE /identityv2/data/batchDelete", deprecated=True)
+async def batch_delete_post(body: JsonPayload, writes: _Writes = Depends()) -> Response:
     return await writes.batch("delete", body)

@@ -3,6 +3,8 @@ token."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
@@ -30,23 +32,51 @@ class ChallengeAnswer(BaseModel):
     alg: str | None = Field(default=None, max_length=16, description="SHA256 (default) or SM3 for SM2 keys")
 
 
+class DigestCredentials(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(
+        min_length=64, max_length=64, description="hex sha256(sha256(password) + the day as yyyy-MM-dd)"
+    )
+
+
 @router.post("/identity/token", summary="Log in: username and password give a bearer token valid 24 h")
 async def login(request: Request, settings: NodeSettings, db: NodeDatabase, body: JsonPayload) -> Response:
     refuse_plain_http(request, settings)
     credentials = parse_model(Credentials, body)
-    request.state.claimed = f"user:{credentials.username}"
+    return await _login(request, settings, db, credentials.username, credentials.password, accounts.login)
+
+
+@router.post(
+    "/identity/token/v1",
+    summary="Log in (SNMS digest): password = hex sha256(hex sha256(password) + yyyy-MM-dd); a bearer token valid 24 h",
+)
+async def login_digest(request: Request, settings: NodeSettings, db: NodeDatabase, body: JsonPayload) -> Response:
+    refuse_plain_http(request, settings)
+    credentials = parse_model(DigestCredentials, body)
+    return await _login(request, settings, db, credentials.username, credentials.password, accounts.login_digest)
+
+
+async def _login(
+    request: Request,
+    settings: NodeSettings,
+    db: NodeDatabase,
+    username: str,
+    secret: str,
+    check: Callable[..., Awaitable[accounts.LoginOutcome]],
+) -> Response:
+    request.state.claimed = f"user:{username}"
     async with db.unit_of_work() as session:
-        outcome = await accounts.login(
+        outcome = await check(
             session,
-            credentials.username,
-            credentials.password,
+            username,
+            secret,
             settings.token_ttl_seconds,
             max_failures=settings.login_max_failures,
             lockout_seconds=settings.login_lockout_seconds,
         )
     if outcome.refusal is not None:  # raised after the commit: the failure count must stay
         raise outcome.refusal
-    request.state.actor = Actor(name=f"user:{credentials.username}")  # for the audit log: the login succeeded
+    request.state.actor = Actor(name=f"user:{username}")  # for the audit log: the login succeeded
     return ok({"token": outcome.token, "tokenType": "Bearer", "expiresIn": outcome.ttl})
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from faces.business.render import BUSINESS, ok
-from faces.dependencies import BusinessActor, OptionalBusinessActor, QueriedIdentifier, ReadSession
+from faces.dependencies import BusinessActor, DetailReader, QueriedIdentifier, ReadSession
 from registry.handles.history import history as registry_history
 from registry.kernel import records as repository
 from registry.kernel.errors import IdentifierNotFound
@@ -23,7 +23,7 @@ router = APIRouter(tags=["business: identifiers"], route_class=BUSINESS.route_cl
 
 
 @router.get("/identityv2/data/detail", summary="An identifier with its template labels (business face)")
-async def detail(ident: QueriedIdentifier, actor: OptionalBusinessActor, session: ReadSession) -> Response:
+async def detail(actor: DetailReader, ident: QueriedIdentifier, session: ReadSession) -> Response:
     handle = ident.handle
     record = await repository.get(session, ident.key)
     if record is not None and record.deleted:
@@ -37,6 +37,7 @@ async def detail(ident: QueriedIdentifier, actor: OptionalBusinessActor, session
         names = {i: item.name for i, item in compiled.items.items()}
     return ok(
         {
+            "prefix": ident.prefix,
             "handle": handle,
             "templatePrefix": binding[0] if binding else None,
             "templateVersion": binding[1] if binding else None,

@@ -1,5 +1,6 @@
 """The business face (SNMS style): the ``{status, message, data}`` envelope and its one error renderer.
-``status``: 1 ok, -1 not logged in, -2 business failure, -3 no permission, -4 internal."""
+``status``: 1 ok, -1 not logged in, -2 business failure, -3 no permission, -4 internal (the SNMS v5 developer
+documentation's appendix; a refused username and password is -2, as its login examples show)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from foundation.http.responses import JSONBody, retry_after
 # kind -> (SNMS status, HTTP status); any other kind is a business failure (-2) answered 400.
 SNMS_CODES: dict[Kind, tuple[int, int]] = {
     Kind.UNAUTHENTICATED: (-1, 401),
+    Kind.CREDENTIALS_REFUSED: (-2, 401),  # SNMS: "用户名/密码错误！" is -2
     Kind.FORBIDDEN: (-3, 403),
     Kind.NOT_FOUND: (-2, 404),
     Kind.ALREADY_EXISTS: (-2, 409),

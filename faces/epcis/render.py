@@ -15,6 +15,7 @@ PROBLEM_JSON = "application/problem+json"
 # kind -> (EPCIS exception, HTTP status); any other kind is a ValidationException answered 400.
 EPCIS_EXCEPTIONS: dict[Kind, tuple[str, int]] = {
     Kind.UNAUTHENTICATED: ("epcisException:SecurityException", 401),
+    Kind.CREDENTIALS_REFUSED: ("epcisException:SecurityException", 401),
     Kind.FORBIDDEN: ("epcisException:SecurityException", 403),
     Kind.NOT_FOUND: ("epcisException:NoSuchResourceException", 404),
     Kind.ALREADY_EXISTS: ("epcisException:ResourceAlreadyExistsException", 409),

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from foundation.errors import InvalidRequest, Unauthenticated
+from foundation.errors import CredentialsRefused, InvalidRequest
 
 
-class AccountLocked(Unauthenticated):
+class AccountLocked(CredentialsRefused):
     """Raised with the message of the check that failed."""
 
     name = "auth.locked"
 
 
-class BadCredentials(Unauthenticated):
+class BadCredentials(CredentialsRefused):
     """Raised with the message of the check that failed."""
 
     name = "auth.bad_credentials"

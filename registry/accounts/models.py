@@ -23,6 +23,9 @@ class Account(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # sha256(password) in hex, what the SNMS digest login (POST /identity/token/v1) is checked against: a
+    # password-equivalent for that login, kept beside the scrypt hash (docs/security.md)
+    snms_digest: Mapped[str | None] = mapped_column(String(64))
 
 
 class Token(Base):

@@ -11,13 +11,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from foundation.crypto.keys import hash_secret, new_token, token_digest, verify_secret
+from foundation.crypto.keys import new_token, token_digest, verify_secret
 from foundation.crypto.passwords import check_password_strength
 from foundation.errors import MissingParameter
 from registry.accounts import repository
 from registry.accounts.errors import BadCredentials, PasswordReused
 from registry.accounts.models import Account, ApiKey
-from registry.accounts.service import API_KEY_PREFIX, create_account
+from registry.accounts.service import API_KEY_PREFIX, create_account, set_password
 from registry.enterprises import repository as enterprises
 from registry.enterprises.errors import (
     ApiKeyNotFound,
@@ -133,7 +133,7 @@ async def change_user(
 
 def _set_password(account: Account, password: str) -> None:
     check_password_strength(password, account.username)
-    account.password_hash = hash_secret(password)
+    set_password(account, password)
     account.password_changed_at = utcnow()
 
 

@@ -115,7 +115,7 @@ class WriteChecks:
         binding = read_binding(values)
         if binding is None:
             return None
-        compiled = await templates.compiled(self.session, binding[0], binding[1], self.templates)
+        compiled = await templates.compiled(self.session, binding[0], binding[1], self.templates, lock=True)
         compiled.validate(values, identifier_mode=self.settings.identifier_mode)
         return template_key(*binding)
 

@@ -85,6 +85,17 @@ class TemplateExists(AlreadyExists):
         self.version = version
 
 
+class TemplateInUse(Conflict):
+    name = "template.in_use"
+
+    def __init__(self, prefix: str, version: str) -> None:
+        super().__init__(
+            f"template {prefix} version {version} is bound by identifiers; only unused versions are deleted"
+        )
+        self.prefix = prefix
+        self.version = version
+
+
 class TemplateForbidden(Forbidden):
     name = "template.forbidden"
 

@@ -24,6 +24,7 @@ class Template(Base):
     industry_specific: Mapped[str | None] = mapped_column(String(16))
     industry_trade: Mapped[str | None] = mapped_column(String(16))
     industry_subclass: Mapped[str | None] = mapped_column(String(16))
+    object_type: Mapped[int | None] = mapped_column(SmallInteger)  # SNMS type: 1 active identifier carrier, 2 other
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -47,7 +47,8 @@ class TemplateItemIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=100, description="display name, usually Chinese")
     id_type: str = Field(alias="idType", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-    id_index: int = Field(alias="idIndex", ge=TEMPLATE_ITEMS_FROM, le=MAX_INDEX)
+    # absent: an update names an existing item by idType, else the item gets the lowest free index from 2000
+    id_index: int | None = Field(default=None, alias="idIndex", ge=TEMPLATE_ITEMS_FROM, le=MAX_INDEX)
     required: bool = False
     state: Literal[0, 1] = 1
     metadata: Rule = Field(discriminator="type")
@@ -63,11 +64,14 @@ class TemplateIn(BaseModel):
     industry_specific: str | None = Field(default=None, alias="industrySpecific", max_length=16)
     industry_trade: str | None = Field(default=None, alias="industryTrade", max_length=16)
     industry_subclass: str | None = Field(default=None, alias="industrySubclass", max_length=16)
+    object_type: Literal[1, 2] | None = Field(
+        default=None, alias="type", description="SNMS 元数据对象类型: 1 active identifier carrier, 2 other"
+    )
     items: list[TemplateItemIn] = Field(default_factory=list, max_length=500)
 
     @model_validator(mode="after")
     def _unique_items(self) -> TemplateIn:
-        indexes = [i.id_index for i in self.items]
+        indexes = [i.id_index for i in self.items if i.id_index is not None]
         types = [i.id_type for i in self.items]
         if len(set(indexes)) != len(indexes):
             raise ValueError("item idIndex values must be unique")
@@ -76,8 +80,18 @@ class TemplateIn(BaseModel):
         return self
 
 
+class TemplateRef(BaseModel):
+    """A template version named by its prefix and version (``DELETE /snms/api/v5/template``)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    prefix: str = Field(min_length=1, max_length=128)
+    version: str = Field(min_length=1, max_length=128)
+
+
 def template_out(template: Any, items: list[Any]) -> dict[str, Any]:
     return {
+        "id": template.id,
         "prefix": template.prefix,
         "version": template.version,
         "description": template.description,
@@ -85,6 +99,7 @@ def template_out(template: Any, items: list[Any]) -> dict[str, Any]:
         "industrySpecific": template.industry_specific,
         "industryTrade": template.industry_trade,
         "industrySubclass": template.industry_subclass,
+        "type": template.object_type,
         "items": [
             {
                 "name": i.name,

@@ -164,7 +164,7 @@ async def test_business_api_requires_a_valid_token(client):
     response = await client.get("/snms/api/v5/prefixes", headers={"Authorization": "Bearer nope"})
     assert response.status_code == 401 and response.json()["error"] == "auth.bad_token"
     wrong = await client.post("/identity/token", json={"username": "admin", "password": "wrong"})
-    assert wrong.status_code == 401 and wrong.json()["status"] == -1
+    assert wrong.status_code == 401 and wrong.json()["status"] == -2  # SNMS: a refused login is a business failure
 
 
 async def test_concurrent_applications_for_the_next_free_code_get_distinct_prefixes(client):

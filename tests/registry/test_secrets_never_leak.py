@@ -1,5 +1,5 @@
-"""HS_SECKEY secrets and passwords: in no response, no log line, no journal or audit entry — only as a salted hash
-in the record itself."""
+"""HS_SECKEY secrets, passwords and SNMS login digests: in no response, no log line, no journal or audit entry — only
+as a salted hash in the record itself (and a password's SNMS digest in its account)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import logging
 from sqlalchemy import text
 
 from foundation.crypto.keys import is_secret_hash
+from registry.accounts.service import CHINA_STANDARD_TIME, day_digest, snms_digest
+from registry.kernel.clock import utcnow
 from tests.factories import basic, onboard
 
 SECRET = "Plain-Seckey-Text-7f3a91"
@@ -43,6 +45,11 @@ async def test_secrets_never_leave_the_record(client, fresh_node, caplog):
     )
     await client.post("/identity/token", json={"username": "leakcheck-clerk", "password": PASSWORD + "x"})
     await client.post("/identity/token", json={"username": "leakcheck-clerk", "password": PASSWORD})
+    digest = snms_digest(PASSWORD)  # the SNMS digest login's stored value, and what a client sends today
+    sent = day_digest(digest, utcnow().astimezone(CHINA_STANDARD_TIME).date())
+    assert (await client.post("/identity/token/v1", json={"username": "leakcheck-clerk", "password": sent})).json()[
+        "status"
+    ] == 1
 
     answers = []
     for headers in ({}, tenant.handle_admin, clerk, wrong, tenant.headers):
@@ -78,6 +85,6 @@ async def test_secrets_never_leave_the_record(client, fresh_node, caplog):
         ("history", history),
         ("audit log", audit),
     ]:
-        for leaked in (SECRET, PASSWORD, secret_hash):
+        for leaked in (SECRET, PASSWORD, secret_hash, digest, sent):
             assert leaked not in content, f"{leaked[:12]}… found in the {where}"
     assert caplog.records, "nothing was logged: the log check would pass vacuously"
