@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     identifier_max_length: int = 128
     identifier_max_bytes_rfc: int = 255
     allow_recreate: bool = False
+    search_anonymous: bool = True  # search by value (/hrls/handles) without credentials: public values only
 
     default_ttl: int = 86400
     max_ttl: int = 172800

@@ -22,7 +22,7 @@ from faces.epcis import capture, queries
 from faces.epcis.render import EPCIS
 from faces.federation import FEDERATION
 from faces.federation import router as federation_router
-from faces.handle_rest import resolve, sessions, write
+from faces.handle_rest import resolve, search, sessions, write
 from faces.handle_rest.hot_path import ResolverFastPath
 from faces.handle_rest.render import HANDLE
 from foundation import __version__
@@ -61,6 +61,7 @@ ROUTERS = (
     queries.router,
     resolve.router,
     write.router,
+    search.router,
     signing_key.router,
     operations.router,
     console.router,

@@ -18,6 +18,7 @@ from faces.dependencies import (
     UnitOfWork,
 )
 from faces.handle_rest.render import HANDLE
+from faces.handle_rest.search import fields_of
 from foundation.config import Settings
 from foundation.db import Database
 from foundation.errors import AlreadyExists, BadFlag, BadIndex, BadPage
@@ -35,6 +36,7 @@ from registry.kernel.identifiers import parse_identifier
 from registry.kernel.permissions import Perm, is_admin
 from registry.kernel.syntax import Identifier
 from registry.kernel.values import Value, parse_values
+from resolver import search as searching
 
 router = APIRouter(tags=["Handle REST"], route_class=HANDLE.route_class)
 
@@ -154,13 +156,21 @@ def _page(request: Request) -> tuple[int, int]:
     return page, page_size
 
 
-@router.get("/api/handles", summary="List the identifiers under a prefix (administrators of the prefix)")
+LISTING_PARAMETERS = frozenset({"prefix", "page", "pagesize"})
+
+
+@router.get(
+    "/api/handles",
+    summary="List the identifiers under a prefix (administrators of the prefix); other parameters filter by value",
+)
 async def list_handles(request: Request, actor: HandleActor, session: ReadSession) -> Response:
     if not actor.authenticated:
         raise ListUnauthenticated()
     prefix = request.query_params.get("prefix", "")
     syntax.check_prefix(prefix)
     page, page_size = _page(request)
+    fields = fields_of(request, LISTING_PARAMETERS)
+    terms = searching.terms_of(fields) if fields else None
     na = await repository.get(session, syntax.canonical(syntax.na_handle(prefix)))
     admins = [v for v in (na.record_values if na and not na.deleted else []) if v["type"] == "HS_ADMIN"]
 
@@ -170,9 +180,19 @@ async def list_handles(request: Request, actor: HandleActor, session: ReadSessio
 
     if not await is_admin(actor, admins, [Perm.LIST_HANDLES], load):
         raise ListForbidden(prefix)
-    total, handles = await repository.list_by_prefix(
-        session, syntax.canonical(prefix), offset=page * page_size, limit=page_size
-    )
+    prefix_key = syntax.canonical(prefix)
+    if terms is None:
+        total, handles = await repository.list_by_prefix(session, prefix_key, offset=page * page_size, limit=page_size)
+    else:  # by value: the identifiers whose values, readable by the caller, match every field
+        total = await searching.count(session, actor, terms, prefix_key=prefix_key)
+        found = (
+            await searching.search(
+                session, actor, terms, prefix_key=prefix_key, offset=page * page_size, limit=page_size
+            )
+            if page_size
+            else []
+        )
+        handles = [f.handle for f in found]
     return JSONBody(
         {
             "responseCode": 1,
