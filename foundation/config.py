@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     identifier_max_bytes_rfc: int = 255
     allow_recreate: bool = False
     search_anonymous: bool = True  # search by value (/hrls/handles) without credentials: public values only
+    search_timeout_ms: int = 5000  # a search's index look-up longer than this is refused (search.too_broad)
 
     default_ttl: int = 86400
     max_ttl: int = 172800

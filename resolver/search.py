@@ -120,13 +120,16 @@ async def search(
     prefix_key: str | None = None,
     offset: int = 0,
     limit: int = 1000,
+    timeout_ms: int = 5000,
 ) -> list[Found]:
     """The records matching every term among the values the caller may read, at most ``limit`` index matches from
     ``offset`` on (a record is listed once; one whose match the caller may not read is left out, so a page may be
     shorter than ``limit``)."""
     await _check_driver(session, terms[0])
     visibility, grantees = await visibility_of(session, actor)
-    keys = await value_index.candidates(session, terms, visibility, prefix_key=prefix_key, offset=offset, limit=limit)
+    keys = await value_index.candidates(
+        session, terms, visibility, prefix_key=prefix_key, offset=offset, limit=limit, timeout_ms=timeout_ms
+    )
     unique = list(dict.fromkeys(keys))
     records = await repository.get_many(session, unique)
     granted = await readers.granted(session, unique, grantees) if grantees else {}
@@ -141,8 +144,10 @@ async def search(
     return found
 
 
-async def count(session: AsyncSession, actor: Actor, terms: list[Term], *, prefix_key: str) -> int:
+async def count(
+    session: AsyncSession, actor: Actor, terms: list[Term], *, prefix_key: str, timeout_ms: int = 5000
+) -> int:
     """How many records of the prefix have values matching every term that the index offers this caller."""
     await _check_driver(session, terms[0])
     visibility, _ = await visibility_of(session, actor)
-    return await value_index.count(session, terms, visibility, prefix_key=prefix_key)
+    return await value_index.count(session, terms, visibility, prefix_key=prefix_key, timeout_ms=timeout_ms)

@@ -16,6 +16,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from faces.dependencies import HandleActor, NodeSettings, ReadSession
 from faces.handle_rest.render import HANDLE
+from foundation.config import Settings
 from foundation.errors import BadFlag
 from foundation.http.responses import JSONBody
 from foundation.text import is_decimal, is_true
@@ -83,27 +84,29 @@ async def ping() -> Response:
 async def search_handles(
     request: Request, settings: NodeSettings, actor: HandleActor, session: ReadSession
 ) -> Response:
-    return await _search(request, settings.search_anonymous, actor, session, _parameter(request, ("prefix",)))
+    return await _search(request, settings, actor, session, _parameter(request, ("prefix",)))
 
 
 @router.get("/hrls/handles/{prefix}", summary="Search identifiers of one prefix by value")
 async def search_prefix(
     prefix: str, request: Request, settings: NodeSettings, actor: HandleActor, session: ReadSession
 ) -> Response:
-    return await _search(request, settings.search_anonymous, actor, session, prefix)
+    return await _search(request, settings, actor, session, prefix)
 
 
 async def _search(
-    request: Request, anonymous_ok: bool, actor: Actor, session: AsyncSession, prefix: str | None
+    request: Request, settings: Settings, actor: Actor, session: AsyncSession, prefix: str | None
 ) -> Response:
-    if not actor.authenticated and not anonymous_ok:
+    if not actor.authenticated and not settings.search_anonymous:
         raise SearchUnauthenticated()
     terms = searching.terms_of(fields_of(request, RESERVED))
     limit = _number(request, ("limit", "pagesize"), DEFAULT_LIMIT, 1, MAX_LIMIT)
     skipped = _number(request, ("page",), 0, 0, MAX_SKIPPED)
     retrieve = _retrieve_records(request)
     prefix_key = syntax.canonical(syntax.check_prefix(prefix)) if prefix is not None else None
-    found = await searching.search(session, actor, terms, prefix_key=prefix_key, offset=skipped, limit=limit)
+    found = await searching.search(
+        session, actor, terms, prefix_key=prefix_key, offset=skipped, limit=limit, timeout_ms=settings.search_timeout_ms
+    )
     if retrieve:
         return JSONBody({f.handle: [_shown(v) for v in f.values] for f in found})
     return JSONBody([f.handle for f in found])

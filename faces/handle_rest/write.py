@@ -163,7 +163,7 @@ LISTING_PARAMETERS = frozenset({"prefix", "page", "pagesize"})
     "/api/handles",
     summary="List the identifiers under a prefix (administrators of the prefix); other parameters filter by value",
 )
-async def list_handles(request: Request, actor: HandleActor, session: ReadSession) -> Response:
+async def list_handles(request: Request, settings: NodeSettings, actor: HandleActor, session: ReadSession) -> Response:
     if not actor.authenticated:
         raise ListUnauthenticated()
     prefix = request.query_params.get("prefix", "")
@@ -184,10 +184,11 @@ async def list_handles(request: Request, actor: HandleActor, session: ReadSessio
     if terms is None:
         total, handles = await repository.list_by_prefix(session, prefix_key, offset=page * page_size, limit=page_size)
     else:  # by value: the identifiers whose values, readable by the caller, match every field
-        total = await searching.count(session, actor, terms, prefix_key=prefix_key)
+        bound = settings.search_timeout_ms
+        total = await searching.count(session, actor, terms, prefix_key=prefix_key, timeout_ms=bound)
         found = (
             await searching.search(
-                session, actor, terms, prefix_key=prefix_key, offset=page * page_size, limit=page_size
+                session, actor, terms, prefix_key=prefix_key, offset=page * page_size, limit=page_size, timeout_ms=bound
             )
             if page_size
             else []

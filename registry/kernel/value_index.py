@@ -26,9 +26,11 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from registry.kernel.errors import SearchTooBroad
 from registry.kernel.models import IndexedValue
 from registry.kernel.values import DEFAULT_PERMISSIONS, Value
 
@@ -238,18 +240,40 @@ async def candidates(
     prefix_key: str | None,
     offset: int,
     limit: int,
+    timeout_ms: int,
 ) -> list[str]:
     """Keys of records with a value matching each term that the caller may find, in the order of the first term's
     matched value (then key). A record appears once per matching value of the first term, as in the servlet's SQL."""
     query = search_query(terms, visibility, prefix_key=prefix_key, offset=offset, limit=limit)
-    return list((await session.execute(query)).scalars())
+    return list(await _bounded(session, query, timeout_ms))
 
 
-async def count(session: AsyncSession, terms: Sequence[Term], visibility: Visibility, *, prefix_key: str) -> int:
+_QUERY_CANCELED = "57014"
+
+
+async def _bounded(session: AsyncSession, query: Select[Any], timeout_ms: int) -> list[Any]:
+    """The query's first column, within ``timeout_ms`` on PostgreSQL (a search too broad for the index is refused
+    rather than left to run); SQLite, the embedded node's, runs it unbounded."""
+    if session.get_bind().dialect.name != "postgresql":
+        return list((await session.execute(query)).scalars())
+    await session.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms)}"))
+    try:
+        rows = list((await session.execute(query)).scalars())
+    except DBAPIError as exc:
+        if _QUERY_CANCELED in (getattr(exc.orig, "sqlstate", None), getattr(exc.orig, "pgcode", None)):
+            raise SearchTooBroad(timeout_ms) from None
+        raise
+    await session.execute(text("SET LOCAL statement_timeout TO DEFAULT"))
+    return rows
+
+
+async def count(
+    session: AsyncSession, terms: Sequence[Term], visibility: Visibility, *, prefix_key: str, timeout_ms: int
+) -> int:
     """How many distinct records of the prefix ``candidates`` would find (the listing's total)."""
     row = aliased(IndexedValue)
     query = select(func.count(func.distinct(row.handle_key))).where(*_where(row, terms, visibility, prefix_key))
-    return int((await session.execute(query)).scalar_one())
+    return int((await _bounded(session, query, timeout_ms))[0])
 
 
 async def has_trigram_index(session: AsyncSession) -> bool:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 
 from foundation.db import Database
 from foundation.migrate import downgrade, upgrade
@@ -75,7 +75,13 @@ async def test_the_migration_fills_the_index_from_live_records(dialect, tmp_path
                     ("88.1/b", 2, "88.1", "note", "x", False),
                 ]  # no secret, no admin value, nothing of a deleted record
                 found = await candidates(
-                    session, [Term("url", "https://example.com/*")], Visibility(), prefix_key=None, offset=0, limit=10
+                    session,
+                    [Term("url", "https://example.com/*")],
+                    Visibility(),
+                    prefix_key=None,
+                    offset=0,
+                    limit=10,
+                    timeout_ms=5000,
                 )
                 assert found == ["88.1/a", "88.1/b"]
         finally:
@@ -91,7 +97,7 @@ async def _plan(db: Database, sql: str) -> str:
 
 def _sql(terms: list[Term], visibility: Visibility, prefix_key: str | None) -> str:
     query = search_query(terms, visibility, prefix_key=prefix_key, offset=0, limit=1000)
-    return str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+    return str(query.compile(dialect=pg_asyncpg.dialect(), compile_kwargs={"literal_binds": True}))
 
 
 async def test_searches_use_the_indexes_on_postgresql():
@@ -121,3 +127,18 @@ async def test_searches_use_the_indexes_on_postgresql():
                 assert "ix_handle_value_index" in plan or "pk_handle_value_index" in plan, plan
         finally:
             await db.dispose()
+
+
+async def test_a_search_longer_than_its_bound_is_refused(db):
+    from sqlalchemy import func, select
+
+    from registry.kernel import value_index
+    from registry.kernel.errors import SearchTooBroad
+
+    async with db.read_session() as session:
+        with pytest.raises(SearchTooBroad) as refused:
+            await value_index._bounded(session, select(func.pg_sleep(1)), 50)
+        assert refused.value.name == "search.too_broad" and "50 ms" in refused.value.message
+    async with db.read_session() as session:  # within the bound it answers, and the bound ends with the query
+        assert await value_index._bounded(session, select(func.now()), 5000)
+        assert (await session.execute(text("SHOW statement_timeout"))).scalar_one() == "0"
