@@ -3,9 +3,9 @@
 ``handle_value_index`` holds one row per searchable value (string format, not HS_SECKEY) of every live record:
 the case-folded type and value head, the public-read bit and the prefix. Two B-tree indexes serve exact and
 prefix look-ups (``type, value`` and ``prefix, type, value``); on PostgreSQL the value is collated "C" so a prefix
-is a range, and a trigram GIN index serves leading wildcards when the pg_trgm extension can be made (it is skipped,
-with a notice, when it cannot: leading wildcards are then refused). Not partitioned: look-ups go by value, which
-the records' hash of ``handle_key`` cannot prune. The rows are computed in Python, as the writer computes them
+is a range, and a trigram GIN index serves leading wildcards when the pg_trgm extension can be made (skipped, with
+a notice, when it cannot or when ``SECNODE_SEARCH_TRIGRAM=false``: leading wildcards are then refused). Not
+partitioned: look-ups go by value, which the records' hash of ``handle_key`` cannot prune. The rows are computed in Python, as the writer computes them
 (``registry.kernel.value_index.entries``), never with the database's locale. See docs/adr/0011-search-by-value.md.
 
 Revision ID: 0013
@@ -81,8 +81,17 @@ def upgrade() -> None:
         "handle_value_index",
         ["prefix_key", "type_key", "value_key", "handle_key"],
     )
-    if postgres:
+    if postgres and _trigram_wanted():
         _trigram_index(bind)
+
+
+def _trigram_wanted() -> bool:
+    from foundation.config import Settings
+
+    wanted = Settings().search_trigram  # read now, from the environment (SECNODE_SEARCH_TRIGRAM)
+    if not wanted:
+        print("notice: SECNODE_SEARCH_TRIGRAM=false: no trigram index; searches with a leading wildcard will be refused")
+    return wanted
 
 
 def _trigram_index(bind: sa.engine.Connection) -> None:

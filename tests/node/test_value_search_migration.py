@@ -142,3 +142,26 @@ async def test_a_search_longer_than_its_bound_is_refused(db):
     async with db.read_session() as session:  # within the bound it answers, and the bound ends with the query
         assert await value_index._bounded(session, select(func.now()), 5000)
         assert (await session.execute(text("SHOW statement_timeout"))).scalar_one() == "0"
+
+
+async def test_the_trigram_index_can_be_left_out(monkeypatch):
+    from registry.kernel.value_index import has_trigram_index
+
+    monkeypatch.setenv("SECNODE_SEARCH_TRIGRAM", "false")
+    async with scratch_database() as url:
+        upgrade(url)
+        db = Database(url)
+        try:
+            async with db.read_session() as session:
+                assert not await has_trigram_index(session)
+        finally:
+            await db.dispose()
+    monkeypatch.delenv("SECNODE_SEARCH_TRIGRAM")
+    async with scratch_database() as url:
+        upgrade(url)
+        db = Database(url)
+        try:
+            async with db.read_session() as session:
+                assert await has_trigram_index(session)
+        finally:
+            await db.dispose()
