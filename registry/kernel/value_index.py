@@ -160,12 +160,14 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
 
 
-def _successor(head: str) -> str:
-    """The least string greater than every string starting with ``head`` (non-empty), in code point order."""
-    last = ord(head[-1])
-    if last == 0x10FFFF:
-        return head + "\U0010ffff"
-    return head[:-1] + chr(0xE000 if 0xD800 <= last + 1 <= 0xDFFF else last + 1)
+def _successor(head: str) -> str | None:
+    """The least string greater than every string starting with ``head``, in code point order (None: no such
+    string, ``head`` being all U+10FFFF)."""
+    stem = head.rstrip("\U0010ffff")
+    if not stem:
+        return None
+    following = ord(stem[-1]) + 1
+    return stem[:-1] + chr(0xE000 if 0xD800 <= following <= 0xDFFF else following)
 
 
 def _like(pattern: str) -> str:
@@ -173,20 +175,25 @@ def _like(pattern: str) -> str:
     return escaped.replace("*", "%")
 
 
-def _matches(row: Any, term: Term) -> ColumnElement[bool]:
-    """A condition on ``row`` every value matching ``term`` meets (checked in full on the record afterwards)."""
+def _matches(row: Any, term: Term, *, driving: bool) -> ColumnElement[bool]:
+    """A condition on ``row`` every value matching ``term`` meets (checked in full on the record afterwards);
+    ``driving``: the term the index look-up starts from."""
     conditions: list[ColumnElement[bool]] = [row.type_key == term.type_key]
     if not term.wildcard:
         conditions.append(row.value_key == term.pattern[:VALUE_KEY_CHARS])
         return and_(*conditions)
     head = term.literal_head[:VALUE_KEY_CHARS]
     if head:  # a range of the (type, value) index
-        conditions += [row.value_key >= head, row.value_key < _successor(head)]
+        conditions.append(row.value_key >= head)
+        upper = _successor(head)
+        if upper is not None:
+            conditions.append(row.value_key < upper)
     if term.pattern.rstrip("*") != term.literal_head:  # more than a prefix: the rest on the indexed head
         like = row.value_key.like(_like(term.pattern), escape="\\")
         # a value longer than its indexed head may match beyond it: such rows are kept and checked on the record;
-        # under a leading wildcard the trigram index needs the LIKE alone (a documented limit)
-        conditions.append(or_(like, func.length(row.value_key) >= VALUE_KEY_CHARS) if head else like)
+        # a driving leading wildcard needs the LIKE alone for the trigram index (a documented limit)
+        long = func.length(row.value_key) >= VALUE_KEY_CHARS
+        conditions.append(like if driving and not head else or_(like, long))
     return and_(*conditions)
 
 
@@ -206,7 +213,7 @@ def _where(
 ) -> list[ColumnElement[bool]]:
     """The first term drives the index; the others are checked per candidate on the (key, index) primary key."""
     first, *others = terms
-    where = [_matches(row, first)]
+    where = [_matches(row, first, driving=True)]
     if prefix_key is not None:
         where.append(row.prefix_key == prefix_key)
     visible = _visible(row, visibility)
@@ -214,7 +221,7 @@ def _where(
         where.append(visible)
     for term in others:
         other = aliased(IndexedValue)
-        condition = [other.handle_key == row.handle_key, _matches(other, term)]
+        condition = [other.handle_key == row.handle_key, _matches(other, term, driving=False)]
         other_visible = _visible(other, visibility)
         if other_visible is not None:
             condition.append(other_visible)

@@ -179,7 +179,17 @@ async def test_long_values_match_in_full(client, db):
     assert await _found(client, f"URL={head}/one") == [one]  # beyond the indexed head: checked on the record
     assert await _found(client, f"URL={head}/*") == [one, two]
     assert await _found(client, "URL=https://example.com/*/two") == [two]
+    assert await _found(client, f"URL={head}/*&URL=*/two") == [two]  # a second field's leading wildcard, in full
     await index_is_exact(db)
+
+
+def test_a_prefix_range_ends_after_every_string_it_starts():
+    from registry.kernel.value_index import _successor
+
+    assert _successor("abc") == "abd"
+    assert _successor("a" + chr(0xD7FF)) == "a" + chr(0xE000)  # no surrogate as a bound
+    assert _successor("a" + chr(0x10FFFF) * 2) == "b"
+    assert _successor(chr(0x10FFFF)) is None
 
 
 @pytest.mark.parametrize(
