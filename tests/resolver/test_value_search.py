@@ -61,6 +61,8 @@ async def test_exact_prefix_and_inner_wildcards_find_public_values(client, db):
     assert await _found(client, "URL=*/parts/*") == [a, b]  # a leading wildcard: the trigram index
     assert await _found(client, "URL=https://example.com/parts/*&EMAIL=qa@*") == [a]  # every field must match
     assert await _found(client, "URL=https://example.com/parts/3") == []
+    assert await _found(client, "URL=https://example.com/parts/_") == []  # only * is a wildcard
+    assert await _found(client, "URL=https://example.com/parts/%25*") == []
     assert await _found(client, "NOSUCHTYPE=*") == []
     assert set(await _found(client, f"URL=*&prefix={tenant.prefix}")) == {a, b, c}
     assert set(await _found(client, "URL=*", tenant.handle_admin)) >= {a, b, c}
