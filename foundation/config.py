@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     identifier_max_length: int = 128
     identifier_max_bytes_rfc: int = 255
     allow_recreate: bool = False
+    search_anonymous: bool = True  # search by value (/hrls/handles) without credentials: public values only
+    search_timeout_ms: int = 5000  # a search's index look-up longer than this is refused (search.too_broad)
+    search_trigram: bool = True  # read by migration 0013: the trigram index for leading wildcards (PostgreSQL)
 
     default_ttl: int = 86400
     max_ttl: int = 172800

@@ -7,7 +7,7 @@ from registry.enterprise_nodes.models import EnterpriseNode
 from registry.enterprises.models import Enterprise
 from registry.events.models import Event, EventItem, TraceGrant, TraceLink
 from registry.journal.models import JournalEntry, SyncCursor
-from registry.kernel.models import HandleRecord, HandleVersion
+from registry.kernel.models import HandleRecord, HandleVersion, IndexedValue
 from registry.prefixes.models import Prefix
 from registry.statistics.models import ResolutionCount
 from registry.templates.models import Template, TemplateItem
@@ -23,6 +23,7 @@ __all__ = [
     "EventItem",
     "HandleRecord",
     "HandleVersion",
+    "IndexedValue",
     "JournalEntry",
     "Prefix",
     "ResolutionCount",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from foundation.errors import Forbidden, HandleNotFound, InvalidRequest, Unavailable
+from foundation.errors import Forbidden, HandleNotFound, InvalidRequest, Unauthenticated, Unavailable
 
 
 class BadPageToken(InvalidRequest):
@@ -83,9 +83,64 @@ class QueryForbidden(Forbidden):
     name = "query.forbidden"
 
 
+class SearchFieldInvalid(InvalidRequest):
+    name = "search.bad_field"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field[:64]!r} is not a value type that can be searched (1 to 64 characters, no control)")
+        self.field = field[:64]
+
+
+class SearchLeadingWildcard(InvalidRequest):
+    """Raised with the reason: no trigram index on this node, or too little text between the wildcards."""
+
+    name = "search.leading_wildcard"
+
+
+class SearchNoField(InvalidRequest):
+    name = "search.no_field"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "name at least one field to search, as TYPE=value: URL=https://example.com/* (* matches any text)"
+        )
+
+
+class SearchUnauthenticated(Unauthenticated):
+    name = "search.unauthenticated"
+
+    def __init__(self) -> None:
+        super().__init__("this node searches by value for authenticated callers only")
+
+
+class SearchValueEmpty(InvalidRequest):
+    name = "search.empty_value"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} has no value to search for (* matches every value)")
+        self.field = field
+
+
+class SearchValueTooLong(InvalidRequest):
+    name = "search.value_too_long"
+
+    def __init__(self, field: str, limit: int) -> None:
+        super().__init__(f"the value searched in {field} is longer than {limit} characters")
+        self.field = field
+        self.limit = limit
+
+
 class TooManyFilters(InvalidRequest):
     name = "request.filters"
 
     def __init__(self, most: int) -> None:
         super().__init__(f"at most {most} type and index filters per query")
         self.most = most
+
+
+class TooManySearchFields(InvalidRequest):
+    name = "search.too_many_fields"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} fields may be searched at once")
+        self.limit = limit

@@ -47,6 +47,7 @@ TABLES = [
     "resolution_counts",
     "journal",
     "handle_history",
+    "handle_value_index",
     "handles",
     "template_items",
     "templates",

@@ -74,3 +74,38 @@ def test_pyhandle_registers_reads_modifies_and_deletes(fresh_node, database_url,
         assert reader.retrieve_handle_record_json(handle) is None
         with pytest.raises(HandleNotFoundException):
             client.delete_handle(handle)
+
+
+def test_pyhandle_search_handle_finds_by_value(fresh_node, database_url, tmp_path):
+    """pyhandle's ``search_handle`` (the reverse-lookup servlet's client) against the node's ``/hrls/handles``."""
+    from pyhandle.client.resthandleclient import RESTHandleClient
+    from pyhandle.handleexceptions import ReverseLookupException
+
+    env = {"SECNODE_DATABASE_URL": database_url, "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    with running_node(env, tmp_path) as url:
+        prefix, password = _tenant(url)
+        owner = f"300:{prefix}/admin"
+        writer = RESTHandleClient.instantiate_with_username_and_password(url, owner, password, HTTPS_verify=False)
+        tag = uuid.uuid4().hex[:8]
+        first, second, other = (f"{prefix}/S-{tag}-{n}" for n in (1, 2, 3))
+        writer.register_handle(first, f"https://example.com/{tag}/1", checksum="c0ffee")
+        writer.register_handle(second, f"https://example.com/{tag}/2")
+        writer.register_handle(other, "https://elsewhere.example.org/3", checksum="C0FFEE")
+
+        searcher = RESTHandleClient.instantiate_for_read_and_search(url, owner, password, HTTPS_verify=False)
+        assert searcher.search_handle(URL=f"https://example.com/{tag}/1") == [first]
+        assert searcher.search_handle(URL=f"https://example.com/{tag}/*") == [first, second]
+        assert sorted(searcher.search_handle(CHECKSUM="c0ffee")) == sorted([first, other])  # case is ignored
+        assert searcher.search_handle(URL=f"https://example.com/{tag}/*", CHECKSUM="c0*") == [first]
+        assert searcher.search_handle(URL=f"*{tag}*") == [first, second]  # a leading wildcard (trigram index)
+        assert set(searcher.search_handle(URL="*", prefix=prefix)) == {first, second, other}
+        assert searcher.search_handle(URL="https://nowhere.example.net/*") == []
+        writer.delete_handle(first)
+        assert searcher.search_handle(URL=f"https://example.com/{tag}/*") == [second]
+
+        with pytest.raises(ReverseLookupException):  # too little text after a leading wildcard: a 400
+            searcher.search_handle(URL="*ab*")
+        with pytest.raises(ReverseLookupException, match="Authentication failed"):
+            RESTHandleClient.instantiate_for_read_and_search(
+                url, owner, "wrong-password", HTTPS_verify=False
+            ).search_handle(URL="*")

@@ -43,4 +43,4 @@ ERROR_BODY = {
     },
 }
 
-HANDLE = Face("handle", render, paths=("/api/",), error_body=ERROR_BODY)
+HANDLE = Face("handle", render, paths=("/api/", "/hrls/"), error_body=ERROR_BODY)

@@ -18,6 +18,7 @@ from faces.dependencies import (
     UnitOfWork,
 )
 from faces.handle_rest.render import HANDLE
+from faces.handle_rest.search import fields_of
 from foundation.config import Settings
 from foundation.db import Database
 from foundation.errors import AlreadyExists, BadFlag, BadIndex, BadPage
@@ -33,6 +34,7 @@ from registry.kernel.actor import Actor
 from registry.kernel.identifiers import parse_identifier
 from registry.kernel.syntax import Identifier
 from registry.kernel.values import Value, parse_values
+from resolver import search as searching
 
 router = APIRouter(tags=["Handle REST"], route_class=HANDLE.route_class)
 
@@ -152,12 +154,33 @@ def _page(request: Request) -> tuple[int, int]:
     return page, page_size
 
 
-@router.get("/api/handles", summary="List the identifiers under a prefix (administrators of the prefix)")
-async def list_handles(request: Request, actor: HandleActor, session: ReadSession) -> Response:
+LISTING_PARAMETERS = frozenset({"prefix", "page", "pagesize"})
+
+
+@router.get(
+    "/api/handles",
+    summary="List the identifiers under a prefix (administrators of the prefix); other parameters filter by value",
+)
+async def list_handles(request: Request, settings: NodeSettings, actor: HandleActor, session: ReadSession) -> Response:
     listing.require_identity(actor)
     prefix = request.query_params.get("prefix", "")
     page, page_size = _page(request)
-    total, handles = await listing.list_handles(session, actor, prefix, offset=page * page_size, limit=page_size)
+    fields = fields_of(request, LISTING_PARAMETERS)
+    terms = searching.terms_of(fields) if fields else None
+    if terms is None:
+        total, handles = await listing.list_handles(session, actor, prefix, offset=page * page_size, limit=page_size)
+    else:  # by value: the identifiers whose values, readable by the caller, match every field
+        prefix_key = await listing.require_lister(session, actor, prefix)
+        bound = settings.search_timeout_ms
+        total = await searching.count(session, actor, terms, prefix_key=prefix_key, timeout_ms=bound)
+        found = (
+            await searching.search(
+                session, actor, terms, prefix_key=prefix_key, offset=page * page_size, limit=page_size, timeout_ms=bound
+            )
+            if page_size
+            else []
+        )
+        handles = [f.handle for f in found]
     return JSONBody(
         {
             "responseCode": 1,

@@ -1,7 +1,7 @@
 """enterprise prefixes homed at enterprise nodes: their site information and health
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-03
 """
 
@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 revision = "0014"
-# down_revision becomes "0013" when merged after 0013_value_search
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -19,10 +19,8 @@ def require_identity(actor: Actor) -> None:
         raise ListUnauthenticated()
 
 
-async def list_handles(
-    session: AsyncSession, actor: Actor, prefix: str, *, offset: int, limit: int
-) -> tuple[int, list[str]]:
-    """(total, one page of handles) under ``prefix``; refused unless ``actor`` may list it."""
+async def require_lister(session: AsyncSession, actor: Actor, prefix: str) -> str:
+    """The canonical prefix, when ``actor`` may list it; refused otherwise."""
     require_identity(actor)
     syntax.check_prefix(prefix)
     na = await repository.get(session, syntax.canonical(syntax.na_handle(prefix)))
@@ -34,4 +32,12 @@ async def list_handles(
 
     if not await is_admin(actor, admins, [Perm.LIST_HANDLES], load):
         raise ListForbidden(prefix)
-    return await repository.list_by_prefix(session, syntax.canonical(prefix), offset=offset, limit=limit)
+    return syntax.canonical(prefix)
+
+
+async def list_handles(
+    session: AsyncSession, actor: Actor, prefix: str, *, offset: int, limit: int
+) -> tuple[int, list[str]]:
+    """(total, one page of handles) under ``prefix``; refused unless ``actor`` may list it."""
+    prefix_key = await require_lister(session, actor, prefix)
+    return await repository.list_by_prefix(session, prefix_key, offset=offset, limit=limit)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from foundation.errors import Forbidden, HandleNotFound, InvalidHandle, InvalidValue
+from foundation.errors import Forbidden, HandleNotFound, InvalidHandle, InvalidRequest, InvalidValue
 
 
 class AdminValueInvalid(InvalidValue):
@@ -116,6 +116,17 @@ class RoleForbidden(Forbidden):
     """Raised with the message of the check that failed."""
 
     name = "auth.role_forbidden"
+
+
+class SearchTooBroad(InvalidRequest):
+    name = "search.too_broad"
+
+    def __init__(self, milliseconds: int) -> None:
+        super().__init__(
+            f"the search did not finish within {milliseconds} ms: narrow it (a longer start of the value, an exact "
+            "field, a prefix) or page less deep"
+        )
+        self.milliseconds = milliseconds
 
 
 class SuffixCharacters(InvalidHandle):

@@ -44,3 +44,20 @@ class HandleVersion(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_by: Mapped[str] = mapped_column(String(300))
     superseded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IndexedValue(Base):
+    """One searchable value of a live record (``handle_value_index``)."""
+
+    __tablename__ = "handle_value_index"
+    __table_args__ = (
+        Index("ix_handle_value_index_type_value", "type_key", "value_key", "handle_key"),
+        Index("ix_handle_value_index_prefix_type_value", "prefix_key", "type_key", "value_key", "handle_key"),
+    )
+
+    handle_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    value_index: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    prefix_key: Mapped[str] = mapped_column(String(128))
+    type_key: Mapped[str] = mapped_column(Text)
+    value_key: Mapped[str] = mapped_column(Text)  # COLLATE "C" on PostgreSQL: byte order, so prefixes are ranges
+    public_read: Mapped[bool] = mapped_column(Boolean)

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.db import Database
+from registry.kernel import value_index
 from registry.kernel.models import HandleRecord, HandleVersion
 
 _HANDLES = HandleRecord.__table__
@@ -171,9 +172,22 @@ async def states(session: AsyncSession, keys: Sequence[str]) -> dict[str, tuple[
 
 
 async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
-    """Insert records that do not exist yet; returns the keys actually inserted (others already existed)."""
+    """Insert records that do not exist yet, with their value index rows; returns the keys actually inserted
+    (others already existed)."""
     if not rows:
         return set()
+    inserted = await _insert_records(session, rows)
+    indexed = [
+        entry
+        for r in rows
+        if r["handle_key"] in inserted and not r["deleted"]
+        for entry in value_index.entries(r["handle_key"], r["prefix_key"], r["record_values"])
+    ]
+    await value_index.write(session, [], indexed)
+    return inserted
+
+
+async def _insert_records(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
     if session.get_bind().dialect.name == "postgresql":
         columns = [
             [r["handle_key"] for r in rows],
@@ -209,8 +223,8 @@ _UPDATE = (
 
 
 async def update_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Rewrite records by key (executemany). Each row has handle_key and the columns of ``_UPDATED_COLUMNS``
-    (``values`` under the attribute name ``record_values``)."""
+    """Rewrite records by key (executemany), and their value index rows. Each row has handle_key and the columns of
+    ``_UPDATED_COLUMNS`` (``values`` under the attribute name ``record_values``)."""
     if rows:
         params = [
             {
@@ -221,6 +235,13 @@ async def update_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None
             for r in rows
         ]
         await session.execute(_UPDATE, params)
+        indexed = [
+            entry
+            for r in rows
+            if not r["deleted"]
+            for entry in value_index.entries(r["handle_key"], r["handle_key"].partition("/")[0], r["record_values"])
+        ]
+        await value_index.write(session, [r["handle_key"] for r in rows], indexed)
 
 
 async def history_of(session: AsyncSession, key: str) -> list[HandleVersion]:
