@@ -188,6 +188,25 @@ class RedisTier:
         )  # the client does not decode responses (a string: no cost per call)
         return raw, epoch, None if wal is None else int(wal)
 
+    async def lookup_many(self, keys: list[str]) -> dict[str, tuple[bytes | None, bytes | None, int | None]]:
+        """``lookup`` of many keys in one round trip. Each key's entry is read in one command with the epoch and
+        WAL watermark of its slot, as ``lookup`` reads it: standalone, one MGET for all (one slot's guard keys);
+        in a cluster, one MGET per key in a pipeline (redis-py sends each node its share at once)."""
+        if not self.cluster:
+            shard = self.keys.shard("")
+            values = cast("list[bytes | None]", await self.redis.mget(*map(record_key, keys), shard.epoch, shard.wal))
+            epoch, wal = values[-2], values[-1]
+            watermark = None if wal is None else int(wal)
+            return {key: (raw, epoch, watermark) for key, raw in zip(keys, values, strict=False)}
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            shard = self._shard_of(key)
+            pipe.mget(record_key(key), shard.epoch, shard.wal)
+        found: dict[str, tuple[bytes | None, bytes | None, int | None]] = {}
+        for key, (raw, epoch, wal) in zip(keys, await pipe.execute(), strict=True):
+            found[key] = (raw, epoch, None if wal is None else int(wal))
+        return found
+
     async def raise_wal(self, position: int, keys: Iterable[str]) -> None:
         """Move the WAL watermark of the slots of ``keys`` up to ``position`` (never down)."""
         await self._pipelined((self._raise_wal, [wal], [position]) for wal in {self._shard_of(key).wal for key in keys})
