@@ -44,6 +44,21 @@ return 1
 """
 )
 
+# KEYS: epoch, young, records. ARGV: epoch token, then version, encoded entry, ttl ms for each record in turn.
+# _FILL for many records read under the same epoch token (standalone Redis: one slot's guard keys for all).
+_FILL_MANY = (
+    _VERSION
+    + """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+for i = 3, #KEYS do
+  local v, k = version_of(redis.call('GET', KEYS[i]))
+  local fv = tonumber(ARGV[3 * i - 7])
+  if v < fv or (v == fv and k == 'P') then redis.call('SET', KEYS[i], ARGV[3 * i - 6], 'PX', ARGV[3 * i - 5]) end
+end
+return 1
+"""
+)
+
 # KEYS: record. ARGV: version, encoded entry, ttl ms. A write's own marker or its committed version.
 _INSTALL = (
     _VERSION
@@ -154,6 +169,7 @@ class RedisTier:
         self.wait_replicas, self.wait_timeout_ms = wait_replicas, wait_timeout_ms
         self._node_clients: dict[str, Redis] = {}
         self._fill = redis.register_script(_FILL)
+        self._fill_many = redis.register_script(_FILL_MANY)
         self._install = redis.register_script(_INSTALL)
         self._install_many = redis.register_script(_INSTALL_MANY)
         self._unmark = redis.register_script(_UNMARK)
@@ -220,6 +236,24 @@ class RedisTier:
         return [record_key(key), shard.epoch, shard.young]
 
     async def fill_all(self, fills: Iterable[tuple[str, Entry, bytes]]) -> None:
+        """Fill records over older versions and their own versions' markers, each only under the epoch it was read
+        in. On a standalone Redis one script per epoch token (and few hundred records): a batch of misses is one
+        command, not one per record; each record follows the rule of ``_FILL`` all the same."""
+        if not self.cluster:
+            shard = self.keys.shard("")
+            by_epoch: dict[bytes, list[tuple[str, Entry]]] = {}
+            for key, entry, epoch in fills:
+                by_epoch.setdefault(epoch, []).append((key, entry))
+            for epoch, group in by_epoch.items():
+                for start in range(0, len(group), _INSTALLS_PER_SCRIPT):
+                    chunk = group[start : start + _INSTALLS_PER_SCRIPT]
+                    args: list[Any] = [epoch]
+                    for _, entry in chunk:
+                        args += [entry.version, encode(entry), self._ttl(entry)]
+                    await self._fill_many(
+                        keys=[shard.epoch, shard.young, *(record_key(k) for k, _ in chunk)], args=args
+                    )
+            return
         await self._pipelined(
             (self._fill, self._fill_keys(key), [epoch, entry.version, encode(entry), self._ttl(entry)])
             for key, entry, epoch in fills

@@ -222,3 +222,24 @@ async def test_sqlite_reads_a_batch_with_one_statement(tmp_path, monkeypatch):
             await coordinator.stop()
         finally:
             await db.dispose()
+
+
+async def test_filling_many_records_keeps_the_rules_of_one(coordinator):
+    """One script fills a batch; each record still follows ``_FILL``: only under the current epoch, outside the
+    grace period, never over a newer version, over a marker only with the marker's own version."""
+    tier: RedisTier = coordinator.tier
+    keys = [f"{PREFIX}/fill-{n}" for n in range(5)]
+    epoch = (await tier.epochs(keys))[tier.keys.shard("").epoch]
+    await tier.install_all([(keys[0], Entry(3, VALUES, b"[3]")), (keys[1], Entry(2, PENDING))], marker=True)
+    await tier.install_all([(keys[2], Entry(2, PENDING))], marker=True)
+    fills = [(keys[0], Entry(2, VALUES, b"[2]")), (keys[1], Entry(2, VALUES, b"[2]"))]
+    fills += [(keys[2], Entry(1, VALUES, b"[1]")), (keys[3], NOT_FOUND), (keys[4], Entry(1, VALUES, b"[1]"))]
+    await tier.fill_all([(key, entry, b"not-the-epoch") for key, entry in fills])  # another epoch: nothing
+    assert await coordinator.redis.get(record_key(keys[3])) is None
+    await tier.fill_all([(key, entry, epoch) for key, entry in fills])
+    stored = await coordinator.redis.mget([record_key(k) for k in keys])
+    assert stored == [b"3|V|[3]", b"2|V|[2]", b"2|P|", encode(NOT_FOUND), b"1|V|[1]"]
+    assert 0 < await coordinator.redis.pttl(record_key(keys[3])) <= 5_000  # the negative entry's short life
+    await coordinator.redis.set(tier.keys.shard("").young, 1)  # a new epoch's grace period: no fills
+    await tier.fill_all([(f"{PREFIX}/fill-late", Entry(1, VALUES, b"[1]"), epoch)])
+    assert await coordinator.redis.get(record_key(f"{PREFIX}/fill-late")) is None
