@@ -107,6 +107,13 @@ class CacheCoordinator:
 
     # ---- read path -----------------------------------------------------------------------------------------
 
+    def local_hit(self, key: str) -> Entry | None:
+        """The in-process tier's entry, if it may answer it now (counted as a hit)."""
+        entry = self.local.get(key) if self.serve_locally else None
+        if entry is not None:
+            metrics.LOCAL_HIT.inc()
+        return entry
+
     async def lookup(self, key: str) -> Entry:
         """The current public entry of a record: in-process tier, then Redis, then the database. Misses of the
         in-process tier wait for the next turn of the event loop and are read together (ADR 0010)."""
