@@ -243,3 +243,37 @@ async def test_filling_many_records_keeps_the_rules_of_one(coordinator):
     await coordinator.redis.set(tier.keys.shard("").young, 1)  # a new epoch's grace period: no fills
     await tier.fill_all([(f"{PREFIX}/fill-late", Entry(1, VALUES, b"[1]"), epoch)])
     assert await coordinator.redis.get(record_key(f"{PREFIX}/fill-late")) is None
+
+
+async def test_ready_answers_follow_the_in_process_tier(fresh_node, settings):
+    """The hot path's ready bytes are sent only while the in-process tier holds the entry they came from: a write
+    (its invalidation and install) and a lapsed lease end them at once; each spelling echoes itself."""
+    from tests.factories import onboard
+    from tests.resolver.test_cache import URL, _wait_for_lease, node_client
+
+    async with node_client(fresh_node, settings) as (app, http):
+        await _wait_for_lease(app)
+        tenant = await onboard(http, "ready")
+        handle = f"{tenant.prefix}/Ready"
+        assert (await http.put(f"/api/handles/{handle}", json=[URL], headers=tenant.handle_admin)).status_code == 201
+        first = await http.get(f"/api/handles/{handle}")
+        local_before = metrics.LOCAL_HIT._value.get()
+        again = await http.get(f"/api/handles/{handle}")
+        assert metrics.LOCAL_HIT._value.get() - local_before == 1
+        assert again.content == first.content and again.headers["content-length"] == str(len(first.content))
+        assert (await http.head(f"/api/handles/{handle}")).content == b""
+        assert (await http.get(f"/api/handles/{handle.lower()}")).json()["handle"] == handle.lower()
+
+        new = URL | {"data": "https://example.com/v2"}
+        assert (await http.put(f"/api/handles/{handle}", json=[new], headers=tenant.handle_admin)).status_code == 200
+        for _ in range(2):  # the first rebuilds the ready answer, the second is sent from it
+            answer = (await http.get(f"/api/handles/{handle}")).json()
+            assert answer["handle"] == handle and answer["values"][0]["data"]["value"].endswith("v2")
+
+        app.state.resolver.cache.local.lapse()  # no lease: the tier answers nothing, nor do ready answers
+        local_before = metrics.LOCAL_HIT._value.get()
+        assert (await http.get(f"/api/handles/{handle}")).json()["values"][0]["data"]["value"].endswith("v2")
+        assert metrics.LOCAL_HIT._value.get() == local_before
+
+        await http.delete(f"/api/handles/{handle}", headers=tenant.handle_admin)
+        assert (await http.get(f"/api/handles/{handle}")).status_code == 404
