@@ -44,16 +44,20 @@ return 1
 """
 )
 
-# KEYS: epoch, young, records. ARGV: epoch token, then version, encoded entry, ttl ms for each record in turn.
-# _FILL for many records read under the same epoch token (standalone Redis: one slot's guard keys for all).
+# KEYS: epoch, young, records. ARGV: epoch token, ttl ms, ttl ms of an unknown handle (version 0), then the encoded
+# entry of each record in turn. _FILL for many records read under the same epoch token (standalone Redis: one
+# slot's guard keys for all); one argument per record keeps the client's packing cheap.
 _FILL_MANY = (
     _VERSION
     + """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 for i = 3, #KEYS do
+  local entry = ARGV[i + 1]
   local v, k = version_of(redis.call('GET', KEYS[i]))
-  local fv = tonumber(ARGV[3 * i - 7])
-  if v < fv or (v == fv and k == 'P') then redis.call('SET', KEYS[i], ARGV[3 * i - 6], 'PX', ARGV[3 * i - 5]) end
+  local fv = version_of(entry)
+  if v < fv or (v == fv and k == 'P') then
+    redis.call('SET', KEYS[i], entry, 'PX', fv == 0 and ARGV[3] or ARGV[2])
+  end
 end
 return 1
 """
@@ -247,11 +251,9 @@ class RedisTier:
             for epoch, group in by_epoch.items():
                 for start in range(0, len(group), _INSTALLS_PER_SCRIPT):
                     chunk = group[start : start + _INSTALLS_PER_SCRIPT]
-                    args: list[Any] = [epoch]
-                    for _, entry in chunk:
-                        args += [entry.version, encode(entry), self._ttl(entry)]
                     await self._fill_many(
-                        keys=[shard.epoch, shard.young, *(record_key(k) for k, _ in chunk)], args=args
+                        keys=[shard.epoch, shard.young, *(record_key(k) for k, _ in chunk)],
+                        args=[epoch, self.ttl_ms, self.negative_ttl_ms, *(encode(entry) for _, entry in chunk)],
                     )
             return
         await self._pipelined(
