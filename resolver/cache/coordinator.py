@@ -210,6 +210,7 @@ class CacheCoordinator:
                 _fail(futures, exc)
             if not isinstance(exc, Exception):
                 raise
+            log.error("secnode.cache.miss_batch_failed keys=%d error=%r", len(batch), exc)
 
     def _queue_fill(self, key: str, entry: Entry, epoch: bytes) -> None:
         if len(self._fills) < 10_000:  # beyond that, Redis is not keeping up: skipping a fill is only a miss
