@@ -141,13 +141,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks")
     resolve = p.add_argument_group("resolution (bench_resolve)")
     resolve.add_argument(
-        "--records", type=int, default=400_000, help="registered identifiers; half of them are the cold keys"
+        "--records", type=int, default=400_000, help="registered identifiers; those outside the working set are cold"
     )
     resolve.add_argument("--working-set", type=int, default=20_000, help="keys of the warm working set")
     resolve.add_argument("--seconds", type=int, default=10, help="wrk duration of each route and round")
     resolve.add_argument("--rounds", type=int, default=3, help="interleaved rounds; figures are their median")
     resolve.add_argument("--connections", type=int, default=64)
-    resolve.add_argument("--workers", type=int, default=1)
+    resolve.add_argument("--workers", type=int, default=2, help="as `secnode serve` runs by default")
     resolve.add_argument("--server", choices=["granian", "uvicorn"], default="granian")
     register = p.add_argument_group("registration (bench_batch_register)")
     register.add_argument("--count", type=int, default=100_000, help="identifiers registered")

@@ -105,17 +105,19 @@ def _resolution(r: dict) -> list[str]:
         "## Resolution",
         "",
         f"Anonymous `GET /api/handles/{{handle}}` over {r['records']:,} registered steel coils, driven by wrk on "
-        f"the same cores; keys in a pseudo-random order without repeats. Each figure is the median of "
-        f"{r['rounds']} round(s).",
+        f"the same cores; keys in a pseudo-random order without repeats; node and baselines on {r['server']} with "
+        f"{r['workers']} worker(s). Each figure is the median of {r['rounds']} interleaved round(s).",
         "",
         *_table(["route", "req/s", "p50 ms", "p99 ms", "non-2xx", "req/s of each round"], rows),
         "",
-        f"- warm / const: **{warm_ratio:.1%}** (target ≥ {targets['warm/const']:.0%}: "
-        f"{_met(warm_ratio >= targets['warm/const'])})",
-        f"- cold / select: **{cold_ratio:.1%}** (target ≥ {targets['cold/select']:.0%}: "
-        f"{_met(cold_ratio >= targets['cold/select'])})",
-        f"- warm p99: **{routes['warm']['p99']:.2f} ms** (target ≤ {targets['warm p99 ms']:.0f} ms: "
-        f"{_met(routes['warm']['p99'] <= targets['warm p99 ms'])})",
+        f"- warm / const: **{warm_ratio:.2f}×** (target ≥ {targets['warm/const']:.2f}×: "
+        f"{_met(warm_ratio >= targets['warm/const'])}); rounds {_rounds(r, 'warm/const')}",
+        f"- cold / select: **{cold_ratio:.2f}×** (target ≥ {targets['cold/select']:.2f}×: "
+        f"{_met(cold_ratio >= targets['cold/select'])}); rounds {_rounds(r, 'cold/select')}",
+        f"- warm p99: **{routes['warm']['p99']:.2f} ms** (target ≤ the constant route's {routes['const']['p99']:.2f} "
+        f"ms: {_met(routes['warm']['p99'] <= routes['const']['p99'])})",
+        f"- cold p99: **{routes['cold']['p99']:.2f} ms** (target ≤ {targets['cold p99 ms']:.0f} ms: "
+        f"{_met(routes['cold']['p99'] <= targets['cold p99 ms'])})",
         f"- non-2xx answers: **{non2xx}** (target 0: {_met(non2xx == 0)})"
         + (f"; socket errors: {errors}" if errors else ""),
         "",
@@ -163,6 +165,10 @@ def _native(r: dict) -> list[str]:
             f"{routes[f'{transport} baseline']['p99']:.2f} ms"
         )
     return [*lines, ""]
+
+
+def _rounds(r: dict, ratio: str) -> str:
+    return " / ".join(f"{each[ratio]:.2f}×" for each in r.get("round_ratios", []))
 
 
 def _registration(r: dict) -> list[str]:

@@ -125,7 +125,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         )
         stats = ResolutionStats(app.state.db)
         locator = HomingLocator(settings.upstream_url) if settings.upstream_url else None
-        app.state.resolver = Resolver(settings, cache, stats, locator, HomedPrefixes(app.state.db))
+        homed = HomedPrefixes(app.state.db)
+        app.state.resolver = Resolver(settings, cache, stats, locator, homed)
         # other nodes' signed requests (trace federation); nonces shared by the workers through Redis
         app.state.node_requests = NodeRequestVerifier(locator, redis=app.state.redis)
         app.state.db.hooks = cache
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         await cache.start()
         native = await start_native(app, settings) if settings.native_enabled else None
         stats_task = asyncio.create_task(stats.run())
+        homed_task = asyncio.create_task(homed.run())
         # every worker runs it; one per round checks (a Redis key), all keep their metrics
         app.state.enterprise_nodes = EnterpriseNodeChecker(app.state.db, settings, app.state.redis)
         enterprise_task = asyncio.create_task(app.state.enterprise_nodes.run())
@@ -153,6 +155,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             if native is not None:
                 await native.stop()
             stats_task.cancel()
+            homed_task.cancel()
             enterprise_task.cancel()
             await asyncio.wait([enterprise_task], timeout=5)  # a round in a transaction ends before the pool closes
             if reporter_task is not None:

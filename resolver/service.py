@@ -70,6 +70,18 @@ class Resolver:
             max_bytes_rfc=self.settings.identifier_max_bytes_rfc,
         )
 
+    def still_current(self, key: str, prefix_key: str, entry: Entry) -> bool:
+        """The in-process tier still answers ``entry`` for ``key`` (same object: no invalidation, no newer version,
+        the lease fresh): then it is counted as a resolution, as ``lookup`` counts it. For answers built once from
+        an entry and kept as bytes (both Handle faces' hot paths). An identifier whose prefix was homed at an
+        enterprise node since is no longer answered from bytes: it is referred there."""
+        if self.homed is not None and self.homed.covering_known(prefix_key) is not None:
+            return False
+        if self.cache.local_hit(key) is not entry:
+            return False
+        self.stats.count(prefix_key)
+        return True
+
     async def lookup(self, ident: Identifier) -> Entry:
         """The cached view of one of this node's identifiers (both tiers, then the database); counted for the
         statistics."""

@@ -100,6 +100,7 @@ def test_benchmark_report_writes_every_section_and_a_plot(tmp_path):
         "warm / const",
         "cold / select",
         "warm p99",
+        "cold p99",
         "non-2xx answers",
         "batch API / COPY",
         "depth-10 trace p99",
@@ -107,7 +108,7 @@ def test_benchmark_report_writes_every_section_and_a_plot(tmp_path):
         "TCP node / baseline requests/s",
     ]:
         assert re.search(
-            rf"^- {re.escape(ratio)}: \*\*{NUMBER} ?(%|ms)?\*\* \(target .*: (met|\*\*missed\*\*)\)", report, re.M
+            rf"^- {re.escape(ratio)}: \*\*{NUMBER} ?(%|ms|×)?\*\* \(target .*: (met|\*\*missed\*\*)\)", report, re.M
         ), ratio
 
     assert "  1,000 identifiers registered (1 s)\n```" in report  # the scale run's saved output, as it came

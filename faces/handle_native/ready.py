@@ -1,7 +1,8 @@
 """Ready answers: the framed answer to a public resolution, kept per worker beside the in-process cache entry it was
 built from, and sent straight from the socket callback (no task, no decoding) while the in-process tier still holds
-that very entry. Invalidation, a lapsed lease or an expiry replace or drop the entry there, and with it every answer
-built from it: the guarantee of ADR 0002 is the tier's, unchanged.
+that very entry (``Resolver.still_current``, as the REST hot path asks). Invalidation, a lapsed lease or an expiry
+replace or drop the entry there, and with it every answer built from it: the guarantee of ADR 0002 is the tier's,
+unchanged. A prefix homed at an enterprise node since stops its ready answers too.
 
 Two requests get the same answer when they differ only in what the answer copies (session and request ids) or
 ignores (site serial, recursion count, expiration): the key is the rest of the datagram.
@@ -12,11 +13,10 @@ from __future__ import annotations
 from faces.handle_native.wire import ENVELOPE_SIZE, HEADER_SIZE
 from foundation.metrics import NATIVE_READY
 from resolver.cache.entry import Entry
-from resolver.cache.metrics import LOCAL_HIT
 from resolver.service import Resolver
 
 CAPACITY = 50_000
-FLUSH_EVERY = 64  # hits counted in the process before they reach the shared counter (a lock each time otherwise)
+FLUSH_EVERY = 64  # ready answers counted in the process before they reach the shared counter (a lock each time)
 _IDS = slice(4, 12)  # session id and request id, copied from the request into the answer
 
 
@@ -41,19 +41,16 @@ class ReadyAnswers:
         if ready is None:
             return None
         record_key, entry, prefix_key, head, tail = ready
-        cache = self.resolver.cache
-        if not cache.serve_locally or cache.local.get(record_key) is not entry:
-            del self._answers[key]  # the record changed, or the tier stopped answering: the slow path decides
+        if not self.resolver.still_current(record_key, prefix_key, entry):
+            del self._answers[key]  # the record changed, the tier stopped answering or the prefix moved
             return None
         self.unflushed += 1
         if self.unflushed >= FLUSH_EVERY:
             self.flush()
-        self.resolver.stats.count(prefix_key)
         return head + data[_IDS] + tail
 
     def flush(self) -> None:
-        """Hand the hits counted so far to /metrics (at most FLUSH_EVERY - 1 of them wait for the next one)."""
-        LOCAL_HIT.inc(self.unflushed)
+        """Hand the ready answers counted so far to /metrics (at most FLUSH_EVERY - 1 wait for the next one)."""
         NATIVE_READY.inc(self.unflushed)
         self.unflushed = 0
 

@@ -15,6 +15,7 @@ from foundation.errors import DomainError, NodeUnreachable
 from registry.handles.errors import PrefixNotServed
 from registry.kernel.errors import IdentifierNotFound
 from registry.kernel.syntax import Identifier
+from resolver.cache.entry import Entry
 from resolver.records import Query
 from resolver.service import Resolver
 
@@ -27,25 +28,33 @@ def _shown(handle: str) -> str:
 
 async def public_answer(resolver: Resolver, handle: str, query: Query | None, raw_query: str = "") -> Answer:
     """``raw_query`` is passed on to another node's home."""
+    return (await resolved_answer(resolver, handle, query, raw_query))[0]
+
+
+async def resolved_answer(
+    resolver: Resolver, handle: str, query: Query | None, raw_query: str = ""
+) -> tuple[Answer, Identifier | None, Entry | None]:
+    """The answer, with the identifier and the cache entry it was built from when it is a record of this node."""
     try:
         ident = resolver.parse(handle)
         if not resolver.serves(ident):
-            return await foreign_answer(resolver, handle, ident, raw_query)
+            return await foreign_answer(resolver, handle, ident, raw_query), None, None
         homed = await resolver.enterprise_node(ident)
         if homed is not None:
-            return referral_answer(handle, homed[1])
+            return referral_answer(handle, homed[1]), None, None
         entry = await resolver.lookup(ident)
         if not entry.found:
             raise IdentifierNotFound("handle not found")
     except DomainError as exc:  # rendered here because this answer is bytes for the raw hot path, not a Response
-        return (*error_answer(exc, _shown(handle)), {})
+        return (*error_answer(exc, _shown(handle)), {}), None, None
     echo = orjson.dumps(handle)
     if query is None:
-        return 200, b'{"responseCode":1,"handle":' + echo + b',"values":' + entry.body + b"}", {}
+        return (200, b'{"responseCode":1,"handle":' + echo + b',"values":' + entry.body + b"}", {}), ident, entry
     values = query.select(orjson.loads(entry.body))
     if not values:
-        return (200, b'{"responseCode":200,"handle":%s,"values":[],"message":"no value matches the query"}' % echo, {})
-    return 200, b'{"responseCode":1,"handle":' + echo + b',"values":' + orjson.dumps(values) + b"}", {}
+        body = b'{"responseCode":200,"handle":%s,"values":[],"message":"no value matches the query"}' % echo
+        return (200, body, {}), ident, entry
+    return (200, b'{"responseCode":1,"handle":' + echo + b',"values":' + orjson.dumps(values) + b"}", {}), ident, entry
 
 
 def referral_answer(handle: str, site: dict[str, Any]) -> Answer:

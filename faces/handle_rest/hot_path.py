@@ -1,6 +1,11 @@
 """A raw ASGI route in front of the application for anonymous ``GET /api/handles/{handle}``: the hot path skips
 the framework's routing and validation (about 2x cheaper per request, PERFORMANCE.md). Everything else, and any
-request with credentials, ``auth=true`` or ``signed=true``, goes on to the application."""
+request with credentials, ``auth=true`` or ``signed=true``, goes on to the application.
+
+An answer without filters is kept as ready bytes (body and headers) under the handle as the client spelled it,
+with the in-process tier's entry it was built from. It is sent again only while the tier still answers that very
+entry for the key (an invalidation or a newer version replaces it, a lapsed lease answers nothing): the same test
+as any in-process hit, without parsing, rendering or assembling anything (ADR 0010)."""
 
 from __future__ import annotations
 
@@ -10,20 +15,40 @@ from fastapi import FastAPI
 from prometheus_client import Counter
 from starlette.types import Receive, Scope, Send
 
-from faces.handle_rest.answers import public_answer
+from faces.handle_rest.answers import resolved_answer
 from faces.handle_rest.render import error_answer
 from foundation.errors import DomainError
 from foundation.metrics import REQUESTS
 from foundation.text import is_true
+from registry.kernel.syntax import canonical
+from resolver.cache.entry import Entry
 from resolver.records import Query
 
 ROUTE = "/api/handles/"
 _JSON_HEADERS = [(b"content-type", b"application/json")]
+READY_ANSWERS = 100_000  # ready answers kept per worker (the oldest goes first); a few hundred bytes each
+
+
+class _Ready:
+    """The answer's head (up to the values) and headers; the values are the entry's own bytes."""
+
+    __slots__ = ("entry", "key", "prefix_key", "start", "head")
+
+    def __init__(self, entry: Entry, key: str, prefix_key: str, head: bytes):
+        self.entry, self.key, self.prefix_key, self.head = entry, key, prefix_key, head
+        length = len(head) + len(entry.body) + 1
+        self.start = {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [*_JSON_HEADERS, (b"content-length", str(length).encode())],
+        }
 
 
 class ResolverFastPath:
-    def __init__(self, app: FastAPI):
+    def __init__(self, app: FastAPI, ready_answers: int = READY_ANSWERS):
         self.app = app  # the FastAPI application; its state holds the resolver once started
+        self._ready: dict[str, _Ready] = {}
+        self._ready_capacity = ready_answers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -39,6 +64,14 @@ class ResolverFastPath:
                 await self.app(scope, receive, send)  # an authorised reader may see more: the authoritative route
                 return
         handle = scope["path"][len(ROUTE) :]
+        if not scope["query_string"]:
+            ready = self._ready.get(handle)
+            if ready is not None and self.app.state.resolver.still_current(ready.key, ready.prefix_key, ready.entry):
+                _count(scope["method"], 200)
+                await send(ready.start)
+                body = ready.head + ready.entry.body + b"}" if scope["method"] == "GET" else b""
+                await send({"type": "http.response.body", "body": body})
+                return
         raw_query = scope["query_string"].decode("latin-1")
         query = None
         if raw_query:
@@ -54,8 +87,17 @@ class ResolverFastPath:
                 status, body = error_answer(exc, handle)
                 await _respond(send, status, body, scope["method"])
                 return
-        status, body, headers = await public_answer(self.app.state.resolver, handle, query, raw_query)
+        (status, body, headers), ident, entry = await resolved_answer(self.app.state.resolver, handle, query, raw_query)
+        if query is None and entry is not None and ident is not None and status == 200 and not headers:
+            self._keep(handle, _Ready(entry, ident.key, canonical(ident.prefix), body[: -len(entry.body) - 1]))
         await _respond(send, status, body, scope["method"], headers)
+
+    def _keep(self, handle: str, ready: _Ready) -> None:
+        if not self.app.state.resolver.cache.serve_locally:
+            return  # nothing is answered from the in-process tier: a ready answer would never be current
+        if handle not in self._ready and len(self._ready) >= self._ready_capacity:
+            del self._ready[next(iter(self._ready))]  # the oldest kept
+        self._ready[handle] = ready
 
 
 _counted: dict[tuple[str, int], Counter] = {}

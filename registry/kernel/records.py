@@ -71,6 +71,55 @@ async def read_on_replica(db: Database, key: str) -> tuple[tuple[int, bool, list
     return (None if version is None else (version, deleted, orjson.loads(values))), replayed
 
 
+# Many records in one statement, for the resolver's batched cache misses. One look-up per key (LATERAL … OFFSET 0
+# keeps it a nested loop): on the resolver's pool (generic plans) PostgreSQL prunes the hash partitions per key at
+# execution, which it cannot do for ``= ANY($1)`` over the partitioned table (every partition probed per key).
+_PG_READ_MANY = (
+    'SELECT h.handle_key, h.version, h.deleted, h."values"::text FROM unnest($1::text[]) AS k(key), LATERAL '
+    '(SELECT handle_key, version, deleted, "values" FROM handles WHERE handle_key = k.key OFFSET 0) AS h'
+)
+# The same on the replica, with how far it has replayed the primary's WAL (one row even when no key exists).
+_PG_READ_MANY_ON_REPLICA = (
+    "SELECT NULL::text, NULL::bigint, NULL::bool, NULL::text, "
+    "pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint "
+    'UNION ALL SELECT h.handle_key, h.version, h.deleted, h."values"::text, NULL FROM unnest($1::text[]) AS k(key), '
+    'LATERAL (SELECT handle_key, version, deleted, "values" FROM handles WHERE handle_key = k.key OFFSET 0) AS h'
+)
+
+Current = tuple[int, bool, list[Any]]
+
+
+async def read_current_many(db: Database, keys: Sequence[str], *, primary: bool = False) -> dict[str, Current]:
+    """``read_current`` of many records in one round trip: key -> (version, deleted, values) for those that exist."""
+    if not keys:
+        return {}
+    if db.dialect == "postgresql":
+        pool = await db.driver_pool(primary=primary)
+        if len(keys) == 1:  # a lone miss: the plain statement is cheaper (0.13 against 0.19 ms, ADR 0010)
+            row = await pool.fetchrow(_PG_READ_CURRENT, keys[0])
+            return {} if row is None else {keys[0]: (row[0], row[1], orjson.loads(row[2]))}
+        rows = await pool.fetch(_PG_READ_MANY, list(keys))
+        return {row[0]: (row[1], row[2], orjson.loads(row[3])) for row in rows}
+    engine = db.engine if primary else db.read_engine
+    async with engine.connect() as connection:
+        found = (
+            await connection.execute(
+                select(
+                    HandleRecord.handle_key, HandleRecord.version, HandleRecord.deleted, HandleRecord.record_values
+                ).where(HandleRecord.handle_key.in_(list(keys)))
+            )
+        ).all()
+    return {row[0]: (row[1], row[2], row[3]) for row in found}
+
+
+async def read_many_on_replica(db: Database, keys: Sequence[str]) -> tuple[dict[str, Current], int]:
+    """``read_current_many`` on the read replica, with the WAL position it has replayed (PostgreSQL)."""
+    pool = await db.driver_pool()
+    rows = await pool.fetch(_PG_READ_MANY_ON_REPLICA, list(keys))
+    replayed = next(row[4] for row in rows if row[0] is None)
+    return {row[0]: (row[1], row[2], orjson.loads(row[3])) for row in rows if row[0] is not None}, replayed
+
+
 async def primary_wal_position(db: Database) -> int:
     """The primary's current WAL position: every transaction committed so far lies below it."""
     pool = await db.driver_pool(primary=True)

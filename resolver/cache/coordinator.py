@@ -28,6 +28,7 @@ LEASE_MARGIN = 0.25
 HEARTBEAT_SECONDS = 0.5
 REDIS_READ_TIMEOUT = 0.25  # a slow Redis is treated as a miss, not waited for
 JOURNAL_TAIL_SECONDS = 0.25
+MISS_BATCH_MAX = 128  # in-process misses read together at most; a batch also goes at the next turn of the loop
 # redis-py's cluster client (8.1) can also fail with AttributeError (asyncio) or RuntimeError (uvloop) when a node's
 # connection is torn down under a pipeline in flight (a failover): Redis trouble too, never a reason to answer 500.
 _REDIS_TROUBLE = (RedisError, RedisClusterException, OSError, asyncio.TimeoutError, AttributeError, RuntimeError)
@@ -70,6 +71,9 @@ class CacheCoordinator:
         self._fills: list[tuple[str, Entry, bytes]] = []
         self._epochless: set[str] = set()  # keys whose slot had no epoch at lookup: one to create
         self._filler: asyncio.Task[None] | None = None
+        self._misses: dict[str, tuple[int, list[asyncio.Future[Entry]]]] = {}  # key -> generation, its readers
+        self._flush_handle: asyncio.Handle | None = None
+        self._batches: set[asyncio.Task[None]] = set()
 
     @property
     def _redis_tier(self) -> RedisTier:
@@ -88,7 +92,7 @@ class CacheCoordinator:
             self._tasks += [asyncio.create_task(self._listen()), asyncio.create_task(self._heartbeat())]
 
     async def stop(self) -> None:
-        tasks = [*self._tasks, *([self._filler] if self._filler else [])]
+        tasks = [*self._tasks, *self._batches, *([self._filler] if self._filler else [])]
         for task in tasks:
             task.cancel()
         if tasks:
@@ -103,43 +107,110 @@ class CacheCoordinator:
 
     # ---- read path -----------------------------------------------------------------------------------------
 
+    def local_hit(self, key: str) -> Entry | None:
+        """The in-process tier's entry, if it may answer it now (counted as a hit)."""
+        entry = self.local.get(key) if self.serve_locally else None
+        if entry is not None:
+            metrics.LOCAL_HIT.inc()
+        return entry
+
     async def lookup(self, key: str) -> Entry:
-        """The current public entry of a record: in-process tier, then Redis, then the database."""
+        """The current public entry of a record: in-process tier, then Redis, then the database. Misses of the
+        in-process tier wait for the next turn of the event loop and are read together (ADR 0010)."""
         if self.serve_locally:
             entry = self.local.get(key)
             if entry is not None:
                 metrics.LOCAL_HIT.inc()
                 return entry
-        generation = self.local.generation
-        raw = epoch = wal = None
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Entry] = loop.create_future()
+        waiting = self._misses.get(key)
+        if waiting is None:
+            # The generation before anything is read: a later waiter of the same key saw a generation at least as
+            # new, so filling under the first one's is the stricter test.
+            self._misses[key] = (self.local.generation, [future])
+        else:
+            waiting[1].append(future)
+        if len(self._misses) >= MISS_BATCH_MAX:
+            self._flush_misses()
+        elif self._flush_handle is None:
+            self._flush_handle = loop.call_soon(self._flush_misses)
+        return await future
+
+    def _flush_misses(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        batch, self._misses = self._misses, {}
+        if batch:
+            task = asyncio.create_task(self._read_misses(batch))
+            self._batches.add(task)
+            task.add_done_callback(self._batches.discard)
+
+    async def _read_misses(self, batch: dict[str, tuple[int, list[asyncio.Future[Entry]]]]) -> None:
+        """One Redis check for every key of the batch, one database statement for those Redis could not answer;
+        each key then follows exactly the single-key rules of ADR 0002 (fills under its epoch and generation,
+        nothing cached below a write's marker). A failure of the Redis check is a miss for every key; a database
+        failure fails every key that needed the database, with that error."""
+        metrics.MISS_BATCH.observe(len(batch))
+        keys = list(batch)
+        looked: dict[str, tuple[bytes | None, bytes | None, int | None]] = {}
         redis_ok = False
-        if self.tier is not None:
+        try:
+            if self.tier is not None:
+                try:
+                    looked = await asyncio.wait_for(self.tier.lookup_many(keys), REDIS_READ_TIMEOUT)
+                    redis_ok = True
+                except _REDIS_TROUBLE:
+                    metrics.FALLBACK.inc(len(keys))
+            unread: dict[str, tuple[int, int | None, bytes | None]] = {}  # key -> marker's version, watermark, epoch
+            for key in keys:
+                raw, epoch, wal = looked.get(key, (None, None, None))
+                pending_version = -1
+                if raw is not None:
+                    try:
+                        entry = decode(raw)
+                    except Exception as exc:  # noqa: BLE001 - a damaged entry fails its own readers, not the batch
+                        _fail(batch[key][1], exc)
+                        continue
+                    if entry.servable:
+                        metrics.REDIS_HIT.inc()
+                        if self.serve_locally:
+                            self.local.fill(key, entry, batch[key][0])
+                        _answer(batch[key][1], entry)
+                        continue
+                    pending_version = entry.version
+                unread[key] = (pending_version, wal, epoch)
+            if not unread:
+                return
+            metrics.DATABASE_READ.inc(len(unread))
             try:
-                raw, epoch, wal = await asyncio.wait_for(self.tier.lookup(key), REDIS_READ_TIMEOUT)
-                redis_ok = True
-            except _REDIS_TROUBLE:
-                metrics.FALLBACK.inc()
-        pending_version = -1
-        if raw is not None:
-            entry = decode(raw)
-            if entry.servable:
-                metrics.REDIS_HIT.inc()
-                if self.serve_locally:
-                    self.local.fill(key, entry, generation)
-                return entry
-            pending_version = entry.version
-        metrics.DATABASE_READ.inc()
-        entry = await self.read_database(key, pending_version, wal)
-        if entry.version < pending_version:
-            return entry  # a write in progress: answer with what is committed, cache nothing
-        if redis_ok and epoch is not None:
-            # Off the response's path, batched: the script still refuses it if anything newer arrived meanwhile.
-            self._queue_fill(key, entry, epoch)
-        elif redis_ok:
-            self._queue_epoch(key)  # Redis lost this slot's epoch (a restart): start a new one, fills follow it
-        if self.serve_locally:
-            self.local.fill(key, entry, generation)
-        return entry
+                found = await self._read_rows({key: (v, wal) for key, (v, wal, _) in unread.items()})
+            except Exception as exc:  # noqa: BLE001 - every reader of the batch gets the database's error
+                for key in unread:
+                    _fail(batch[key][1], exc)
+                return
+            for key, (pending_version, _, epoch) in unread.items():
+                try:
+                    entry = from_record(*found[key]) if key in found else NOT_FOUND
+                except Exception as exc:  # noqa: BLE001 - a record that will not render fails its own readers only
+                    _fail(batch[key][1], exc)
+                    continue
+                if entry.version >= pending_version:  # below: a write in progress, answer what is committed only
+                    if redis_ok and epoch is not None:
+                        # Off the response's path, batched: the script still refuses it if anything newer arrived.
+                        self._queue_fill(key, entry, epoch)
+                    elif redis_ok:
+                        self._queue_epoch(key)  # Redis lost this slot's epoch (a restart): start a new one
+                    if self.serve_locally:
+                        self.local.fill(key, entry, batch[key][0])
+                _answer(batch[key][1], entry)
+        except BaseException as exc:  # cancelled (shutdown) or a defect: nobody may wait for ever
+            for _, futures in batch.values():
+                _fail(futures, exc)
+            if not isinstance(exc, Exception):
+                raise
+            log.error("secnode.cache.miss_batch_failed keys=%d error=%r", len(batch), exc)
 
     def _queue_fill(self, key: str, entry: Entry, epoch: bytes) -> None:
         if len(self._fills) < 10_000:  # beyond that, Redis is not keeping up: skipping a fill is only a miss
@@ -169,19 +240,35 @@ class CacheCoordinator:
                 metrics.FALLBACK.inc()
 
     async def read_database(self, key: str, newer_than: int = -1, wal: int | None = None) -> Entry:
-        """The record from the database. A replica answers only when it has replayed every acknowledged write (the
-        WAL watermark; unknown, e.g. after a Redis restart, means no) and is not behind a write in progress;
-        otherwise the primary does."""
+        """One record from the database (see ``read_database_many``)."""
+        return (await self.read_database_many({key: (newer_than, wal)}))[key]
+
+    async def read_database_many(self, wanted: dict[str, tuple[int, int | None]]) -> dict[str, Entry]:
+        """Records from the database, ``wanted`` mapping each key to (the version of a write in progress seen in
+        Redis or -1, the WAL watermark of its slot). A replica answers for a key only when it has replayed every
+        acknowledged write (the WAL watermark; unknown, e.g. after a Redis restart, means no) and is not behind a
+        write in progress; otherwise the primary does, for all such keys in one statement."""
+        found = await self._read_rows(wanted)
+        return {key: from_record(*found[key]) if key in found else NOT_FOUND for key in wanted}
+
+    async def _read_rows(self, wanted: dict[str, tuple[int, int | None]]) -> dict[str, records.Current]:
+        keys = list(wanted)
         if self.db.read_url is None or self.db.dialect != "postgresql":
-            found = await records.read_current(self.db, key)
+            found = await records.read_current_many(self.db, keys)
         else:
-            found, replayed = await records.read_on_replica(self.db, key)
-            if wal is None or replayed < wal or (found[0] if found else 0) < newer_than:
-                metrics.PRIMARY_READ.inc()
-                found = await records.read_current(self.db, key, primary=True)
-        if found is None:
-            return NOT_FOUND
-        return from_record(*found)
+            found, replayed = await records.read_many_on_replica(self.db, keys)
+            behind = [
+                key
+                for key, (newer_than, wal) in wanted.items()
+                if wal is None or replayed < wal or (found[key][0] if key in found else 0) < newer_than
+            ]
+            if behind:
+                metrics.PRIMARY_READ.inc(len(behind))
+                again = await records.read_current_many(self.db, behind, primary=True)
+                for key in behind:
+                    found.pop(key, None)
+                found.update(again)
+        return found
 
     # ---- write path (commit hooks) -------------------------------------------------------------------------
 
@@ -325,3 +412,19 @@ class CacheCoordinator:
             if rows:
                 cursor = rows[-1].seq
                 self.local.invalidate([r.subject_key for r in rows if r.kind.startswith("handle.")])
+
+
+def _answer(futures: list[asyncio.Future[Entry]], entry: Entry) -> None:
+    for future in futures:
+        if not future.done():  # its reader may have gone (a closed connection)
+            future.set_result(entry)
+
+
+def _fail(futures: list[asyncio.Future[Entry]], exc: BaseException) -> None:
+    for future in futures:
+        if future.done():
+            continue
+        if isinstance(exc, asyncio.CancelledError):
+            future.cancel()
+        else:
+            future.set_exception(exc)

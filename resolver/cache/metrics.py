@@ -17,3 +17,8 @@ WRITE_WAIT = Histogram(
     "Time a write waited for every worker to drop a key",
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1, 2.5),
 )
+MISS_BATCH = Histogram(
+    "secnode_resolve_miss_batch_keys",
+    "Keys per batch of in-process misses read together (one Redis check, one database statement)",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+)

@@ -44,6 +44,25 @@ return 1
 """
 )
 
+# KEYS: epoch, young, records. ARGV: epoch token, ttl ms, ttl ms of an unknown handle (version 0), then the encoded
+# entry of each record in turn. _FILL for many records read under the same epoch token (standalone Redis: one
+# slot's guard keys for all); one argument per record keeps the client's packing cheap.
+_FILL_MANY = (
+    _VERSION
+    + """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+for i = 3, #KEYS do
+  local entry = ARGV[i + 1]
+  local v, k = version_of(redis.call('GET', KEYS[i]))
+  local fv = version_of(entry)
+  if v < fv or (v == fv and k == 'P') then
+    redis.call('SET', KEYS[i], entry, 'PX', fv == 0 and ARGV[3] or ARGV[2])
+  end
+end
+return 1
+"""
+)
+
 # KEYS: record. ARGV: version, encoded entry, ttl ms. A write's own marker or its committed version.
 _INSTALL = (
     _VERSION
@@ -154,6 +173,7 @@ class RedisTier:
         self.wait_replicas, self.wait_timeout_ms = wait_replicas, wait_timeout_ms
         self._node_clients: dict[str, Redis] = {}
         self._fill = redis.register_script(_FILL)
+        self._fill_many = redis.register_script(_FILL_MANY)
         self._install = redis.register_script(_INSTALL)
         self._install_many = redis.register_script(_INSTALL_MANY)
         self._unmark = redis.register_script(_UNMARK)
@@ -188,6 +208,25 @@ class RedisTier:
         )  # the client does not decode responses (a string: no cost per call)
         return raw, epoch, None if wal is None else int(wal)
 
+    async def lookup_many(self, keys: list[str]) -> dict[str, tuple[bytes | None, bytes | None, int | None]]:
+        """``lookup`` of many keys in one round trip. Each key's entry is read in one command with the epoch and
+        WAL watermark of its slot, as ``lookup`` reads it: standalone, one MGET for all (one slot's guard keys);
+        in a cluster, one MGET per key in a pipeline (redis-py sends each node its share at once)."""
+        if not self.cluster:
+            shard = self.keys.shard("")
+            values = cast("list[bytes | None]", await self.redis.mget(*map(record_key, keys), shard.epoch, shard.wal))
+            epoch, wal = values[-2], values[-1]
+            watermark = None if wal is None else int(wal)
+            return {key: (raw, epoch, watermark) for key, raw in zip(keys, values, strict=False)}
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            shard = self._shard_of(key)
+            pipe.mget(record_key(key), shard.epoch, shard.wal)
+        found: dict[str, tuple[bytes | None, bytes | None, int | None]] = {}
+        for key, (raw, epoch, wal) in zip(keys, await pipe.execute(), strict=True):
+            found[key] = (raw, epoch, None if wal is None else int(wal))
+        return found
+
     async def raise_wal(self, position: int, keys: Iterable[str]) -> None:
         """Move the WAL watermark of the slots of ``keys`` up to ``position`` (never down)."""
         await self._pipelined((self._raise_wal, [wal], [position]) for wal in {self._shard_of(key).wal for key in keys})
@@ -201,6 +240,22 @@ class RedisTier:
         return [record_key(key), shard.epoch, shard.young]
 
     async def fill_all(self, fills: Iterable[tuple[str, Entry, bytes]]) -> None:
+        """Fill records over older versions and their own versions' markers, each only under the epoch it was read
+        in. On a standalone Redis one script per epoch token (and few hundred records): a batch of misses is one
+        command, not one per record; each record follows the rule of ``_FILL`` all the same."""
+        if not self.cluster:
+            shard = self.keys.shard("")
+            by_epoch: dict[bytes, list[tuple[str, Entry]]] = {}
+            for key, entry, epoch in fills:
+                by_epoch.setdefault(epoch, []).append((key, entry))
+            for epoch, group in by_epoch.items():
+                for start in range(0, len(group), _INSTALLS_PER_SCRIPT):
+                    chunk = group[start : start + _INSTALLS_PER_SCRIPT]
+                    await self._fill_many(
+                        keys=[shard.epoch, shard.young, *(record_key(k) for k, _ in chunk)],
+                        args=[epoch, self.ttl_ms, self.negative_ttl_ms, *(encode(entry) for _, entry in chunk)],
+                    )
+            return
         await self._pipelined(
             (self._fill, self._fill_keys(key), [epoch, entry.version, encode(entry), self._ttl(entry)])
             for key, entry, epoch in fills

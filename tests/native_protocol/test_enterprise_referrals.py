@@ -3,6 +3,8 @@ both Handle faces of the secondary node refer clients to its site, and the refer
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from faces.handle_rest.hot_path import ResolverFastPath
@@ -36,11 +38,26 @@ async def test_a_homed_prefix_is_referred_to_its_enterprise_node_on_both_faces(f
                 )
                 assert created.status_code == 201, created.text
                 assert (await secondary.resolve(handle)).response_code == hdl.RC_HANDLE_NOT_FOUND  # not homed yet
+                local = f"{tenant.prefix}/KEPT-HERE"  # a record the secondary holds: its answers are kept ready
+                kept = await http.put(
+                    f"/api/handles/{local}",
+                    json=[{"index": 1, "type": "URL", "data": "x"}],
+                    headers=tenant.handle_admin,
+                )
+                assert kept.status_code == 201, kept.text
+                for _ in range(2):
+                    assert (await secondary.resolve(local)).ok and (await http.get(f"/api/handles/{local}")).is_success
 
                 admin = await admin_headers(http)
                 site = {"address": "127.0.0.1", "port": enterprise_native}
                 homed = await http.put(f"/snms/api/v5/prefixes/{tenant.prefix}/home", json=site, headers=admin)
                 assert homed.json()["status"] == 1, homed.text
+                for _ in range(60):  # every worker reads the homed prefixes within seconds; this one at once
+                    if (await secondary.resolve(local)).response_code == hdl.RC_SERVICE_REFERRAL:
+                        break
+                    await asyncio.sleep(0.1)
+                assert (await secondary.resolve(local)).response_code == hdl.RC_SERVICE_REFERRAL  # no ready answer
+                assert (await http.get(f"/api/handles/{local}")).status_code == 300
 
                 referral = await secondary.resolve(handle)
                 assert referral.response_code == hdl.RC_SERVICE_REFERRAL, referral.message

@@ -1,11 +1,16 @@
 """The consistency guarantee under load: after a write returns, no worker answers with the old record — with two
 worker processes, a worker killed and Redis restarted during the run. A control run, whose writes bypass the
-node's write path, shows that the checker does detect stale reads."""
+node's write path, shows that the checker does detect stale reads. A variant keeps batched cold reads in flight
+throughout (ADR 0010): readers of never-read records fill every worker's miss batches, and the reads after each
+write join those batches."""
 
 import asyncio
+import contextlib
 import os
+import re
 import signal
 import subprocess
+from datetime import UTC, datetime
 
 import asyncpg
 import httpx
@@ -18,6 +23,8 @@ from tests.servers import running_node
 
 HANDLES = 4
 ROUNDS = 60
+COLD_RECORDS = 30_000  # enough that the cold readers never ask a key twice
+COLD_READERS = 24
 
 
 async def _read(url: str, handle: str) -> str | None:
@@ -57,7 +64,90 @@ def _workers(master: int) -> list[int]:
     return [int(pid) for pid in out]
 
 
+async def _seed_cold(database_url: str, prefix: str) -> list[str]:
+    """Records written straight to the table (as a bulk load would), never read before the test reads them."""
+    connection = await asyncpg.connect(_asyncpg_dsn(database_url))
+    now = datetime.now(UTC)
+    handles = [f"{prefix}/cold-{n}" for n in range(COLD_RECORDS)]
+    values = orjson.dumps(
+        [
+            {
+                "index": 1,
+                "type": "URL",
+                "ttl": 86400,
+                "timestamp": "2026-11-27T00:00:00Z",
+                "data": {"format": "string", "value": "https://example.com/cold"},
+            }
+        ]
+    ).decode()
+    try:
+        await connection.copy_records_to_table(
+            "handles",
+            records=[(h.lower(), h, prefix.lower(), 1, False, values, now, "test", now, "test") for h in handles],
+            columns=[
+                "handle_key",
+                "handle",
+                "prefix_key",
+                "version",
+                "deleted",
+                "values",
+                "created_at",
+                "created_by",
+                "updated_at",
+                "updated_by",
+            ],
+        )
+    finally:
+        await connection.close()
+    return handles
+
+
+class ColdLoad:
+    """Readers of never-read records on kept-alive connections, so every worker always has misses in flight."""
+
+    def __init__(self, url: str, handles: list[str]):
+        self.url, self.handles, self.read, self.next = url, handles, 0, 0
+        self.stopping = asyncio.Event()
+
+    async def _reader(self) -> None:
+        async with httpx.AsyncClient(base_url=self.url, timeout=10) as http:
+            while not self.stopping.is_set() and self.next < len(self.handles):
+                handle, self.next = self.handles[self.next], self.next + 1
+                try:
+                    response = await http.get(f"/api/handles/{handle}")
+                except (httpx.TransportError, httpx.RemoteProtocolError):
+                    await asyncio.sleep(0.05)  # a worker was just killed
+                    continue
+                assert response.status_code == 200, response.text
+                self.read += 1
+
+    async def __aenter__(self) -> "ColdLoad":
+        self._tasks = [asyncio.create_task(self._reader()) for _ in range(COLD_READERS)]
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.stopping.set()
+        await asyncio.gather(*self._tasks)
+
+
+async def _batched_misses(url: str) -> tuple[float, float]:
+    """(batches, keys) of the miss batches of the worker that answers ``/metrics``."""
+    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+        text = (await http.get("/metrics")).text
+    count = re.search(r"^secnode_resolve_miss_batch_keys_count (\S+)$", text, re.M)
+    total = re.search(r"^secnode_resolve_miss_batch_keys_sum (\S+)$", text, re.M)
+    return (float(count[1]), float(total[1])) if count and total else (0.0, 0.0)
+
+
 async def test_no_stale_reads_with_a_worker_killed_and_redis_restarted(fresh_node, database_url, tmp_path, own_redis):  # noqa: F811
+    await _run_under_load(database_url, tmp_path, own_redis, cold_load=False)
+
+
+async def test_no_stale_reads_with_batched_cold_reads_in_flight(fresh_node, database_url, tmp_path, own_redis):  # noqa: F811
+    await _run_under_load(database_url, tmp_path, own_redis, cold_load=True)
+
+
+async def _run_under_load(database_url, tmp_path, own_redis, *, cold_load: bool) -> None:  # noqa: F811
     env = {
         "SECNODE_DATABASE_URL": database_url,
         "SECNODE_REDIS_URL": own_redis.url,
@@ -104,9 +194,17 @@ async def test_no_stale_reads_with_a_worker_killed_and_redis_restarted(fresh_nod
             await asyncio.sleep(1.0)
             own_redis.restart()
 
-        stale_and_checked, _ = await asyncio.gather(_check(url, handles, write), chaos())
+        cold = await _seed_cold(database_url, tenant.prefix) if cold_load else []
+        load = ColdLoad(url, cold[: COLD_RECORDS // 2])
+        async with load if cold_load else contextlib.nullcontext():
+            stale_and_checked, _ = await asyncio.gather(_check(url, handles, write), chaos())
         stale, checked = stale_and_checked
-        print(f"consistency under load: {checked} write-then-read checks, {stale} stale")
+        print(f"consistency under load: {checked} write-then-read checks, {stale} stale, {load.read} cold reads")
+        if cold_load:
+            assert load.read > 1000, f"too few cold reads in flight ({load.read})"
+            batches, keys = await _batched_misses(url)
+            print(f"miss batches of one worker: {batches:.0f} with {keys:.0f} keys")
+            assert keys > batches, "the cold reads were never batched"
         assert checked > HANDLES * ROUNDS // 2, f"too few writes succeeded to judge ({checked})"
         assert stale == 0, f"{stale} stale reads in {checked} write-then-read checks"
 
@@ -132,7 +230,9 @@ async def test_no_stale_reads_with_a_worker_killed_and_redis_restarted(fresh_nod
             return True
 
         try:
-            stale, checked = await _check(url, handles[:2], write_around_the_node)
+            control = ColdLoad(url, cold[COLD_RECORDS // 2 :])
+            async with control if cold_load else contextlib.nullcontext():
+                stale, checked = await _check(url, handles[:2], write_around_the_node)
         finally:
             await connection.close()
         print(f"control run: {checked} checks, {stale} stale")
