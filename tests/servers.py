@@ -76,3 +76,38 @@ def running_toplevel(cwd: Path, port: int | None = None, timeout: float = 30.0) 
     env = _environment(SECNODE_TOPLEVEL_DATABASE_URL=f"sqlite+aiosqlite:///{cwd}/toplevel.db")
     with _serving(command, env, cwd, port, "/v1/homing/0", "toplevel", timeout) as url:
         yield url
+
+
+@contextlib.contextmanager
+def running_homed_node(top: str, cwd: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
+    """A second node, prefix 88.119 (administrator secret ``AUTO_SECRET``), under the reference top-level node at
+    ``top``, with ``88.119/PART-1`` registered and its prefix homed at the top level by one sync run."""
+    cwd.mkdir()
+    port = free_port()
+    env = {
+        "SECNODE_NODE_PREFIX": "88.119",
+        "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": AUTO_SECRET,
+        "SECNODE_UPSTREAM_URL": top,
+        "SECNODE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        **(extra_env or {}),
+    }
+    with running_node(env, cwd, port=port) as other:
+        created = httpx.put(
+            f"{other}/api/handles/88.119/PART-1",
+            auth=("300:0.NA/88.119", AUTO_SECRET),
+            json=[{"index": 1, "type": "URL", "data": "https://auto.example/part/1"}],
+        )
+        assert created.status_code == 201, created.text
+        registered = subprocess.run(
+            [sys.executable, "-m", "node.cli", "sync", "run", "--once"],
+            cwd=cwd,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert registered.returncode == 0, registered.stdout + registered.stderr
+        yield other
+
+
+AUTO_SECRET = "Auto-Secret-2026"
