@@ -4,8 +4,9 @@ Handle response codes of the one table both Handle faces share (``faces.handle_c
 
 Authentication is the RFC's challenge-response: an operation that needs an identity is answered with
 RC_AUTHENTICATION_NEEDED, a nonce and the digest of the request, under a new session id; the client answers with
-OC_CHALLENGE_RESPONSE carrying its identity and a signature of nonce ‖ digest made with the private key of one of
-the identity's ``HS_PUBKEY`` values; the server then performs the challenged request as that identity.
+OC_CHALLENGE_RESPONSE carrying its identity and, over nonce ‖ digest, a signature made with the private key of one
+of the identity's ``HS_PUBKEY`` values or a MAC keyed with its ``HS_SECKEY``; the server then performs the
+challenged request as that identity.
 """
 
 from __future__ import annotations
@@ -58,7 +59,6 @@ from resolver.service import Resolver
 
 log = logging.getLogger("secnode.native")
 
-ANONYMOUS = Actor(name="anonymous")
 WRITES = frozenset(
     {wire.OC_CREATE_HANDLE, wire.OC_DELETE_HANDLE, wire.OC_ADD_VALUE, wire.OC_REMOVE_VALUE, wire.OC_MODIFY_VALUE}
 )
@@ -76,6 +76,7 @@ OPERATIONS = {
     wire.OC_RESOLUTION: "resolution",
     wire.OC_CHALLENGE_RESPONSE: "challenge answer",
 }
+SITE_VALUE: Value = {"index": 1, "type": "HS_SITE"}  # what the node's generated site is, for the query's filters
 HANDLES_PER_MESSAGE = 500  # a list-handles answer continues (CN) over messages of this many handles
 MAX_LISTED = 1_000_000
 ENCODED_CACHE = 50_000  # records whose wire values one worker keeps ready
@@ -239,7 +240,7 @@ class NativeService:
                 values = await visible_values(session, actor, ident, record, public_only=False)
         selected = query.select(values)
         parts = [value_octets(v, site_octets) for v in selected]
-        return self._values_answer(request, handle, ident, parts, filtered=bool(types or indexes), types=types)
+        return self._values_answer(request, handle, ident, parts, query)
 
     async def _resolve_public(self, request: Request, handle: str, ident: Identifier, query: Query) -> Response:
         entry = await self.resolver.lookup(ident)
@@ -252,7 +253,7 @@ class NativeService:
             if query.types or query.indexes:
                 wanted = {id(v) for v in query.select(values)}
                 parts = [p for v, p in zip(values, parts, strict=True) if id(v) in wanted]
-            response = self._values_answer(request, handle, ident, parts, filtered=True, types=query.types)
+            response = self._values_answer(request, handle, ident, parts, query)
         if not request.flag(wire.RD | wire.CT):  # the same octets for every such request while the entry holds
             response.ready = (ident.key, entry, canonical(ident.prefix))
         return response
@@ -278,9 +279,9 @@ class NativeService:
         return Response(request.opcode, wire.RC_SERVICE_REFERRAL, text(handle) + u32(1) + site_value)
 
     def _values_answer(
-        self, request: Request, handle: str, ident: Identifier, parts: list[bytes], *, filtered: bool, types: Any
+        self, request: Request, handle: str, ident: Identifier, parts: list[bytes], query: Query
     ) -> Response:
-        if ident.key == self.node_na_key and (not types or any(t in ("HS_SITE", "HS_SITE.") for t in types)):
+        if ident.key == self.node_na_key and query.select([SITE_VALUE]):
             parts = [*parts, self._site_value(self.site)]  # the node's own site, generated from its settings
         if not parts:
             return Response(request.opcode, wire.RC_VALUES_NOT_FOUND, error_body("no value matches the query"))
