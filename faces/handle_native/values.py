@@ -4,8 +4,8 @@ On the wire a value is index, timestamp (seconds), TTL type and TTL, a permissio
 public read, public write), type, data octets and references. The stored form keeps data as ``{format, value}``;
 HS_ADMIN, HS_VLIST and HS_PUBKEY data have binary layouts of their own (Handle.Net's ``Encoder``): an admin record
 is a 2-octet permission mask, the admin handle and its index; a value list is a count of (handle, index); a public
-key is its kind (``RSA_PUB_KEY``; ``SM2_PUB_KEY`` in IDIS), two reserved octets and its numbers. Keys that
-Handle.Net has no encoding for (Ed25519, ECDSA P-256) travel as the JWK or PEM text they are stored as.
+key is its kind (``RSA_PUB_KEY``, ``DSA_PUB_KEY``; ``SM2_PUB_KEY`` in IDIS), two reserved octets and its numbers.
+Keys that Handle.Net has no encoding for (Ed25519, ECDSA P-256) travel as the JWK or PEM text they are stored as.
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import dsa
 
 from faces.handle_native.wire import Reader, octets, text, u32
 from foundation.crypto.pubkeys import b64url, load_public_key
 
 ADMIN_READ, ADMIN_WRITE, PUBLIC_READ, PUBLIC_WRITE = 0x8, 0x4, 0x2, 0x1
 _PERMISSION_BITS = (ADMIN_READ, ADMIN_WRITE, PUBLIC_READ, PUBLIC_WRITE)  # in the order of the stored "1110"
-RSA_PUB_KEY, SM2_PUB_KEY = b"RSA_PUB_KEY", b"SM2_PUB_KEY"
+RSA_PUB_KEY, DSA_PUB_KEY, SM2_PUB_KEY = b"RSA_PUB_KEY", b"DSA_PUB_KEY", b"SM2_PUB_KEY"
 # SubjectPublicKeyInfo of an SM2 point: ecPublicKey with the curve sm2p256v1 (1.2.156.10197.1.301), then 04 x y
 _SM2_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a811ccf5501822d03420004")
 
@@ -51,6 +53,10 @@ def public_key_octets(raw: Any) -> bytes:
     if key is not None and key.kind == "RSA":
         numbers = key.key.public_numbers()
         return octets(RSA_PUB_KEY) + b"\0\0" + octets(_unsigned(numbers.e)) + octets(_unsigned(numbers.n))
+    if key is not None and key.kind == "DSA":
+        numbers = key.key.public_numbers()
+        q, p, g = numbers.parameter_numbers.q, numbers.parameter_numbers.p, numbers.parameter_numbers.g
+        return octets(DSA_PUB_KEY) + b"\0\0" + b"".join(octets(_unsigned(n)) for n in (q, p, g, numbers.y))
     if key is not None and key.kind == "SM2":
         return octets(SM2_PUB_KEY) + b"\0\0" + octets(_SM2_SPKI_PREFIX + bytes.fromhex(key.key))
     return orjson.dumps(raw) if isinstance(raw, dict) else str(raw).encode("utf-8")
@@ -128,6 +134,15 @@ def _public_key(data: bytes) -> Any:
         reader.u16()
         exponent, modulus = reader.octets(), reader.octets()
         return {"kty": "RSA", "e": b64url(exponent.lstrip(b"\0")), "n": b64url(modulus.lstrip(b"\0"))}
+    if kind == DSA_PUB_KEY:
+        reader.u16()
+        q, p, g, y = (int.from_bytes(reader.octets(), "big") for _ in range(4))
+        try:
+            public = dsa.DSAPublicNumbers(y, dsa.DSAParameterNumbers(p, q, g)).public_key()
+        except ValueError:
+            return data.decode("utf-8", errors="replace")  # refused by the registry as no usable key
+        pem = public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return pem.decode("ascii")
     if kind == SM2_PUB_KEY:
         reader.u16()
         spki = reader.octets()

@@ -1,11 +1,12 @@
 """Public keys of identities (``HS_PUBKEY`` values) and the signatures they verify.
 
 A key is written as a JWK (object or JSON text) or as a PEM ``SubjectPublicKeyInfo``. Supported: Ed25519
-(``OKP``/``Ed25519``), ECDSA P-256 (``EC``/``P-256``), RSA (2048 bits or more) through ``cryptography``, and SM2
+(``OKP``/``Ed25519``), ECDSA P-256 (``EC``/``P-256``), RSA and DSA (2048 bits or more; DSA as PEM only, as Handle.Net
+identities of old carry it) through ``cryptography``, and SM2
 (``EC``/``SM2``, signatures with SM3 and the default user id) through ``gmssl`` for enterprises that must use
 national cryptography. Every kind answers the same ``verify(signature, message, alg)``.
 
-Signatures: Ed25519 64 bytes; ECDSA DER or raw r‖s; RSA PKCS#1 v1.5; SM2 raw r‖s (64 bytes) or DER.
+Signatures: Ed25519 64 bytes; ECDSA DER or raw r‖s; RSA PKCS#1 v1.5; DSA DER; SM2 raw r‖s (64 bytes) or DER.
 ``alg`` names the digest (``SHA256`` by default, as Handle.Net sends it; ``SM3`` for SM2).
 """
 
@@ -19,7 +20,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from foundation.errors import KeyInvalid
@@ -58,6 +59,8 @@ class PublicKey:
                 self.key.verify(_der_signature(signature, 32), message, ec.ECDSA(_digest(alg)()))
             elif self.kind == "RSA":
                 self.key.verify(signature, message, padding.PKCS1v15(), _digest(alg)())
+            elif self.kind == "DSA":
+                self.key.verify(signature, message, _digest(alg)())
             else:
                 return alg == "SM3" and _sm2_verify(self.key, signature, message)
         except (InvalidSignature, ValueError, TypeError, OverflowError):
@@ -141,7 +144,11 @@ def _from_pem(text: str) -> PublicKey:
         return PublicKey("ECDSA-P256", key)
     if isinstance(key, rsa.RSAPublicKey):
         return _checked_rsa(key)
-    raise ValueError("unsupported key in PEM (Ed25519, P-256 or RSA; SM2 keys are written as JWK)")
+    if isinstance(key, dsa.DSAPublicKey):  # Handle.Net's older identities; written as PEM (JWK has no DSA)
+        if key.key_size < MIN_RSA_BITS:
+            raise ValueError(f"DSA keys must have at least {MIN_RSA_BITS} bits")
+        return PublicKey("DSA", key)
+    raise ValueError("unsupported key in PEM (Ed25519, P-256, RSA or DSA; SM2 keys are written as JWK)")
 
 
 def _pem_key(text: str):

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
@@ -66,9 +67,19 @@ async def node(fresh_node: Database, settings: Settings, tmp_path) -> AsyncItera
             yield Node(http, app.state.native.tcp_port, settings, load_signing_key(key_file))
 
 
+def key_data(private_key) -> object:
+    """HS_PUBKEY data as the REST face takes it: a JWK, or PEM for DSA (JWK has no DSA)."""
+    if isinstance(private_key, dsa.DSAPrivateKey):
+        pem = private_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return pem.decode()
+    return public_jwk(private_key)
+
+
 async def publish_key(node: Node, tenant: Tenant, private_key, index: int = KEY_INDEX) -> hdl.PublicKeyAuth:
     """The key replaces the administrator's secret at index 300: REST writes with Basic credentials come first."""
-    value = {"index": index, "type": "HS_PUBKEY", "data": {"format": "key", "value": public_jwk(private_key)}}
+    value = {"index": index, "type": "HS_PUBKEY", "data": {"format": "key", "value": key_data(private_key)}}
     response = await node.http.put(
         f"/api/handles/{tenant.prefix}/admin?index={index}", json=[value], headers=tenant.handle_admin
     )
@@ -202,6 +213,7 @@ async def test_an_older_client_is_answered_in_its_suggested_version(node: Node):
 
 KEYS = {
     "RSA": lambda: RSA_KEY,
+    "DSA": lambda: dsa.generate_private_key(2048),
     "Ed25519": ed25519.Ed25519PrivateKey.generate,
     "ECDSA-P256": lambda: ec.generate_private_key(ec.SECP256R1()),
 }
@@ -249,13 +261,27 @@ async def test_an_sm2_key_authenticates_as_the_idis_extension(node: Node):
     assert key.data.startswith(hdl.lbytes(b"SM2_PUB_KEY"))  # encoded as IDIS encodes SM2 keys
 
 
-async def test_an_rsa_key_is_encoded_as_handle_net_encodes_it(node: Node):
-    tenant = await onboard(node.http, "nativersa")
-    await publish_key(node, tenant, RSA_KEY)
+@pytest.mark.parametrize("kind", ["RSA", "DSA"])
+async def test_rsa_and_dsa_keys_are_encoded_as_handle_net_encodes_them(node: Node, kind: str):
+    tenant = await onboard(node.http, f"native{kind.lower()}key")
+    private = KEYS[kind]()
+    await publish_key(node, tenant, private)
     read = await node.tcp().resolve(f"{tenant.prefix}/admin", types=["HS_PUBKEY"])
     [key] = read.values
     decoded = hdl.decode_public_key(key.data)
-    assert decoded.public_numbers() == RSA_KEY.public_key().public_numbers()
+    assert decoded.public_numbers() == private.public_key().public_numbers()
+
+    # and a key sent in Handle.Net's encoding replaces the old one and is the one the node verifies with
+    auth = hdl.PublicKeyAuth(f"{tenant.prefix}/admin", KEY_INDEX, private)
+    second = rsa.generate_private_key(65537, 2048) if kind == "RSA" else KEYS[kind]()  # KEYS' RSA key is shared
+    encoded = hdl.HandleValue(KEY_INDEX, "HS_PUBKEY", hdl.encode_public_key(second.public_key()))
+    replaced = await node.tcp().modify_values(f"{tenant.prefix}/admin", [encoded], auth=auth)
+    assert replaced.ok, replaced.message
+    handle = f"{tenant.prefix}/BY-{kind}"
+    url = [hdl.text_value(1, "URL", "https://x.example")]
+    assert not (await node.tcp().create_handle(handle, url, auth=auth)).ok  # the old key no longer
+    new_auth = hdl.PublicKeyAuth(f"{tenant.prefix}/admin", KEY_INDEX, second)
+    assert (await node.tcp().create_handle(handle, url, auth=new_auth)).ok
 
 
 async def test_writes_are_refused_without_the_right_identity(node: Node):
