@@ -233,6 +233,7 @@ class TcpConnection(asyncio.Protocol):
         self.pending: list[tuple[bytes, bytes]] = []  # (envelope, message) waiting for the worker task
         self.worker: asyncio.Task[None] | None = None
         self.deadline: asyncio.TimerHandle | None = None
+        self.finished = False  # the client half-closed: close once its requests are answered
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport
@@ -249,6 +250,11 @@ class TcpConnection(asyncio.Protocol):
             self.deadline.cancel()
         if self.worker is not None and not self.worker.done():
             self.worker.cancel()
+
+    def eof_received(self) -> bool:
+        """The client finished sending (a half-close): answer what it sent, then close."""
+        self.finished = True
+        return bool(self.pending) or (self.worker is not None and not self.worker.done())
 
     # a client that does not read its answers, or sends more requests than are answered, is read no further
     def pause_writing(self) -> None:
@@ -296,7 +302,9 @@ class TcpConnection(asyncio.Protocol):
                 self._write_all(await self.face.answer(head, message, self.peer))
             except Exception:  # a framing fault: logged; the connection goes on
                 log.exception("secnode.native.tcp_failed")
-        if not self.transport.is_closing():
+        if self.finished:
+            self.transport.close()
+        elif not self.transport.is_closing():
             self.transport.resume_reading()
 
     def _write(self, data: bytes) -> None:

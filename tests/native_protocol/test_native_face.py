@@ -448,6 +448,14 @@ async def test_malformed_messages_are_answered_with_protocol_errors_and_the_node
     assert (await node.http.get("/healthz")).status_code == 200  # HTTP went on serving
 
 
+async def test_a_client_that_half_closes_after_its_request_gets_its_answer(node: Node):
+    tenant = await onboard(node.http, "nativehalf")
+    handle = await rest_create(node, tenant, "HALF-1", "https://example.com/h")
+    for _ in range(2):  # the first answer is computed, the second is a ready one
+        answer = hdl.decode_answer(await hdl.send_tcp_raw(HOST, node.port, _resolution_bytes(handle)))
+        assert answer.ok and answer.value(1).text() == "https://example.com/h"
+
+
 async def test_half_open_connections_do_not_stop_the_server(node: Node):
     idle = [await asyncio.open_connection(HOST, node.port) for _ in range(50)]
     for _, writer in idle[:25]:
