@@ -25,6 +25,7 @@ from faces.handle_native import wire
 from faces.handle_native.errors import MessageMalformed
 from faces.handle_native.service import NativeService, request_digest
 from faces.handle_native.wire import Envelope, Request, Response, error_body
+from foundation import handle_protocol as protocol
 from foundation.config import Settings
 from foundation.errors import DomainError
 from foundation.metrics import NATIVE_REQUESTS
@@ -42,10 +43,15 @@ MAX_PIPELINED = 64  # requests one TCP connection may have waiting before it is 
 def credential(signer: Signer, major: int, minor: int, session_id: int, request_id: int, signed: bytes) -> bytes:
     """An HS_SIGNED credential (RFC 3652 section 2.2.4) over the answer's header and body, preceded by what Handle.Net
     2.8 and later sign with them: versions, suggested versions, session id, request id and session counter (0)."""
-    prefix = bytes((major, minor, wire.MAJOR, wire.MINOR)) + wire.u32(session_id) + wire.u32(request_id) + wire.u32(0)
-    signed_info = wire.text("SHA-256") + wire.octets(signer(prefix + signed))
-    head = b"\0\0\0\0" + wire.text("") + wire.u32(0) + wire.text("HS_SIGNED")
-    return head + wire.octets(signed_info)
+    prefix = (
+        bytes((major, minor, protocol.MAJOR, protocol.MINOR))
+        + protocol.u32(session_id)
+        + protocol.u32(request_id)
+        + protocol.u32(0)
+    )
+    signed_info = protocol.text("SHA-256") + protocol.octets(signer(prefix + signed))
+    head = b"\0\0\0\0" + protocol.text("") + protocol.u32(0) + protocol.text("HS_SIGNED")
+    return head + protocol.octets(signed_info)
 
 
 _counters: dict[tuple[str, int, int], Any] = {}
@@ -65,56 +71,65 @@ def frame(request: Request, response: Response, signer: Signer | None = None) ->
     major, minor = env.answer_version
     session_id = env.session_id if response.session_id is None else response.session_id
     digest = response.digest
-    if digest is None and request.flag(wire.RD):
+    if digest is None and request.flag(protocol.RD):
         digest = request_digest(request)
     bodies = [response.body, *response.parts]
-    certify = signer is not None and request.flag(wire.CT)
+    certify = signer is not None and request.flag(protocol.CT)
     messages = []
     for i, body in enumerate(bodies):
-        flags = response.flags | (wire.AT if response.code == wire.RC_SUCCESS else 0) | (wire.CT if certify else 0)
+        flags = (
+            response.flags
+            | (protocol.AT if response.code == protocol.RC_SUCCESS else 0)
+            | (protocol.CT if certify else 0)
+        )
         if i < len(bodies) - 1:
-            flags |= wire.CN
+            flags |= protocol.CN
         else:
-            flags &= ~wire.CN
+            flags &= ~protocol.CN
         prefix = b""
         if digest is not None:
-            flags |= wire.RD
+            flags |= protocol.RD
             prefix = bytes((digest[0],)) + digest[1]
         payload = prefix + body
-        signed = wire.header_bytes(response.opcode, response.code, flags, len(payload)) + payload
+        signed = protocol.header_bytes(response.opcode, response.code, flags, len(payload)) + payload
         if certify and signer is not None:
-            messages.append(signed + wire.octets(credential(signer, major, minor, session_id, env.request_id, signed)))
+            messages.append(
+                signed + protocol.octets(credential(signer, major, minor, session_id, env.request_id, signed))
+            )
         else:
-            messages.append(signed + wire.u32(0))
-    return [wire.envelope_bytes(wire.MAJOR, minor, 0, session_id, env.request_id, 0, len(m)) + m for m in messages]
+            messages.append(signed + protocol.u32(0))
+    return [protocol.envelope_bytes(major, minor, 0, session_id, env.request_id, 0, len(m)) + m for m in messages]
 
 
-def refusal(envelope: Envelope, error: DomainError, code: int = wire.RC_PROTOCOL_ERROR) -> bytes:
+def refusal(envelope: Envelope, error: DomainError, code: int = protocol.RC_PROTOCOL_ERROR) -> bytes:
     """An error answer to a message that could not be read (no request to echo but its envelope)."""
     body = error_body(error.message)
-    message = wire.header_bytes(0, code, 0, len(body)) + body + wire.u32(0)
-    minor = min(envelope.minor, wire.MINOR) if envelope.major == wire.MAJOR else wire.MINOR
+    message = protocol.header_bytes(0, code, 0, len(body)) + body + protocol.u32(0)
+    minor = min(envelope.minor, protocol.MINOR) if envelope.major == protocol.MAJOR else protocol.MINOR
     return (
-        wire.envelope_bytes(wire.MAJOR, minor, 0, envelope.session_id, envelope.request_id, 0, len(message)) + message
+        protocol.envelope_bytes(protocol.MAJOR, minor, 0, envelope.session_id, envelope.request_id, 0, len(message))
+        + message
     )
 
 
 def udp_packets(message_with_envelope: bytes) -> list[bytes]:
     """One envelope-led message split into UDP packets of at most 492 message octets, numbered from 0."""
-    head, message = message_with_envelope[: wire.ENVELOPE_SIZE], message_with_envelope[wire.ENVELOPE_SIZE :]
-    if len(message) <= wire.UDP_DATA:
+    head, message = message_with_envelope[: protocol.ENVELOPE_SIZE], message_with_envelope[protocol.ENVELOPE_SIZE :]
+    if len(message) <= protocol.UDP_DATA:
         return [message_with_envelope]
     packets = []
-    for number, start in enumerate(range(0, len(message), wire.UDP_DATA)):
-        packets.append(head[:12] + number.to_bytes(4, "big") + head[16:] + message[start : start + wire.UDP_DATA])
+    for number, start in enumerate(range(0, len(message), protocol.UDP_DATA)):
+        packets.append(head[:12] + number.to_bytes(4, "big") + head[16:] + message[start : start + protocol.UDP_DATA])
     return packets
 
 
 def truncated_refusal(request: Request) -> bytes:
     body = error_body("the answer is too large for UDP: ask over TCP")
-    message = wire.header_bytes(request.opcode, wire.RC_ERROR, 0, len(body)) + body + wire.u32(0)
+    message = protocol.header_bytes(request.opcode, protocol.RC_ERROR, 0, len(body)) + body + protocol.u32(0)
     env = request.envelope
-    head = wire.envelope_bytes(*env.answer_version, wire.ENV_TRUNCATED, env.session_id, env.request_id, 0, len(message))
+    head = protocol.envelope_bytes(
+        *env.answer_version, protocol.ENV_TRUNCATED, env.session_id, env.request_id, 0, len(message)
+    )
     return head + message
 
 
@@ -127,7 +142,7 @@ class _Partial:
         self.started = time.monotonic()
 
     def add(self, sequence: int, data: bytes) -> bytes | None:
-        expected = -(-self.length // wire.UDP_DATA)
+        expected = -(-self.length // protocol.UDP_DATA)
         if sequence >= expected:
             raise MessageMalformed("a packet's sequence number is beyond the message")
         self.chunks[sequence] = data
@@ -152,7 +167,7 @@ class UdpFace(asyncio.DatagramProtocol):
         self.transport = transport
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        if len(data) < wire.ENVELOPE_SIZE or len(self.inflight) >= MAX_INFLIGHT:
+        if len(data) < protocol.ENVELOPE_SIZE or len(self.inflight) >= MAX_INFLIGHT:
             return  # nothing to answer to, or too busy: the client retries
         ready = self.service.ready.answer(data)
         if ready is not None:  # a public resolution answered before: no task, no decoding
@@ -178,7 +193,7 @@ class UdpFace(asyncio.DatagramProtocol):
 
     def _message(self, envelope: Envelope, data: bytes, addr: tuple[str, int]) -> bytes | None:
         if not envelope.truncated:
-            return data[wire.ENVELOPE_SIZE :]
+            return data[protocol.ENVELOPE_SIZE :]
         self._expire()
         key = (addr, envelope.request_id)
         partial = self.partial.get(key)
@@ -187,7 +202,7 @@ class UdpFace(asyncio.DatagramProtocol):
                 raise MessageMalformed("too many partial requests: send large requests over TCP")
             partial = self.partial[key] = _Partial(envelope.length)
             self.partial_octets += envelope.length
-        message = partial.add(envelope.sequence, data[wire.ENVELOPE_SIZE :])
+        message = partial.add(envelope.sequence, data[protocol.ENVELOPE_SIZE :])
         if message is not None:
             del self.partial[key]
             self.partial_octets -= partial.length
@@ -206,11 +221,11 @@ class UdpFace(asyncio.DatagramProtocol):
         except Exception:  # the answer itself failed (a framing fault): logged, the client retries
             log.exception("secnode.native.udp_failed")
             return
-        proven = request.opcode == wire.OC_CHALLENGE_RESPONSE
-        limit = max(self.ratio * len(datagram), wire.UDP_PACKET)
+        proven = request.opcode == protocol.OC_CHALLENGE_RESPONSE
+        limit = max(self.ratio * len(datagram), protocol.UDP_PACKET)
         if not proven and sum(len(m) for m in messages) > limit:
             messages = [truncated_refusal(request)]
-        elif response.ready is not None and len(messages) == 1 and len(messages[0]) <= wire.UDP_PACKET:
+        elif response.ready is not None and len(messages) == 1 and len(messages[0]) <= protocol.UDP_PACKET:
             self.service.ready.keep(datagram, *response.ready, messages[0])
         for message in messages:
             for packet in udp_packets(message):
@@ -271,18 +286,18 @@ class TcpConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        while len(self.buffer) >= wire.ENVELOPE_SIZE:
-            head = bytes(self.buffer[: wire.ENVELOPE_SIZE])
+        while len(self.buffer) >= protocol.ENVELOPE_SIZE:
+            head = bytes(self.buffer[: protocol.ENVELOPE_SIZE])
             try:
                 envelope = wire.read_envelope(head)
             except DomainError as error:  # a length that lies: answer, then close (the stream is lost)
                 self._write(refusal(_unread_envelope(head), error))
                 self.transport.close()
                 return
-            end = wire.ENVELOPE_SIZE + envelope.length
+            end = protocol.ENVELOPE_SIZE + envelope.length
             if len(self.buffer) < end:
                 return
-            message = bytes(self.buffer[wire.ENVELOPE_SIZE : end])
+            message = bytes(self.buffer[protocol.ENVELOPE_SIZE : end])
             del self.buffer[:end]
             self._arm()
             ready = self.face.service.ready.answer(head + message) if not envelope.truncated else None

@@ -10,7 +10,7 @@ ignores (site serial, recursion count, expiration): the key is the rest of the d
 
 from __future__ import annotations
 
-from faces.handle_native.wire import ENVELOPE_SIZE, HEADER_SIZE
+from foundation.handle_protocol import ENVELOPE_SIZE, HEADER_SIZE
 from foundation.metrics import NATIVE_READY
 from resolver.cache.entry import Entry
 from resolver.service import Resolver

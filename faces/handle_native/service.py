@@ -35,11 +35,13 @@ from faces.handle_native.ready import ReadyAnswers
 from faces.handle_native.referrals import Referrals
 from faces.handle_native.site import site_octets
 from faces.handle_native.values import ADMIN_READ, ADMIN_WRITE, PUBLIC_READ, read_values, value_octets
-from faces.handle_native.wire import Reader, Request, Response, error_body, text, u32
+from faces.handle_native.wire import Reader, Request, Response, error_body
+from foundation import handle_protocol as protocol
 from foundation.config import Settings
 from foundation.crypto.secret_seal import seal_for_key_file
 from foundation.db import Database
 from foundation.errors import DomainError
+from foundation.handle_protocol import text, u32
 from foundation.http.budgets import Budgets
 from registry.audit.errors import AuditUnavailable
 from registry.audit.middleware import GroupAppender
@@ -60,21 +62,27 @@ from resolver.service import Resolver
 log = logging.getLogger("secnode.native")
 
 WRITES = frozenset(
-    {wire.OC_CREATE_HANDLE, wire.OC_DELETE_HANDLE, wire.OC_ADD_VALUE, wire.OC_REMOVE_VALUE, wire.OC_MODIFY_VALUE}
+    {
+        protocol.OC_CREATE_HANDLE,
+        protocol.OC_DELETE_HANDLE,
+        protocol.OC_ADD_VALUE,
+        protocol.OC_REMOVE_VALUE,
+        protocol.OC_MODIFY_VALUE,
+    }
 )
-NEEDS_IDENTITY = WRITES | {wire.OC_LIST_HANDLES, wire.OC_LIST_NAS, wire.OC_LIST_HOMED_NAS}
-AUDITED = WRITES | {wire.OC_CHALLENGE_RESPONSE}
+NEEDS_IDENTITY = WRITES | {protocol.OC_LIST_HANDLES, protocol.OC_LIST_NAS, protocol.OC_LIST_HOMED_NAS}
+AUDITED = WRITES | {protocol.OC_CHALLENGE_RESPONSE}
 OPERATIONS = {
-    wire.OC_CREATE_HANDLE: "create",
-    wire.OC_DELETE_HANDLE: "delete",
-    wire.OC_ADD_VALUE: "add values",
-    wire.OC_REMOVE_VALUE: "remove values",
-    wire.OC_MODIFY_VALUE: "modify values",
-    wire.OC_LIST_HANDLES: "list handles",
-    wire.OC_LIST_NAS: "list NAs",
-    wire.OC_LIST_HOMED_NAS: "list NAs",
-    wire.OC_RESOLUTION: "resolution",
-    wire.OC_CHALLENGE_RESPONSE: "challenge answer",
+    protocol.OC_CREATE_HANDLE: "create",
+    protocol.OC_DELETE_HANDLE: "delete",
+    protocol.OC_ADD_VALUE: "add values",
+    protocol.OC_REMOVE_VALUE: "remove values",
+    protocol.OC_MODIFY_VALUE: "modify values",
+    protocol.OC_LIST_HANDLES: "list handles",
+    protocol.OC_LIST_NAS: "list NAs",
+    protocol.OC_LIST_HOMED_NAS: "list NAs",
+    protocol.OC_RESOLUTION: "resolution",
+    protocol.OC_CHALLENGE_RESPONSE: "challenge answer",
 }
 SITE_VALUE: Value = {"index": 1, "type": "HS_SITE"}  # what the node's generated site is, for the query's filters
 HANDLES_PER_MESSAGE = 500  # a list-handles answer continues (CN) over messages of this many handles
@@ -90,24 +98,24 @@ SIGNATURE_HASHES = {
 
 # errors with a response code of their own on this face; the rest follow the shared table
 _OWN_CODES: dict[type[DomainError], int] = {
-    MessageMalformed: wire.RC_PROTOCOL_ERROR,
-    VersionUnsupported: wire.RC_PROTOCOL_ERROR,
-    OperationNotSupported: wire.RC_OPERATION_NOT_SUPPORTED,
-    ChallengeExpired: wire.RC_AUTHENTICATION_TIMEOUT,
-    AnswerRejected: wire.RC_AUTHENTICATION_FAILED,
+    MessageMalformed: protocol.RC_PROTOCOL_ERROR,
+    VersionUnsupported: protocol.RC_PROTOCOL_ERROR,
+    OperationNotSupported: protocol.RC_OPERATION_NOT_SUPPORTED,
+    ChallengeExpired: protocol.RC_AUTHENTICATION_TIMEOUT,
+    AnswerRejected: protocol.RC_AUTHENTICATION_FAILED,
 }
 
 
 def response_code(error: DomainError) -> int:
-    return _OWN_CODES.get(type(error)) or HANDLE_CODES.get(error.kind, (wire.RC_ERROR, 400))[0]
+    return _OWN_CODES.get(type(error)) or HANDLE_CODES.get(error.kind, (protocol.RC_ERROR, 400))[0]
 
 
 def request_digest(request: Request) -> tuple[int, bytes]:
     """The digest of header and body as received: SHA-256 when the answer is 2.7 or later, else SHA-1 (Handle.Net's
     ``AbstractResponse.takeDigestOfRequest``)."""
     if request.envelope.answer_version >= (2, 7):
-        return wire.HASH_SHA256, hashlib.sha256(request.signed_part).digest()
-    return wire.HASH_SHA1, hashlib.sha1(request.signed_part).digest()  # noqa: S324 - the protocol's, not ours
+        return protocol.HASH_SHA256, hashlib.sha256(request.signed_part).digest()
+    return protocol.HASH_SHA1, hashlib.sha1(request.signed_part).digest()  # noqa: S324 - the protocol's, not ours
 
 
 class EncodedValues:
@@ -166,7 +174,7 @@ class NativeService:
                 response.actor = "claimed:" + _claimed(request)
         except Exception:
             log.exception("secnode.native.failed opcode=%d", request.opcode)
-            response = Response(request.opcode, wire.RC_ERROR, error_body("internal error"))
+            response = Response(request.opcode, protocol.RC_ERROR, error_body("internal error"))
         if request.opcode in AUDITED:
             return await self._audited(request, response)
         return response
@@ -184,33 +192,33 @@ class NativeService:
             await self.audit.append(entry)
         except Exception as exc:  # noqa: BLE001 - any failure to write the entry refuses the answer
             log.error("secnode.audit.append_failed error=%s entry=%s", type(exc).__name__, entry)
-            return Response(response.opcode, wire.RC_ERROR, error_body(AuditUnavailable().message))
+            return Response(response.opcode, protocol.RC_ERROR, error_body(AuditUnavailable().message))
         return response
 
     async def _dispatch(self, request: Request, actor: Actor | None = None) -> Response:
         envelope = request.envelope
-        if envelope.major != wire.MAJOR or envelope.answer_version < wire.OLDEST:
+        if envelope.major != protocol.MAJOR or envelope.answer_version < protocol.OLDEST:
             raise VersionUnsupported(envelope.major, envelope.minor)
         if envelope.encrypted or envelope.compressed:
             raise OperationNotSupported("an encrypted or compressed message")
         if request.header.response_code != 0:
             raise MessageMalformed("a request carries response code 0")
         opcode = request.opcode
-        if opcode == wire.OC_CHALLENGE_RESPONSE:
+        if opcode == protocol.OC_CHALLENGE_RESPONSE:
             return await self._answered(request)
-        if opcode == wire.OC_RESOLUTION:
+        if opcode == protocol.OC_RESOLUTION:
             return await self._resolve(request, actor)
-        if opcode == wire.OC_GET_SITE_INFO:
-            return Response(opcode, wire.RC_SUCCESS, self.site)
+        if opcode == protocol.OC_GET_SITE_INFO:
+            return Response(opcode, protocol.RC_SUCCESS, self.site)
         if opcode in NEEDS_IDENTITY:
             if actor is None:
                 return await self._challenge(request)
-            if opcode == wire.OC_LIST_HANDLES:
+            if opcode == protocol.OC_LIST_HANDLES:
                 return await self._list_handles(request, actor)
-            if opcode in (wire.OC_LIST_NAS, wire.OC_LIST_HOMED_NAS):
+            if opcode in (protocol.OC_LIST_NAS, protocol.OC_LIST_HOMED_NAS):
                 return await self._list_nas(request, actor)
             return await self._write(request, actor)
-        if opcode in (wire.OC_SESSION_SETUP, wire.OC_SESSION_TERMINATE, wire.OC_SESSION_EXCHANGE_KEY):
+        if opcode in (protocol.OC_SESSION_SETUP, protocol.OC_SESSION_TERMINATE, protocol.OC_SESSION_EXCHANGE_KEY):
             raise OperationNotSupported("sessions (each request is authenticated by its own challenge)")
         raise OperationNotSupported(f"opcode {opcode}")
 
@@ -228,7 +236,7 @@ class NativeService:
         if homed is not None:
             return self._referral(request, handle, f"the enterprise node of {homed[0]}", homed[1])
         query = Query.from_params(types, [str(i) for i in indexes], public_only=True)
-        if actor is None and request.flag(wire.PO) and not request.flag(wire.AT):  # AT: the store, not a cache
+        if actor is None and request.flag(protocol.PO) and not request.flag(protocol.AT):  # AT: the store, not a cache
             return await self._resolve_public(request, handle, ident, query)
         async with self.db.read_session() as session:
             record = await load(session, ident)
@@ -248,13 +256,13 @@ class NativeService:
             raise IdentifierNotFound(f"{handle} not found")
         values, parts, all_parts = self.encoded.get(entry.body)
         if not query.types and not query.indexes and ident.key != self.node_na_key:
-            response = Response(wire.OC_RESOLUTION, wire.RC_SUCCESS, text(handle) + all_parts)
+            response = Response(protocol.OC_RESOLUTION, protocol.RC_SUCCESS, text(handle) + all_parts)
         else:
             if query.types or query.indexes:
                 wanted = {id(v) for v in query.select(values)}
                 parts = [p for v, p in zip(values, parts, strict=True) if id(v) in wanted]
             response = self._values_answer(request, handle, ident, parts, query)
-        if not request.flag(wire.RD | wire.CT):  # the same octets for every such request while the entry holds
+        if not request.flag(protocol.RD | protocol.CT):  # the same octets for every such request while the entry holds
             response.ready = (ident.key, entry, canonical(ident.prefix))
         return response
 
@@ -270,13 +278,13 @@ class NativeService:
     def _referral(self, request: Request, handle: str, where: str, site: dict[str, Any]) -> Response:
         """RC_SERVICE_REFERRAL with the serving site as an HS_SITE value; RC 301 naming it when the client asked not
         to be referred (DNRF)."""
-        if request.flag(wire.DNRF):
+        if request.flag(protocol.DNRF):
             raise PrefixNotServed(f"{handle} is served by {where}")
         try:
             site_value = self._site_value(site_octets(site))
         except (KeyError, ValueError, TypeError):
             raise PrefixNotServed(f"{handle} is served by {where}, whose site information is unreadable") from None
-        return Response(request.opcode, wire.RC_SERVICE_REFERRAL, text(handle) + u32(1) + site_value)
+        return Response(request.opcode, protocol.RC_SERVICE_REFERRAL, text(handle) + u32(1) + site_value)
 
     def _values_answer(
         self, request: Request, handle: str, ident: Identifier, parts: list[bytes], query: Query
@@ -284,14 +292,14 @@ class NativeService:
         if ident.key == self.node_na_key and query.select([SITE_VALUE]):
             parts = [*parts, self._site_value(self.site)]  # the node's own site, generated from its settings
         if not parts:
-            return Response(request.opcode, wire.RC_VALUES_NOT_FOUND, error_body("no value matches the query"))
-        return Response(request.opcode, wire.RC_SUCCESS, text(handle) + u32(len(parts)) + b"".join(parts))
+            return Response(request.opcode, protocol.RC_VALUES_NOT_FOUND, error_body("no value matches the query"))
+        return Response(request.opcode, protocol.RC_SUCCESS, text(handle) + u32(len(parts)) + b"".join(parts))
 
     @staticmethod
     def _site_value(site: bytes) -> bytes:
         # index 1, no timestamp, TTL one day, admin and public read, admin write (RFC 3651 section 3.2.2)
         permissions = bytes((ADMIN_READ | ADMIN_WRITE | PUBLIC_READ,))
-        return u32(1) + u32(0) + b"\0" + u32(86400) + permissions + text("HS_SITE") + wire.octets(site) + u32(0)
+        return u32(1) + u32(0) + b"\0" + u32(86400) + permissions + text("HS_SITE") + protocol.octets(site) + u32(0)
 
     # ---- authentication ------------------------------------------------------------------------------------------
 
@@ -300,13 +308,13 @@ class NativeService:
         nonce = secrets.token_bytes(16)
         session_id = self.challenges.new_session_id()
         major, minor = request.envelope.answer_version
-        message = request.signed_part + wire.octets(request.credential)
+        message = request.signed_part + protocol.octets(request.credential)
         challenge = Challenge(major, minor, request.envelope.request_id, nonce, bytes((digest_type,)) + digest, message)
         await self.challenges.open(session_id, challenge)
         return Response(
             request.opcode,
-            wire.RC_AUTHENTICATION_NEEDED,
-            wire.octets(nonce),
+            protocol.RC_AUTHENTICATION_NEEDED,
+            protocol.octets(nonce),
             session_id=session_id,
             digest=(digest_type, digest),
         )
@@ -392,33 +400,33 @@ class NativeService:
         ident = self.resolver.parse(handle)
         values: list[Value] = []
         indexes: set[int] = set()
-        if opcode in (wire.OC_CREATE_HANDLE, wire.OC_ADD_VALUE, wire.OC_MODIFY_VALUE):
+        if opcode in (protocol.OC_CREATE_HANDLE, protocol.OC_ADD_VALUE, protocol.OC_MODIFY_VALUE):
             limits = {"max_ttl": self.settings.max_ttl, "default_ttl": self.settings.default_ttl}
             values = parse_values(read_values(reader), **limits)
-        elif opcode == wire.OC_REMOVE_VALUE:
+        elif opcode == protocol.OC_REMOVE_VALUE:
             indexes = set(reader.u32_list())
-        if opcode == wire.OC_CREATE_HANDLE and request.flag(wire.MINT):
+        if opcode == protocol.OC_CREATE_HANDLE and request.flag(protocol.MINT):
             raise OperationNotSupported("minting a new suffix")
         async with self.db.unit_of_work() as session:
             writer = RecordWriter(session, self.settings, actor)
-            if opcode == wire.OC_CREATE_HANDLE:
-                if request.flag(wire.OVRW):
+            if opcode == protocol.OC_CREATE_HANDLE:
+                if request.flag(protocol.OVRW):
                     outcome = (await writer.replace([(ident, values)], create_missing=True))[0]
                 else:
                     outcome = (await writer.create([(ident, values)], identical_ok=False))[0]
-            elif opcode == wire.OC_DELETE_HANDLE:
+            elif opcode == protocol.OC_DELETE_HANDLE:
                 outcome = (await writer.delete([ident]))[0]
-            elif opcode == wire.OC_REMOVE_VALUE:
+            elif opcode == protocol.OC_REMOVE_VALUE:
                 outcome = await writer.remove_values(ident, indexes)
             else:
                 sent = {v["index"] for v in values}
-                modify = opcode == wire.OC_MODIFY_VALUE
+                modify = opcode == protocol.OC_MODIFY_VALUE
                 outcome = await writer.patch(ident, values, sent, overwrite=modify, existing=modify)
             if outcome.error is not None:
                 raise outcome.error
             if self.budgets is not None:
                 charge_registrations(self.budgets, [outcome])
-        return Response(opcode, wire.RC_SUCCESS, text(handle) if opcode == wire.OC_CREATE_HANDLE else b"")
+        return Response(opcode, protocol.RC_SUCCESS, text(handle) if opcode == protocol.OC_CREATE_HANDLE else b"")
 
 
 def _claimed(request: Request) -> str:
@@ -441,6 +449,6 @@ def _continued(opcode: int, handles: list[str]) -> Response:
     """Handles in messages of HANDLES_PER_MESSAGE; all but the last carry the CN (continued) flag."""
     chunks = [handles[i : i + HANDLES_PER_MESSAGE] for i in range(0, len(handles), HANDLES_PER_MESSAGE)] or [[]]
     bodies = [u32(len(c)) + b"".join(text(h) for h in c) for c in chunks]
-    response = Response(opcode, wire.RC_SUCCESS, bodies[0], flags=wire.CN if len(bodies) > 1 else 0)
+    response = Response(opcode, protocol.RC_SUCCESS, bodies[0], flags=protocol.CN if len(bodies) > 1 else 0)
     response.parts = bodies[1:]
     return response

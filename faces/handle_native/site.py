@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from faces.handle_native.values import public_key_octets
-from faces.handle_native.wire import MAJOR, MINOR, octets, text, u32
 from foundation.config import Settings
+from foundation.handle_protocol import MAJOR, MINOR, octets, text, u32
 
 SITE_FORMAT_VERSION = 1
 PRIMARY_SITE, MULTI_PRIMARY = 0x80, 0x40

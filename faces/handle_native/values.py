@@ -19,8 +19,9 @@ import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa
 
-from faces.handle_native.wire import Reader, octets, text, u32
+from faces.handle_native.wire import Reader
 from foundation.crypto.pubkeys import b64url, load_public_key
+from foundation.handle_protocol import octets, text, u32
 
 ADMIN_READ, ADMIN_WRITE, PUBLIC_READ, PUBLIC_WRITE = 0x8, 0x4, 0x2, 0x1
 _PERMISSION_BITS = (ADMIN_READ, ADMIN_WRITE, PUBLIC_READ, PUBLIC_WRITE)  # in the order of the stored "1110"

@@ -7,8 +7,8 @@ One worker of the node checks per round: the one that takes the round's Redis ke
 without Redis the node has one worker (``secnode serve`` refuses more), which checks. Every worker refreshes its
 metrics from the table after each round.
 
-The request is built here from RFC 3652 section 2 and the Handle.Net 9 choices in
-tests/native_protocol/PROTOCOL_NOTES.md, so the registry does not lean on the protocol face.
+The request is built with the protocol's numbers and layouts of ``foundation.handle_protocol``, which the native
+face shares.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import Any
 from redis.exceptions import RedisError
 from sqlalchemy import update
 
+from foundation import handle_protocol as protocol
 from foundation.config import Settings
 from foundation.db import Database
 from foundation.metrics import ENTERPRISE_NODES
@@ -36,35 +37,30 @@ from registry.kernel.syntax import canonical
 
 log = logging.getLogger("secnode.enterprise_nodes")
 
-OC_GET_SITE_INFO = 2
-RC_SUCCESS = 1
-MAJOR, MINOR = 2, 11  # what a Handle.Net 9 client sends, suggested version included
-REQUEST_FLAGS = 0x10000000 | 0x08000000 | 0x01000000  # REC, CA, PO: Handle.Net's defaults
+REQUEST_FLAGS = protocol.REC | protocol.CA | protocol.PO  # Handle.Net's defaults
 NO_SITE_SERIAL = 0xFFFF  # the asker has no site information
-ENVELOPE = struct.Struct(">BBBBIIII")  # major, minor, flags, suggested minor, session, request id, sequence, length
-HEADER = struct.Struct(">IIIHBBII")  # opcode, response code, opflags, site serial, recursion, reserved, expiry, body
 ROUND_KEY = "secnode:enterprise-nodes:round"
 MAX_PARALLEL = 32
 
 
 def site_info_request(request_id: int) -> bytes:
-    """A get-site-info request: envelope, header, the handle "/" as a length-prefixed string, no credential."""
-    body = struct.pack(">I", 1) + b"/"
-    header = HEADER.pack(OC_GET_SITE_INFO, 0, REQUEST_FLAGS, NO_SITE_SERIAL, 0, 0, int(time.time()) + 43200, len(body))
-    message = header + body + struct.pack(">I", 0)
-    # the suggested major travels in the low two bits of the first flag octet, the suggested minor in the second
-    return ENVELOPE.pack(MAJOR, MINOR, MAJOR, MINOR, 0, request_id, 0, len(message)) + message
+    """A get-site-info request: envelope, header, the handle "/" as body, no credential."""
+    body = protocol.text("/")
+    expiration = int(time.time()) + 43200
+    header = protocol.header_bytes(protocol.OC_GET_SITE_INFO, 0, REQUEST_FLAGS, len(body), expiration, NO_SITE_SERIAL)
+    message = header + body + protocol.u32(0)
+    return protocol.envelope_bytes(protocol.MAJOR, protocol.MINOR, 0, 0, request_id, 0, len(message)) + message
 
 
 def answer_code(answer: bytes, request_id: int) -> int | None:
     """The response code of the first packet of an answer to ``request_id``, or None when it is not one."""
-    if len(answer) < ENVELOPE.size + 8:
+    if len(answer) < protocol.ENVELOPE_SIZE + 8:
         return None
-    _, _, _, _, _, answered_id, sequence, _ = ENVELOPE.unpack_from(answer)
+    _, _, _, _, _, answered_id, sequence, _ = protocol.ENVELOPE.unpack_from(answer)
     if answered_id != request_id or sequence != 0:
         return None
-    opcode, code = struct.unpack_from(">II", answer, ENVELOPE.size)
-    return code if opcode == OC_GET_SITE_INFO else None
+    opcode, code = struct.unpack_from(">II", answer, protocol.ENVELOPE_SIZE)
+    return code if opcode == protocol.OC_GET_SITE_INFO else None
 
 
 class _Datagrams(asyncio.DatagramProtocol):
@@ -101,7 +97,7 @@ async def _tcp(address: str, port: int) -> int:
     try:
         writer.write(site_info_request(request_id))
         await writer.drain()
-        code = answer_code(await reader.readexactly(ENVELOPE.size + 8), request_id)
+        code = answer_code(await reader.readexactly(protocol.ENVELOPE_SIZE + 8), request_id)
         if code is None:
             raise ConnectionError("the answer is not a get-site-info answer to this request")
         return code
@@ -137,7 +133,7 @@ async def probe(site: dict[str, Any], seconds: float) -> str | None:
         except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as exc:
             problems.append(f"{transport} {server['address']}:{port}: {_describe(exc)}")
             continue
-        if code == RC_SUCCESS:
+        if code == protocol.RC_SUCCESS:
             return None
         problems.append(f"{transport} {server['address']}:{port}: response code {code}")
     return "; ".join(problems)
