@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     audit_hash: Literal["sha256", "sm3"] = "sha256"
 
     log_level: str = "INFO"
+    # Where the workers of `secnode serve` keep their metric samples (emptied at start); unset: a temporary
+    # directory of the server's own, or PROMETHEUS_MULTIPROC_DIR when set.
+    metrics_dir: str | None = None
 
     @field_validator("node_prefix")
     @classmethod

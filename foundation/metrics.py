@@ -1,18 +1,47 @@
-"""Prometheus metrics and the ASGI middleware that counts requests per face."""
+"""Prometheus metrics and the ASGI middleware that counts requests per face.
+
+Under ``secnode serve`` every worker writes its samples to files in one directory (prometheus-client's
+multiprocess mode, ``PROMETHEUS_MULTIPROC_DIR``) and ``/metrics`` adds them up, so a scrape sees the whole node
+whichever worker answers it: counters and histograms are summed over workers (including workers that have
+exited); each gauge states how its workers' values combine (``multiprocess_mode``). docs/operations.md lists them.
+"""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-SYNC_LAG = Gauge("secnode_sync_journal_lag", "Journal rows not yet acknowledged by the top-level node")
-SYNC_FAILING = Gauge("secnode_sync_failing", "1 while the reporter's last attempt failed")
-SYNC_LAST_SUCCESS = Gauge("secnode_sync_last_success_timestamp_seconds", "When the top-level last acknowledged")
+from foundation.worker_metrics import DIRECTORY_VARIABLE
+
+# Every worker reads the same rows when scraped: the most recent value is the node's.
+SYNC_LAG = Gauge(
+    "secnode_sync_journal_lag",
+    "Journal rows not yet acknowledged by the top-level node",
+    multiprocess_mode="mostrecent",
+)
+SYNC_FAILING = Gauge(
+    "secnode_sync_failing", "1 while the reporter's last attempt failed", multiprocess_mode="mostrecent"
+)
+SYNC_LAST_SUCCESS = Gauge(
+    "secnode_sync_last_success_timestamp_seconds",
+    "When the top-level last acknowledged",
+    multiprocess_mode="mostrecent",
+)
 LIMIT_REFUSED = Counter("secnode_limit_refused_total", "Requests refused because a budget was used up", ["budget"])
 REQUESTS = Counter("secnode_http_requests_total", "HTTP requests", ["face", "method", "status"])
 NATIVE_REQUESTS = Counter(
@@ -21,9 +50,12 @@ NATIVE_REQUESTS = Counter(
 NATIVE_READY = Counter("secnode_native_ready_answers_total", "Native resolutions answered from a ready answer")
 LATENCY = Histogram(
     "secnode_http_request_seconds",
-    "HTTP request latency",
-    ["face"],
+    "HTTP request latency per face and operation (resolve, write, capture, trace, query, other)",
+    ["face", "operation"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+AUDIT_APPENDS = Counter(
+    "secnode_audit_appends_total", "Entries appended to the tamper-evident audit log, and failed appends", ["result"]
 )
 
 
@@ -73,6 +105,18 @@ def face_of(path: str) -> str:
     return "other"
 
 
+def operation_of(face: str, method: str, path: str) -> str:
+    """What a request does, for the latency histogram: reads and writes of records, and traceability's own."""
+    reading = method in ("GET", "HEAD")
+    if face == "traceability":
+        if path.startswith("/trace/"):
+            return "trace"
+        return "query" if reading else "capture"
+    if face in ("handle", "business"):
+        return "resolve" if reading else "write"
+    return "other"
+
+
 class MetricsMiddleware:
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -94,8 +138,16 @@ class MetricsMiddleware:
             await self.app(scope, receive, counting_send)
         finally:
             REQUESTS.labels(face, scope["method"], str(status["code"])).inc()
-            LATENCY.labels(face).observe(time.perf_counter() - started)
+            LATENCY.labels(face, operation_of(face, scope["method"], scope["path"])).observe(
+                time.perf_counter() - started
+            )
 
 
 def render() -> tuple[bytes, str]:
-    return generate_latest(), CONTENT_TYPE_LATEST
+    """The exposition: the whole node's samples when workers share a directory, else this process's."""
+    if not os.environ.get(DIRECTORY_VARIABLE):
+        return generate_latest(), CONTENT_TYPE_LATEST
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    registry.register(ENTERPRISE_NODES)  # computed when scraped; every worker runs the same checks
+    return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -14,6 +14,7 @@ from foundation.cli import command_database, console
 from foundation.config import Settings, get_settings
 from foundation.db import Database
 from foundation.migrate import upgrade
+from foundation.worker_metrics import share_between_workers
 from node import verify_command
 from registry.audit import commands as audit_commands
 from registry.bulk import commands as bulk_commands
@@ -79,6 +80,7 @@ def serve(
         )
         raise typer.Exit(2)
     _announce(initialise(settings), settings)
+    share_between_workers(settings.metrics_dir)
     scheme = "https" if tls_cert else "http"
     console.print(f"secnode {settings.node_prefix} on {scheme}://{host}:{port}  (OpenAPI at /docs)")
     if server == "granian":
