@@ -94,6 +94,8 @@ class Settings(BaseSettings):
     # Where the workers of `secnode serve` keep their metric samples (emptied at start); unset: a temporary
     # directory of the server's own, or PROMETHEUS_MULTIPROC_DIR when set.
     metrics_dir: str | None = None
+    # The certificate `secnode serve --tls-cert` presents (set by it): its expiry is exported in /metrics.
+    tls_cert: str | None = None
 
     @field_validator("node_prefix")
     @classmethod

@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
+from cryptography import x509
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -93,6 +95,45 @@ ENTERPRISE_NODES = EnterpriseNodeHealth()
 REGISTRY.register(ENTERPRISE_NODES)
 
 
+class CertificateExpiry(Collector):
+    """``secnode_certificate_expiry_timestamp_seconds{certificate}``: when each certificate the node presents stops
+    being valid, read from its file when scraped (a renewed file is seen at the next scrape)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, Path] = {}
+        self._read: dict[Path, tuple[float, float]] = {}  # file -> (modified at, not valid after)
+
+    def watch(self, name: str, path: str | Path) -> None:
+        self.files[name] = Path(path)
+
+    def _not_after(self, path: Path) -> float | None:
+        try:
+            modified = path.stat().st_mtime
+            cached = self._read.get(path)
+            if cached is None or cached[0] != modified:
+                certificate = x509.load_pem_x509_certificate(path.read_bytes())
+                cached = self._read[path] = (modified, certificate.not_valid_after_utc.timestamp())
+            return cached[1]
+        except (OSError, ValueError):  # unreadable now: no sample, and the absence alert fires
+            return None
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "secnode_certificate_expiry_timestamp_seconds",
+            "When a certificate the node presents expires (Unix time)",
+            labels=["certificate"],
+        )
+        for name, path in sorted(self.files.items()):
+            not_after = self._not_after(path)
+            if not_after is not None:
+                family.add_metric([name], not_after)
+        yield family
+
+
+CERTIFICATES = CertificateExpiry()
+REGISTRY.register(CERTIFICATES)
+
+
 def face_of(path: str) -> str:
     if path.startswith("/api/"):
         return "handle"
@@ -150,4 +191,5 @@ def render() -> tuple[bytes, str]:
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     registry.register(ENTERPRISE_NODES)  # computed when scraped; every worker runs the same checks
+    registry.register(CERTIFICATES)
     return generate_latest(registry), CONTENT_TYPE_LATEST

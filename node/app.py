@@ -50,7 +50,7 @@ from foundation.http import openapi
 from foundation.http.body_limit import BodyLimitMiddleware
 from foundation.http.budgets import AddressRateLimit, Budgets
 from foundation.http.face import face_of
-from foundation.metrics import MetricsMiddleware
+from foundation.metrics import CERTIFICATES, MetricsMiddleware
 from foundation.redis_client import make_redis, replicas_to_wait
 from registry.audit.middleware import AuditMiddleware
 from registry.enterprise_nodes.health import EnterpriseNodeChecker
@@ -109,6 +109,8 @@ async def start_native(app: FastAPI, settings: Settings) -> NativeListener:
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    if settings.tls_cert:
+        CERTIFICATES.watch("tls", settings.tls_cert)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

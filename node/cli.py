@@ -71,6 +71,8 @@ def serve(
     if (tls_cert is None) != (tls_key is None):
         console.print("[red]--tls-cert and --tls-key go together[/red]")
         raise typer.Exit(2)
+    if tls_cert is not None:
+        os.environ["SECNODE_TLS_CERT"] = str(tls_cert)  # the workers' settings: they export its expiry
 
     settings = get_settings()
     if workers > 1 and (settings.is_sqlite or not settings.redis_url):
