@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     audit_hash: Literal["sha256", "sm3"] = "sha256"
 
     log_level: str = "INFO"
+    # text: for a terminal; json: one object per line with the request id (foundation/logs.py)
+    log_format: Literal["text", "json"] = "text"
+    # One log line per HTTP request (logger secnode.access), set by `secnode serve --access-log`.
+    access_log: bool = False
     # Where the workers of `secnode serve` keep their metric samples (emptied at start); unset: a temporary
     # directory of the server's own, or PROMETHEUS_MULTIPROC_DIR when set.
     metrics_dir: str | None = None

@@ -50,6 +50,7 @@ from foundation.http import openapi
 from foundation.http.body_limit import BodyLimitMiddleware
 from foundation.http.budgets import AddressRateLimit, Budgets
 from foundation.http.face import face_of
+from foundation.http.request_ids import RequestIds
 from foundation.metrics import CERTIFICATES, MetricsMiddleware
 from foundation.redis_client import make_redis, replicas_to_wait
 from registry.audit.middleware import AuditMiddleware
@@ -216,8 +217,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     return app
 
 
-def create_asgi(settings: Settings | None = None) -> AddressRateLimit:
+def create_asgi(settings: Settings | None = None) -> RequestIds:
     """What the server runs: the application behind the resolver's raw ASGI hot path, both behind the per-address
-    rate limit."""
+    rate limit, all inside the request ids."""
+    settings = settings or get_settings()
     app = create_app(settings)
-    return AddressRateLimit(ResolverFastPath(app), app)
+    return RequestIds(AddressRateLimit(ResolverFastPath(app), app), access_log=settings.access_log)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from foundation.cli import command_database, console, domain_errors_exit
+from foundation.cli import announce, command_database, domain_errors_exit
 from foundation.config import Settings
 from foundation.crypto.keys import ensure_signing_key, hash_secret, new_password
 from foundation.crypto.passwords import check_password_strength
@@ -104,7 +104,7 @@ def initialise(settings: Settings) -> str | None:
     upgrade(settings.database_url)
     created, key = ensure_signing_key(settings.node_key_file)
     if created:
-        console.print(f"node signing key {key} written to {settings.node_key_file}")
+        announce(settings, f"node signing key {key} written to {settings.node_key_file}", key_id=key)
 
     async def run() -> str | None:
         async with command_database(settings) as db, db.unit_of_work() as session:
