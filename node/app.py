@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.types import Scope
+from starlette.types import ASGIApp, Scope
 
 from faces import operations, proxy, signing_key
 from faces.business import (
@@ -37,6 +37,7 @@ from faces.handle_native.listener import NativeListener
 from faces.handle_native.service import NativeService
 from faces.handle_native.site import site_json
 from faces.handle_rest import resolve, search, sessions, write
+from faces.handle_rest.hot_path import ROUTE as HOT_ROUTE
 from faces.handle_rest.hot_path import ResolverFastPath
 from faces.handle_rest.render import HANDLE
 from foundation import __version__
@@ -53,6 +54,7 @@ from foundation.http.face import face_of
 from foundation.http.request_ids import RequestIds
 from foundation.metrics import CERTIFICATES, MetricsMiddleware
 from foundation.redis_client import make_redis, replicas_to_wait
+from foundation.tracing import start_tracing, traced
 from registry.audit.middleware import AuditMiddleware
 from registry.enterprise_nodes.health import EnterpriseNodeChecker
 from resolver.cache.coordinator import CacheCoordinator
@@ -182,6 +184,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         lifespan=lifespan,
         description="Industrial internet identifier resolution secondary node: Handle REST (v9 "
         "compatible) and SNMS-style business API.",
+        # The node makes its own request spans (foundation/tracing.py), around the hot path as well.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.render_error = render_error  # for the layers in front of the application (rate limit)
@@ -217,9 +221,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     return app
 
 
-def create_asgi(settings: Settings | None = None) -> RequestIds:
+def create_asgi(settings: Settings | None = None) -> ASGIApp:
     """What the server runs: the application behind the resolver's raw ASGI hot path, both behind the per-address
-    rate limit, all inside the request ids."""
+    rate limit, all inside the request ids and, when tracing is on (``OTEL_*``), a span per request."""
     settings = settings or get_settings()
+    tracing = start_tracing()
     app = create_app(settings)
-    return RequestIds(AddressRateLimit(ResolverFastPath(app), app), access_log=settings.access_log)
+    served = RequestIds(AddressRateLimit(ResolverFastPath(app), app), access_log=settings.access_log)
+    return traced(served, (HOT_ROUTE, "/api/handles/{handle}")) if tracing else served

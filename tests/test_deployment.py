@@ -19,6 +19,7 @@ import yaml
 
 import foundation.migrate
 from foundation.config import Settings
+from foundation.tracing import OTEL_VARIABLES
 from node.cli import app as cli_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -409,7 +410,7 @@ def test_only_settings_the_application_reads(
     which: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     docs = request.getfixturevalue(f"{which}_docs")
-    known = {f"SECNODE_{name.upper()}" for name in Settings.model_fields}
+    known = {f"SECNODE_{name.upper()}" for name in Settings.model_fields} | OTEL_VARIABLES
     config = settings_map(docs)["data"]
     used = set(config)
     for workload in of_kind(docs, "Deployment") + of_kind(docs, "Job"):
@@ -672,3 +673,12 @@ def test_dockerignore_lets_the_build_inputs_through() -> None:
         if words and words[0] == "COPY" and not any(w.startswith("--from") for w in words):
             sources |= {w.removeprefix("./") for w in words[1:-1] if not w.startswith("--")}
     assert sources and sources <= kept, sources - kept
+
+
+def test_tracing_only_when_enabled(default_docs: list[dict], production_docs: list[dict], helm: str) -> None:
+    assert not [name for name in env_of(one(default_docs, "Deployment", "api")) if name.startswith("OTEL_")]
+    env = env_of(one(production_docs, "Deployment", "api"))
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"]["value"] == "http://otel-collector.monitoring:4318"
+    assert env["OTEL_TRACES_SAMPLER"]["value"] == "parentbased_traceidratio"
+    refused = template(helm, "--set", "tracing.enabled=true")
+    assert refused.returncode != 0 and "tracing.otlpEndpoint" in refused.stderr
