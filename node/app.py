@@ -52,6 +52,7 @@ from foundation.http.body_limit import BodyLimitMiddleware
 from foundation.http.budgets import AddressRateLimit, Budgets
 from foundation.http.face import face_of
 from foundation.http.request_ids import RequestIds
+from foundation.logs import REQUEST_ID
 from foundation.metrics import CERTIFICATES, MetricsMiddleware
 from foundation.redis_client import make_redis, replicas_to_wait
 from foundation.tracing import start_tracing, traced
@@ -211,21 +212,25 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:
         log.exception("secnode.request.failed path=%s", request.url.path)
-        return render_error(InternalError(), request.scope)
+        response = render_error(InternalError(), request.scope)
+        # answered outside the middleware (Starlette's server-error layer): the id is added here
+        response.headers["x-request-id"] = REQUEST_ID.get()
+        return response
 
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, render=render_error)
     app.add_middleware(AuditMiddleware, render=render_error)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestIds, access_log=settings.access_log)  # outermost: every answer gets its id
     return app
 
 
 def create_asgi(settings: Settings | None = None) -> ASGIApp:
     """What the server runs: the application behind the resolver's raw ASGI hot path, both behind the per-address
-    rate limit, all inside the request ids and, when tracing is on (``OTEL_*``), a span per request."""
+    rate limit and, when tracing is on (``OTEL_*``), inside a span per request."""
     settings = settings or get_settings()
     tracing = start_tracing()
     app = create_app(settings)
-    served = RequestIds(AddressRateLimit(ResolverFastPath(app), app), access_log=settings.access_log)
+    served = AddressRateLimit(ResolverFastPath(app), app)
     return traced(served, (HOT_ROUTE, "/api/handles/{handle}")) if tracing else served
