@@ -28,6 +28,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from foundation import tally
 from foundation.worker_metrics import DIRECTORY_VARIABLE
 
 # Every worker reads the same rows when scraped: the most recent value is the node's.
@@ -178,14 +179,34 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, counting_send)
         finally:
-            REQUESTS.labels(face, scope["method"], str(status["code"])).inc()
-            LATENCY.labels(face, operation_of(face, scope["method"], scope["path"])).observe(
+            request_tally(face, scope["method"], status["code"]).inc()
+            latency_tally(face, operation_of(face, scope["method"], scope["path"])).observe(
                 time.perf_counter() - started
             )
 
 
+_requests: dict[tuple[str, str, int], tally.CounterTally] = {}
+_latencies: dict[tuple[str, str], tally.HistogramTally] = {}
+
+
+def request_tally(face: str, method: str, status: int) -> tally.CounterTally:
+    found = _requests.get((face, method, status))
+    if found is None:
+        found = _requests[(face, method, status)] = tally.counter(REQUESTS.labels(face, method, str(status)))
+    return found
+
+
+def latency_tally(face: str, operation: str) -> tally.HistogramTally:
+    found = _latencies.get((face, operation))
+    if found is None:
+        found = _latencies[(face, operation)] = tally.histogram(LATENCY.labels(face, operation))
+    return found
+
+
 def render() -> tuple[bytes, str]:
-    """The exposition: the whole node's samples when workers share a directory, else this process's."""
+    """The exposition: the whole node's samples when workers share a directory, else this process's (this
+    worker's tallies handed over first; the other workers' are at most a second behind)."""
+    tally.flush()
     if not os.environ.get(DIRECTORY_VARIABLE):
         return generate_latest(), CONTENT_TYPE_LATEST
     registry = CollectorRegistry()

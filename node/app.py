@@ -40,7 +40,7 @@ from faces.handle_rest import resolve, search, sessions, write
 from faces.handle_rest.hot_path import ROUTE as HOT_ROUTE
 from faces.handle_rest.hot_path import ResolverFastPath
 from faces.handle_rest.render import HANDLE
-from foundation import __version__
+from foundation import __version__, tally
 from foundation.config import Settings, get_settings
 from foundation.crypto.keys import load_signing_key
 from foundation.crypto.pubkeys import public_jwk
@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         native = await start_native(app, settings) if settings.native_enabled else None
         stats_task = asyncio.create_task(stats.run())
         homed_task = asyncio.create_task(homed.run())
+        tally_task = asyncio.create_task(tally.flush_every_second())
         # every worker runs it; one per round checks (a Redis key), all keep their metrics
         app.state.enterprise_nodes = EnterpriseNodeChecker(app.state.db, settings, app.state.redis)
         enterprise_task = asyncio.create_task(app.state.enterprise_nodes.run())
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 await native.stop()
             stats_task.cancel()
             homed_task.cancel()
+            tally_task.cancel()
             enterprise_task.cancel()
             await asyncio.wait([enterprise_task], timeout=5)  # a round in a transaction ends before the pool closes
             if reporter_task is not None:

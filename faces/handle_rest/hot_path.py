@@ -13,14 +13,13 @@ import time
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI
-from prometheus_client import Counter
 from starlette.types import Receive, Scope, Send
 
 from faces.handle_rest.answers import resolved_answer
 from faces.handle_rest.render import error_answer
 from foundation.errors import DomainError
 from foundation.http.request_ids import HEADER, log_access, take_request_id
-from foundation.metrics import LATENCY, REQUESTS
+from foundation.metrics import latency_tally, request_tally
 from foundation.text import is_true
 from registry.kernel.syntax import canonical
 from resolver.cache.entry import Entry
@@ -124,15 +123,10 @@ class ResolverFastPath:
     def _count(self, scope: Scope, status: int, started: float) -> None:
         """What the application's middleware does for the other routes: the request counted, its latency observed,
         its access line written."""
-        method = scope["method"]
-        counter = _counted.get((method, status))
-        if counter is None:
-            counter = _counted[(method, status)] = REQUESTS.labels("handle", method, str(status))
-        counter.inc()
+        request_tally("handle", scope["method"], status).inc()
         _RESOLVE_LATENCY.observe(time.perf_counter() - started)
         if self.access_log:
             log_access(scope, status, started)
 
 
-_counted: dict[tuple[str, int], Counter] = {}
-_RESOLVE_LATENCY = LATENCY.labels("handle", "resolve")
+_RESOLVE_LATENCY = latency_tally("handle", "resolve")

@@ -42,6 +42,8 @@ async def test_every_worker_counts_into_one_total(fresh_node, database_url, tmp_
         for start in range(0, RESOLUTIONS, 40):
             await asyncio.gather(*(resolve(n) for n in range(start, start + 40)))
 
+        await asyncio.sleep(1.5)  # each worker hands its tallies over once a second (foundation/tally.py)
+
         # Both workers answered some: each keeps its samples in files named after its process.
         workers = {path.stem.rsplit("_", 1)[1] for path in metrics_dir.glob("counter_*.db")}
         assert len(workers) >= 2, sorted(metrics_dir.iterdir())
