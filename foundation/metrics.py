@@ -203,14 +203,33 @@ def latency_tally(face: str, operation: str) -> tally.HistogramTally:
     return found
 
 
-def render() -> tuple[bytes, str]:
-    """The exposition: the whole node's samples when workers share a directory, else this process's (this
-    worker's tallies handed over first; the other workers' are at most a second behind)."""
-    tally.flush()
+def _registry() -> CollectorRegistry:
     if not os.environ.get(DIRECTORY_VARIABLE):
-        return generate_latest(), CONTENT_TYPE_LATEST
+        return REGISTRY
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     registry.register(ENTERPRISE_NODES)  # computed when scraped; every worker runs the same checks
     registry.register(CERTIFICATES)
-    return generate_latest(registry), CONTENT_TYPE_LATEST
+    return registry
+
+
+Sample = tuple[dict[str, str], float]
+
+
+def samples(*names: str) -> dict[str, list[Sample]]:
+    """The node's current samples of the named series (``secnode_http_requests_total``,
+    ``secnode_http_request_seconds_bucket``, …), as /metrics would show them."""
+    tally.flush()
+    found: dict[str, list[Sample]] = {name: [] for name in names}
+    for family in _registry().collect():
+        for sample in family.samples:
+            if sample.name in found:
+                found[sample.name].append((dict(sample.labels), sample.value))
+    return found
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition: the whole node's samples when workers share a directory, else this process's (this
+    worker's tallies handed over first; the other workers' are at most a second behind)."""
+    tally.flush()
+    return generate_latest(_registry()), CONTENT_TYPE_LATEST

@@ -26,6 +26,7 @@ from faces.business import (
     templates,
     users,
 )
+from faces.business.operations import router as operations_overview_router
 from faces.business.render import BUSINESS
 from faces.console import endpoints as console
 from faces.epcis import capture, queries
@@ -77,6 +78,7 @@ ROUTERS = (
     prefixes.router,
     templates.router,
     read_grants.router,
+    operations_overview_router,
     identifiers.router,
     records.router,
     capture.router,
