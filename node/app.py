@@ -36,7 +36,7 @@ from faces.handle_native.challenges import Challenges
 from faces.handle_native.listener import NativeListener
 from faces.handle_native.service import NativeService
 from faces.handle_native.site import site_json
-from faces.handle_rest import resolve, search, sessions, write
+from faces.handle_rest import resolve, search, sessions, trust, write
 from faces.handle_rest.hot_path import ResolverFastPath
 from faces.handle_rest.render import HANDLE
 from foundation import __version__
@@ -80,6 +80,7 @@ ROUTERS = (
     queries.router,
     resolve.router,
     write.router,
+    trust.router,
     search.router,
     signing_key.router,
     operations.router,

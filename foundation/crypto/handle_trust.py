@@ -137,12 +137,41 @@ def certificate_jwk(key: TrustKey) -> dict[str, str]:
     """The ``publicKey`` a certificate carries for ``key``. SM2: ``kty`` SM2 with ``x`` and ``y``, and the
     SubjectPublicKeyInfo in ``d`` as the teleinfo idpointer SDK reads it."""
     jwk = key.public_jwk()
-    if key.alg != "SM2256":
-        return jwk
-    from foundation.handle_values import SM2_SPKI_PREFIX
+    return public_key_jwk(load_public_key(jwk)) if key.alg == "SM2256" else jwk
 
-    spki = SM2_SPKI_PREFIX + b64decode_any(jwk["x"]) + b64decode_any(jwk["y"])
-    return {"kty": "SM2", "x": jwk["x"], "y": jwk["y"], "d": b64url(spki)}
+
+def public_key_jwk(key: PublicKey) -> dict[str, Any]:
+    """The JWK a certificate carries for a public key: RSA and DSA as Handle.Net writes them, EC P-256, and SM2 as
+    ``certificate_jwk`` writes it."""
+    if key.kind == "SM2":
+        from foundation.handle_values import SM2_SPKI_PREFIX
+
+        point = bytes.fromhex(key.key)
+        return {"kty": "SM2", "x": b64url(point[:32]), "y": b64url(point[32:]), "d": b64url(SM2_SPKI_PREFIX + point)}
+    numbers = key.key.public_numbers()
+    if key.kind == "RSA":
+        return {"kty": "RSA", "n": b64url(_octets(numbers.n)), "e": b64url(_octets(numbers.e))}
+    if key.kind == "ECDSA-P256":
+        return {
+            "kty": "EC",
+            "crv": "P-256",
+            "x": b64url(numbers.x.to_bytes(32, "big")),
+            "y": b64url(numbers.y.to_bytes(32, "big")),
+        }
+    if key.kind == "DSA":
+        parameters = numbers.parameter_numbers
+        return {
+            "kty": "DSA",
+            **{
+                name: b64url(_octets(n))
+                for name, n in (("y", numbers.y), ("p", parameters.p), ("q", parameters.q), ("g", parameters.g))
+            },
+        }
+    raise TrustInvalid(f"{key.kind} keys have no place in Handle certificates")
+
+
+def _octets(number: int) -> bytes:
+    return number.to_bytes((number.bit_length() + 7) // 8, "big")
 
 
 def key_fingerprint(key: PublicKey) -> tuple[Any, ...]:
@@ -411,7 +440,8 @@ def verify_chain(handle: str, links: list[Link], roots: Iterable[PublicKey], now
         raise TrustInvalid(f"the chain ends at {top.jws.subject}, not at the root {ROOT_HANDLE}")
     if key_fingerprint(top.issuer_key) not in trusted:
         raise TrustInvalid(f"the root certificate's key is not a trusted root key of {ROOT_HANDLE}")
-    return [link.jws.issuer for link in links]
+    issuers = [link.jws.issuer for link in links]
+    return issuers[:-1] if len(issuers) > 1 and issuers[-1] == issuers[-2] else issuers  # the root signs itself
 
 
 def verify_values(handle: str, values: list[Value], signature: Jws) -> list[int]:
