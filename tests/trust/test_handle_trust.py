@@ -1,6 +1,7 @@
 """Handle's trust (foundation.crypto.handle_trust): chains issued here verified by Handle.Net's own ChainBuilder,
 ChainVerifier and HandleVerifier, Handle.Net's HandleSigner's signatures verified here, and each way a chain breaks
-refused with its reason, by both."""
+refused with its reason, by both; SM2 chains checked by sm-crypto (npm), an SM2 implementation other than the
+node's."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 from foundation.crypto import handle_trust as trust
 from foundation.crypto.trust_keys import TrustKey, new_trust_key
 from tests.trust.handle_net import Oracle, available
+from tests.trust.sm_crypto import SmCrypto
+from tests.trust.sm_crypto import available as sm_crypto_available
 
 HANDLE = "88.118.7/COIL-1"
 ENTERPRISE, NODE = "300:0.NA/88.118.7", "301:0.NA/88.118"
@@ -234,3 +237,35 @@ def test_sm2_signatures_are_der_as_idis_writes_them_and_verify_raw_too():
     assert jwk["kty"] == "SM2" and trust.key_fingerprint(trust.claims_key({"kty": "SM2", "d": jwk["d"]})) == (
         trust.key_fingerprint(public)
     )
+
+
+@pytest.fixture(scope="module")
+def sm_crypto(tmp_path_factory) -> SmCrypto:
+    reason = sm_crypto_available()
+    if reason:
+        pytest.skip(reason)
+    return SmCrypto(tmp_path_factory.mktemp("sm-crypto"))
+
+
+async def test_an_sm2_chain_verifies_with_another_sm2_implementation(sm_crypto):
+    world = World("SM2256")
+    record = world.signed(values())
+    issued = [
+        (world.root_cert, world.root),
+        (world.node_cert, world.root),
+        (world.enterprise_cert, world.node),
+        (record[-1]["data"]["value"], world.enterprise),
+    ]
+    for text, issuer in issued:
+        jws = trust.parse_jws(text)
+        assert sm_crypto.verify(jws.signing_input, jws.signature, issuer.public_jwk())
+        assert not sm_crypto.verify(jws.signing_input + b"x", jws.signature, issuer.public_jwk())
+
+
+async def test_an_sm2_signature_made_by_another_sm2_implementation_verifies_here(sm_crypto):
+    world = World("SM2256")
+    unsigned = trust.parse_jws(world.signed(values())[-1]["data"]["value"])
+    signature = sm_crypto.sign(unsigned.signing_input, world.enterprise.key)
+    jws = f"{unsigned.signing_input.decode('ascii')}.{trust.b64url(signature)}"
+    record = [*values(), trust.string_value(400, "HS_SIGNATURE", jws)]
+    assert (await world.verify(record)).signer == ENTERPRISE
