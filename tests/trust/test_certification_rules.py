@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -135,3 +138,29 @@ async def test_who_may_have_which_key_certified(node):
         f"/api/trust/certificates/{tenant.prefix}", headers=basic(f"300:0.NA/{settings.node_prefix}", ADMIN_PASSWORD)
     )
     assert by_node.status_code == 201, by_node.text
+
+
+async def test_the_command_line_shows_the_certificate_and_certifies(node, database_url, tmp_path):
+    http, settings, key, db = node
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "SECNODE_DATABASE_URL": database_url,
+        "SECNODE_TRUST_KEY_FILE": settings.trust_key_file,
+    }
+
+    def secnode(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "node.cli", "trust", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+    assert "not certified" in secnode("status").stdout
+    async with db.unit_of_work() as session:
+        await service.store_node_certificate(session, settings, SYSTEM, key, *_root_and_certificate(settings, key))
+    status = secnode("status")
+    assert status.returncode == 0 and "index 400: 301:0.NA/88.118 issued by 300:0.0/0.0 (RS256)" in status.stdout
+    tenant = await onboard(http, "bycommand")
+    await _key_of(http, tenant, new_trust_key("RS256").public_jwk())
+    issued = secnode("certify", tenant.prefix)
+    assert issued.returncode == 0, issued.stdout + issued.stderr
+    values = (await http.get(f"/api/handles/0.NA/{tenant.prefix}")).json()["values"]
+    assert trust.parse_jws(next(v for v in values if v["index"] == 400)["data"]["value"]).alg == "ES256"
