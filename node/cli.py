@@ -188,7 +188,7 @@ app.add_typer(prefix_commands.app, name="prefix")
 app.add_typer(sync_commands.app, name="sync")
 app.add_typer(toplevel_commands.app, name="toplevel")
 app.add_typer(audit_commands.app, name="audit")
-app.add_typer(trust_commands.app, name="trust")
+app.add_typer(trust_commands.make_app(_writing_database), name="trust")
 
 
 if __name__ == "__main__":  # pragma: no cover

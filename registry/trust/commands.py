@@ -2,45 +2,70 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from foundation.cli import console
-from registry.cli_support import cli_actor, in_transaction
+from foundation.cli import console, domain_errors_exit
+from registry.cli_support import audit_command, cli_actor, in_transaction
 
 if TYPE_CHECKING:  # only for annotations: the module stays light for --help
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from foundation.config import Settings
 
-app = typer.Typer(help="Handle trust: HS_CERT chains (ADR 0015)", no_args_is_help=True)
+OpenDatabase = Callable[["Settings"], AbstractAsyncContextManager[Any]]
 
 
-@app.command("certify")
-def trust_certify(
-    prefix: str = typer.Argument(..., help="the enterprise prefix, e.g. 88.118.1042"),
-    index: int | None = typer.Option(None, help="the HS_PUBKEY of 0.NA/<prefix> to certify (default: the first)"),
-) -> None:
-    """Issue an enterprise prefix's HS_PUBKEY an HS_CERT (index 400 of 0.NA/<prefix>), as the node administrator."""
-    # deferred to keep --help fast: they load FastAPI and the crypto
-    from foundation.crypto.trust_keys import load_trust_key
-    from registry.trust import service
-    from registry.trust.errors import NoTrustKey
-
-    async def work(session: AsyncSession, settings: Settings) -> Any:
-        try:
-            key = load_trust_key(settings.trust_key_file)
-        except (OSError, ValueError):
-            raise NoTrustKey(settings.trust_key_file) from None
-        return await service.certify_prefix(session, settings, cli_actor(), prefix, key, index)
-
-    at, certificate = in_transaction(work)
-    console.print(f"0.NA/{prefix} index {at}: HS_CERT issued\n{certificate}", soft_wrap=True)
+def make_app(open_database: OpenDatabase) -> typer.Typer:
+    """The commands; ``open_database`` gives the database as the node's long writes use it (with Redis, commits go
+    through the cache coordination, so no worker keeps answering the record without its new certificate)."""
+    app = typer.Typer(help="Handle trust: HS_CERT chains (ADR 0015)", no_args_is_help=True)
+    app.command("certify")(_certify(open_database))
+    app.command("status")(trust_status)
+    return app
 
 
-@app.command("status")
+def _certify(open_database: OpenDatabase) -> Callable[..., None]:
+    def trust_certify(
+        prefix: str = typer.Argument(..., help="the enterprise prefix, e.g. 88.118.1042"),
+        index: int | None = typer.Option(None, help="the HS_PUBKEY of 0.NA/<prefix> to certify (default: the first)"),
+    ) -> None:
+        """Issue an enterprise prefix's HS_PUBKEY an HS_CERT (index 400 of 0.NA/<prefix>), as the node administrator."""
+        # deferred to keep --help fast: they load FastAPI and the crypto
+        from foundation.config import get_settings
+        from foundation.crypto.trust_keys import load_trust_key
+        from registry.trust import service
+        from registry.trust.errors import NoTrustKey
+
+        settings = get_settings()
+
+        async def run() -> tuple[int, str]:
+            async with open_database(settings) as db:
+                exit_code = 1
+                try:
+                    try:
+                        key = load_trust_key(settings.trust_key_file)
+                    except (OSError, ValueError):
+                        raise NoTrustKey(settings.trust_key_file) from None
+                    async with db.unit_of_work() as session:
+                        result = await service.certify_prefix(session, settings, cli_actor(), prefix, key, index)
+                    exit_code = 0
+                    return result
+                finally:
+                    await audit_command(db, settings, f"CLI trust certify {prefix}", exit_code)
+
+        with domain_errors_exit():
+            at, certificate = asyncio.run(run())
+        console.print(f"0.NA/{prefix} index {at}: HS_CERT issued\n{certificate}", soft_wrap=True)
+
+    return trust_certify
+
+
 def trust_status() -> None:
     """The node's certificate: subject, issuer, algorithm, expiry (none before the node registered upward)."""
     # deferred to keep --help fast: they load FastAPI and the crypto
