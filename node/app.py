@@ -37,7 +37,7 @@ from faces.handle_native.challenges import Challenges
 from faces.handle_native.listener import NativeListener
 from faces.handle_native.service import NativeService
 from faces.handle_native.site import site_json
-from faces.handle_rest import resolve, search, sessions, write
+from faces.handle_rest import resolve, search, sessions, trust, write
 from faces.handle_rest.hot_path import ROUTE as HOT_ROUTE
 from faces.handle_rest.hot_path import ResolverFastPath
 from faces.handle_rest.render import HANDLE
@@ -86,6 +86,7 @@ ROUTERS = (
     queries.router,
     resolve.router,
     write.router,
+    trust.router,
     search.router,
     signing_key.router,
     operations.router,

@@ -23,6 +23,7 @@ from registry.bulk import commands as bulk_commands
 from registry.enterprise_nodes import commands as enterprise_node_commands
 from registry.enterprises import commands as enterprise_commands
 from registry.prefixes import commands as prefix_commands
+from registry.trust import commands as trust_commands
 from sync import commands as sync_commands
 from sync.toplevel import commands as toplevel_commands
 
@@ -205,6 +206,7 @@ app.add_typer(prefix_commands.app, name="prefix")
 app.add_typer(sync_commands.app, name="sync")
 app.add_typer(toplevel_commands.app, name="toplevel")
 app.add_typer(audit_commands.app, name="audit")
+app.add_typer(trust_commands.make_app(_writing_database), name="trust")
 
 
 if __name__ == "__main__":  # pragma: no cover

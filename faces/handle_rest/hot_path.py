@@ -81,7 +81,7 @@ class ResolverFastPath:
         query = None
         if raw_query:
             params = parse_qsl(raw_query, keep_blank_values=True)
-            if any(k in ("auth", "signed") and is_true(v) for k, v in params):
+            if any(k in ("auth", "signed") and (is_true(v) or v.lower() == "handle") for k, v in params):
                 await self.app(scope, receive, send)
                 return
             types = [v for k, v in params if k == "type"]
