@@ -404,3 +404,10 @@ class AssetNotFound(NotFound):
 
     def __init__(self) -> None:
         super().__init__("not found")
+
+
+class OperationsForbidden(Forbidden):
+    name = "operations.forbidden"
+
+    def __init__(self) -> None:
+        super().__init__("only the node administrator reads the operations overview")

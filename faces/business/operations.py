@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from faces.business.render import BUSINESS, ok
 from faces.dependencies import BusinessActor, NodeSettings, ReadSession
-from foundation.errors import Forbidden
+from foundation.errors import OperationsForbidden
 from foundation.metrics import Sample, samples
 from registry.journal import repository as journal
 from registry.kernel.clock import utcnow
@@ -38,7 +38,7 @@ async def overview(
     days: int = Query(7, ge=1, le=31, description="days of registrations and resolutions, today included"),
 ) -> Response:
     if not actor.is_node_admin:
-        raise Forbidden("only the node administrator reads the operations overview")
+        raise OperationsForbidden()
     now = utcnow()
     found = samples(REQUESTS, TIERS, REFUSALS, NATIVE, BUCKETS)
     per_day = []
