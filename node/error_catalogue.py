@@ -29,6 +29,7 @@ ERROR_MODULES = (
     "registry.events.errors",
     "registry.handles.errors",
     "registry.bulk.errors",
+    "registry.webhooks.errors",
     "resolver.errors",
     "faces.handle_native.errors",
 )
