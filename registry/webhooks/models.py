@@ -17,6 +17,7 @@ from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Identity, Inte
 from sqlalchemy.orm import Mapped, mapped_column
 
 from foundation.db import Base, BigId, JsonType
+from registry.enterprises.models import Enterprise  # noqa: F401 - the table its foreign key names, for the mapper
 
 
 class SubscriptionState(str, enum.Enum):

@@ -1,6 +1,7 @@
 """A webhook receiver for tests: a real HTTP server on a loopback port, in a thread of its own, that records every
 request, answers the first ``fail_first`` with 500 (or every one while ``failing``), and can hold the first request
-unanswered (``hold_first``) until released — the node may be killed meanwhile."""
+unanswered (``hold_first``) until released, then closes it without an answer — the node may be killed
+meanwhile."""
 
 from __future__ import annotations
 
@@ -64,6 +65,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 number = len(receiver.requests)
             if receiver.hold_first and number == 1:
                 receiver.release.wait(timeout=30)
+                self.close_connection = True
+                return  # never answered: the sender cannot take it for acknowledged
             status = 500 if receiver.failing or number <= receiver.fail_first else 204
             try:
                 self.send_response(status)
