@@ -19,6 +19,8 @@ from sync.delivery.worker import ping
 
 router = APIRouter(prefix="/snms/api/v5/webhooks", tags=["business: webhooks"], route_class=BUSINESS.route_class)
 
+TEXT = r"^[^\x00-\x1f\x7f]*$"  # no control characters (PostgreSQL text holds no NUL)
+PrefixText = Annotated[str, Field(max_length=128)]
 URL_RULE = "http or https; by default not resolving to a loopback or private address"
 Events = Field(
     default=None,
@@ -31,9 +33,9 @@ class NewSubscription(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
     url: str = Field(max_length=2000, description=URL_RULE)
-    prefixes: list[str] = Field(min_length=1, max_length=service.MAX_PREFIXES, description="prefixes it holds")
+    prefixes: list[PrefixText] = Field(min_length=1, max_length=service.MAX_PREFIXES, description="prefixes it holds")
     events: list[str] | None = Events
-    description: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=200, pattern=TEXT)
     enterprise_id: int | None = Field(default=None, alias="enterpriseId", ge=1, le=DATABASE_INT_MAX)
 
 
@@ -41,9 +43,9 @@ class SubscriptionChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str | None = Field(default=None, max_length=2000, description=URL_RULE)
-    prefixes: list[str] | None = Field(default=None, min_length=1, max_length=service.MAX_PREFIXES)
+    prefixes: list[PrefixText] | None = Field(default=None, min_length=1, max_length=service.MAX_PREFIXES)
     events: list[str] | None = Events
-    description: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=200, pattern=TEXT)
     enabled: bool | None = Field(
         default=None, description="false pauses; true resumes (also after the node disabled it)"
     )

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation import outbound
 from foundation.config import Settings
-from foundation.errors import MissingParameter
+from foundation.errors import InvalidHandle, MissingParameter
 from registry.journal import repository as journal
 from registry.kernel.actor import AUDITOR, ENTERPRISE_ADMIN, Actor
 from registry.kernel.clock import as_utc, utcnow
-from registry.kernel.syntax import canonical
+from registry.kernel.syntax import canonical, check_prefix
 from registry.webhooks import repository, secrets
 from registry.webhooks.errors import (
     WebhookForbidden,
@@ -80,6 +80,11 @@ async def _prefix_keys(session: AsyncSession, enterprise_id: int, prefixes: list
         raise WebhookPrefixRefused("name at least one prefix of the enterprise")
     if len(prefixes) > MAX_PREFIXES:
         raise WebhookPrefixRefused(f"at most {MAX_PREFIXES} prefixes per subscription")
+    for prefix in prefixes:
+        try:
+            check_prefix(prefix)
+        except InvalidHandle as exc:
+            raise WebhookPrefixRefused(f"{prefix!r} is not a prefix: {exc.message}") from None
     keys = sorted({canonical(p) for p in prefixes})
     held = await repository.owned_prefix_keys(session, enterprise_id, keys)
     foreign = [k for k in keys if k not in held]
