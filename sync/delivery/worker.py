@@ -10,12 +10,13 @@ message again (at least once: receivers deduplicate by ``webhook-id`` or by each
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -78,11 +79,11 @@ class DeliveryWorker:
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    async def claim(self) -> list[Job]:
+    async def claim(self, limit: int = CLAIM_LIMIT) -> list[Job]:
         now = utcnow()
         jobs = []
         async with self.db.unit_of_work() as session:
-            for subscription in await subscriptions.claim_due(session, now, CLAIM_LIMIT):
+            for subscription in await subscriptions.claim_due(session, now, limit):
                 if subscription.pending_id is None:
                     producer = self.producers.get(subscription.source)
                     if producer is None or not await producer.prepare(session, subscription):
@@ -169,22 +170,49 @@ class DeliveryWorker:
         )
 
     async def run_forever(self) -> None:
-        """Deliver until cancelled; a fault of the node (the database away) is logged and retried after a pause."""
+        """Deliver until cancelled. Each message is sent by a task of its own, so a slow receiver holds up only its
+        own subscription: the loop claims more while up to ``CLAIM_LIMIT`` are in flight. A fault of the node (the
+        database away) is logged and retried after a pause; cancelling ends the messages in flight unrecorded
+        (their leases run out and they are sent again)."""
+        in_flight: set[asyncio.Task[None]] = set()
+        finished = asyncio.Event()  # a message ended: its subscription's next one may be due at once
         next_metrics = 0.0
         pause = self.settings.webhook_poll_seconds
-        while True:
-            try:
-                attempted = await self.run_once()
-                if time.monotonic() >= next_metrics:
-                    await self.refresh_metrics()
-                    next_metrics = time.monotonic() + METRICS_SECONDS
-                pause = self.settings.webhook_poll_seconds
-            except Exception:  # noqa: BLE001 - the loop must outlive a database restart; cancellation still ends it
-                log.exception("secnode.webhooks.loop_failed retry_in=%.1fs", pause)
-                attempted = 0
-                pause = min(pause * 2, 30.0)
-            if attempted == 0:
-                await asyncio.sleep(pause)
+        try:
+            while True:
+                claimed = 0
+                try:
+                    room = CLAIM_LIMIT - len(in_flight)
+                    for job in await self.claim(room) if room > 0 else []:
+                        task = asyncio.create_task(self._deliver(job))
+                        in_flight.add(task)
+                        task.add_done_callback(self._finished(in_flight, finished))
+                        claimed += 1
+                    if time.monotonic() >= next_metrics:
+                        await self.refresh_metrics()
+                        next_metrics = time.monotonic() + METRICS_SECONDS
+                    pause = self.settings.webhook_poll_seconds
+                except Exception:  # noqa: BLE001 - the loop must outlive a database restart; cancellation ends it
+                    log.exception("secnode.webhooks.loop_failed retry_in=%.1fs", pause)
+                    pause = min(pause * 2, 30.0)
+                if claimed == 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(finished.wait(), pause)
+                    finished.clear()
+        finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+    @staticmethod
+    def _finished(in_flight: set[asyncio.Task[None]], finished: asyncio.Event) -> Callable[[asyncio.Task[None]], None]:
+        def done(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            finished.set()
+            if not task.cancelled() and task.exception() is not None:
+                log.error("secnode.webhooks.delivery_failed", exc_info=task.exception())
+
+        return done
 
 
 async def run_delivery(db: Database, settings: Settings) -> None:

@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from faces.handle_rest.hot_path import ResolverFastPath
 from foundation.config import Settings
 from node.app import create_app
+from registry.audit.models import AuditEntry
 from sync.delivery.worker import DeliveryWorker
 from tests.conftest import make_settings
 from tests.factories import Tenant, admin_headers, login, onboard
@@ -226,6 +228,10 @@ async def test_roles_and_other_enterprises(fresh_node, database_url):
 
             assert (await client.delete(path, headers=owner.headers)).json()["data"]["deleted"] is True
             assert (await client.get(path, headers=owner.headers)).status_code == 404
+    async with fresh_node.read_session() as session:
+        audited = set((await session.execute(select(AuditEntry.action, AuditEntry.actor))).all())
+    assert (f"POST {HOOKS}", "user:hookowner") in audited  # administrative writes are audited, refusals too
+    assert (f"PUT {path}", "user:hookauditor") in audited and (f"DELETE {path}", "user:hookowner") in audited
 
 
 @pytest.mark.parametrize(
