@@ -339,3 +339,19 @@ async def test_metrics_show_lag_and_deliveries(fresh_node, database_url):
     assert f'secnode_webhook_consecutive_failures{{subscription="{subscription["id"]}"}} 0.0' in text
     assert 'secnode_webhook_attempts_total{outcome="delivered"}' in text
     assert "secnode_webhook_changes_delivered_total" in text
+
+
+async def test_a_slow_receiver_holds_up_only_its_own_subscription(fresh_node, database_url):
+    with receiving(hold_first=True) as slow, receiving() as quick:
+        async with node(fresh_node, database_url, webhook_batch_changes=1, webhook_timeout_seconds=20) as client:
+            first, second = await onboard(client, "hookslow"), await onboard(client, "hookquick")
+            await subscribe(client, first, slow.url)
+            await subscribe(client, second, quick.url)
+            await put(client, first, "S-1")
+            await until(lambda: len(slow.requests) == 1, what="the slow receiver holding its first message")
+            for n in range(3):
+                await put(client, second, f"Q-{n}")
+            # three messages, one after another, while the other subscription's attempt is still open
+            await until(lambda: len(quick.changes()) == 3, timeout=10, what="the quick receiver's messages")
+            assert len(quick.acknowledged()) == 3 and slow.requests[0].answered is None
+            slow.release.set()
