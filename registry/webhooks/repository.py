@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from registry.prefixes.models import Prefix
@@ -45,16 +45,26 @@ async def owned_prefix_keys(session: AsyncSession, enterprise_id: int, keys: Ite
     return set((await session.execute(query)).scalars())
 
 
+def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        WebhookSubscription.state == SubscriptionState.ACTIVE.value,
+        WebhookSubscription.next_attempt_at <= now,
+        or_(WebhookSubscription.lease_until.is_(None), WebhookSubscription.lease_until < now),
+    )
+
+
+async def any_due(session: AsyncSession, now: datetime) -> bool:
+    """Whether some subscription may be claimed: a read, so an idle node (on SQLite: its one writer) is not taken
+    for a write transaction every poll."""
+    return (await session.execute(select(WebhookSubscription.id).where(*_due(now)).limit(1))).first() is not None
+
+
 async def claim_due(session: AsyncSession, now: datetime, limit: int) -> list[WebhookSubscription]:
     """Active subscriptions due for an attempt whose lease is free, locked for this transaction; on PostgreSQL rows
     another worker is claiming are skipped, not waited for."""
     query = (
         select(WebhookSubscription)
-        .where(
-            WebhookSubscription.state == SubscriptionState.ACTIVE.value,
-            WebhookSubscription.next_attempt_at <= now,
-            or_(WebhookSubscription.lease_until.is_(None), WebhookSubscription.lease_until < now),
-        )
+        .where(*_due(now))
         .order_by(WebhookSubscription.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -81,7 +81,10 @@ class DeliveryWorker:
 
     async def claim(self, limit: int = CLAIM_LIMIT) -> list[Job]:
         now = utcnow()
-        jobs = []
+        jobs: list[Job] = []
+        async with self.db.primary_read_session() as session:
+            if not await subscriptions.any_due(session, now):
+                return jobs
         async with self.db.unit_of_work() as session:
             for subscription in await subscriptions.claim_due(session, now, limit):
                 if subscription.pending_id is None:

@@ -8,7 +8,7 @@ from standardwebhooks.webhooks import Webhook
 
 from tests.conftest import ADMIN_PASSWORD, REDIS_URL
 from tests.factories import onboard
-from tests.servers import free_port, running_node_process
+from tests.servers import running_node_process
 from tests.sync.test_webhooks import HOOKS, put, subscribe, until
 from tests.sync.webhook_receiver import receiving
 
@@ -24,9 +24,8 @@ async def test_every_change_arrives_when_the_node_is_killed_mid_delivery(fresh_n
         "SECNODE_WEBHOOK_RETRY_MAX_SECONDS": "0.5",
         "SECNODE_WEBHOOK_TIMEOUT_SECONDS": "5",  # the attempt is still waiting when the node is killed
     }
-    port = free_port()
     with receiving(hold_first=True) as receiver:
-        with running_node_process(env, tmp_path, port=port) as (url, process):
+        with running_node_process(env, tmp_path) as (url, process):
             async with httpx.AsyncClient(base_url=url, timeout=30) as client:
                 tenant = await onboard(client, "hookrestart")
                 subscription = await subscribe(client, tenant, receiver.url)
@@ -38,7 +37,7 @@ async def test_every_change_arrives_when_the_node_is_killed_mid_delivery(fresh_n
                 process.wait()
         receiver.release.set()  # the held request ends unanswered
 
-        with running_node_process(env, tmp_path, port=port) as (url, _):
+        with running_node_process(env, tmp_path) as (url, _):  # a port of its own: the old one may linger
             async with httpx.AsyncClient(base_url=url, timeout=30) as client:
                 for n in range(5, 10):
                     await put(client, tenant, f"K-{n}")
