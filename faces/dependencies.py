@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 
 from faces import actors
 from foundation.crypto.keys import load_signing_key
+from foundation.crypto.trust_keys import TrustKey, load_trust_key
 from foundation.errors import MissingParameter, NoSigningKey
 from foundation.federation import NodeRequestVerifier
 from foundation.http.dependencies import (
@@ -26,6 +27,7 @@ from foundation.http.dependencies import (
 from registry.kernel.actor import Actor
 from registry.kernel.identifiers import parse_identifier
 from registry.kernel.syntax import Identifier
+from registry.trust.errors import NoTrustKey
 from resolver.service import Resolver
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "NodeResolver",
     "NodeSettings",
     "NodeSigningKey",
+    "NodeTrustKey",
     "OptionalBusinessActor",
     "QueriedIdentifier",
     "ReadSession",
@@ -76,6 +79,25 @@ def _signing_key(request: Request) -> Callable[[], Ed25519PrivateKey]:
 
 
 NodeSigningKey = Annotated[Callable[[], Ed25519PrivateKey], Depends(_signing_key)]
+
+
+def _trust_key(request: Request) -> Callable[[], TrustKey]:
+    state = request.app.state
+
+    def load() -> TrustKey:
+        key: TrustKey | None = getattr(state, "trust_key", None)
+        if key is None:
+            try:
+                key = state.trust_key = load_trust_key(state.settings.trust_key_file)
+            except (OSError, ValueError):
+                raise NoTrustKey(state.settings.trust_key_file) from None
+        return key
+
+    return load
+
+
+NodeTrustKey = Annotated[Callable[[], TrustKey], Depends(_trust_key)]
+"""The node's trust key (Handle certificates and signatures, ADR 0015), read once per application when needed."""
 """The node's Ed25519 signing key (``secnode init`` makes it), read once per application and only when a request
 needs it: a node without a key serves everything but signatures."""
 

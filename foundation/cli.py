@@ -3,6 +3,7 @@ opens, and domain errors as a clean exit."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -17,6 +18,15 @@ from foundation.db import Database
 from foundation.errors import DomainError
 
 console = Console()
+
+
+def announce(settings: Settings, message: str, **fields: Any) -> None:
+    """A line for whoever runs the node: on the console, or in the log when the node logs JSON (a log pipeline
+    reads the server's output, and every line of it is then a JSON object)."""
+    if settings.log_format == "json":
+        logging.getLogger("secnode").info(message, extra=fields)
+    else:
+        console.print(message)
 
 
 def print_rows(title: str, rows: list[dict[str, Any]], columns: list[str]) -> None:

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     sync_in_serve: bool = True  # with an upstream, `serve` also runs the reporter (one active per node)
     toplevel_database_url: str = "sqlite+aiosqlite:///./toplevel.db"  # the reference top-level node's storage
     toplevel_auto_approve: bool = True
+    # Handle trust (ADR 0015): the key the node issues HS_CERT and HS_SIGNATURE values with, certified by the top level
+    trust_key_file: str = "./secnode-trust.key"
+    trust_key_alg: Literal["RS256", "ES256", "SM2256"] = "RS256"  # the algorithm of a key `secnode init` makes
+    certificate_lifetime_seconds: int = 365 * 86400  # validity of the HS_CERT the node issues an enterprise
+    toplevel_root_key_file: str = "./toplevel-root.key"  # the reference top-level node's root of trust (0.0/0.0)
+    toplevel_root_key_alg: Literal["RS256", "ES256", "SM2256"] = "RS256"
     bootstrap_admin_password: str | None = None
 
     # Identifier syntax: "strict" (Chinese nodes: <=128 chars, restricted alphabet) or "rfc" (RFC 3650 UTF-8 suffix).
@@ -103,6 +109,15 @@ class Settings(BaseSettings):
     audit_hash: Literal["sha256", "sm3"] = "sha256"
 
     log_level: str = "INFO"
+    # text: for a terminal; json: one object per line with the request id (foundation/logs.py)
+    log_format: Literal["text", "json"] = "text"
+    # One log line per HTTP request (logger secnode.access), set by `secnode serve --access-log`.
+    access_log: bool = False
+    # Where the workers of `secnode serve` keep their metric samples (emptied at start); unset: a temporary
+    # directory of the server's own, or PROMETHEUS_MULTIPROC_DIR when set.
+    metrics_dir: str | None = None
+    # The certificate `secnode serve --tls-cert` presents (set by it): its expiry is exported in /metrics.
+    tls_cert: str | None = None
 
     @field_validator("node_prefix")
     @classmethod

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
-from starlette.types import Scope
+from starlette.types import ASGIApp, Scope
 
 from faces import operations, proxy, signing_key
 from faces.business import (
@@ -27,6 +27,7 @@ from faces.business import (
     users,
     webhooks,
 )
+from faces.business.operations import router as operations_overview_router
 from faces.business.render import BUSINESS
 from faces.console import endpoints as console
 from faces.epcis import capture, queries
@@ -37,10 +38,11 @@ from faces.handle_native.challenges import Challenges
 from faces.handle_native.listener import NativeListener
 from faces.handle_native.service import NativeService
 from faces.handle_native.site import site_json
-from faces.handle_rest import resolve, search, sessions, write
+from faces.handle_rest import resolve, search, sessions, trust, write
+from faces.handle_rest.hot_path import ROUTE as HOT_ROUTE
 from faces.handle_rest.hot_path import ResolverFastPath
 from faces.handle_rest.render import HANDLE
-from foundation import __version__
+from foundation import __version__, tally
 from foundation.config import Settings, get_settings
 from foundation.crypto.keys import load_signing_key
 from foundation.crypto.pubkeys import public_jwk
@@ -51,8 +53,11 @@ from foundation.http import openapi
 from foundation.http.body_limit import BodyLimitMiddleware
 from foundation.http.budgets import AddressRateLimit, Budgets
 from foundation.http.face import face_of
-from foundation.metrics import MetricsMiddleware
+from foundation.http.request_ids import RequestIds
+from foundation.logs import REQUEST_ID
+from foundation.metrics import CERTIFICATES, MetricsMiddleware
 from foundation.redis_client import make_redis, replicas_to_wait
+from foundation.tracing import start_tracing, traced
 from registry.audit.middleware import AuditMiddleware
 from registry.enterprise_nodes.health import EnterpriseNodeChecker
 from resolver.cache.coordinator import CacheCoordinator
@@ -76,6 +81,7 @@ ROUTERS = (
     templates.router,
     read_grants.router,
     webhooks.router,
+    operations_overview_router,
     identifiers.router,
     records.router,
     capture.router,
@@ -83,6 +89,7 @@ ROUTERS = (
     queries.router,
     resolve.router,
     write.router,
+    trust.router,
     search.router,
     signing_key.router,
     operations.router,
@@ -112,6 +119,8 @@ async def start_native(app: FastAPI, settings: Settings) -> NativeListener:
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
+    if settings.tls_cert:
+        CERTIFICATES.watch("tls", settings.tls_cert)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -139,6 +148,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         native = await start_native(app, settings) if settings.native_enabled else None
         stats_task = asyncio.create_task(stats.run())
         homed_task = asyncio.create_task(homed.run())
+        tally_task = asyncio.create_task(tally.flush_every_second())
         # every worker runs it; one per round checks (a Redis key), all keep their metrics
         app.state.enterprise_nodes = EnterpriseNodeChecker(app.state.db, settings, app.state.redis)
         enterprise_task = asyncio.create_task(app.state.enterprise_nodes.run())
@@ -163,6 +173,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 await native.stop()
             stats_task.cancel()
             homed_task.cancel()
+            tally_task.cancel()
             enterprise_task.cancel()
             await asyncio.wait([enterprise_task], timeout=5)  # a round in a transaction ends before the pool closes
             if reporter_task is not None:
@@ -189,6 +200,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         lifespan=lifespan,
         description="Industrial internet identifier resolution secondary node: Handle REST (v9 "
         "compatible) and SNMS-style business API.",
+        # The node makes its own request spans (foundation/tracing.py), around the hot path as well.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.render_error = render_error  # for the layers in front of the application (rate limit)
@@ -214,18 +227,25 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @app.exception_handler(Exception)
     async def _internal(request: Request, exc: Exception) -> Response:
         log.exception("secnode.request.failed path=%s", request.url.path)
-        return render_error(InternalError(), request.scope)
+        response = render_error(InternalError(), request.scope)
+        # answered outside the middleware (Starlette's server-error layer): the id is added here
+        response.headers["x-request-id"] = REQUEST_ID.get()
+        return response
 
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, render=render_error)
     app.add_middleware(AuditMiddleware, render=render_error)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestIds, access_log=settings.access_log)  # outermost: every answer gets its id
     return app
 
 
-def create_asgi(settings: Settings | None = None) -> AddressRateLimit:
+def create_asgi(settings: Settings | None = None) -> ASGIApp:
     """What the server runs: the application behind the resolver's raw ASGI hot path, both behind the per-address
-    rate limit."""
+    rate limit and, when tracing is on (``OTEL_*``), inside a span per request."""
+    settings = settings or get_settings()
+    tracing = start_tracing()
     app = create_app(settings)
-    return AddressRateLimit(ResolverFastPath(app), app)
+    served = AddressRateLimit(ResolverFastPath(app), app)
+    return traced(served, (HOT_ROUTE, "/api/handles/{handle}")) if tracing else served

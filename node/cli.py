@@ -3,6 +3,7 @@ it includes (import and export, enterprise, prefix, sync, toplevel, audit)."""
 
 from __future__ import annotations
 
+import logging.config
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,16 +11,19 @@ from pathlib import Path
 
 import typer
 
-from foundation.cli import command_database, console
+from foundation.cli import announce, command_database, console
 from foundation.config import Settings, get_settings
 from foundation.db import Database
+from foundation.logs import logging_config
 from foundation.migrate import upgrade
+from foundation.worker_metrics import share_between_workers
 from node import verify_command
 from registry.audit import commands as audit_commands
 from registry.bulk import commands as bulk_commands
 from registry.enterprise_nodes import commands as enterprise_node_commands
 from registry.enterprises import commands as enterprise_commands
 from registry.prefixes import commands as prefix_commands
+from registry.trust import commands as trust_commands
 from sync import commands as sync_commands
 from sync.delivery import commands as webhook_commands
 from sync.toplevel import commands as toplevel_commands
@@ -71,8 +75,14 @@ def serve(
     if (tls_cert is None) != (tls_key is None):
         console.print("[red]--tls-cert and --tls-key go together[/red]")
         raise typer.Exit(2)
+    # What the workers read from their settings: the certificate's expiry is exported; the access log is theirs.
+    if tls_cert is not None:
+        os.environ["SECNODE_TLS_CERT"] = str(tls_cert)
+    if access_log:
+        os.environ["SECNODE_ACCESS_LOG"] = "true"
 
     settings = get_settings()
+    logging.config.dictConfig(logging_config(settings.log_format, settings.log_level))
     if workers > 1 and (settings.is_sqlite or not settings.redis_url):
         console.print(
             "[red]more than one worker needs PostgreSQL (SECNODE_DATABASE_URL) and Redis "
@@ -80,8 +90,15 @@ def serve(
         )
         raise typer.Exit(2)
     _announce(initialise(settings), settings)
+    share_between_workers(settings.metrics_dir)
     scheme = "https" if tls_cert else "http"
-    console.print(f"secnode {settings.node_prefix} on {scheme}://{host}:{port}  (OpenAPI at /docs)")
+    url = f"{scheme}://{host}:{port}"
+    announce(
+        settings,
+        f"secnode {settings.node_prefix} on {url}  (OpenAPI at /docs)",
+        node_prefix=settings.node_prefix,
+        url=url,
+    )
     if server == "granian":
         from granian import Granian  # deferred: only the server chosen is loaded
         from granian.constants import Interfaces
@@ -94,7 +111,8 @@ def serve(
             port=port,
             workers=workers,
             interface=Interfaces.ASGI,
-            log_access=access_log,
+            log_access=False,  # the node's own access log carries the request id
+            log_dictconfig=logging_config(settings.log_format, settings.log_level),
             log_level=LogLevels(settings.log_level.lower()),
             respawn_failed_workers=True,
             ssl_cert=tls_cert,
@@ -113,7 +131,8 @@ def serve(
         port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
-        access_log=access_log,
+        log_config=logging_config(settings.log_format, settings.log_level),
+        access_log=False,
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=",".join(settings.trusted_proxies) or None,
         ssl_certfile=tls_cert,
@@ -189,6 +208,7 @@ app.add_typer(sync_commands.app, name="sync")
 app.add_typer(toplevel_commands.app, name="toplevel")
 app.add_typer(audit_commands.app, name="audit")
 app.add_typer(webhook_commands.app, name="webhook")
+app.add_typer(trust_commands.make_app(_writing_database), name="trust")
 
 
 if __name__ == "__main__":  # pragma: no cover

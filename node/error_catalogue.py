@@ -28,6 +28,7 @@ ERROR_MODULES = (
     "registry.templates.errors",
     "registry.events.errors",
     "registry.handles.errors",
+    "registry.trust.errors",
     "registry.bulk.errors",
     "registry.webhooks.errors",
     "resolver.errors",

@@ -29,6 +29,23 @@ def _key(raw: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(base64.b64decode(text))
 
 
+def _verify_chain(handle: str, url: str, toplevel: str | None, root: str | None) -> None:
+    from foundation.crypto.handle_trust import TrustInvalid
+    from node.trust_verify import run
+
+    try:
+        source, results = run(handle, url, toplevel, root)
+    except (TrustInvalid, httpx.HTTPError, OSError, ValueError) as exc:
+        console.print(f"[red]{handle}: NOT VERIFIED: {exc}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
+    for verified in results:
+        console.print(
+            f"[green]{handle}: verified[/green] — {source}, signed by {verified.signer}; chain "
+            f"{' <- '.join(verified.chain)}; values {', '.join(map(str, verified.indexes))}",
+            soft_wrap=True,
+        )
+
+
 def verify(
     handle: str = typer.Argument(..., help="the identifier, e.g. 88.118.1042/COIL-2026-000001"),
     url: str = typer.Option(..., "--url", help="the node to fetch the answer from"),
@@ -36,10 +53,19 @@ def verify(
         None, "--public-key", help="the signing node's Ed25519 public key (base64), or a file"
     ),
     toplevel: str | None = typer.Option(
-        None, "--toplevel", help="take the signing node's key from the top-level node's registry"
+        None, "--toplevel", help="take the signing node's key (with --chain: the root of trust) from the top level"
+    ),
+    chain: bool = typer.Option(
+        False, "--chain", help="Handle's trust: HS_SIGNATURE, then each HS_CERT up to the top level's root (0.0/0.0)"
+    ),
+    root: str | None = typer.Option(
+        None, "--root", help="with --chain: the root's public key (PEM or JWK) or its HS_CERT, or a file holding one"
     ),
 ) -> None:
     """Check a record's HS_SIGNATURE: exit 0 when every value verifies, 1 when one does not."""
+    if chain:
+        _verify_chain(handle, url, toplevel, root)
+        return
     with httpx.Client(timeout=10) as http:
         response = http.get(f"{url.rstrip('/')}/api/handles/{handle}", params={"signed": "true"})
         answer = response.json()

@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from foundation.cli import command_database, console, domain_errors_exit
+from foundation.cli import announce, command_database, domain_errors_exit
 from foundation.config import Settings
 from foundation.crypto.keys import ensure_signing_key, hash_secret, new_password
 from foundation.crypto.passwords import check_password_strength
 from foundation.crypto.secret_seal import seal_for_key_file
+from foundation.crypto.trust_keys import ensure_trust_key
 from foundation.errors import WeakPassword
 from foundation.migrate import upgrade
 from registry.accounts import repository as accounts
@@ -104,7 +105,10 @@ def initialise(settings: Settings) -> str | None:
     upgrade(settings.database_url)
     created, key = ensure_signing_key(settings.node_key_file)
     if created:
-        console.print(f"node signing key {key} written to {settings.node_key_file}")
+        announce(settings, f"node signing key {key} written to {settings.node_key_file}", key_id=key)
+    created, trust_key = ensure_trust_key(settings.trust_key_file, settings.trust_key_alg)
+    if created:
+        announce(settings, f"node trust key ({trust_key.alg}) written to {settings.trust_key_file}", alg=trust_key.alg)
 
     async def run() -> str | None:
         async with command_database(settings) as db, db.unit_of_work() as session:

@@ -35,4 +35,11 @@ command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || install pgbounc
 command -v wrk >/dev/null || install wrk
 # The console's browser test drives headless Chromium through chromedriver (a CJK font for legible screenshots).
 { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || install chromium chromium-driver fonts-wqy-microhei
+# The alert rules' tests run promtool: taken out of Debian's prometheus package into .cache/prometheus rather than
+# installed (installing it would start a Prometheus server).
+if ! command -v promtool >/dev/null && [ ! -x .cache/prometheus/usr/bin/promtool ]; then
+    [ -n "$apt_updated" ] || { $SUDO apt-get update -qq; apt_updated=1; }
+    mkdir -p .cache/prometheus
+    (cd .cache/prometheus && apt-get download -qq prometheus 2>/dev/null && dpkg-deb -x prometheus_*.deb . && rm prometheus_*.deb)
+fi
 listening 5432 && listening 6379

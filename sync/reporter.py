@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from foundation import __version__
 from foundation.config import Settings
+from foundation.crypto.handle_trust import TrustInvalid, certificate_jwk
+from foundation.crypto.trust_keys import load_trust_key
 from foundation.db import Database
 from registry.enterprise_nodes import service as enterprise_nodes
 from registry.journal import repository as journal
@@ -18,6 +20,7 @@ from registry.kernel.actor import Actor
 from registry.kernel.clock import utcnow
 from registry.prefixes.service import apply_upstream_decision
 from registry.statistics import repository as statistics
+from registry.trust import service as trust
 from sync.errors import UpstreamError
 from sync.upstream import Upstream
 
@@ -49,7 +52,35 @@ class Reporter:
             before = await journal.advance_past(session, acknowledged)
         if before is not None:
             log.warning("secnode.sync.journal_advanced last=%d acknowledged=%d", before, acknowledged)
+        await self.certify()
         return acknowledged
+
+    async def certify(self) -> bool:
+        """Have the top level certify the node's trust key and keep the certificate (ADR 0015). A node without a
+        trust key, or under a top level that certifies nothing, goes on without: its signatures are then its own."""
+        try:
+            key = load_trust_key(self.settings.trust_key_file)
+        except (OSError, ValueError):
+            return False
+        try:
+            answer = await self.upstream.certify(certificate_jwk(key))
+        except UpstreamError as exc:
+            log.warning("secnode.sync.not_certified error=%s", exc)
+            return False
+        try:
+            async with self.db.unit_of_work() as session:
+                await trust.store_node_certificate(
+                    session,
+                    self.settings,
+                    UPSTREAM_ACTOR,
+                    key,
+                    str(answer.get("certificate", "")),
+                    str(answer.get("rootCertificate", "")),
+                )
+        except TrustInvalid as exc:
+            log.error("secnode.sync.bad_certificate error=%s", exc)
+            return False
+        return True
 
     async def status(self) -> Status:
         async with self.db.unit_of_work() as session:

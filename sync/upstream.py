@@ -41,6 +41,10 @@ class Upstream(Protocol):
 
     async def send_snapshot(self, snapshot: bytes) -> dict[str, Any]: ...
 
+    async def certify(self, trust_key: dict[str, Any]) -> dict[str, Any]:
+        """Have the top level certify the node's trust key (a JWK): ``{"certificate", "rootCertificate"}``."""
+        ...
+
 
 class HttpUpstream:
     def __init__(
@@ -104,6 +108,9 @@ class HttpUpstream:
 
     async def send_heartbeat(self, beat: dict[str, Any]) -> list[dict[str, Any]]:
         return (await self._post(f"/v1/nodes/{self.node_prefix}/heartbeat", beat)).get("decisions", [])
+
+    async def certify(self, trust_key: dict[str, Any]) -> dict[str, Any]:
+        return await self._post(f"/v1/nodes/{self.node_prefix}/certificate", {"trustKey": trust_key})
 
     async def send_snapshot(self, snapshot: bytes) -> dict[str, Any]:
         """A snapshot carries its own signature (sync.snapshot), so it is sent as it is."""

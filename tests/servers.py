@@ -90,11 +90,17 @@ def running_node_process(
 
 
 @contextlib.contextmanager
-def running_toplevel(cwd: Path, port: int | None = None, timeout: float = 30.0) -> Iterator[str]:
-    """The reference top-level node as a real HTTP server (SQLite storage in ``cwd``)."""
+def running_toplevel(
+    cwd: Path, port: int | None = None, timeout: float = 30.0, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """The reference top-level node as a real HTTP server (SQLite storage and its root key in ``cwd``)."""
     port = port or free_port()
     command = [sys.executable, "-m", "node.cli", "toplevel", "serve", "--port", str(port)]
-    env = _environment(SECNODE_TOPLEVEL_DATABASE_URL=f"sqlite+aiosqlite:///{cwd}/toplevel.db")
+    env = _environment(
+        SECNODE_TOPLEVEL_DATABASE_URL=f"sqlite+aiosqlite:///{cwd}/toplevel.db",
+        SECNODE_TOPLEVEL_ROOT_KEY_FILE=f"{cwd}/toplevel-root.key",
+        **(extra_env or {}),
+    )
     with _serving(command, env, cwd, port, "/v1/homing/0", "toplevel", timeout) as url:
         yield url
 

@@ -19,6 +19,7 @@ import yaml
 
 import foundation.migrate
 from foundation.config import Settings
+from foundation.tracing import OTEL_VARIABLES
 from node.cli import app as cli_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,6 +107,12 @@ def one(docs: list[dict], kind: str, component: str | None = None) -> dict:
     ]
     assert len(found) == 1, f"expected one {kind} {component or ''}, found {[d['metadata']['name'] for d in found]}"
     return found[0]
+
+
+def settings_map(docs: list[dict]) -> dict:
+    """The ConfigMap of the node's settings (beside it may be the dashboard's)."""
+    [found] = [d for d in of_kind(docs, "ConfigMap") if d["metadata"]["name"] == RELEASE]
+    return found
 
 
 def container(workload: dict) -> dict:
@@ -322,7 +329,7 @@ def test_migration_job_runs_before_install_and_upgrade(which: str, request: pyte
 
 def test_no_reporter_without_an_upstream(default_docs: list[dict]) -> None:
     assert [d["metadata"]["name"] for d in of_kind(default_docs, "Deployment")] == ["secnode-api"]
-    assert "SECNODE_UPSTREAM_URL" not in one(default_docs, "ConfigMap")["data"]
+    assert "SECNODE_UPSTREAM_URL" not in settings_map(default_docs)["data"]
 
 
 def test_one_reporter_with_an_upstream(production_docs: list[dict]) -> None:
@@ -330,7 +337,7 @@ def test_one_reporter_with_an_upstream(production_docs: list[dict]) -> None:
     assert reporter["spec"]["replicas"] == 1
     assert reporter["spec"]["strategy"] == {"type": "Recreate"}
     assert container(reporter)["args"] == ["sync", "run"]
-    config = one(production_docs, "ConfigMap")["data"]
+    config = settings_map(production_docs)["data"]
     assert config["SECNODE_UPSTREAM_URL"] == "https://toplevel.example.net"
     assert config["SECNODE_PUBLIC_URL"] == "https://idis.example.com"
 
@@ -379,7 +386,7 @@ def test_the_charts_secret_holds_what_is_set(helm: str) -> None:
     ]:
         assert env[name]["valueFrom"]["secretKeyRef"] == {"name": secret["metadata"]["name"], "key": key}
     # secrets stay out of the ConfigMap
-    assert not {"SECNODE_DATABASE_URL", "SECNODE_REDIS_URL"} & set(one(docs, "ConfigMap")["data"])
+    assert not {"SECNODE_DATABASE_URL", "SECNODE_REDIS_URL"} & set(settings_map(docs)["data"])
 
 
 def test_existing_secret_is_honoured(production_docs: list[dict]) -> None:
@@ -403,8 +410,8 @@ def test_only_settings_the_application_reads(
     which: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     docs = request.getfixturevalue(f"{which}_docs")
-    known = {f"SECNODE_{name.upper()}" for name in Settings.model_fields}
-    config = one(docs, "ConfigMap")["data"]
+    known = {f"SECNODE_{name.upper()}" for name in Settings.model_fields} | OTEL_VARIABLES
+    config = settings_map(docs)["data"]
     used = set(config)
     for workload in of_kind(docs, "Deployment") + of_kind(docs, "Job"):
         used |= set(env_of(workload))
@@ -458,7 +465,7 @@ def test_native_face_is_exposed(which: str, request: pytest.FixtureRequest, monk
     ]
     assert [p["name"] for p in one(docs, "Service", "api")["spec"]["ports"]] == ["http"]
 
-    config = one(docs, "ConfigMap")["data"]
+    config = settings_map(docs)["data"]
     native = {k: v for k, v in config.items() if k.startswith("SECNODE_NATIVE_")}
     expected = {
         "SECNODE_NATIVE_ENABLED": "true",
@@ -507,11 +514,12 @@ def test_native_face_off_renders_nothing_native(
         kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
     assert [p["name"] for p in container(one(docs, "Deployment", "api"))["ports"]] == ["http"]
     assert [s["metadata"]["name"] for s in of_kind(docs, "Service")] == ["secnode"]
-    config = one(docs, "ConfigMap")["data"]
+    config = settings_map(docs)["data"]
     assert {k: v for k, v in config.items() if k.startswith("SECNODE_NATIVE_")} == {"SECNODE_NATIVE_ENABLED": "false"}
     assert _settings_from(config, monkeypatch).native_enabled is False
     assert _native_rules(one(docs, "NetworkPolicy", "api")) == []
-    assert "native" not in yaml.safe_dump_all(docs)
+    # (the Grafana dashboard keeps its native panel: it stays empty)
+    assert "native" not in yaml.safe_dump_all([d for d in docs if not d["metadata"]["name"].endswith("-dashboard")])
 
 
 def test_native_service_options(helm: str) -> None:
@@ -542,7 +550,7 @@ def test_native_service_options(helm: str) -> None:
     assert one(docs, "Service", "native")["metadata"]["annotations"] == {"metallb.universe.tf/address-pool": "handle"}
     api = container(one(docs, "Deployment", "api"))
     assert {p["containerPort"] for p in api["ports"] if p["name"].startswith("native")} == {3641}
-    config = one(docs, "ConfigMap")["data"]
+    config = settings_map(docs)["data"]
     assert config["SECNODE_NATIVE_PORT"] == "3641" and config["SECNODE_NATIVE_SITE_ADDRESS"] == "2001:db8::10"
     [rule] = _native_rules(one(docs, "NetworkPolicy", "api"))
     assert rule["from"] == [{"ipBlock": {"cidr": "198.51.100.0/24"}}]
@@ -604,9 +612,9 @@ def test_service_monitor_only_with_the_prometheus_operator(helm: str, production
     assert endpoint["path"] == "/metrics"
     assert endpoint["port"] in {p["name"] for p in service["spec"]["ports"]}
     assert re.fullmatch(r"\d+s", endpoint["interval"]) and re.fullmatch(r"\d+s", endpoint["scrapeTimeout"])
-    # the rest of the render stays valid with the extra API version
+    # the rest of the render stays valid with the extra API version (the operator's kinds have no schema here)
     for doc in docs:
-        if doc["kind"] != "ServiceMonitor":
+        if doc["kind"] not in ("ServiceMonitor", "PrometheusRule"):
             kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
     # disabled: not rendered even where the API exists
     disabled = render(
@@ -665,3 +673,12 @@ def test_dockerignore_lets_the_build_inputs_through() -> None:
         if words and words[0] == "COPY" and not any(w.startswith("--from") for w in words):
             sources |= {w.removeprefix("./") for w in words[1:-1] if not w.startswith("--")}
     assert sources and sources <= kept, sources - kept
+
+
+def test_tracing_only_when_enabled(default_docs: list[dict], production_docs: list[dict], helm: str) -> None:
+    assert not [name for name in env_of(one(default_docs, "Deployment", "api")) if name.startswith("OTEL_")]
+    env = env_of(one(production_docs, "Deployment", "api"))
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"]["value"] == "http://otel-collector.monitoring:4318"
+    assert env["OTEL_TRACES_SAMPLER"]["value"] == "parentbased_traceidratio"
+    refused = template(helm, "--set", "tracing.enabled=true")
+    assert refused.returncode != 0 and "tracing.otlpEndpoint" in refused.stderr

@@ -93,6 +93,10 @@ def render_page(lang: str, node_prefix: str, handle: str, view: str) -> str:
     }</div>
     {"".join(f'<div class="panel" id="ent-{v}" role="tabpanel" hidden></div>' for v in enterprise_views)}
   </section>
+  <section id="operations" class="enterprise" aria-labelledby="operations-title" hidden>
+    <h2 id="operations-title">{escape(t["ops.title"])}</h2>
+    <div class="panel" aria-live="polite"></div>
+  </section>
 </main>
 <dialog id="login-dialog">
   <form id="login-form">

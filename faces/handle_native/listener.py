@@ -26,6 +26,7 @@ from faces.handle_native.errors import MessageMalformed
 from faces.handle_native.service import NativeService, request_digest
 from faces.handle_native.wire import Envelope, Request, Response, error_body
 from foundation import handle_protocol as protocol
+from foundation import tally
 from foundation.config import Settings
 from foundation.errors import DomainError
 from foundation.metrics import NATIVE_REQUESTS
@@ -54,14 +55,15 @@ def credential(signer: Signer, major: int, minor: int, session_id: int, request_
     return head + protocol.octets(signed_info)
 
 
-_counters: dict[tuple[str, int, int], Any] = {}
+_counters: dict[tuple[str, int, int], tally.CounterTally] = {}
 
 
 def count(transport: str, request: Request, response: Response) -> None:
     key = (transport, request.opcode, response.code)
     counter = _counters.get(key)
     if counter is None:
-        counter = _counters[key] = NATIVE_REQUESTS.labels(transport, str(request.opcode), str(response.code))
+        labels = NATIVE_REQUESTS.labels(transport, str(request.opcode), str(response.code))
+        counter = _counters[key] = tally.counter(labels)
     counter.inc()
 
 

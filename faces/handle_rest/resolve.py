@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from faces.dependencies import HandleActor, NodeResolver, NodeSettings, NodeSigningKey, ReadSession
+from faces.dependencies import HandleActor, NodeResolver, NodeSettings, NodeSigningKey, NodeTrustKey, ReadSession
 from faces.handle_rest.answers import foreign_answer, referral_answer
 from faces.handle_rest.render import HANDLE
 from foundation.crypto.record_signatures import sign_values
@@ -14,6 +14,8 @@ from foundation.http.responses import JSONBody
 from foundation.text import is_true
 from registry.kernel.identifiers import parse_identifier
 from registry.kernel.values import render
+from registry.trust.errors import NodeNotCertified
+from registry.trust.service import node_certified, sign_record
 from resolver.records import Query, load, visible_values
 
 router = APIRouter(tags=["Handle REST"], route_class=HANDLE.route_class)
@@ -36,6 +38,7 @@ async def resolve(
     actor: HandleActor,
     session: ReadSession,
     signing_key: NodeSigningKey,
+    trust_key: NodeTrustKey,
 ) -> Response:
     ident = parse_identifier(settings, handle)
     query = Query.from_params(
@@ -51,7 +54,12 @@ async def resolve(
     record = await load(session, ident)
     visible = await visible_values(session, actor, ident, record, query.public_only)
     values = [render(v) for v in query.select(visible)]
-    if _flag(request, "signed") and values:  # the digests cover every value this reader may see
+    signed = request.query_params.get("signed", "false")
+    if signed.lower() == "handle" and values:  # Handle's own HS_SIGNATURE, by the certified trust key (ADR 0015)
+        if not await node_certified(session, settings):
+            raise NodeNotCertified(settings.node_prefix)
+        values.append(sign_record(settings, trust_key(), handle, [render(v) for v in visible]))
+    elif is_true(signed) and values:  # the digests cover every value this reader may see
         values.append(
             sign_values(
                 handle,

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from foundation.config import Settings
 from foundation.errors import AddressRateLimited, DailyRequestsUsedUp, RegistrationsUsedUp
 from foundation.http.face import ErrorRenderer
+from foundation.http.request_ids import take_request_id, with_request_id
 from foundation.http.requests import client_address
 from foundation.metrics import LIMIT_REFUSED
 
@@ -197,6 +198,6 @@ class AddressRateLimit:
                 LIMIT_REFUSED.labels("ip").inc()
                 error = AddressRateLimited(budgets.per_ip.limit, budgets.per_ip.window, retry_after=retry_after)
                 render: ErrorRenderer = self.application.state.render_error
-                await render(error, scope)(scope, receive, send)
+                await render(error, scope)(scope, receive, with_request_id(send, take_request_id(scope)))
                 return
         await self.app(scope, receive, send)

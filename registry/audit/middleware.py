@@ -14,9 +14,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from foundation.db import Database
 from foundation.http.face import ErrorRenderer
 from foundation.http.requests import client_address
+from foundation.metrics import AUDIT_APPENDS
 from registry.audit import chain
 from registry.audit.errors import AuditUnavailable
 
+AUDIT_APPENDED = AUDIT_APPENDS.labels("appended")
+AUDIT_FAILED = AUDIT_APPENDS.labels("failed")
 log = logging.getLogger("secnode.audit")
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -120,4 +123,6 @@ class AuditMiddleware:
         except Exception as exc:
             # The log keeps the entry; the request is refused, so no answer leaves without its entry written.
             log.error("secnode.audit.append_failed error=%s entry=%s", type(exc).__name__, entry)
+            AUDIT_FAILED.inc()
             raise AuditUnavailable() from exc
+        AUDIT_APPENDED.inc()

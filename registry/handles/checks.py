@@ -22,6 +22,7 @@ from registry.prefixes.errors import PrefixNotEnabled
 from registry.prefixes.states import LABELS, PrefixState
 from registry.templates import service as templates
 from registry.templates.validation import CompiledTemplate, read_binding, template_key
+from registry.trust.service import check_written_signatures
 
 SECURITY_TYPES = frozenset({"HS_SECKEY", "HS_PUBKEY", "HS_ADMIN", "HS_VLIST"})
 
@@ -118,6 +119,10 @@ class WriteChecks:
         compiled = await templates.compiled(self.session, binding[0], binding[1], self.templates, lock=True)
         compiled.validate(values, identifier_mode=self.settings.identifier_mode)
         return template_key(*binding)
+
+    async def check_signatures(self, ident: Identifier, before: list[Value] | None, after: list[Value]) -> None:
+        """HS_SIGNATURE values the write adds or changes hold against the chain to the top level's root."""
+        await check_written_signatures(ident.handle, before, after, self.load_values, self.settings)
 
     @staticmethod
     def change_permissions(old: list[Value], new: list[Value]) -> list[Perm]:

@@ -80,6 +80,8 @@ class RecordWriter:
         for ident, values, outcome, tkey in checked:
             record = existing.get(ident.key)
             try:
+                if record is None or record.deleted:
+                    await self.checks.check_signatures(ident, None, values)
                 if record is None:
                     self.changes.stage_insert(ident, values, tkey, outcome)
                 elif not record.deleted:
@@ -108,6 +110,7 @@ class RecordWriter:
                         raise IdentifierNotFound(f"{ident.handle} does not exist")
                     self.checks.check_not_reserved(ident, "create")
                     await self.checks.require(ident, None, [Perm.CREATE_HANDLE])
+                    await self.checks.check_signatures(ident, None, values)
                     if record is None:
                         self.changes.stage_insert(ident, values, tkey, outcome)
                         continue
@@ -121,6 +124,7 @@ class RecordWriter:
                 await self.checks.require(
                     ident, record.record_values, self.checks.change_permissions(record.record_values, values)
                 )
+                await self.checks.check_signatures(ident, record.record_values, values)
                 self.changes.stage_update(ident, record, values, tkey, False, outcome)
             except DomainError as exc:
                 outcome.error = exc
@@ -169,6 +173,7 @@ class RecordWriter:
             return outcome
         perms = self.checks.change_permissions(record.record_values, new_values)
         await self.checks.require(ident, record.record_values, perms)
+        await self.checks.check_signatures(ident, record.record_values, new_values)
         self.changes.stage_update(ident, record, new_values, tkey, False, outcome)
         await self.changes.flush()
         return outcome

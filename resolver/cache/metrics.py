@@ -2,10 +2,13 @@
 
 from prometheus_client import Counter, Histogram
 
+from foundation import tally
+
 _RESOLVES = Counter("secnode_resolve_source_total", "Resolutions by the tier that answered", ["source"])
-LOCAL_HIT = _RESOLVES.labels("local")
-REDIS_HIT = _RESOLVES.labels("redis")
-DATABASE_READ = _RESOLVES.labels("database")
+# counted once per resolution: tallied (foundation/tally.py)
+LOCAL_HIT = tally.counter(_RESOLVES.labels("local"))
+REDIS_HIT = tally.counter(_RESOLVES.labels("redis"))
+DATABASE_READ = tally.counter(_RESOLVES.labels("database"))
 PRIMARY_READ = Counter(
     "secnode_resolve_primary_fallback_total", "Cache misses read from the primary because the read replica was behind"
 )

@@ -15,8 +15,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.responses import Response
 
+from foundation.crypto import handle_trust as trust
 from foundation.crypto.keys import key_id
 from foundation.crypto.signing import verify
+from foundation.crypto.trust_keys import TrustKey, ensure_trust_key, new_trust_key
 from foundation.http.responses import JSONBody
 from registry.kernel.values import public_view, render
 from sync.snapshot import SnapshotInvalid, read_snapshot
@@ -64,10 +66,65 @@ def _owned(node_key: str, entry: dict[str, Any]) -> bool:
     return prefix == node_key or prefix.startswith(node_key + ".")
 
 
+ROOT_IDENTITY = f"300:{trust.ROOT_HANDLE}"
+ROOT_LIFETIME = 10 * 365 * 86400
+NODE_CERTIFICATE_LIFETIME = 2 * 365 * 86400
+
+
+class RootOfTrust:
+    """The top level's root key: ``0.0/0.0`` publishes it (HS_PUBKEY at 300) with its self-issued certificate
+    (HS_CERT at 400), and it certifies the trust key of every registered node for that node's prefix."""
+
+    def __init__(self, key: TrustKey):
+        self.key = key
+        self.certificate = trust.certificate(
+            ROOT_IDENTITY,
+            trust.certificate_jwk(key),
+            [{"handle": trust.ROOT_HANDLE, "perm": trust.EVERYTHING}],
+            ROOT_IDENTITY,
+            key,
+            lifetime=ROOT_LIFETIME,
+        )
+
+    def values(self) -> list[dict[str, Any]]:
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return [
+            {
+                "index": 300,
+                "type": "HS_PUBKEY",
+                "data": {"format": "key", "value": self.key.public_jwk()},
+                "ttl": 86400,
+                "timestamp": stamp,
+            },
+            {**trust.string_value(trust.CERT_INDEX, trust.CERT_TYPE, self.certificate), "timestamp": stamp},
+        ]
+
+    def certify_node(self, node_prefix: str, jwk: Any) -> str:
+        """The node's trust key may act for ``0.NA/<node prefix>``, the handles under it and its derived prefixes."""
+        trust.claims_key(jwk)  # TrustInvalid when it is no key a verifier could use
+        return trust.certificate(
+            f"301:0.NA/{node_prefix}",
+            jwk,
+            trust.prefix_permissions(node_prefix, derived=True),
+            ROOT_IDENTITY,
+            self.key,
+            lifetime=NODE_CERTIFICATE_LIFETIME,
+            chain=[trust.ROOT_HANDLE],
+        )
+
+
 def create_toplevel_app(
-    database_url: str = "sqlite+aiosqlite:///./toplevel.db", *, auto_approve: bool = True, homing_ttl: int = 300
+    database_url: str = "sqlite+aiosqlite:///./toplevel.db",
+    *,
+    auto_approve: bool = True,
+    homing_ttl: int = 300,
+    root_key_file: str | None = None,
+    root_key_alg: str = "RS256",
 ) -> FastAPI:
+    """``root_key_file``: the root of trust's key, made there at the first start; without one, a key of this run."""
     engine = create_async_engine(database_url)
+    root_key = ensure_trust_key(root_key_file, root_key_alg)[1] if root_key_file else new_trust_key(root_key_alg)
+    root = RootOfTrust(root_key)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -317,6 +374,25 @@ def create_toplevel_app(
         return JSONBody(
             {"nodePrefix": node_prefix, "records": len(rows), "journalSeq": header.get("journalSeq")}, status_code=201
         )
+
+    @app.post("/v1/nodes/{node_prefix}/certificate", status_code=201)
+    async def certify(node_prefix: str, request: Request) -> Response:
+        """Certify a registered node's trust key (``{"trustKey": JWK}``, signed by the node's registered key) for its
+        prefix: the HS_CERT it keeps at index 400 of ``0.NA/<node prefix>``, and the root certificate above it."""
+        async with engine.connect() as connection:
+            _, data, refused = await _signed(connection, node_prefix, request)
+        if refused is not None:
+            return refused
+        try:
+            certificate = root.certify_node(node_prefix, data.get("trustKey") if isinstance(data, dict) else None)
+        except trust.TrustInvalid as exc:
+            return _problem(400, "sync.bad_trust_key", str(exc))
+        return JSONBody({"certificate": certificate, "rootCertificate": root.certificate}, status_code=201)
+
+    @app.get(f"/api/handles/{trust.ROOT_HANDLE}")
+    async def resolve_root() -> Response:
+        """The root of trust, as a Handle REST answer."""
+        return JSONBody({"responseCode": 1, "handle": trust.ROOT_HANDLE, "values": root.values()})
 
     @app.get("/api/handles/{handle:path}")
     async def resolve_imported(handle: str) -> Response:

@@ -19,7 +19,12 @@ def toplevel_serve(host: str = typer.Option("127.0.0.1"), port: int = typer.Opti
 
     settings = get_settings()
     uvicorn.run(
-        create_toplevel_app(settings.toplevel_database_url, auto_approve=settings.toplevel_auto_approve),
+        create_toplevel_app(
+            settings.toplevel_database_url,
+            auto_approve=settings.toplevel_auto_approve,
+            root_key_file=settings.toplevel_root_key_file,
+            root_key_alg=settings.toplevel_root_key_alg,
+        ),
         host=host,
         port=port,
         log_level="warning",

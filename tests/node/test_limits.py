@@ -45,6 +45,7 @@ async def test_an_address_over_its_rate_is_refused_on_every_face(fresh_node, dat
         assert (await second.get("/api/handles/88.118/none")).status_code == 404  # the 6th
         refused = await second.get("/api/handles/88.118/none")
         assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+        assert refused.headers["x-request-id"]  # a refusal can be quoted too
         assert refused.json()["responseCode"] == 2 and refused.json()["error"] == "limit.rate"
         business = await second.post("/identity/token", json={"username": "a", "password": "b"})
         assert business.status_code == 429 and business.json()["status"] == -2

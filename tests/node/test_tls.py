@@ -1,5 +1,5 @@
 """`secnode serve --tls-cert --tls-key` serves HTTPS itself (both servers): a client that trusts the certificate
-logs in; plain HTTP on that port gets nowhere."""
+logs in; plain HTTP on that port gets nowhere; /metrics tells when the certificate expires."""
 
 import datetime
 import ipaddress
@@ -16,6 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.servers import free_port
 
@@ -92,6 +93,13 @@ def test_serve_speaks_https_itself(tmp_path, server):
                 time.sleep(0.2)
             login = https.post("/identity/token", json={"username": "admin", "password": PASSWORD})
             assert login.status_code == 200 and login.json()["data"]["token"]
+            not_after = x509.load_pem_x509_certificate(cert.read_bytes()).not_valid_after_utc.timestamp()
+            exported = {
+                (sample.name, tuple(sample.labels.items())): sample.value
+                for family in text_string_to_metric_families(https.get("/metrics").text)
+                for sample in family.samples
+            }
+            assert exported[("secnode_certificate_expiry_timestamp_seconds", (("certificate", "tls"),))] == not_after
         with pytest.raises(httpx.HTTPError):
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).raise_for_status()
     finally:

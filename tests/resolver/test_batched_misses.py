@@ -100,9 +100,9 @@ async def test_concurrent_misses_share_one_redis_check_and_one_statement(coordin
 
     # The fills went to both tiers: the next reads are in-process hits, the negative entries too.
     await _drained(coordinator)
-    local_before = metrics.LOCAL_HIT._value.get()
+    local_before = metrics.LOCAL_HIT.value()
     await asyncio.gather(*(coordinator.lookup(key) for key in asked))
-    assert metrics.LOCAL_HIT._value.get() - local_before == len(asked)
+    assert metrics.LOCAL_HIT.value() - local_before == len(asked)
     stored = await coordinator.redis.mget([record_key(k) for k in (keys[0], absent[0])])
     assert stored[0].startswith(b"1|V|") and stored[1] == encode(NOT_FOUND)
 
@@ -110,9 +110,9 @@ async def test_concurrent_misses_share_one_redis_check_and_one_statement(coordin
     other = CacheCoordinator(coordinator.db, coordinator.redis)
     other.local.extend(time.monotonic() + 3600)
     counting_other = Counting(monkeypatch, other)
-    redis_before = metrics.REDIS_HIT._value.get()
+    redis_before = metrics.REDIS_HIT.value()
     assert await asyncio.gather(*(other.lookup(key) for key in asked)) == entries
-    assert metrics.REDIS_HIT._value.get() - redis_before == len(set(asked))
+    assert metrics.REDIS_HIT.value() - redis_before == len(set(asked))
     assert len(counting_other.redis) == 1 and counting_other.database == []
 
 
@@ -257,9 +257,9 @@ async def test_ready_answers_follow_the_in_process_tier(fresh_node, settings):
         handle = f"{tenant.prefix}/Ready"
         assert (await http.put(f"/api/handles/{handle}", json=[URL], headers=tenant.handle_admin)).status_code == 201
         first = await http.get(f"/api/handles/{handle}")
-        local_before = metrics.LOCAL_HIT._value.get()
+        local_before = metrics.LOCAL_HIT.value()
         again = await http.get(f"/api/handles/{handle}")
-        assert metrics.LOCAL_HIT._value.get() - local_before == 1
+        assert metrics.LOCAL_HIT.value() - local_before == 1
         assert again.content == first.content and again.headers["content-length"] == str(len(first.content))
         assert (await http.head(f"/api/handles/{handle}")).content == b""
         assert (await http.get(f"/api/handles/{handle.lower()}")).json()["handle"] == handle.lower()
@@ -271,9 +271,9 @@ async def test_ready_answers_follow_the_in_process_tier(fresh_node, settings):
             assert answer["handle"] == handle and answer["values"][0]["data"]["value"].endswith("v2")
 
         app.state.resolver.cache.local.lapse()  # no lease: the tier answers nothing, nor do ready answers
-        local_before = metrics.LOCAL_HIT._value.get()
+        local_before = metrics.LOCAL_HIT.value()
         assert (await http.get(f"/api/handles/{handle}")).json()["values"][0]["data"]["value"].endswith("v2")
-        assert metrics.LOCAL_HIT._value.get() == local_before
+        assert metrics.LOCAL_HIT.value() == local_before
 
         await http.delete(f"/api/handles/{handle}", headers=tenant.handle_admin)
         assert (await http.get(f"/api/handles/{handle}")).status_code == 404

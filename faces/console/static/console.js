@@ -4,6 +4,7 @@ import { loadAccount, initAccount, renderWorkspace } from "./enterprise.js";
 import { renderTrace } from "./graph.js";
 import { config } from "./i18n.js";
 import { renderLifecycle } from "./lifecycle.js";
+import { renderOperations } from "./operations.js";
 import { renderRecord } from "./record.js";
 
 const $ = (id) => document.getElementById(id);
@@ -38,6 +39,7 @@ async function start() {
   initAccount();
   const account = await loadAccount();  // before any view: the industry of the enterprise's own identifiers
   const workspace = renderWorkspace(account);
+  if (account && !account.enterprise) renderOperations($("operations"));  // the node administrator's
   if (handle) {
     $("result").hidden = false;
     for (const tab of document.querySelectorAll("[data-view]")) {
