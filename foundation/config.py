@@ -93,6 +93,18 @@ class Settings(BaseSettings):
     # Enterprise nodes (prefixes homed elsewhere): each is sent a get-site-info request this often; 0 = no checks.
     enterprise_node_check_seconds: int = Field(default=60, ge=0)
 
+    # Change notifications by webhook (ADR 0013): every worker delivers; one at a time per subscription (a lease).
+    webhooks_in_serve: bool = True  # `serve` runs the delivery loop; off: `secnode webhook run` does
+    webhook_allow_private_addresses: bool = False  # URLs resolving to loopback or private addresses (tests, labs)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)  # one delivery attempt
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0)  # first retry; doubling (with jitter) up to the cap
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_disable_after_failures: int = Field(default=72, ge=1)  # consecutive failures before the node disables it
+    webhook_batch_changes: int = Field(default=100, ge=1, le=1000)  # changes carried by one message
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)  # how often an idle worker looks for due deliveries
+    webhook_max_per_enterprise: int = Field(default=20, ge=1)
+    webhook_attempts_kept: int = Field(default=50, ge=1)  # recent attempts kept per subscription
+
     # Hash of the audit log's chain for new entries; each entry is verified with the one it was written with.
     audit_hash: Literal["sha256", "sm3"] = "sha256"
 

@@ -96,6 +96,54 @@ ENTERPRISE_NODES = EnterpriseNodeHealth()
 REGISTRY.register(ENTERPRISE_NODES)
 
 
+WEBHOOK_ATTEMPTS = Counter(
+    "secnode_webhook_attempts_total", "Webhook delivery attempts by this worker", ["outcome"]
+)  # outcome: delivered, failed
+WEBHOOK_CHANGES = Counter("secnode_webhook_changes_delivered_total", "Changes acknowledged by webhook receivers")
+WEBHOOK_DISABLED = Counter(
+    "secnode_webhook_disabled_total", "Webhook subscriptions this worker disabled after a failure streak"
+)
+
+
+class WebhookProgress(Collector):
+    """``secnode_webhook_lag{subscription}`` (journal rows after its cursor: not yet delivered or looked at) and
+    ``secnode_webhook_consecutive_failures{subscription}`` of every subscription, and
+    ``secnode_webhook_subscription_disabled{subscription}`` (1 while the node has it disabled); the delivery loop
+    gives it the whole set every few seconds with ``replace``."""
+
+    def __init__(self) -> None:
+        self.subscriptions: dict[int, tuple[int, int, bool]] = {}  # id -> (lag, failures, disabled)
+
+    def replace(self, subscriptions: dict[int, tuple[int, int, bool]]) -> None:
+        self.subscriptions = dict(subscriptions)
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        lag = GaugeMetricFamily(
+            "secnode_webhook_lag", "Journal rows after the subscription's cursor", labels=["subscription"]
+        )
+        failures = GaugeMetricFamily(
+            "secnode_webhook_consecutive_failures",
+            "Delivery attempts failed in a row",
+            labels=["subscription"],
+        )
+        disabled = GaugeMetricFamily(
+            "secnode_webhook_subscription_disabled",
+            "1 while the node has disabled the subscription",
+            labels=["subscription"],
+        )
+        for subscription, (behind, failed, off) in sorted(self.subscriptions.items()):
+            lag.add_metric([str(subscription)], float(behind))
+            failures.add_metric([str(subscription)], float(failed))
+            disabled.add_metric([str(subscription)], 1.0 if off else 0.0)
+        yield lag
+        yield failures
+        yield disabled
+
+
+WEBHOOKS = WebhookProgress()
+REGISTRY.register(WEBHOOKS)
+
+
 class CertificateExpiry(Collector):
     """``secnode_certificate_expiry_timestamp_seconds{certificate}``: when each certificate the node presents stops
     being valid, read from its file when scraped (a renewed file is seen at the next scrape)."""
@@ -210,6 +258,7 @@ def _registry() -> CollectorRegistry:
     multiprocess.MultiProcessCollector(registry)
     registry.register(ENTERPRISE_NODES)  # computed when scraped; every worker runs the same checks
     registry.register(CERTIFICATES)
+    registry.register(WEBHOOKS)  # every worker reads the same rows from the database
     return registry
 
 

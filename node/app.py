@@ -25,6 +25,7 @@ from faces.business import (
     records,
     templates,
     users,
+    webhooks,
 )
 from faces.business.operations import router as operations_overview_router
 from faces.business.render import BUSINESS
@@ -64,6 +65,7 @@ from resolver.homed import HomedPrefixes
 from resolver.service import Resolver
 from resolver.stats import ResolutionStats
 from sync.background import run_reporter
+from sync.delivery.worker import run_delivery
 from sync.homing import HomingLocator
 
 log = logging.getLogger("secnode")
@@ -78,6 +80,7 @@ ROUTERS = (
     prefixes.router,
     templates.router,
     read_grants.router,
+    webhooks.router,
     operations_overview_router,
     identifiers.router,
     records.router,
@@ -154,6 +157,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             if settings.upstream_url and settings.sync_in_serve
             else None
         )
+        # every worker delivers webhooks; a lease keeps each subscription with one worker at a time (ADR 0013)
+        delivery_task = (
+            asyncio.create_task(run_delivery(app.state.db, settings)) if settings.webhooks_in_serve else None
+        )
         # Long-lived start-up objects leave the collector's view, and batch requests that allocate hundreds of
         # thousands of small objects trigger fewer collections (measured: -40% time parsing a 2000-item batch).
         gc.collect()
@@ -172,6 +179,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             if reporter_task is not None:
                 reporter_task.cancel()
                 await asyncio.wait([reporter_task], timeout=5)
+            if delivery_task is not None:  # an outcome being recorded ends before the pool closes
+                delivery_task.cancel()
+                await asyncio.wait([delivery_task], timeout=5)
             await stats.flush()
             await app.state.budgets.stop()
             await cache.stop()

@@ -25,6 +25,7 @@ from registry.enterprises import commands as enterprise_commands
 from registry.prefixes import commands as prefix_commands
 from registry.trust import commands as trust_commands
 from sync import commands as sync_commands
+from sync.delivery import commands as webhook_commands
 from sync.toplevel import commands as toplevel_commands
 
 app = typer.Typer(help="secnode: industrial internet identifier resolution secondary node", no_args_is_help=True)
@@ -206,6 +207,7 @@ app.add_typer(prefix_commands.app, name="prefix")
 app.add_typer(sync_commands.app, name="sync")
 app.add_typer(toplevel_commands.app, name="toplevel")
 app.add_typer(audit_commands.app, name="audit")
+app.add_typer(webhook_commands.app, name="webhook")
 app.add_typer(trust_commands.make_app(_writing_database), name="trust")
 
 

@@ -30,6 +30,7 @@ ERROR_MODULES = (
     "registry.handles.errors",
     "registry.trust.errors",
     "registry.bulk.errors",
+    "registry.webhooks.errors",
     "resolver.errors",
     "faces.handle_native.errors",
 )

@@ -11,6 +11,7 @@ from registry.kernel.models import HandleRecord, HandleVersion, IndexedValue
 from registry.prefixes.models import Prefix
 from registry.statistics.models import ResolutionCount
 from registry.templates.models import Template, TemplateItem
+from registry.webhooks.models import WebhookAttempt, WebhookSubscription
 
 metadata = Base.metadata
 
@@ -33,5 +34,7 @@ __all__ = [
     "Token",
     "TraceGrant",
     "TraceLink",
+    "WebhookAttempt",
+    "WebhookSubscription",
     "metadata",
 ]

@@ -25,6 +25,14 @@ def _serving(
     command: list[str], env: dict[str, str], cwd: Path, port: int, probe: str, name: str, timeout: float
 ) -> Iterator[str]:
     """Run ``command`` until ``probe`` answers on ``port``; stop it afterwards. Its output goes to a log in ``cwd``."""
+    with _serving_process(command, env, cwd, port, probe, name, timeout) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def _serving_process(
+    command: list[str], env: dict[str, str], cwd: Path, port: int, probe: str, name: str, timeout: float
+) -> Iterator[tuple[str, subprocess.Popen]]:
     log_path = cwd / f"{name}-{port}.log"
     log = open(log_path, "w")
     process = subprocess.Popen(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
@@ -42,7 +50,7 @@ def _serving(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{name} did not start")
             time.sleep(0.2)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:
@@ -66,6 +74,19 @@ def running_node(
     env = {"SECNODE_NATIVE_PORT": "0", **env}  # the native face on a port of its own unless the test names one
     with _serving(command, _environment(**env), cwd, port, "/healthz", "server", timeout) as url:
         yield url
+
+
+@contextlib.contextmanager
+def running_node_process(
+    env: dict[str, str], cwd: Path, timeout: float = 60.0, port: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``secnode serve`` as a real HTTP server in one process (uvicorn: no worker processes of its own), and that
+    process, for a test that kills it."""
+    port = port or free_port()
+    command = [sys.executable, "-m", "node.cli", "serve", "--port", str(port), "--server", "uvicorn"]
+    env = {"SECNODE_NATIVE_PORT": "0", **env}
+    with _serving_process(command, _environment(**env), cwd, port, "/healthz", "server", timeout) as served:
+        yield served
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ from registry.authentication.errors import InsecureApplication
 from registry.enterprises import repository, service
 from registry.enterprises.schemas import Audit, EnterpriseApplication
 from registry.enterprises.service import enterprise_out
+from registry.enterprises.states import EnterpriseState
 
 router = APIRouter(prefix="/snms/api/v5/enterprises", tags=["business: enterprises"], route_class=BUSINESS.route_class)
 
@@ -28,7 +29,7 @@ async def apply(request: Request, settings: NodeSettings, body: JsonPayload, ses
 
 @router.get("", summary="List enterprises (the node administrator sees all, an enterprise itself)")
 async def list_enterprises(
-    window: PageWindow, actor: BusinessActor, session: UnitOfWork, state: str | None = None
+    window: PageWindow, actor: BusinessActor, session: UnitOfWork, state: EnterpriseState | None = None
 ) -> Response:
     limit, offset = window
     rows = await repository.list_all(

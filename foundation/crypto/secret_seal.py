@@ -44,8 +44,9 @@ class SecretSeal:
 
 
 @functools.lru_cache(maxsize=4)
-def seal_for_key_file(path: str) -> SecretSeal | None:
-    """The seal of the node whose signing key is in ``path``; None when it has none (secrets then stay hashes only)."""
+def seal_for_key_file(path: str, purpose: bytes = _INFO) -> SecretSeal | None:
+    """The seal of the node whose signing key is in ``path``; None when it has none (secrets then stay hashes only).
+    Each ``purpose`` derives a key of its own from the signing key."""
     try:
         private = load_signing_key(path)
     except (OSError, ValueError):
@@ -53,4 +54,4 @@ def seal_for_key_file(path: str) -> SecretSeal | None:
     raw = private.private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
-    return SecretSeal(HKDF(hashes.SHA256(), 32, salt=None, info=_INFO).derive(raw))
+    return SecretSeal(HKDF(hashes.SHA256(), 32, salt=None, info=purpose).derive(raw))

@@ -188,3 +188,13 @@ async def test_concurrent_applications_for_the_next_free_code_get_distinct_prefi
     )
     assert sorted(a.status_code for a in both) == [201, 409], [a.text for a in both]
     assert [a.json()["error"] for a in both if a.status_code == 409] == ["prefix.taken"]
+
+
+async def test_the_enterprise_listing_filters_by_a_known_state_only(client):
+    await onboard(client, "listedstate")
+    admin = await admin_headers(client)
+    approved = await client.get("/snms/api/v5/enterprises?state=approved", headers=admin)
+    assert [e["state"] for e in approved.json()["data"]] == ["approved"]
+    for state in ("nonsense", "approved\x00"):  # a NUL reached PostgreSQL and answered 500
+        refused = await client.get("/snms/api/v5/enterprises", params={"state": state}, headers=admin)
+        assert refused.status_code == 400 and refused.json()["status"] == -2, refused.text
