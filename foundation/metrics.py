@@ -13,6 +13,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 SYNC_LAG = Gauge("secnode_sync_journal_lag", "Journal rows not yet acknowledged by the top-level node")
 SYNC_FAILING = Gauge("secnode_sync_failing", "1 while the reporter's last attempt failed")
 SYNC_LAST_SUCCESS = Gauge("secnode_sync_last_success_timestamp_seconds", "When the top-level last acknowledged")
+ESCROW_DEPOSITS = Counter("secnode_escrow_deposits_total", "Escrow deposits written", ["type"])
+ESCROW_LAST_DEPOSIT = Gauge(
+    "secnode_escrow_last_deposit_timestamp_seconds", "When the last escrow deposit of a type was written", ["type"]
+)
+ESCROW_UPLOADS = Counter(
+    "secnode_escrow_uploads_total", "Escrow deposits sent, by destination and result", ["destination", "result"]
+)
+ESCROW_PENDING = Gauge(
+    "secnode_escrow_pending_deposits", "Escrow deposits a destination has not received yet", ["destination"]
+)
 LIMIT_REFUSED = Counter("secnode_limit_refused_total", "Requests refused because a budget was used up", ["budget"])
 REQUESTS = Counter("secnode_http_requests_total", "HTTP requests", ["face", "method", "status"])
 NATIVE_REQUESTS = Counter(

@@ -59,6 +59,7 @@ from resolver.homed import HomedPrefixes
 from resolver.service import Resolver
 from resolver.stats import ResolutionStats
 from sync.background import run_reporter
+from sync.escrow.schedule import run_escrow
 from sync.homing import HomingLocator
 
 log = logging.getLogger("secnode")
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             if settings.upstream_url and settings.sync_in_serve
             else None
         )
+        escrow_task = asyncio.create_task(run_escrow(app.state.db, settings)) if settings.escrow_enabled else None
         # Long-lived start-up objects leave the collector's view, and batch requests that allocate hundreds of
         # thousands of small objects trigger fewer collections (measured: -40% time parsing a 2000-item batch).
         gc.collect()
@@ -161,6 +163,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             if reporter_task is not None:
                 reporter_task.cancel()
                 await asyncio.wait([reporter_task], timeout=5)
+            if escrow_task is not None:
+                escrow_task.cancel()
+                await asyncio.wait([escrow_task], timeout=5)
             await stats.flush()
             await app.state.budgets.stop()
             await cache.stop()

@@ -31,6 +31,7 @@ ADMIN_URL = os.environ.get(
 REDIS_URL = os.environ.get("SECNODE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ADMIN_PASSWORD = "Node-Secret-2026"
 TABLES = [
+    "escrow_deposits",
     "enterprise_nodes",
     "reference_reports",
     "secret_lockouts",
