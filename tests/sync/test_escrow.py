@@ -10,6 +10,7 @@ import base64
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,7 @@ from faces.handle_rest.hot_path import ResolverFastPath
 from foundation.crypto.keys import ensure_signing_key, load_signing_key
 from foundation.db import Database
 from node.app import create_app
+from registry.audit.models import AuditEntry
 from registry.journal.models import EscrowDeposit
 from registry.kernel.models import HandleRecord
 from sync.errors import EscrowGap, EscrowInvalid, EscrowRestoreRefused
@@ -34,7 +36,7 @@ from sync.escrow.restore import chain, check_file, restore
 from sync.escrow.schedule import due, run_once
 from sync.escrow.signature import SIGNATURE_HEADER
 from sync.escrow.transfer import send_pending
-from tests.conftest import make_settings, migrated_database, redis_database
+from tests.conftest import make_settings, migrated_database, redis_database, scratch_database
 from tests.factories import coil, onboard
 from tests.servers import free_port, running_toplevel
 
@@ -376,3 +378,79 @@ async def test_restore_refuses_a_gap_and_writes_nothing(client, fresh_node, sett
     middle.sig_path.unlink()
     with pytest.raises(EscrowGap, match="missing"):
         chain(out, key.public_key())
+
+
+async def test_serve_runs_the_schedule_and_the_top_level_holds_the_deposits(
+    fresh_node, database_url, key_path, tmp_path
+):
+    with running_toplevel(tmp_path) as top:
+        settings = make_settings(
+            database_url,
+            upstream_url=top,
+            node_key_file=key_path,
+            sync_in_serve=False,
+            escrow_enabled=True,
+            escrow_check_seconds=0.2,
+            escrow_incremental_hours=1 / 3600,
+            escrow_directory=str(tmp_path / "escrow"),
+        )
+        app = create_app(settings, db=fresh_node)
+        async with app.router.lifespan_context(app):
+            url = f"{top}/v1/nodes/{settings.node_prefix}/escrow"
+            deadline = asyncio.get_running_loop().time() + 30
+            while len(held := httpx.get(url).json()["deposits"]) < 2:
+                assert asyncio.get_running_loop().time() < deadline, f"deposits held: {held}"
+                await asyncio.sleep(0.3)
+            metrics = (await httpx.AsyncClient(transport=httpx.ASGITransport(app=app)).get("http://t/metrics")).text
+    assert [d["type"] for d in held[:2]] == [FULL, INCR] and held[1]["prevId"] == held[0]["depositId"]
+    assert 'secnode_escrow_deposits_total{type="FULL"}' in metrics
+    async with fresh_node.read_session() as session:
+        actions = (
+            await session.execute(select(AuditEntry.action).where(AuditEntry.actor == "system:escrow"))
+        ).scalars()
+        assert any(a.startswith("ESCROW deposit FULL") for a in actions)
+
+
+def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "node.cli", "escrow", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def test_the_command_line_deposits_verifies_and_restores(client, fresh_node, database_url, key_path, tmp_path):
+    tenant = await onboard(client, "esccli")
+    await client.post(
+        "/identityv2/data/batchCreate", json=[coil(tenant.prefix, i) for i in range(3)], headers=tenant.headers
+    )
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SECNODE_NODE_KEY_FILE": key_path}
+    out = tmp_path / "deposits"
+    made = _cli(["deposit", "--full", "--out", str(out)], {**base, "SECNODE_DATABASE_URL": database_url}, tmp_path)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "FULL deposit" in made.stdout
+    await client.delete(f"/api/handles/{tenant.prefix}/COIL-2026-000001", headers=tenant.handle_admin)
+    made = _cli(
+        ["deposit", "--incremental", "--out", str(out)], {**base, "SECNODE_DATABASE_URL": database_url}, tmp_path
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    checked = _cli(["verify", str(out)], base, tmp_path)
+    assert checked.returncode == 0 and checked.stdout.count("ok ") == 2, checked.stdout + checked.stderr
+    async with scratch_database() as empty:
+        env = {**base, "SECNODE_DATABASE_URL": empty}
+        restored = _cli(["restore", str(out)], env, tmp_path)
+        assert restored.returncode == 0, restored.stdout + restored.stderr
+        assert "1 deleted" in restored.stdout
+        again = _cli(["restore", str(out)], env, tmp_path)
+        assert again.returncode == 1 and "already holds" in again.stdout
+    other = tmp_path / "other.pem"
+    other.write_bytes(
+        Ed25519PrivateKey.generate()
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    forged = _cli(["verify", str(out), "--public-key", str(other)], base, tmp_path)
+    assert forged.returncode == 1 and "signature" in forged.stdout
