@@ -25,6 +25,7 @@ from faces.handle_rest.hot_path import ResolverFastPath
 from foundation.crypto.keys import ensure_signing_key, load_signing_key
 from foundation.db import Database
 from node.app import create_app
+from registry.accounts.models import ReadGrant
 from registry.audit.models import AuditEntry
 from registry.journal.models import EscrowDeposit
 from registry.kernel.models import HandleRecord
@@ -128,6 +129,13 @@ async def _varied(client) -> dict:
 
 async def _changes_after_full(client, tenants: dict) -> None:
     steel, paper = tenants["steel"], tenants["paper"]
+    granted = await client.put(  # readers change without a record change: journalled all the same
+        "/identityv2/data/readers",
+        params={"handle": f"{steel.prefix}/coil-A.001"},
+        json={"index": 3, "readers": [f"code:{steel.credit_code}"]},
+        headers=steel.headers,
+    )
+    assert granted.status_code == 200, granted.text
     await client.delete(f"/api/handles/{steel.prefix}/COIL-2026-000003", headers=steel.handle_admin)
     await client.delete(f"/api/handles/{steel.prefix}/private", headers=steel.handle_admin)
     put = await client.put(
@@ -334,6 +342,7 @@ async def test_restore_rebuilds_a_node_that_answers_every_identifier_identically
                 transport = httpx.ASGITransport(app=ResolverFastPath(app))
                 async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as twin:
                     await _same_answers(client, twin, handles, tenants)
+                    assert await _grants(restored_db) == await _grants(fresh_node) != []
                     # a deleted name stays taken on the restored node as on the original
                     again = [{"index": 1, "type": "URL", "data": "https://x.example/new"}]
                     for node in (client, twin):
@@ -343,6 +352,12 @@ async def test_restore_rebuilds_a_node_that_answers_every_identifier_identically
                         assert refused.json()["error"] == "handle.tombstoned", refused.text
         finally:
             await restored_db.dispose()
+
+
+async def _grants(db: Database) -> list[tuple]:
+    async with db.read_session() as session:
+        rows = await session.execute(select(ReadGrant.handle_key, ReadGrant.value_index, ReadGrant.grantee))
+        return sorted(tuple(r) for r in rows)
 
 
 async def _same_answers(original, twin, handles: list[str], tenants: dict) -> None:
