@@ -135,7 +135,8 @@ def escrow_restore(
             await audit_command(db, settings, f"CLI escrow restore {directory} by {cli_actor().name}", 0)
             console.print(
                 f"restored {', '.join(restored.deposits)}: {restored.enterprises} enterprises, {restored.prefixes} "
-                f"prefixes, {restored.identifiers} identifiers, {restored.deleted} deleted; journal continues after "
+                f"prefixes, {restored.templates} templates, {restored.identifiers} identifiers, {restored.deleted} "
+                f"deleted; journal continues after "
                 f"{restored.journal_seq}",
                 soft_wrap=True,
             )

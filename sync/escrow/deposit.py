@@ -19,7 +19,17 @@ from xml.etree.ElementTree import Element, ParseError, iterparse
 
 from sync.errors import EscrowInvalid
 from sync.escrow import objects
-from sync.escrow.objects import ENTERPRISE, IDENTIFIER, NAMESPACES, OBJECT_URIS, PREFIX, RDE, RDE_HEADER, element
+from sync.escrow.objects import (
+    ENTERPRISE,
+    IDENTIFIER,
+    NAMESPACES,
+    OBJECT_URIS,
+    PREFIX,
+    RDE,
+    RDE_HEADER,
+    TEMPLATE,
+    element,
+)
 
 FULL, INCR = "FULL", "INCR"
 DEPOSIT_ID = re.compile(r"\w{1,13}", re.ASCII)  # RFC 8909's depositIdType
@@ -112,9 +122,10 @@ def _q(namespace: str, name: str) -> str:
 _OBJECT_TAGS = {
     _q(ENTERPRISE, "enterprise"): "enterprise",
     _q(PREFIX, "prefix"): "prefix",
+    _q(TEMPLATE, "template"): "template",
     _q(IDENTIFIER, "identifier"): "identifier",
 }
-_URI_OF = {"enterprise": ENTERPRISE, "prefix": PREFIX, "identifier": IDENTIFIER}
+_URI_OF = {"enterprise": ENTERPRISE, "prefix": PREFIX, "template": TEMPLATE, "identifier": IDENTIFIER}
 
 
 def _attributes(root: Element) -> DepositInfo:
@@ -134,7 +145,8 @@ def _attributes(root: Element) -> DepositInfo:
 
 def events(source: bytes | IO[bytes]) -> Iterator[tuple[str, Any]]:
     """The parts of a deposit in document order: ``("deposit", DepositInfo)`` (complete, counts checked) comes
-    last; before it ``("deletes", {...})`` and each ``("enterprise" | "prefix" | "identifier", object)``."""
+    last; before it ``("deletes", {...})`` and each ``("enterprise" | "prefix" | "template" | "identifier",
+    object)``."""
     stream = io.BytesIO(source) if isinstance(source, bytes) else source
     head = stream.read(4096)
     if any(marker in head for marker in _FORBIDDEN):
@@ -190,6 +202,8 @@ def _object(kind: str, node: Element) -> Any:
         return objects.enterprise_from(node)
     if kind == "prefix":
         return objects.prefix_from(node)
+    if kind == "template":
+        return objects.template_from(node)
     return objects.identifier_from(node)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from xml.etree.ElementTree import Element
 from xml.sax.saxutils import escape, quoteattr
@@ -25,9 +25,10 @@ RDE_HEADER = "urn:ietf:params:xml:ns:rdeHeader-1.0"
 ENTERPRISE = "urn:secnode:xml:ns:rdeEnterprise-1.0"
 PREFIX = "urn:secnode:xml:ns:rdePrefix-1.0"
 IDENTIFIER = "urn:secnode:xml:ns:rdeIdentifier-1.0"
+TEMPLATE = "urn:secnode:xml:ns:rdeTemplate-1.0"
 NAMESPACES = {"rde": RDE, "rdeHeader": RDE_HEADER, "rdeEnterprise": ENTERPRISE, "rdePrefix": PREFIX}
-NAMESPACES["rdeIdentifier"] = IDENTIFIER
-OBJECT_URIS = (ENTERPRISE, PREFIX, IDENTIFIER)
+NAMESPACES.update(rdeTemplate=TEMPLATE, rdeIdentifier=IDENTIFIER)
+OBJECT_URIS = (ENTERPRISE, PREFIX, TEMPLATE, IDENTIFIER)
 
 # XML 1.0 cannot carry these even as character references: such text goes as base64 of its UTF-8.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -104,6 +105,58 @@ def prefix_from(node: Element) -> dict[str, Any]:
     except (KeyError, TypeError, ValueError):
         raise EscrowInvalid("a prefix object needs its enterprise and state as numbers") from None
     return row
+
+
+# --- templates -----------------------------------------------------------------------------------------------
+
+_TEMPLATE_FIELDS = (
+    ("prefix", "prefix"),
+    ("version", "version"),
+    ("description", "description"),
+    ("industryCategory", "industry_category"),
+    ("industrySpecific", "industry_specific"),
+    ("industryTrade", "industry_trade"),
+    ("industrySubclass", "industry_subclass"),
+    ("objectType", "object_type"),
+    ("crBy", "created_by"),
+    ("crDate", "created_at"),
+    ("upDate", "updated_at"),
+)
+
+
+def template_xml(row: dict[str, Any], items: Iterable[dict[str, Any]]) -> str:
+    parts = [_optional("rdeTemplate", tag, None if row[c] is None else str(row[c])) for tag, c in _TEMPLATE_FIELDS]
+    for item in items:
+        attrs = {
+            "index": item["item_index"],
+            "name": item["name"],
+            "type": item["id_type"],
+            "required": "true" if item["required"] else "false",
+            "state": item["state"],
+        }
+        parts.append(element("rdeTemplate", "item", orjson.dumps(item["item_metadata"]).decode(), attrs))
+    return "<rdeTemplate:template>" + "".join(parts) + "</rdeTemplate:template>"
+
+
+def template_from(node: Element) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The template row and its items."""
+    row = _fields(node, TEMPLATE, _TEMPLATE_FIELDS)
+    try:
+        row["object_type"] = None if row["object_type"] is None else int(row["object_type"])
+        items = [
+            {
+                "item_index": int(i.get("index", "")),
+                "name": i.get("name"),
+                "id_type": i.get("type"),
+                "required": i.get("required") == "true",
+                "state": int(i.get("state", "")),
+                "item_metadata": orjson.loads(i.text or "null"),
+            }
+            for i in node.findall(_q(TEMPLATE, "item"))
+        ]
+    except (ValueError, orjson.JSONDecodeError) as exc:
+        raise EscrowInvalid(f"a template object is malformed: {exc}") from None
+    return row, items
 
 
 # --- identifiers ---------------------------------------------------------------------------------------------
@@ -248,9 +301,17 @@ def identifier_from(node: Element) -> tuple[dict[str, Any], list[dict[str, Any]]
 # --- deletes -------------------------------------------------------------------------------------------------
 
 
-def deletes_xml(enterprises: list[int], prefixes: list[str], handles: list[tuple[str, int | None]]) -> str:
+def deletes_xml(
+    enterprises: list[int],
+    prefixes: list[str],
+    handles: list[tuple[str, int | None]],
+    templates: Sequence[tuple[str, str]] = (),
+) -> str:
     """The ``<rde:deletes>`` children: one delete element per object type that has any."""
     parts = []
+    if templates:
+        keys = "".join(element("rdeTemplate", "key", attrs={"prefix": p, "version": v}) for p, v in templates)
+        parts.append(f"<rdeTemplate:delete>{keys}</rdeTemplate:delete>")
     if enterprises:
         ids = "".join(element("rdeEnterprise", "id", str(i)) for i in enterprises)
         parts.append(f"<rdeEnterprise:delete>{ids}</rdeEnterprise:delete>")
@@ -264,8 +325,13 @@ def deletes_xml(enterprises: list[int], prefixes: list[str], handles: list[tuple
 
 
 def deletes_from(node: Element) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {"enterprises": [], "prefixes": [], "handles": []}
+    out: dict[str, list[Any]] = {"enterprises": [], "prefixes": [], "handles": [], "templates": []}
     for group in node:
+        if group.tag == _q(TEMPLATE, "delete"):
+            out["templates"] += [
+                (k.get("prefix", ""), k.get("version", "")) for k in group.findall(_q(TEMPLATE, "key"))
+            ]
+            continue
         if group.tag == _q(ENTERPRISE, "delete"):
             out["enterprises"] += [int(i.text or "") for i in group.findall(_q(ENTERPRISE, "id"))]
         elif group.tag == _q(PREFIX, "delete"):

@@ -26,6 +26,7 @@ from registry.kernel import records, value_index
 from registry.kernel.models import HandleRecord
 from registry.kernel.syntax import canonical
 from registry.prefixes.models import Prefix
+from registry.templates.models import Template, TemplateItem
 from sync.errors import EscrowGap, EscrowInvalid, EscrowRestoreRefused
 from sync.escrow import deposit as deposits
 from sync.escrow import signature
@@ -89,13 +90,14 @@ class Restored:
     deposits: list[str] = field(default_factory=list)
     enterprises: int = 0
     prefixes: int = 0
+    templates: int = 0
     identifiers: int = 0
     deleted: int = 0
     journal_seq: int = 0
 
 
 async def _is_empty(session: AsyncSession) -> bool:
-    for model in (Enterprise, Prefix, HandleRecord):
+    for model in (Enterprise, Prefix, Template, HandleRecord):
         if (await session.execute(select(func.count()).select_from(model))).scalar_one():
             return False
     return True
@@ -183,12 +185,41 @@ def _prefix(row: dict[str, Any]) -> Prefix:
     )
 
 
+async def _put_template(session: AsyncSession, row: dict[str, Any], items: list[dict[str, Any]]) -> None:
+    prefix_key = canonical(row["prefix"])
+    await _delete_templates(session, [(prefix_key, row["version"])])
+    template = Template(
+        **{
+            **row,
+            "prefix_key": prefix_key,
+            "created_at": _when(row["created_at"]),
+            "updated_at": _when(row["updated_at"]),
+        }
+    )
+    session.add(template)
+    await session.flush()
+    session.add_all([TemplateItem(template_id=template.id, **item) for item in items])
+    await session.flush()
+
+
+async def _delete_templates(session: AsyncSession, keys: list[tuple[str, str]]) -> None:
+    for prefix_key, version in keys:
+        found = await session.execute(
+            select(Template.id).where(Template.prefix_key == canonical(prefix_key), Template.version == version)
+        )
+        ids = list(found.scalars())
+        if ids:
+            await session.execute(delete(TemplateItem).where(TemplateItem.template_id.in_(ids)))
+            await session.execute(delete(Template).where(Template.id.in_(ids)))
+
+
 async def _apply(session: AsyncSession, checked: Checked, restored: Restored) -> None:
     batch: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
     with open(checked.path, "rb") as handle:
         for kind, value in deposits.events(handle):
             if kind == "deletes":
                 restored.deleted += await _delete_records(session, value["handles"])
+                await _delete_templates(session, value["templates"])
                 await session.execute(
                     delete(Prefix).where(Prefix.prefix_key.in_([canonical(p) for p in value["prefixes"]]))
                 )
@@ -201,6 +232,9 @@ async def _apply(session: AsyncSession, checked: Checked, restored: Restored) ->
                 await session.merge(_prefix(value))
                 await session.flush()
                 restored.prefixes += 1
+            elif kind == "template":
+                await _put_template(session, *value)
+                restored.templates += 1
             elif kind == "identifier":
                 batch.append(value)
                 restored.identifiers += 1
@@ -219,7 +253,10 @@ async def restore(db: Database, ordered: list[Checked]) -> Restored:
     restored = Restored()
     async with db.unit_of_work() as session:
         if not await _is_empty(session):
-            raise EscrowRestoreRefused("the database already holds registration data: restore into an empty one")
+            raise EscrowRestoreRefused(
+                "the database already holds registration data (enterprises, prefixes, templates or identifiers): "
+                "restore into an empty one"
+            )
         for checked in ordered:
             await _apply(session, checked, restored)
         if db.dialect == "postgresql":  # new enterprises are numbered after the restored ones

@@ -23,9 +23,10 @@ from registry.journal import repository as journal
 from registry.journal.models import JournalEntry
 from registry.kernel.models import HandleRecord
 from registry.prefixes.models import Prefix
+from registry.templates.models import Template, TemplateItem
 from sync.escrow import objects
 from sync.escrow.deposit import DepositWriter
-from sync.escrow.objects import ENTERPRISE, IDENTIFIER, PREFIX
+from sync.escrow.objects import ENTERPRISE, IDENTIFIER, PREFIX, TEMPLATE
 
 PAGE = 2000
 
@@ -73,6 +74,41 @@ def _prefix_row(p: Prefix) -> dict[str, Any]:
         "created_at": _iso(p.created_at),
         "updated_at": _iso(p.updated_at),
     }
+
+
+def _template_row(t: Template) -> dict[str, Any]:
+    return {
+        "prefix": t.prefix,
+        "version": t.version,
+        "description": t.description,
+        "industry_category": t.industry_category,
+        "industry_specific": t.industry_specific,
+        "industry_trade": t.industry_trade,
+        "industry_subclass": t.industry_subclass,
+        "object_type": t.object_type,
+        "created_by": t.created_by,
+        "created_at": _iso(t.created_at),
+        "updated_at": _iso(t.updated_at),
+    }
+
+
+async def _write_templates(session: AsyncSession, writer: DepositWriter, templates: Sequence[Template]) -> None:
+    items: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    ids = [t.id for t in templates]
+    query = select(TemplateItem).where(TemplateItem.template_id.in_(ids)).order_by(TemplateItem.item_index)
+    for item in (await session.execute(query)).scalars():
+        items[item.template_id].append(
+            {
+                "item_index": item.item_index,
+                "name": item.name,
+                "id_type": item.id_type,
+                "required": item.required,
+                "state": item.state,
+                "item_metadata": item.item_metadata,
+            }
+        )
+    for template in templates:
+        writer.add(TEMPLATE, objects.template_xml(_template_row(template), items.get(template.id, ())))
 
 
 def _record_row(r: HandleRecord) -> dict[str, Any]:
@@ -124,6 +160,8 @@ async def write_full(session: AsyncSession, writer: DepositWriter) -> None:
         writer.add(ENTERPRISE, objects.enterprise_xml(_enterprise_row(enterprise)))
     for prefix in (await session.execute(select(Prefix).order_by(Prefix.prefix_key))).scalars():
         writer.add(PREFIX, objects.prefix_xml(_prefix_row(prefix)))
+    templates = (await session.execute(select(Template).order_by(Template.prefix_key, Template.version))).scalars()
+    await _write_templates(session, writer, list(templates))
     after = ""
     while True:
         query = (
@@ -148,7 +186,7 @@ async def _changed(session: AsyncSession, from_seq: int, to_seq: int) -> dict[st
         .where(JournalEntry.seq > from_seq, JournalEntry.seq <= to_seq)
         .distinct()
     )
-    changed: dict[str, set[str]] = {"handle": set(), "prefix": set(), "enterprise": set()}
+    changed: dict[str, set[str]] = {"handle": set(), "prefix": set(), "enterprise": set(), "template": set()}
     for kind, subject_key in (await session.execute(query)).all():
         family = kind.partition(".")[0]
         if family in changed:
@@ -189,6 +227,14 @@ async def write_incremental(session: AsyncSession, writer: DepositWriter, from_s
                 gone.append((row[1] if row is not None else key, row[3] if row is not None else None))
             else:
                 live.append(key)
+    template_keys = sorted((k.partition("@")[0], k.partition("@")[2]) for k in changed["template"])
+    templates = []
+    for prefix_key, version in template_keys:
+        found = await session.execute(
+            select(Template).where(Template.prefix_key == prefix_key, Template.version == version)
+        )
+        templates += list(found.scalars())
+    present_templates = {(t.prefix_key, t.version) for t in templates}
     present_ids = {e.id for e in enterprises}
     present_prefixes = {p.prefix_key for p in prefixes}
     writer.open(
@@ -196,12 +242,14 @@ async def write_incremental(session: AsyncSession, writer: DepositWriter, from_s
             [i for i in enterprise_ids if i not in present_ids],
             [k for k in prefix_keys if k not in present_prefixes],
             gone,
+            [k for k in template_keys if k not in present_templates],
         )
     )
     for enterprise in enterprises:
         writer.add(ENTERPRISE, objects.enterprise_xml(_enterprise_row(enterprise)))
     for prefix in prefixes:
         writer.add(PREFIX, objects.prefix_xml(_prefix_row(prefix)))
+    await _write_templates(session, writer, templates)
     for chunk in _chunks(live):
         query = select(HandleRecord).where(HandleRecord.handle_key.in_(chunk)).order_by(HandleRecord.handle_key)
         await _write_records(session, writer, list((await session.execute(query)).scalars()))

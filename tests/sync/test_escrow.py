@@ -29,6 +29,7 @@ from registry.accounts.models import ReadGrant
 from registry.audit.models import AuditEntry
 from registry.journal.models import EscrowDeposit
 from registry.kernel.models import HandleRecord
+from registry.templates.models import Template, TemplateItem
 from sync.errors import EscrowGap, EscrowInvalid, EscrowRestoreRefused
 from sync.escrow import signature
 from sync.escrow.deposit import FULL, INCR, summary, with_resend
@@ -50,6 +51,7 @@ NAMESPACES = {
     "urn:ietf:params:xml:ns:rdeHeader-1.0": "rde-header.xsd",
     "urn:secnode:xml:ns:rdeEnterprise-1.0": "rdeEnterprise-1.0.xsd",
     "urn:secnode:xml:ns:rdePrefix-1.0": "rdePrefix-1.0.xsd",
+    "urn:secnode:xml:ns:rdeTemplate-1.0": "rdeTemplate-1.0.xsd",
     "urn:secnode:xml:ns:rdeIdentifier-1.0": "rdeIdentifier-1.0.xsd",
 }
 
@@ -343,6 +345,7 @@ async def test_restore_rebuilds_a_node_that_answers_every_identifier_identically
                 async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as twin:
                     await _same_answers(client, twin, handles, tenants)
                     assert await _grants(restored_db) == await _grants(fresh_node) != []
+                    assert await _templates(restored_db) == await _templates(fresh_node) != []
                     # a deleted name stays taken on the restored node as on the original
                     again = [{"index": 1, "type": "URL", "data": "https://x.example/new"}]
                     for node in (client, twin):
@@ -358,6 +361,21 @@ async def _grants(db: Database) -> list[tuple]:
     async with db.read_session() as session:
         rows = await session.execute(select(ReadGrant.handle_key, ReadGrant.value_index, ReadGrant.grantee))
         return sorted(tuple(r) for r in rows)
+
+
+async def _templates(db: Database) -> list[tuple]:
+    async with db.read_session() as session:
+        query = select(
+            Template.prefix,
+            Template.version,
+            Template.description,
+            TemplateItem.item_index,
+            TemplateItem.name,
+            TemplateItem.id_type,
+            TemplateItem.required,
+            TemplateItem.item_metadata,
+        ).join(TemplateItem, TemplateItem.template_id == Template.id)
+        return sorted(tuple(str(c) for c in r) for r in await session.execute(query))
 
 
 async def _same_answers(original, twin, handles: list[str], tenants: dict) -> None:
