@@ -104,6 +104,16 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(default=1.0, gt=0)  # how often an idle worker looks for due deliveries
     webhook_max_per_enterprise: int = Field(default=20, ge=1)
     webhook_attempts_kept: int = Field(default=50, ge=1)  # recent attempts kept per subscription
+    # Data escrow (ADR 0014): RFC 8909 deposits of the registration data, a full one every escrow_full_days and an
+    # incremental one every escrow_incremental_hours in between, written to escrow_directory and sent to the
+    # top-level node (with an upstream) and to escrow_agent_url (when set).
+    escrow_enabled: bool = False  # `serve` runs the schedule (one process per node makes the deposits)
+    escrow_directory: str = "./escrow"
+    escrow_full_days: float = Field(default=7, gt=0)
+    escrow_incremental_hours: float = Field(default=24, gt=0)
+    escrow_to_upstream: bool = True  # with an upstream, the top-level node is a destination
+    escrow_agent_url: str | None = None  # an escrow agent speaking the same interface as the reference top-level
+    escrow_check_seconds: float = Field(default=60, gt=0)  # how often the schedule looks whether a deposit is due
 
     # Hash of the audit log's chain for new entries; each entry is verified with the one it was written with.
     audit_hash: Literal["sha256", "sm3"] = "sha256"

@@ -45,6 +45,22 @@ SYNC_LAST_SUCCESS = Gauge(
     "When the top-level last acknowledged",
     multiprocess_mode="mostrecent",
 )
+ESCROW_DEPOSITS = Counter("secnode_escrow_deposits_total", "Escrow deposits written", ["type"])
+ESCROW_LAST_DEPOSIT = Gauge(
+    "secnode_escrow_last_deposit_timestamp_seconds",
+    "When the last escrow deposit of a type was written",
+    ["type"],
+    multiprocess_mode="max",  # one process per node deposits; the latest time is the largest
+)
+ESCROW_UPLOADS = Counter(
+    "secnode_escrow_uploads_total", "Escrow deposits sent, by destination and result", ["destination", "result"]
+)
+ESCROW_PENDING = Gauge(
+    "secnode_escrow_pending_deposits",
+    "Escrow deposits a destination has not received yet",
+    ["destination"],
+    multiprocess_mode="mostrecent",
+)
 LIMIT_REFUSED = Counter("secnode_limit_refused_total", "Requests refused because a budget was used up", ["budget"])
 REQUESTS = Counter("secnode_http_requests_total", "HTTP requests", ["face", "method", "status"])
 NATIVE_REQUESTS = Counter(

@@ -26,6 +26,7 @@ from registry.prefixes import commands as prefix_commands
 from registry.trust import commands as trust_commands
 from sync import commands as sync_commands
 from sync.delivery import commands as webhook_commands
+from sync.escrow import commands as escrow_commands
 from sync.toplevel import commands as toplevel_commands
 
 app = typer.Typer(help="secnode: industrial internet identifier resolution secondary node", no_args_is_help=True)
@@ -205,6 +206,7 @@ app.add_typer(enterprise_commands.app, name="enterprise")
 enterprise_node_commands.register(prefix_commands.app)  # prefix home, unhome, homed
 app.add_typer(prefix_commands.app, name="prefix")
 app.add_typer(sync_commands.app, name="sync")
+app.add_typer(escrow_commands.app, name="escrow")
 app.add_typer(toplevel_commands.app, name="toplevel")
 app.add_typer(audit_commands.app, name="audit")
 app.add_typer(webhook_commands.app, name="webhook")

@@ -6,7 +6,7 @@ from registry.audit.models import AuditEntry
 from registry.enterprise_nodes.models import EnterpriseNode
 from registry.enterprises.models import Enterprise
 from registry.events.models import Event, EventItem, TraceGrant, TraceLink
-from registry.journal.models import JournalEntry, SyncCursor
+from registry.journal.models import EscrowDeposit, JournalEntry, SyncCursor
 from registry.kernel.models import HandleRecord, HandleVersion, IndexedValue
 from registry.prefixes.models import Prefix
 from registry.statistics.models import ResolutionCount
@@ -20,6 +20,7 @@ __all__ = [
     "AuditEntry",
     "Enterprise",
     "EnterpriseNode",
+    "EscrowDeposit",
     "Event",
     "EventItem",
     "HandleRecord",

@@ -28,6 +28,23 @@ TAKEOVER_SECONDS = 15.0
 async def reporter_lock(db: Database, settings: Settings, *, wait: bool = True) -> AsyncIterator[None]:
     """Hold the node's one reporter role: on PostgreSQL a session advisory lock, waited for (``wait``) or tried once
     (``ReporterBusy``); SQLite serves one process anyway."""
+    async with node_role(
+        db,
+        settings,
+        REPORTER_LOCK_ID,
+        wait=wait,
+        busy="another process of this node is reporting (secnode serve, or sync run)",
+    ):
+        log.info("secnode.sync.reporter_active")
+        yield
+
+
+@contextlib.asynccontextmanager
+async def node_role(
+    db: Database, settings: Settings, lock_id: int, *, wait: bool, busy: str, poll_seconds: float = TAKEOVER_SECONDS
+) -> AsyncIterator[None]:
+    """Hold one of the node's single-holder roles (the reporter, the escrow depositor): on PostgreSQL the session
+    advisory lock ``lock_id``, waited for (``wait``, polling) or tried once (``ReporterBusy(busy)``)."""
     if db.dialect != "postgresql":
         yield
         return
@@ -36,19 +53,18 @@ async def reporter_lock(db: Database, settings: Settings, *, wait: bool = True) 
     try:
         async with lock_engine.connect() as connection:
             while not (
-                await connection.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": REPORTER_LOCK_ID})
+                await connection.execute(text("SELECT pg_try_advisory_lock(:id)"), {"id": lock_id})
             ).scalar_one():
                 await connection.rollback()
                 if not wait:
-                    raise ReporterBusy("another process of this node is reporting (secnode serve, or sync run)")
-                await asyncio.sleep(TAKEOVER_SECONDS)
+                    raise ReporterBusy(busy)
+                await asyncio.sleep(poll_seconds)
             await connection.commit()  # the lock belongs to the session and lives as long as this connection
-            log.info("secnode.sync.reporter_active")
             try:
                 yield
             finally:  # the connection goes back to the pool: it must not take the lock along
                 try:
-                    await connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": REPORTER_LOCK_ID})
+                    await connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": lock_id})
                     await connection.commit()
                 except Exception:  # noqa: BLE001 - whatever went wrong, this connection must not be reused
                     await connection.invalidate()

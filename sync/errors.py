@@ -22,3 +22,15 @@ class ReporterBusy(SyncError):
 
 class SnapshotInvalid(SyncError):
     """A snapshot file is malformed, or its digest does not match its content."""
+
+
+class EscrowInvalid(SyncError):
+    """A deposit is malformed, its counts do not match, or its signature does not verify; the message says which."""
+
+
+class EscrowGap(SyncError):
+    """Deposits do not chain: an incremental deposit does not follow the one before it (ids or journal numbers)."""
+
+
+class EscrowRestoreRefused(SyncError):
+    """A restore was refused before anything was written: the target database already holds registration data."""

@@ -33,6 +33,7 @@ ADMIN_PASSWORD = "Node-Secret-2026"
 TABLES = [
     "webhook_attempts",
     "webhook_subscriptions",
+    "escrow_deposits",
     "enterprise_nodes",
     "reference_reports",
     "secret_lockouts",

@@ -19,6 +19,7 @@ from registry.accounts.models import ReadGrant
 from registry.enterprises import repository as enterprises
 from registry.enterprises.credit_code import is_valid as credit_code_valid
 from registry.handles.errors import BadReader, ReadersForbidden, TooManyReaders
+from registry.journal import repository as journal
 from registry.kernel import records as repository
 from registry.kernel.actor import Actor
 from registry.kernel.clock import utcnow
@@ -131,4 +132,6 @@ async def set_readers(
         ]
     )
     await session.flush()
+    # journalled as a change of the identifier: incremental escrow deposits carry its readers (ADR 0014)
+    await journal.append(session, [journal.entry("handle.readers", ident.handle, ident.key, actor.name, index=index)])
     return names

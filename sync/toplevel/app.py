@@ -22,6 +22,7 @@ from foundation.crypto.trust_keys import TrustKey, ensure_trust_key, new_trust_k
 from foundation.http.responses import JSONBody
 from registry.kernel.values import public_view, render
 from sync.snapshot import SnapshotInvalid, read_snapshot
+from sync.toplevel.escrow_intake import escrow_routes
 from sync.toplevel.storage import (
     decisions,
     enterprise_nodes,
@@ -134,6 +135,7 @@ def create_toplevel_app(
         await engine.dispose()
 
     app = FastAPI(title="secnode reference top-level node", lifespan=lifespan)
+    app.include_router(escrow_routes(engine))  # data escrow: the top-level node, or a stand-alone escrow agent
 
     async def _node(connection, node_prefix: str):
         return (await connection.execute(select(nodes).where(nodes.c.node_prefix == node_prefix))).first()

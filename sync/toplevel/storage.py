@@ -3,7 +3,7 @@ few tables are made here, at start, rather than by the node's migrations."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, DateTime, Integer, LargeBinary, MetaData, String, Table, Text
 
 from foundation.db import JsonType
 
@@ -84,4 +84,22 @@ records = Table(
     Column("handle", Text, nullable=False),
     Column("version", BigInteger, nullable=False),
     Column("record_values", JsonType, nullable=False),
+)
+
+escrow = Table(
+    "toplevel_escrow",
+    metadata,  # data escrow deposits received (docs/escrow.md): as sent, with their detached signatures
+    Column("node_prefix", String(128), primary_key=True),
+    Column("deposit_id", String(13), primary_key=True),
+    Column("kind", String(4), nullable=False),
+    Column("prev_id", String(13)),
+    Column("from_seq", BigInteger, nullable=False),
+    Column("to_seq", BigInteger, nullable=False),
+    Column("watermark", DateTime(timezone=True), nullable=False),
+    Column("resend", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("counts", JsonType, nullable=False),
+    Column("deposit", LargeBinary, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
 )
