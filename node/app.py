@@ -18,6 +18,7 @@ from faces import operations, proxy, signing_key
 from faces.business import (
     enterprise_nodes,
     enterprises,
+    gs1,
     identifiers,
     identity,
     prefixes,
@@ -71,6 +72,7 @@ ROUTERS = (
     enterprises.router,
     enterprise_nodes.router,  # before the prefixes': /prefixes/homed
     prefixes.router,
+    gs1.router,
     templates.router,
     read_grants.router,
     identifiers.router,

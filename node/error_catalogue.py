@@ -26,6 +26,7 @@ ERROR_MODULES = (
     "registry.prefixes.errors",
     "registry.enterprise_nodes.errors",
     "registry.authentication.errors",
+    "registry.gs1.errors",
     "registry.templates.errors",
     "registry.events.errors",
     "registry.handles.errors",
