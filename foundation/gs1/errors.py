@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from foundation.errors import InvalidRequest
+from foundation.errors import InvalidRequest, InvalidValue
 
 
 class GS1Invalid(InvalidRequest):
@@ -56,3 +56,9 @@ class BadEpcUri(GS1Invalid):
     """Raised with the reason an EPC URN is refused."""
 
     name = "gs1.epc_uri"
+
+
+class BadLink(InvalidValue):
+    """Raised with the reason a GS1_LINK value (a resolver link of a record) is refused."""
+
+    name = "value.bad_gs1_link"
