@@ -86,13 +86,10 @@ def links_of(values: list[dict[str, Any]], handle: str, base: str) -> tuple[list
 async def resolve_key(db: Database, resolver: Resolver, key: GS1Key, base: str) -> Resolution:
     """The handle a GS1 key names and its links; AliasNotFound when no level of the key is mapped (or the record
     is gone)."""
-    found = await aliases.handle_for_gs1(db, key)
+    found = await aliases.resolve_gs1(db, resolver, key)
     if found is None:
         raise AliasNotFound(key.canonical)
-    handle, matched = found
-    entry = await resolver.lookup(resolver.parse(handle))
-    if not entry.found:
-        raise AliasNotFound(key.canonical)
+    handle, matched, entry = found
     links, default = links_of(orjson.loads(entry.body), handle, base)
     return Resolution(handle, matched, tuple(links), default)
 
