@@ -83,7 +83,8 @@ def _target(href: str, query: str) -> str:
     return f"{href}{'&' if '?' in href else '?'}{query}"
 
 
-async def resolve(request: Request, db: NodeDatabase, resolver: NodeResolver) -> Response:
+async def resolve(request: Request, key: str, db: NodeDatabase, resolver: NodeResolver) -> Response:
+    """``key``: the rest of the path after the primary key's AI (read from the raw path, undecoded)."""
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
     path = raw_path.decode("latin-1").partition("?")[0]
     query = request.scope.get("query_string", b"").decode("latin-1")
@@ -107,13 +108,22 @@ async def resolve(request: Request, db: NodeDatabase, resolver: NodeResolver) ->
 
 
 for _ai in PRIMARY_KEYS:
+    router.add_api_route(f"/{_ai}/{{key:path}}", resolve, methods=["HEAD"], include_in_schema=False)
     router.add_api_route(
         f"/{_ai}/{{key:path}}",
         resolve,
-        methods=["GET", "HEAD"],
+        methods=["GET"],
         summary=f"Resolve a GS1 Digital Link of the key ({_ai})",
         include_in_schema=_ai in ("01", "00"),
         name=f"gs1_resolve_{_ai}",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "the RFC 9264 linkset (linkType=linkset or Accept: application/linkset+json)",
+                "content": {LINKSET_JSON: {"schema": {"type": "object", "required": ["linkset"]}}},
+            },
+            307: {"description": "to the default link, or to the link of linkType"},
+        },
     )
 
 
