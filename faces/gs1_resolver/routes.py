@@ -141,7 +141,7 @@ async def description(request: Request, settings: NodeSettings) -> Response:
                 {"namespace": gs1.NODE_VOCABULARY, "prefix": "secnode:"},
             ],
             "linkTypes": sorted(f"gs1:{t}" for t in GS1_LINK_TYPES) + [f"secnode:{t}" for t in gs1.NODE_LINK_TYPES],
-            "compression": False,
+            "compression": False,  # compressed paths are not answered at the root yet
             "contact": f"{base}/",
         }
     )

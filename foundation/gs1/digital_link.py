@@ -1,4 +1,5 @@
-"""GS1 Digital Link URIs, uncompressed form (GS1 Digital Link URI Syntax 1.2+, §4–§6).
+"""GS1 Digital Link URIs (GS1 Digital Link URI Syntax 1.2+, §4–§6; the compressed form of §9 is read too, by
+``foundation.gs1.compression``).
 
 ``https://example.com[/any/path/prefix]/01/09520123456788/10/ABC%2F1/21/12345?17=201225&linkType=gs1:pip``
 
@@ -18,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
+from foundation.gs1.compression import BASE64URL, decompress
 from foundation.gs1.elements import application_identifier, check_combination, check_value
 from foundation.gs1.errors import BadDigitalLink, GS1Invalid
 from foundation.gs1.keys import GS1Key, make_key, normalise_value
@@ -134,6 +136,48 @@ def _query(text: str, key: GS1Key) -> tuple[tuple[tuple[str, str], ...], tuple[t
     return tuple(attributes), tuple(other)
 
 
+def _from_elements(
+    elements: list[tuple[str, str]], other: list[tuple[str, str]], stem: str
+) -> tuple[GS1Key, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """Key, attributes and parameters of a decompressed link: its one primary key, the qualifiers that key takes
+    (put in the key's order), every other AI a data attribute."""
+    primary = [(ai, v) for ai, v in elements if application_identifier(ai).is_primary_key]
+    if not primary:
+        raise BadDigitalLink("the compressed Digital Link holds no GS1 primary key")
+    ai, value = primary[0]
+    entry = application_identifier(ai)
+    sequence = next(
+        (seq for seq in entry.dl_qualifiers or () if all(q in seq for q, _ in elements if q in entry.qualifiers)), ()
+    )
+    qualifiers = sorted(((q, v) for q, v in elements if q in entry.qualifiers), key=lambda qv: sequence.index(qv[0]))
+    attributes = []
+    for name, text in elements:
+        if (name, text) == (ai, value) or name in entry.qualifiers:
+            continue
+        if not application_identifier(name).dl_attribute:
+            raise BadDigitalLink(f"({name}) is not a GS1 Digital Link data attribute", ai=name)
+        check_value(name, text)
+        attributes.append((name, normalise_value(name, text)))
+    return make_key(ai, value, qualifiers), tuple(attributes), tuple(other)
+
+
+def parse_compressed(uri: str) -> DigitalLink:
+    """A compressed GS1 Digital Link URI (its last path segment base64url-packed AIs, §9 of the standard), read into
+    the same DigitalLink as its uncompressed form. The query string's parameters follow the packed ones."""
+    parts = urlsplit(uri)
+    head, _, segment = parts.path.rpartition("/")
+    elements, packed_other = decompress(segment)
+    key, attributes, other = _from_elements(elements, packed_other, head)
+    _, query_other = _query(parts.query, key)
+    check_combination([ai for ai, _ in key.elements] + [ai for ai, _ in attributes])
+    return DigitalLink(key, f"{parts.scheme.lower()}://{parts.netloc.lower()}{head}", attributes, other + query_other)
+
+
+def _is_compressed(path: str) -> bool:
+    segment = path.rstrip("/").rpartition("/")[2]
+    return len(segment) >= 8 and all(c in BASE64URL for c in segment) and not segment.isdigit()
+
+
 def parse_digital_link(uri: str) -> DigitalLink:
     """Parse and validate an uncompressed GS1 Digital Link URI; BadDigitalLink (or another GS1 error naming the AI)
     says why one is refused."""
@@ -147,7 +191,12 @@ def parse_digital_link(uri: str) -> DigitalLink:
         raise BadDigitalLink(f"not a URI: {error}") from None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc or not _HOST.match(parts.netloc):
         raise BadDigitalLink("a GS1 Digital Link is an http or https URI with a host name")
-    key, prefix = parse_key_path(parts.path)
+    try:
+        key, prefix = parse_key_path(parts.path)
+    except BadDigitalLink:
+        if not _is_compressed(parts.path):
+            raise
+        return parse_compressed(uri)
     attributes, other = _query(parts.query, key)
     check_combination([ai for ai, _ in key.elements] + [ai for ai, _ in attributes])
     return DigitalLink(key, f"{parts.scheme.lower()}://{parts.netloc.lower()}{prefix}", attributes, other)

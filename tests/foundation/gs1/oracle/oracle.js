@@ -22,9 +22,9 @@ const output = {
   build: (input.build || []).map(([ais, stem]) => attempt(() => toolkit.buildGS1digitalLink(ais, false, stem, {}))),
   // [ai, value] -> the check digit verdict
   check: (input.check || []).map(([ai, value]) => attempt(() => toolkit.verifyCheckDigit(ai, value))),
-  // URI -> the compressed URI (uncompressed in, compressed out) and back
-  compress: (input.compress || []).map(([uri, stem]) =>
-    attempt(() => toolkit.compressGS1DigitalLink(uri, false, stem, false, true, false))),
+  // [URI, stem, pack other parameters too] -> the compressed URI
+  compress: (input.compress || []).map(([uri, stem, other]) =>
+    attempt(() => toolkit.compressGS1DigitalLink(uri, false, stem, false, true, Boolean(other)))),
   decompress: (input.decompress || []).map(([uri, stem]) =>
     attempt(() => toolkit.decompressGS1DigitalLink(uri, false, stem))),
 };
