@@ -14,11 +14,19 @@ from starlette.responses import Response
 
 from faces.dependencies import NodeDatabase, NodeResolver, NodeSettings
 from faces.gs1_resolver.render import GS1_RESOLVER, PRIMARY_KEYS
-from foundation.gs1.digital_link import digital_link_uri, parse_digital_link
-from foundation.gs1.errors import BadDigitalLink
+from foundation.db import Database
+from foundation.gs1.digital_link import (
+    DigitalLink,
+    digital_link_uri,
+    is_compressed_segment,
+    parse_compressed,
+    parse_digital_link,
+)
+from foundation.gs1.errors import BadDigitalLink, GS1Invalid
 from foundation.gs1.links import GS1_LINK_TYPES, GS1_VOCABULARY, Link
 from foundation.http.responses import JSONBody
 from resolver import gs1
+from resolver.service import Resolver
 
 router = APIRouter(tags=["GS1 Digital Link resolver"], route_class=GS1_RESOLVER.route_class)
 
@@ -87,10 +95,33 @@ async def resolve(request: Request, key: str, db: NodeDatabase, resolver: NodeRe
     """``key``: the rest of the path after the primary key's AI (read from the raw path, undecoded)."""
     raw_path = request.scope.get("raw_path") or request.url.path.encode()
     path = raw_path.decode("latin-1").partition("?")[0]
-    query = request.scope.get("query_string", b"").decode("latin-1")
+    query = _query_string(request)
+    link = parse_digital_link(f"https://resolver.invalid{path}" + (f"?{query}" if query else ""))
+    return await answer(request, link, db, resolver)
+
+
+def _query_string(request: Request) -> str:
+    query: str = request.scope.get("query_string", b"").decode("latin-1")
     if len(query) > MAX_QUERY_CHARS:
         raise BadDigitalLink(f"the query string is longer than {MAX_QUERY_CHARS} characters")
-    link = parse_digital_link(f"https://resolver.invalid{path}" + (f"?{query}" if query else ""))
+    return query
+
+
+def compressed_link(request: Request, segment: str) -> DigitalLink | None:
+    """The compressed Digital Link a single path segment packs, or None when it packs none (the Handle proxy,
+    which owns single segments, then answers as before)."""
+    if not is_compressed_segment(segment):
+        return None
+    query = _query_string(request)
+    try:
+        return parse_compressed(f"https://resolver.invalid/{segment}" + (f"?{query}" if query else ""))
+    except GS1Invalid:
+        return None
+
+
+async def answer(request: Request, link: DigitalLink, db: Database, resolver: Resolver) -> Response:
+    """The resolver's answer to a parsed Digital Link: a redirect, or the linkset."""
+    query = _query_string(request)
     base = str(request.base_url).rstrip("/")
     anchor = digital_link_uri(link.key, base)
     resolution = await gs1.resolve_key(db, resolver, link.key, base)
@@ -141,7 +172,7 @@ async def description(request: Request, settings: NodeSettings) -> Response:
                 {"namespace": gs1.NODE_VOCABULARY, "prefix": "secnode:"},
             ],
             "linkTypes": sorted(f"gs1:{t}" for t in GS1_LINK_TYPES) + [f"secnode:{t}" for t in gs1.NODE_LINK_TYPES],
-            "compression": False,  # compressed paths are not answered at the root yet
+            "compression": True,
             "contact": f"{base}/",
         }
     )

@@ -173,9 +173,13 @@ def parse_compressed(uri: str) -> DigitalLink:
     return DigitalLink(key, f"{parts.scheme.lower()}://{parts.netloc.lower()}{head}", attributes, other + query_other)
 
 
-def _is_compressed(path: str) -> bool:
-    segment = path.rstrip("/").rpartition("/")[2]
+def is_compressed_segment(segment: str) -> bool:
+    """Whether a path segment may be a compressed Digital Link (base64url, not all digits, 8 characters or more)."""
     return len(segment) >= 8 and all(c in BASE64URL for c in segment) and not segment.isdigit()
+
+
+def _is_compressed(path: str) -> bool:
+    return is_compressed_segment(path.rstrip("/").rpartition("/")[2])
 
 
 def parse_digital_link(uri: str) -> DigitalLink:

@@ -17,6 +17,7 @@ from tests.factories import admin_headers, onboard
 from tests.servers import running_node
 
 GTIN = "06901234000016"
+COMPRESSED_S1 = "DAyNozPBIMSWo"
 GCP_ROUTE = "/snms/api/v5/gs1/company-prefixes"
 VOC = "https://gs1.org/voc/"
 
@@ -104,6 +105,11 @@ async def test_a_scan_is_sent_to_the_default_link_and_link_types_choose(client):
     gtin13 = await client.get(f"/01/{GTIN[1:]}")
     assert gtin13.headers["location"] == "https://example.com/product"
     assert (await client.head(f"/01/{GTIN}/21/S1")).status_code == 307
+
+    # the compressed form of /01/{GTIN}/21/S1, as GS1's toolkit packs it (GS1 Digital Link 1.2 §9)
+    packed = await client.get(f"/{COMPRESSED_S1}?linkType=gs1:pip", headers={"Accept-Language": "en"})
+    assert packed.status_code == 307 and packed.headers["location"] == "https://example.com/en/coil"
+    assert (await client.get("/88.118")).json()["responseCode"] == 102  # a single segment is still the proxy's
 
 
 async def test_the_linkset(client):
