@@ -1,4 +1,5 @@
-"""A proxy face like hdl.handle.net: ``GET /{handle}`` redirects to the record's URL; ``?noredirect`` shows it."""
+"""A proxy face like hdl.handle.net: ``GET /{handle}`` redirects to the record's URL; ``?noredirect`` shows it. A single
+path segment is no handle: when it packs a compressed GS1 Digital Link, the GS1 resolver answers it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from faces.dependencies import NodeResolver
+from faces.dependencies import NodeDatabase, NodeResolver
+from faces.gs1_resolver.routes import answer as gs1_answer
+from faces.gs1_resolver.routes import compressed_link
 from faces.handle_rest.answers import public_answer
 from faces.handle_rest.render import HANDLE
 from foundation.http.responses import JSONBody
@@ -51,9 +54,14 @@ def _page(handle: str, values: list[dict] | None) -> str:
 @router.get(
     "/{handle:path}",
     summary="Proxy: redirect to the identifier's URL value",
-    responses={302: {"description": "to the identifier's URL value"}},
+    responses={
+        302: {"description": "to the identifier's URL value"},
+        307: {"description": "a compressed GS1 Digital Link: to its link (the GS1 resolver's answer)"},
+    },
 )
-async def proxy(handle: str, request: Request, resolver: NodeResolver) -> Response:
+async def proxy(handle: str, request: Request, resolver: NodeResolver, db: NodeDatabase) -> Response:
+    if "/" not in handle and (link := compressed_link(request, handle)) is not None:
+        return await gs1_answer(request, link, db, resolver)
     status, body, _ = await public_answer(resolver, handle, None)
     record = orjson.loads(body)
     values = record.get("values") if status == 200 else None

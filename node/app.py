@@ -18,6 +18,7 @@ from faces import operations, proxy, signing_key
 from faces.business import (
     enterprise_nodes,
     enterprises,
+    gs1,
     identifiers,
     identity,
     prefixes,
@@ -34,11 +35,13 @@ from faces.epcis import capture, queries
 from faces.epcis.render import EPCIS
 from faces.federation import FEDERATION
 from faces.federation import router as federation_router
+from faces.gs1_resolver import routes as gs1_resolver
+from faces.gs1_resolver.render import GS1_RESOLVER
 from faces.handle_native.challenges import Challenges
 from faces.handle_native.listener import NativeListener
 from faces.handle_native.service import NativeService
 from faces.handle_native.site import site_json
-from faces.handle_rest import resolve, search, sessions, trust, write
+from faces.handle_rest import aliases, resolve, search, sessions, trust, write
 from faces.handle_rest.hot_path import ROUTE as HOT_ROUTE
 from faces.handle_rest.hot_path import ResolverFastPath
 from faces.handle_rest.render import HANDLE
@@ -71,7 +74,7 @@ from sync.homing import HomingLocator
 
 log = logging.getLogger("secnode")
 
-FACES = (HANDLE, EPCIS, FEDERATION, console.CONSOLE, BUSINESS)
+FACES = (HANDLE, EPCIS, FEDERATION, GS1_RESOLVER, console.CONSOLE, BUSINESS)
 ROUTERS = (
     identity.router,
     sessions.router,
@@ -79,6 +82,7 @@ ROUTERS = (
     enterprises.router,
     enterprise_nodes.router,  # before the prefixes': /prefixes/homed
     prefixes.router,
+    gs1.router,
     templates.router,
     read_grants.router,
     webhooks.router,
@@ -88,6 +92,7 @@ ROUTERS = (
     capture.router,
     federation_router,
     queries.router,
+    aliases.router,
     resolve.router,
     write.router,
     trust.router,
@@ -95,6 +100,7 @@ ROUTERS = (
     signing_key.router,
     operations.router,
     console.router,
+    gs1_resolver.router,  # /01/…, /00/…: before the proxy's catch-all
     proxy.router,
 )  # the proxy's catch-all route comes last
 

@@ -22,6 +22,7 @@ from registry.audit import commands as audit_commands
 from registry.bulk import commands as bulk_commands
 from registry.enterprise_nodes import commands as enterprise_node_commands
 from registry.enterprises import commands as enterprise_commands
+from registry.gs1 import commands as gs1_commands
 from registry.prefixes import commands as prefix_commands
 from registry.trust import commands as trust_commands
 from sync import commands as sync_commands
@@ -205,6 +206,7 @@ app.add_typer(bulk_commands.make_app(_writing_database))
 app.add_typer(enterprise_commands.app, name="enterprise")
 enterprise_node_commands.register(prefix_commands.app)  # prefix home, unhome, homed
 app.add_typer(prefix_commands.app, name="prefix")
+app.add_typer(gs1_commands.app, name="gs1")
 app.add_typer(sync_commands.app, name="sync")
 app.add_typer(escrow_commands.app, name="escrow")
 app.add_typer(toplevel_commands.app, name="toplevel")

@@ -18,6 +18,7 @@ from foundation.errors import DomainError
 # the read path. A new context's errors.py is added here.
 ERROR_MODULES = (
     "foundation.errors",
+    "foundation.gs1.errors",
     "registry.kernel.errors",
     "registry.audit.errors",
     "registry.accounts.errors",
@@ -25,6 +26,7 @@ ERROR_MODULES = (
     "registry.prefixes.errors",
     "registry.enterprise_nodes.errors",
     "registry.authentication.errors",
+    "registry.gs1.errors",
     "registry.templates.errors",
     "registry.events.errors",
     "registry.handles.errors",

@@ -6,8 +6,9 @@ from registry.audit.models import AuditEntry
 from registry.enterprise_nodes.models import EnterpriseNode
 from registry.enterprises.models import Enterprise
 from registry.events.models import Event, EventItem, TraceGrant, TraceLink
+from registry.gs1.models import CompanyPrefixDeclaration
 from registry.journal.models import EscrowDeposit, JournalEntry, SyncCursor
-from registry.kernel.models import HandleRecord, HandleVersion, IndexedValue
+from registry.kernel.models import AliasEntry, HandleRecord, HandleVersion, IndexedValue
 from registry.prefixes.models import Prefix
 from registry.statistics.models import ResolutionCount
 from registry.templates.models import Template, TemplateItem
@@ -17,6 +18,8 @@ metadata = Base.metadata
 
 __all__ = [
     "Account",
+    "AliasEntry",
+    "CompanyPrefixDeclaration",
     "AuditEntry",
     "Enterprise",
     "EnterpriseNode",

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from foundation.errors import Forbidden, HandleNotFound, InvalidRequest, Unauthenticated, Unavailable
+from foundation.errors import Forbidden, HandleNotFound, InvalidRequest, NotFound, Unauthenticated, Unavailable
+
+
+class AliasNotFound(NotFound):
+    name = "alias.not_found"
+
+    def __init__(self, alias: str) -> None:
+        super().__init__(f"no handle is mapped to {alias[:120]}")
 
 
 class BadPageToken(InvalidRequest):

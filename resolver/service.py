@@ -11,6 +11,7 @@ from registry.kernel.syntax import Identifier, canonical, is_under, parse
 from resolver.cache.coordinator import CacheCoordinator
 from resolver.cache.entry import Entry
 from resolver.homed import HomedPrefixes, Site
+from resolver.scans import RememberedScans
 from resolver.stats import ResolutionStats
 from resolver.trace.federation import RemoteTrace
 
@@ -27,6 +28,7 @@ class Resolver:
         self.settings = settings
         self.homed = homed
         self.cache = cache
+        self.scans = RememberedScans()  # GS1 Digital Link scans (resolver.aliases)
         self.stats = stats
         self.locator = locator
         self.node_key = canonical(settings.node_prefix)

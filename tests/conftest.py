@@ -51,12 +51,14 @@ TABLES = [
     "journal",
     "handle_history",
     "handle_value_index",
+    "handle_aliases",
     "handles",
     "template_items",
     "templates",
     "tokens",
     "accounts",
     "prefixes",
+    "gs1_company_prefixes",
     "enterprises",
 ]
 

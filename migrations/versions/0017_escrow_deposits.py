@@ -1,7 +1,7 @@
 """data escrow: the deposits this node wrote, and where each was sent
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-03
 """
 

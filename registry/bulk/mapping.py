@@ -1,7 +1,9 @@
 """From a row of columns to a business item: which column is the identifier, which columns are template items.
 
 A mapping file is a JSON object ``{"column": "target"}``. A target is a template item, by its type (``coilNo``) or
-its display name (``卷号``), or ``suffix`` / ``handle`` for the column naming the identifier, or ``null`` for a column
+its display name (``卷号``), or ``suffix`` / ``handle`` for the column naming the identifier, ``alias`` for a column of
+aliases written ``scheme:key`` (``alias:gs1`` when the cells hold the key alone, an element string, a Digital Link
+URI or an EPC URN: each becomes an ``ALIAS`` value from index 1100 on, ADR 0016), or ``null`` for a column
 to leave out. Without a mapping file every column must be named like that itself. A column nobody mapped is an
 error, never silently dropped.
 """
@@ -18,6 +20,12 @@ from registry.bulk.errors import ColumnUnmapped, MappingInvalid, NoIdentifierCol
 from registry.kernel.syntax import canonical
 
 IDENTIFIER_TARGETS = ("suffix", "handle")
+ALIAS_TARGET = "alias"
+FIRST_ALIAS_INDEX = 1100  # aliases of imported rows, in column order (template items are at 2000 and above)
+
+
+def _is_alias_target(target: str) -> bool:
+    return target == ALIAS_TARGET or target.startswith(ALIAS_TARGET + ":")
 
 
 class RowProblem(Exception):
@@ -74,6 +82,8 @@ class RowMapper:
             return None
         if target in IDENTIFIER_TARGETS:
             return target, None
+        if _is_alias_target(target):
+            return ALIAS_TARGET, {"scheme": target.partition(":")[2]}
         item = self._by_target.get(target)
         if item is None:
             raise MappingInvalid(
@@ -87,7 +97,7 @@ class RowMapper:
         identifiers = [kind for kind, _ in resolved if kind in IDENTIFIER_TARGETS]
         if len(identifiers) != 1:
             raise NoIdentifierColumn(len(identifiers))
-        types = [item["idType"] for kind, item in resolved if item is not None]
+        types = [item["idType"] for kind, item in resolved if item is not None and kind == "item"]
         twice = sorted({t for t in types if types.count(t) > 1})
         if twice:
             raise MappingInvalid(f"two columns map to the item {twice[0]}")
@@ -111,7 +121,9 @@ class RowMapper:
                     "or to null to leave it out"
                 )
             return
-        unknown = [c for c in columns if c not in IDENTIFIER_TARGETS and c not in self._by_target]
+        unknown = [
+            c for c in columns if c not in IDENTIFIER_TARGETS and c not in self._by_target and not _is_alias_target(c)
+        ]
         if unknown:
             raise ColumnUnmapped(
                 f"column(s) {', '.join(repr(c) for c in unknown)} name no item of template "
@@ -124,7 +136,8 @@ class RowMapper:
 
     def _column(self, column: str) -> tuple[str, dict[str, Any] | None] | None:
         if column not in self._resolved:  # JSON Lines: columns are met row by row
-            if self.mapping is not None or (column not in IDENTIFIER_TARGETS and column not in self._by_target):
+            known = column in IDENTIFIER_TARGETS or column in self._by_target or _is_alias_target(column)
+            if self.mapping is not None or not known:
                 raise RowProblem("bulk.column_unmapped", f"column {column!r} is not mapped to a template item")
             self._resolved[column] = self._target(column, column)
         return self._resolved[column]
@@ -141,7 +154,14 @@ class RowMapper:
             if text is None:
                 continue
             kind, item = target
-            if item is None:
+            if kind == ALIAS_TARGET:
+                assert item is not None
+                aliases = sum(1 for v in values if v["type"] == "ALIAS")
+                text = f"{item['scheme']}:{text}" if item["scheme"] else text
+                values.append(
+                    {"index": FIRST_ALIAS_INDEX + aliases, "type": "ALIAS", "data": {"format": "string", "value": text}}
+                )
+            elif item is None:
                 if identifier is not None:
                     raise RowProblem("bulk.identifier_twice", "the row names its identifier twice")
                 identifier = (kind, text)

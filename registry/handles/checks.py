@@ -8,12 +8,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.config import Settings
 from foundation.errors import DomainError
+from foundation.gs1.links import LINK_TYPE, parse_link
 from registry.enterprises.errors import EnterpriseNotApproved
 from registry.enterprises.states import EnterpriseState
+from registry.gs1 import repository as gs1_prefixes
 from registry.handles.errors import AdminRequired, HandleForbidden, HandleReserved, PrefixNotServed
+from registry.kernel import alias_index
 from registry.kernel import records as repository
 from registry.kernel.actor import ENTERPRISE_ADMIN, Actor
-from registry.kernel.errors import RoleForbidden
+from registry.kernel.aliases import Alias, aliases_of
+from registry.kernel.errors import AliasNotYours, AliasTaken, RoleForbidden
 from registry.kernel.permissions import Perm, governing_admins, is_admin
 from registry.kernel.syntax import NA_PREFIX_KEY, Identifier, canonical, is_under
 from registry.kernel.values import Value, same_values
@@ -39,6 +43,8 @@ class WriteChecks:
         self.templates: dict[str, CompiledTemplate] = {}
         self._prefix_checked: dict[str, DomainError | None] = {}
         self._admin_decisions: dict[tuple[tuple[tuple[str, int, str], ...], tuple[Perm, ...]], bool] = {}
+        self._enterprise_of: dict[str, int | None] = {}  # prefix key -> the enterprise holding it
+        self._claimed: dict[tuple[str, str], str] = {}  # aliases this write gives, -> handle key
 
     async def check_prefix(self, ident: Identifier) -> None:
         """The node serves this prefix and it accepts writes."""
@@ -65,6 +71,7 @@ class WriteChecks:
         if found is None or found[0].state in (PrefixState.DELETED, PrefixState.REJECTED):
             return PrefixNotServed(f"prefix {ident.prefix} is not allocated on this node")
         prefix, enterprise_state = found
+        self._enterprise_of[key] = prefix.enterprise_id
         if prefix.state != PrefixState.ENABLED:
             return PrefixNotEnabled(
                 f"prefix {ident.prefix} is {LABELS[PrefixState(prefix.state)]} "
@@ -123,6 +130,41 @@ class WriteChecks:
     async def check_signatures(self, ident: Identifier, before: list[Value] | None, after: list[Value]) -> None:
         """HS_SIGNATURE values the write adds or changes hold against the chain to the top level's root."""
         await check_written_signatures(ident.handle, before, after, self.load_values, self.settings)
+
+    async def check_aliases(self, ident: Identifier, values: list[Value]) -> None:
+        """The record's ``GS1_LINK`` values are links, its ``ALIAS`` values parse (check digits, known AIs, scheme
+        syntax); a GS1 key lies under an approved GS1 company prefix of the enterprise holding the record's prefix;
+        and no other handle holds any of the keys, in the database or earlier in this write (ADR 0016)."""
+        for value in values:
+            if value.get("type") == LINK_TYPE:
+                data = value.get("data")
+                parse_link(data.get("value") if isinstance(data, dict) and data.get("format") == "string" else None)
+        parsed = aliases_of(values)
+        if not parsed:
+            return
+        for _, alias in parsed:
+            if alias.gs1 is not None:
+                await self._check_company_prefix(ident, alias)
+        wanted = [(a.scheme, a.key) for _, a in parsed]
+        held = await alias_index.holders(self.session, wanted)
+        for scheme_key in wanted:
+            holder = held.get(scheme_key) or self._claimed.get(scheme_key)
+            if holder is not None and holder != ident.key:
+                raise AliasTaken(f"{scheme_key[0]}:{scheme_key[1][:80]} already names {holder}")
+        for scheme_key in wanted:
+            self._claimed[scheme_key] = ident.key
+
+    async def _check_company_prefix(self, ident: Identifier, alias: Alias) -> None:
+        assert alias.gs1 is not None
+        enterprise_id = self._enterprise_of.get(ident.prefix_key)
+        key = alias.gs1
+        digits = key.value[key.company_prefix_offset :]
+        declaration = await gs1_prefixes.approved_covering(self.session, digits)
+        if enterprise_id is None or declaration is None or declaration.enterprise_id != enterprise_id:
+            raise AliasNotYours(
+                f"{alias.text[:80]}: no approved GS1 company prefix of the enterprise holding {ident.prefix} "
+                "covers this key (declare it: /snms/api/v5/gs1/company-prefixes)"
+            )
 
     @staticmethod
     def change_permissions(old: list[Value], new: list[Value]) -> list[Perm]:

@@ -62,7 +62,9 @@ class RecordWriter:
                 await self.checks.check_prefix(ident)
                 if check is not None:
                     await check(ident)
-                passed.append((ident, values, outcome, await self.checks.validate_template(values)))
+                template = await self.checks.validate_template(values)
+                await self.checks.check_aliases(ident, values)
+                passed.append((ident, values, outcome, template))
             except DomainError as exc:
                 outcome.error = exc
         return outcomes, passed
@@ -169,6 +171,7 @@ class RecordWriter:
     async def _apply_change(self, ident: Identifier, record: HandleRecord, new_values: list[Value]) -> Outcome:
         outcome = Outcome(ident.handle, version=record.version)
         tkey = await self.checks.validate_template(new_values)
+        await self.checks.check_aliases(ident, new_values)
         if same_values(record.record_values, new_values, unsealed_differs=self.changes.seal is not None):
             return outcome
         perms = self.checks.change_permissions(record.record_values, new_values)

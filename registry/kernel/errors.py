@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from foundation.errors import Forbidden, HandleNotFound, InvalidHandle, InvalidRequest, InvalidValue
+from foundation.errors import Forbidden, HandleNotFound, InvalidHandle, InvalidRequest, InvalidValue, ValueExists
 
 
 class AdminValueInvalid(InvalidValue):
@@ -191,3 +191,21 @@ class VlistInvalid(InvalidValue):
     """Raised with the message of the check that failed."""
 
     name = "value.vlist_invalid"
+
+
+class BadAlias(InvalidValue):
+    """Raised with the alias and the reason it is refused (registry.kernel.aliases)."""
+
+    name = "value.bad_alias"
+
+
+class AliasTaken(ValueExists):
+    """Raised with the alias and the handle that holds it: a key names one handle at a time."""
+
+    name = "value.alias_taken"
+
+
+class AliasNotYours(Forbidden):
+    """Raised with the GS1 key an enterprise may not map: no approved GS1 company prefix of its own covers it."""
+
+    name = "value.alias_not_yours"

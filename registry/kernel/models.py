@@ -61,3 +61,16 @@ class IndexedValue(Base):
     type_key: Mapped[str] = mapped_column(Text)
     value_key: Mapped[str] = mapped_column(Text)  # COLLATE "C" on PostgreSQL: byte order, so prefixes are ranges
     public_read: Mapped[bool] = mapped_column(Boolean)
+
+
+class AliasEntry(Base):
+    """One alias value (``ALIAS``) of a live record: a key of another scheme that names the record
+    (``handle_aliases``). The primary key makes one handle per key hold against concurrent writers."""
+
+    __tablename__ = "handle_aliases"
+
+    scheme: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value_key: Mapped[str] = mapped_column(Text, primary_key=True)  # canonical form (foundation.aliases)
+    handle_key: Mapped[str] = mapped_column(Text, index=True)
+    value_index: Mapped[int] = mapped_column(BigInteger)
+    prefix_key: Mapped[str] = mapped_column(String(128))

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from foundation.db import Database
-from registry.kernel import value_index
+from registry.kernel import alias_index, value_index
 from registry.kernel.models import HandleRecord, HandleVersion
 
 _HANDLES = HandleRecord.__table__
@@ -233,6 +233,16 @@ async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[s
         for entry in value_index.entries(r["handle_key"], r["prefix_key"], r["record_values"])
     ]
     await value_index.write(session, [], indexed)
+    await alias_index.write(
+        session,
+        [],
+        [
+            entry
+            for r in rows
+            if r["handle_key"] in inserted and not r["deleted"]
+            for entry in alias_index.entries(r["handle_key"], r["prefix_key"], r["record_values"])
+        ],
+    )
     return inserted
 
 
@@ -291,6 +301,13 @@ async def update_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None
             for entry in value_index.entries(r["handle_key"], r["handle_key"].partition("/")[0], r["record_values"])
         ]
         await value_index.write(session, [r["handle_key"] for r in rows], indexed)
+        aliased = [
+            entry
+            for r in rows
+            if not r["deleted"]
+            for entry in alias_index.entries(r["handle_key"], r["handle_key"].partition("/")[0], r["record_values"])
+        ]
+        await alias_index.write(session, [r["handle_key"] for r in rows], aliased)
 
 
 async def history_of(session: AsyncSession, key: str) -> list[HandleVersion]:
