@@ -25,6 +25,15 @@ pytestmark = pytest.mark.timeout(600)
 REDIS_DB = 7  # a Redis database no other test uses
 
 
+def _env(database_url: str) -> dict[str, str]:
+    return {
+        "SECNODE_DATABASE_URL": database_url,
+        "SECNODE_REDIS_URL": redis_database(REDIS_DB),
+        "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "SECNODE_DATABASE_POOL_SIZE": "4",
+    }
+
+
 def _load(node: str, handle: str, stop: threading.Event) -> None:
     with httpx.Client(base_url=node, timeout=10) as http:
         while not stop.is_set():
@@ -36,13 +45,7 @@ def _load(node: str, handle: str, stop: threading.Event) -> None:
 async def test_the_administrator_watches_the_node(browser: WebDriver, artifacts: Path, tmp_path: Path):
     Redis.from_url(redis_database(REDIS_DB)).flushdb()
     async with scratch_database() as database_url:
-        env = {
-            "SECNODE_DATABASE_URL": database_url,
-            "SECNODE_REDIS_URL": redis_database(REDIS_DB),
-            "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "SECNODE_DATABASE_POOL_SIZE": "4",
-        }
-        with running_node(env, tmp_path) as node:
+        with running_node(_env(database_url), tmp_path) as node:
             async with httpx.AsyncClient(base_url=node, timeout=30) as http:
                 tenant = await onboard(http, "watched")
                 for n in range(3):
@@ -92,13 +95,7 @@ def _watch(driver: WebDriver, node: str, prefix: str, artifacts: Path) -> None:
 async def test_an_enterprise_user_sees_no_operations_view(browser: WebDriver, tmp_path: Path):
     Redis.from_url(redis_database(REDIS_DB)).flushdb()
     async with scratch_database() as database_url:
-        env = {
-            "SECNODE_DATABASE_URL": database_url,
-            "SECNODE_REDIS_URL": redis_database(REDIS_DB),
-            "SECNODE_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "SECNODE_DATABASE_POOL_SIZE": "4",
-        }
-        with running_node(env, tmp_path) as node:
+        with running_node(_env(database_url), tmp_path) as node:
             async with httpx.AsyncClient(base_url=node, timeout=30) as http:
                 tenant = await onboard(http, "plain")
             browser.get(node + "/?lang=en")
