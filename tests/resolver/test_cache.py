@@ -48,10 +48,10 @@ async def test_tiers_answer_in_order_and_writes_invalidate(fresh_node, settings)
         assert (await http.put(f"/api/handles/{handle}", json=[URL], headers=tenant.handle_admin)).status_code == 201
         assert (await http.get(f"/api/handles/{handle}")).json()["values"][0]["data"]["value"].endswith("v1")
 
-        local_before = metrics.LOCAL_HIT._value.get()
+        local_before = metrics.LOCAL_HIT.value()
         for _ in range(5):
             assert (await http.get(f"/api/handles/{handle}")).status_code == 200
-        assert metrics.LOCAL_HIT._value.get() - local_before == 5
+        assert metrics.LOCAL_HIT.value() - local_before == 5
 
         # A new record stays in Redis only a minute (bulk registrations are rarely read at once); a change of a
         # record stays the full lifetime.
