@@ -90,6 +90,25 @@ async def migrated_database(dialect: str, directory) -> AsyncIterator[str]:
         yield url
 
 
+@contextlib.asynccontextmanager
+async def embedded_node(directory, **overrides) -> AsyncIterator[tuple[httpx.AsyncClient, Database]]:
+    """The embedded default in this process: SQLite built by the migrations, no Redis, the node initialised, the
+    application behind its hot path; yields a client of it and its database."""
+    async with migrated_database("sqlite", directory) as url:
+        settings = make_settings(url, redis_url=None, **overrides)
+        db = Database(url)
+        try:
+            async with db.unit_of_work() as session:
+                await ensure_node(session, settings)
+            app = create_app(settings, db=db)
+            async with app.router.lifespan_context(app):
+                transport = httpx.ASGITransport(app=ResolverFastPath(app))
+                async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=30) as http:
+                    yield http, db
+        finally:
+            await db.dispose()
+
+
 def redis_database(number: int) -> str:
     """The test Redis server, another logical database."""
     return REDIS_URL.rsplit("/", 1)[0] + f"/{number}"

@@ -8,11 +8,7 @@ import time
 import httpx
 import jsonschema
 
-from faces.handle_rest.hot_path import ResolverFastPath
-from foundation.db import Database
-from node.app import create_app
-from registry.bootstrap import ensure_node
-from tests.conftest import ADMIN_PASSWORD, REDIS_URL, make_settings, migrated_database
+from tests.conftest import ADMIN_PASSWORD, REDIS_URL, embedded_node
 from tests.factories import admin_headers, onboard
 from tests.servers import running_node
 
@@ -194,33 +190,22 @@ async def test_another_process_sees_a_changed_link_and_alias_at_once(fresh_node,
 
 
 async def test_the_embedded_sqlite_node_maps_and_resolves_too(tmp_path):
-    async with migrated_database("sqlite", tmp_path) as url:
-        settings = make_settings(url, redis_url=None)
-        db = Database(url)
-        try:
-            async with db.unit_of_work() as session:
-                await ensure_node(session, settings)
-            app = create_app(settings, db=db)
-            async with app.router.lifespan_context(app):
-                transport = httpx.ASGITransport(app=ResolverFastPath(app))
-                async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-                    tenant = await _mapped(http, "dllite")
-                    scan = await http.get(f"/01/{GTIN}/21/S1")
-                    assert scan.status_code == 307 and scan.headers["location"] == "https://example.com/landing"
-                    again = await http.get(f"/01/{GTIN}/21/S1?linkType=gs1:pip", headers={"Accept-Language": "en"})
-                    assert again.headers["location"] == "https://example.com/en/coil"  # a remembered scan
-                    assert (await http.get(f"/01/{GTIN}/21/S2")).headers["location"] == "https://example.com/product"
-                    taken = await http.put(
-                        f"/api/handles/{tenant.prefix}/OTHER",
-                        json=[value(10, "ALIAS", f"https://id.gs1.org/01/{GTIN}/21/S1")],
-                        headers=tenant.handle_admin,
-                    )
-                    assert taken.status_code == 409 and taken.json()["error"] == "value.alias_taken"
-                    moved = [link(23, linkType="gs1:defaultLink", href="https://example.com/moved", default=True)]
-                    handle = f"/api/handles/{tenant.prefix}/COIL-1"
-                    assert (await http.put(handle, json=moved, headers=tenant.handle_admin)).status_code == 200
-                    assert (await http.get(f"/01/{GTIN}/21/S1")).headers["location"] == "https://example.com/product"
-                    lookup = await http.get("/api/aliases", params={"alias": f"gs1:(01){GTIN}"})
-                    assert lookup.json()["handle"] == f"{tenant.prefix}/PRODUCT"
-        finally:
-            await db.dispose()
+    async with embedded_node(tmp_path) as (http, _):
+        tenant = await _mapped(http, "dllite")
+        scan = await http.get(f"/01/{GTIN}/21/S1")
+        assert scan.status_code == 307 and scan.headers["location"] == "https://example.com/landing"
+        again = await http.get(f"/01/{GTIN}/21/S1?linkType=gs1:pip", headers={"Accept-Language": "en"})
+        assert again.headers["location"] == "https://example.com/en/coil"  # a remembered scan
+        assert (await http.get(f"/01/{GTIN}/21/S2")).headers["location"] == "https://example.com/product"
+        taken = await http.put(
+            f"/api/handles/{tenant.prefix}/OTHER",
+            json=[value(10, "ALIAS", f"https://id.gs1.org/01/{GTIN}/21/S1")],
+            headers=tenant.handle_admin,
+        )
+        assert taken.status_code == 409 and taken.json()["error"] == "value.alias_taken"
+        moved = [link(23, linkType="gs1:defaultLink", href="https://example.com/moved", default=True)]
+        handle = f"/api/handles/{tenant.prefix}/COIL-1"
+        assert (await http.put(handle, json=moved, headers=tenant.handle_admin)).status_code == 200
+        assert (await http.get(f"/01/{GTIN}/21/S1")).headers["location"] == "https://example.com/product"
+        lookup = await http.get("/api/aliases", params={"alias": f"gs1:(01){GTIN}"})
+        assert lookup.json()["handle"] == f"{tenant.prefix}/PRODUCT"

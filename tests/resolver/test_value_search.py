@@ -3,17 +3,12 @@ matches, wildcards, who may find what, paging, bad input, and an index that ever
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from sqlalchemy import select
 
-from faces.handle_rest.hot_path import ResolverFastPath
-from foundation.db import Database
-from node.app import create_app
-from registry.bootstrap import ensure_node
 from registry.kernel.models import HandleRecord, IndexedValue
 from registry.kernel.value_index import entries
-from tests.conftest import make_settings, migrated_database
+from tests.conftest import embedded_node
 from tests.factories import coil, onboard
 
 URL_1 = {"index": 1, "type": "URL", "data": "https://Example.com/parts/1"}
@@ -253,27 +248,16 @@ async def test_search_can_require_credentials(client, settings, monkeypatch):
 
 
 async def test_the_embedded_sqlite_node_searches_too(tmp_path):
-    async with migrated_database("sqlite", tmp_path) as url:
-        settings = make_settings(url, redis_url=None)
-        db = Database(url)
-        try:
-            async with db.unit_of_work() as session:
-                await ensure_node(session, settings)
-            app = create_app(settings, db=db)
-            async with app.router.lifespan_context(app):
-                transport = httpx.ASGITransport(app=ResolverFastPath(app))
-                async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-                    tenant = await onboard(http, "lite")
-                    a, b, _ = await _records(http, tenant)
-                    assert await _found(http, "URL=https://example.com/parts/1") == [a]
-                    assert await _found(http, "URL=https://example.com/parts/*") == [a, b]
-                    assert await _found(http, "URL=https://example.com/*/2&limit=5") == [b]
-                    assert await _found(http, "NOTE=internal*") == []
-                    assert await _found(http, "NOTE=internal*", tenant.handle_admin) == [b]
-                    refused = await _found(http, "URL=*/parts/*", status=400)
-                    assert refused["error"] == "search.leading_wildcard" and "trigram" in refused["message"]
-                    await http.put(f"/api/handles/{b}", json=[URL_OTHER], headers=tenant.handle_admin)
-                    assert await _found(http, "URL=https://example.com/parts/*") == [a]
-            await index_is_exact(db)
-        finally:
-            await db.dispose()
+    async with embedded_node(tmp_path) as (http, db):
+        tenant = await onboard(http, "lite")
+        a, b, _ = await _records(http, tenant)
+        assert await _found(http, "URL=https://example.com/parts/1") == [a]
+        assert await _found(http, "URL=https://example.com/parts/*") == [a, b]
+        assert await _found(http, "URL=https://example.com/*/2&limit=5") == [b]
+        assert await _found(http, "NOTE=internal*") == []
+        assert await _found(http, "NOTE=internal*", tenant.handle_admin) == [b]
+        refused = await _found(http, "URL=*/parts/*", status=400)
+        assert refused["error"] == "search.leading_wildcard" and "trigram" in refused["message"]
+        await http.put(f"/api/handles/{b}", json=[URL_OTHER], headers=tenant.handle_admin)
+        assert await _found(http, "URL=https://example.com/parts/*") == [a]
+        await index_is_exact(db)
